@@ -1,0 +1,11 @@
+package sqlite
+
+import "io/fs"
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // the directory is embedded at build time; this cannot fail at run time
+	}
+	return sub
+}
