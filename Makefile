@@ -1,0 +1,33 @@
+# ragqueue — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+
+.PHONY: run test deps vet fmt-check bench build
+
+## run: start ragqueue in embedded mode on :8080 (in-process Redis, SQLite in ./data)
+run:
+	$(GO) run ./cmd/api
+
+## build: static binaries in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
+
+## test: install what the tests need if missing, then gofmt, vet and race tests
+test: deps fmt-check vet
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+## deps: redis-server and the PostgreSQL 15 server binaries (the tests start their own, on loopback)
+deps:
+	@bash scripts/test-deps.sh
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## bench: the figures named in the issues (real redis-server; no timed assertions anywhere)
+bench: deps
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./jobs/ ./cmd/api/
+	$(GO) test -run='^$$' -bench=. -count=1 ./storage/sqlite/ ./retrieval/

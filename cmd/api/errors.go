@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ragqueue/ragqueue"
+)
+
+// statusByCode is the one table from error codes to HTTP statuses.
+var statusByCode = map[string]int{
+	ragqueue.EINVALID:     http.StatusBadRequest,
+	ragqueue.EUNAUTH:      http.StatusUnauthorized,
+	ragqueue.EFORBIDDEN:   http.StatusForbidden,
+	ragqueue.ENOTFOUND:    http.StatusNotFound,
+	ragqueue.ECONFLICT:    http.StatusConflict,
+	ragqueue.ETOOLARGE:    http.StatusRequestEntityTooLarge,
+	ragqueue.EUNSUPPORTED: http.StatusUnsupportedMediaType,
+	ragqueue.ERATELIMIT:   http.StatusTooManyRequests,
+	ragqueue.EUNAVAILABLE: http.StatusServiceUnavailable,
+	ragqueue.ETIMEOUT:     http.StatusGatewayTimeout,
+	ragqueue.ENOTIMPL:     http.StatusNotImplemented,
+	ragqueue.EINTERNAL:    http.StatusInternalServerError,
+	"method_not_allowed":  http.StatusMethodNotAllowed,
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+	JobID string      `json:"job_id,omitempty"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// normalize turns errors from the standard library that are the client's
+// fault into *ragqueue.Error, so that the table above decides their status.
+func (s *server) normalize(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return ragqueue.Errorf(ragqueue.ETOOLARGE,
+			"the request body is larger than the %d byte limit (RAGQ_MAX_UPLOAD_BYTES)", tooLarge.Limit)
+	}
+	return err
+}
+
+// fail writes err as a JSON error response and logs internal errors with
+// their full chain, which the client never sees.
+func (s *server) fail(c *gin.Context, err error) {
+	s.failWith(c, err, "")
+}
+
+func (s *server) failWith(c *gin.Context, err error, jobID string) {
+	err = s.normalize(err)
+	code := ragqueue.ErrorCode(err)
+	status, ok := statusByCode[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 && code != ragqueue.ENOTIMPL {
+		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("path", c.FullPath()),
+			slog.String("error", err.Error()))
+	}
+	c.AbortWithStatusJSON(status, errorBody{
+		Error: errorDetail{Code: code, Message: ragqueue.ErrorMessage(err)},
+		JobID: jobID,
+	})
+}
+
+// invalid is shorthand for a 400 with a message that says what to fix.
+func invalid(format string, args ...any) error {
+	return ragqueue.Errorf(ragqueue.EINVALID, format, args...)
+}
+
+// notImplemented answers routes that are in the contract but not built yet.
+func (s *server) notImplemented(what string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s.fail(c, ragqueue.Errorf(ragqueue.ENOTIMPL, "%s is not built yet", what))
+	}
+}
+
+// unavailable marks a dependency failure as 503 rather than 500.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, err, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "%s is unavailable; try again shortly", what))
+}

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+// maxMetadataBytes caps the metadata object stored with a document.
+const maxMetadataBytes = 16 << 10
+
+// maxFilesPerRequest bounds one multipart upload.
+const maxFilesPerRequest = 100
+
+// uploadResult is one entry of POST /v1/documents' response: the document
+// it created or found, or why this file was refused.
+type uploadResult struct {
+	ID        string       `json:"id,omitempty"`
+	Status    string       `json:"status,omitempty"`
+	JobID     string       `json:"job_id,omitempty"`
+	Duplicate bool         `json:"duplicate"`
+	Filename  string       `json:"filename,omitempty"`
+	Error     *errorDetail `json:"error,omitempty"`
+}
+
+// pendingUpload is a file whose bytes are in the blob store but which has no
+// document yet.
+type pendingUpload struct {
+	filename    string
+	title       string
+	source      string
+	contentType string
+	blob        storage.BlobInfo
+	err         error // set when the file was refused
+}
+
+// createDocuments accepts multipart file parts or a JSON text body.
+func (s *server) createDocuments(c *gin.Context) {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	switch mt {
+	case "multipart/form-data":
+		s.uploadMultipart(c)
+	case "application/json":
+		s.uploadJSON(c)
+	default:
+		s.fail(c, ragqueue.Errorf(ragqueue.EUNSUPPORTED,
+			"send multipart/form-data with one or more \"file\" parts, or application/json {\"title\",\"text\",\"metadata\"}; got %q", mt))
+	}
+}
+
+func (s *server) uploadMultipart(c *gin.Context) {
+	ctx := c.Request.Context()
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, invalid("the multipart body cannot be read: %v", err))
+		return
+	}
+	var (
+		uploads  []*pendingUpload
+		metadata json.RawMessage
+	)
+	// Whatever happens below, bytes of files that did not become documents
+	// must not stay on disk.
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		for _, u := range uploads {
+			if u.blob.Key != "" {
+				_ = s.blobs.Delete(ctx, u.blob.Key)
+			}
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			s.fail(c, s.readErr(err, "the multipart body is malformed: %v"))
+			return
+		}
+		switch part.FormName() {
+		case "file", "files":
+			if len(uploads) >= maxFilesPerRequest {
+				s.fail(c, invalid("at most %d files per request", maxFilesPerRequest))
+				return
+			}
+			u, err := s.storePart(c, part)
+			if err != nil { // the whole request is broken (too large, cut off)
+				s.fail(c, err)
+				return
+			}
+			uploads = append(uploads, u)
+		case "metadata":
+			raw, err := io.ReadAll(io.LimitReader(part, maxMetadataBytes+1))
+			if err != nil {
+				s.fail(c, s.readErr(err, "the metadata part cannot be read: %v"))
+				return
+			}
+			if metadata, err = parseMetadata(raw); err != nil {
+				s.fail(c, err)
+				return
+			}
+		default:
+			s.fail(c, invalid("unknown form field %q: send files as \"file\" parts and an optional \"metadata\" JSON object", part.FormName()))
+			return
+		}
+	}
+	if len(uploads) == 0 {
+		s.fail(c, invalid("no file parts: send each file as a multipart part named \"file\""))
+		return
+	}
+	results := make([]uploadResult, len(uploads))
+	var firstErr error
+	accepted := 0
+	for i, u := range uploads {
+		if u.err == nil {
+			results[i], u.err = s.createDocument(c, u, metadata)
+		}
+		if u.err != nil {
+			if firstErr == nil {
+				firstErr = u.err
+			}
+			detail := errorDetail{Code: ragqueue.ErrorCode(u.err), Message: ragqueue.ErrorMessage(u.err)}
+			results[i] = uploadResult{Filename: u.filename, Error: &detail}
+			if u.blob.Key != "" {
+				_ = s.blobs.Delete(ctx, u.blob.Key)
+				u.blob.Key = ""
+			}
+			continue
+		}
+		u.blob.Key = "" // owned by the document (or already deleted as a duplicate)
+		accepted++
+	}
+	committed = true
+	if accepted == 0 {
+		// Nothing was accepted: answer with the first file's problem, and the
+		// per-file reasons beside it.
+		err := s.normalize(firstErr)
+		status := statusByCode[ragqueue.ErrorCode(err)]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		if status >= 500 {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(status, gin.H{
+			"error":     errorDetail{Code: ragqueue.ErrorCode(err), Message: ragqueue.ErrorMessage(err)},
+			"documents": results,
+		})
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"documents": results})
+}
+
+// storePart streams one file part into the blob store, sniffing its type
+// from the first bytes. A refused file is returned with err set; an error
+// return means the request as a whole cannot go on.
+func (s *server) storePart(c *gin.Context, part *multipart.Part) (*pendingUpload, error) {
+	name := part.FileName()
+	u := &pendingUpload{filename: ingest.CleanTitle(name)}
+	u.title = u.filename
+	u.source = "upload:" + u.filename
+	if u.title == "" {
+		u.title, u.source = "untitled", "upload"
+	}
+	br := bufio.NewReaderSize(part, 4096)
+	head, err := br.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, s.readErr(err, "the upload was cut off: %v")
+	}
+	declared := part.Header.Get("Content-Type")
+	if len(head) == 0 {
+		u.err = invalid("file %q is empty", u.filename)
+		_, _ = io.Copy(io.Discard, br)
+		return u, nil
+	}
+	if u.contentType, u.err = ingest.DetectContentType(name, declared, head); u.err != nil {
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return nil, s.readErr(err, "the upload was cut off: %v")
+		}
+		return u, nil
+	}
+	info, err := s.blobs.Put(c.Request.Context(), br, s.cfg.MaxUploadBytes)
+	if err != nil {
+		if ragqueue.ErrorCode(s.normalize(err)) == ragqueue.ETOOLARGE {
+			return nil, s.normalize(err)
+		}
+		return nil, s.readErr(err, "the upload could not be stored: %v")
+	}
+	u.blob = info
+	return u, nil
+}
+
+// readErr classifies an error from reading the request body: over the limit
+// is 413, a client that went away or sent garbage is 400.
+func (s *server) readErr(err error, format string) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return s.normalize(err)
+	}
+	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
+		return err
+	}
+	return invalid(format, err)
+}
+
+// textUpload is the JSON form of POST /v1/documents.
+type textUpload struct {
+	Title       string          `json:"title"`
+	Text        string          `json:"text"`
+	ContentType string          `json:"content_type"`
+	Metadata    json.RawMessage `json:"metadata"`
+}
+
+func (s *server) uploadJSON(c *gin.Context) {
+	var req textUpload
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		s.fail(c, invalid("text is required and must not be blank"))
+		return
+	}
+	if !utf8.ValidString(req.Text) {
+		s.fail(c, invalid("text must be valid UTF-8"))
+		return
+	}
+	ct := req.ContentType
+	switch ct {
+	case "":
+		ct = ingest.TypeText
+	case ingest.TypeText, ingest.TypeMarkdown, ingest.TypeHTML:
+	default:
+		s.fail(c, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content_type %q is not supported; use text/plain, text/markdown or text/html", ct))
+		return
+	}
+	var metadata json.RawMessage
+	if len(req.Metadata) > 0 && string(req.Metadata) != "null" {
+		var err error
+		if metadata, err = parseMetadata(req.Metadata); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	title := ingest.CleanTitle(req.Title)
+	if title == "" {
+		title = firstLine(req.Text, 80)
+	}
+	info, err := s.blobs.Put(c.Request.Context(), strings.NewReader(req.Text), s.cfg.MaxUploadBytes)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := &pendingUpload{title: title, source: "text", contentType: ct, blob: info}
+	res, err := s.createDocument(c, u, metadata)
+	if err != nil {
+		_ = s.blobs.Delete(c.Request.Context(), info.Key)
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"documents": []uploadResult{res}})
+}
+
+// createDocument records a stored upload as a document and enqueues its
+// ingestion, or reports the tenant's existing document with the same bytes.
+func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.RawMessage) (uploadResult, error) {
+	ctx := c.Request.Context()
+	now := time.Now().UTC()
+	if metadata == nil {
+		metadata = json.RawMessage(`{}`)
+	}
+	doc, created, err := s.docs.CreateDocument(ctx, ingest.Document{
+		ID: uuid.NewString(), Tenant: tenant(c), Title: u.title, Source: u.source,
+		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
+		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
+		CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return uploadResult{}, err
+	}
+	if !created {
+		// Same bytes as an existing document of this tenant: nothing to ingest.
+		if err := s.blobs.Delete(ctx, u.blob.Key); err != nil {
+			s.logger.Warn("could not delete duplicate upload", "error", err)
+		}
+		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
+	}
+	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
+		// The document is recorded as queued, and the database is the truth:
+		// the reconciler enqueues it once the queue is back.
+		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
+	}
+	return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Filename: u.filename}, nil
+}
+
+// listDocuments pages through the tenant's documents, newest first.
+func (s *server) listDocuments(c *gin.Context) {
+	f := jobs.DocumentFilter{Status: ingest.Status(c.Query("status")), Cursor: c.Query("cursor"), Limit: 50}
+	if f.Status != "" && !f.Status.Valid() {
+		s.fail(c, invalid("status %q is not one of queued, processing, ready, failed, rejected", f.Status))
+		return
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			s.fail(c, invalid("limit must be a whole number from 1 to 500"))
+			return
+		}
+		f.Limit = n
+	}
+	docs, next, err := s.docs.ListDocuments(c.Request.Context(), tenant(c), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if docs == nil {
+		docs = []ingest.Document{}
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	c.JSON(http.StatusOK, gin.H{"documents": docs, "next_cursor": nextCursor})
+}
+
+func (s *server) getDocument(c *gin.Context) {
+	doc, err := s.docs.GetDocument(c.Request.Context(), tenant(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, doc)
+}
+
+// deleteDocument removes a document's chunks from search, its record and
+// its bytes. The order matters when an ingest job is still running: index
+// first (nothing answers from it any more), then the record (the job's final
+// version-guarded update then fails and it removes what it wrote), then the
+// index again for anything the job wrote in between.
+func (s *server) deleteDocument(c *gin.Context) {
+	ctx := c.Request.Context()
+	t, id := tenant(c), c.Param("id")
+	doc, err := s.docs.GetDocument(ctx, t, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.index.DeleteDocument(ctx, t, id); err != nil {
+		s.fail(c, unavailable("the search index", err))
+		return
+	}
+	if err := s.docs.DeleteDocument(ctx, t, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.index.DeleteDocument(ctx, t, id); err != nil {
+		s.logger.Error("second index delete failed; chunks may remain until the job's cleanup", "doc_id", id, "error", err)
+	}
+	if err := s.blobs.Delete(ctx, doc.BlobKey); err != nil {
+		s.logger.Error("could not delete document bytes", "doc_id", id, "error", err)
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// parseMetadata checks that raw is a JSON object of bounded size.
+func parseMetadata(raw []byte) (json.RawMessage, error) {
+	if len(raw) > maxMetadataBytes {
+		return nil, invalid("metadata is larger than %d bytes", maxMetadataBytes)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, invalid("metadata must be a JSON object, e.g. {\"team\":\"docs\"}")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, invalid("metadata must be a JSON object: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// firstLine returns the first non-blank line of s, at most n runes.
+func firstLine(s string, n int) string {
+	for line := range strings.SplitSeq(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			if r := []rune(line); len(r) > n {
+				return string(r[:n])
+			}
+			return line
+		}
+	}
+	return "untitled"
+}

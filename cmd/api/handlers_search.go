@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// maxQuestionRunes bounds a search or question.
+const maxQuestionRunes = 4000
+
+// search runs a hybrid search over the tenant's chunks, here in the API
+// process: it is fast and needs no queue.
+func (s *server) search(c *gin.Context) {
+	q := strings.TrimSpace(c.Query("q"))
+	if q == "" {
+		s.fail(c, invalid("q is required: GET /v1/search?q=your+question"))
+		return
+	}
+	if len([]rune(q)) > maxQuestionRunes {
+		s.fail(c, invalid("q is longer than %d characters", maxQuestionRunes))
+		return
+	}
+	topK, err := intParam(c.Query("top_k"), 5, 1, 100, "top_k")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	vecs, err := s.embedder.Embed(ctx, []string{q})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	passages, err := s.index.Search(ctx, retrieval.Query{Tenant: tenant(c), Text: q, Vector: vecs[0], TopK: topK})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if passages == nil {
+		passages = []retrieval.Passage{}
+	}
+	c.JSON(http.StatusOK, gin.H{"results": passages})
+}
+
+// queryRequest is the body of POST /v1/queries.
+type queryRequest struct {
+	Question string `json:"question"`
+	TopK     *int   `json:"top_k"`
+	Mode     string `json:"mode"`
+}
+
+// createQuery runs a question as a job. Sync waits (bounded by
+// RAGQ_QUERY_TIMEOUT) and returns the answer; async returns the job id.
+func (s *server) createQuery(c *gin.Context) {
+	var req queryRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	req.Question = strings.TrimSpace(req.Question)
+	switch {
+	case req.Question == "":
+		s.fail(c, invalid("question is required"))
+		return
+	case len([]rune(req.Question)) > maxQuestionRunes:
+		s.fail(c, invalid("question is longer than %d characters", maxQuestionRunes))
+		return
+	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
+		s.fail(c, invalid("mode must be \"sync\" or \"async\""))
+		return
+	}
+	topK := 5
+	if req.TopK != nil {
+		if *req.TopK < 1 || *req.TopK > 50 {
+			s.fail(c, invalid("top_k must be from 1 to 50"))
+			return
+		}
+		topK = *req.TopK
+	}
+	ctx := c.Request.Context()
+	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK)
+	if err != nil {
+		s.fail(c, unavailableUnlessClientErr("the job queue", err))
+		return
+	}
+	if req.Mode == "async" {
+		c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "state": job.State})
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
+	defer cancel()
+	done, err := s.queue.Wait(wctx, tenant(c), job.ID)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (err != nil && wctx.Err() != nil && ctx.Err() == nil):
+		s.failWith(c, ragqueue.Errorf(ragqueue.ETIMEOUT,
+			"the answer was not ready within %s; poll GET /v1/jobs/%s", s.cfg.QueryTimeout, job.ID), job.ID)
+		return
+	case err != nil:
+		s.failWith(c, err, job.ID)
+		return
+	case done.State != jobs.StateSucceeded:
+		s.failWith(c, ragqueue.Errorf(ragqueue.EINTERNAL, "the query job %s: %s", done.State, done.Error), job.ID)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", done.Result)
+}
+
+// getJob returns a job of the caller's tenant.
+func (s *server) getJob(c *gin.Context) {
+	job, err := s.jobs.GetJob(c.Request.Context(), tenant(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, job)
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(v string, def, lo, hi int, name string) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, invalid("%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// unavailableUnlessClientErr keeps client-facing errors as they are and
+// turns anything else from a dependency into a 503.
+func unavailableUnlessClientErr(what string, err error) error {
+	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
+		return err
+	}
+	return unavailable(what, err)
+}

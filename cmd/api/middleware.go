@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+// Keys under which middleware leaves values in the gin context.
+const (
+	ctxRequestID = "request_id"
+	ctxKey       = "api_key"
+)
+
+// Roles, from least to most powerful.
+const (
+	roleReader = "reader" // search and ask, read documents and jobs
+	roleWriter = "writer" // reader + ingest and delete documents
+	roleAdmin  = "admin"  // writer + manage keys
+)
+
+var roleRank = map[string]int{roleReader: 1, roleWriter: 2, roleAdmin: 3}
+
+// requestID gives every request an id (or keeps a sane one the client sent)
+// and echoes it, so a request can be followed through the logs.
+func (s *server) requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-ID")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			id = uuid.NewString()
+		}
+		c.Set(ctxRequestID, id)
+		c.Header("X-Request-ID", id)
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Next()
+	}
+}
+
+// accessLog logs one line per request.
+func (s *server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		attrs := []slog.Attr{
+			slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", c.Writer.Status()),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if k, ok := c.Get(ctxKey); ok {
+			attrs = append(attrs, slog.String("tenant", k.(storage.Key).Tenant))
+		}
+		s.logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "http request", attrs...)
+	}
+}
+
+// recoverJSON turns a handler panic into a JSON 500 instead of a dropped
+// connection, and logs it.
+func (s *server) recoverJSON() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, v any) {
+		s.logger.Error("handler panic", "request_id", c.GetString(ctxRequestID), "panic", v)
+		s.fail(c, ragqueue.Errorf(ragqueue.EINTERNAL, "internal error"))
+	})
+}
+
+// authenticate resolves the bearer key to its stored record. The tenant
+// always comes from here, never from the request.
+func (s *server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\""))
+			return
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
+		k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
+		if ragqueue.IsNotFound(err) {
+			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key"))
+			return
+		} else if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Set(ctxKey, k)
+		c.Next()
+	}
+}
+
+// require allows the request only for keys whose role is at least role.
+func (s *server) require(role string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		k := key(c)
+		if roleRank[k.Role] < roleRank[role] {
+			s.fail(c, ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs a %s key; yours is a %s key", role, k.Role))
+			return
+		}
+		c.Next()
+	}
+}
+
+// limitBody caps the request body before any handler reads it, and refuses
+// early when the client announces a larger body.
+func (s *server) limitBody(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			s.fail(c, ragqueue.Errorf(ragqueue.ETOOLARGE,
+				"the request body is %d bytes; the limit is %d (RAGQ_MAX_UPLOAD_BYTES)", c.Request.ContentLength, limit))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		c.Next()
+	}
+}
+
+// key returns the authenticated key; only call it behind authenticate.
+func key(c *gin.Context) storage.Key {
+	k, _ := c.Get(ctxKey)
+	return k.(storage.Key)
+}
+
+// tenant returns the authenticated key's tenant.
+func tenant(c *gin.Context) string { return key(c).Tenant }

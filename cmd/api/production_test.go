@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSeparateWorkerWithRedisAndPostgres runs the production shape: the api
+// only serves HTTP, a separate worker process (the real cmd/worker binary)
+// runs the jobs, against a real redis-server and PostgreSQL.
+func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
+	t.Parallel()
+	needServers(t)
+	redisOpt := testRedis.NewDB(t)
+	env := map[string]string{
+		"RAGQ_REDIS_URL":    fmt.Sprintf("redis://%s/%d", redisOpt.Addr, redisOpt.DB),
+		"RAGQ_DATABASE_URL": testPG.NewDatabase(t),
+	}
+	b := setup(t, env)
+
+	// Nothing runs jobs yet: the upload stays queued.
+	var up uploadResp
+	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
+		map[string]any{"title": "Rivers", "text": "The Danube flows through ten countries before reaching the Black Sea."}, &up))
+	id := up.Documents[0].ID
+	var d docResp
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/documents/"+id, testAdminKey, nil, "", &d))
+	require.Equal(t, "queued", d.Status)
+
+	// Start the worker binary with the same configuration.
+	bin := filepath.Join(t.TempDir(), "worker")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ragqueue/ragqueue/cmd/worker")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := exec.CommandContext(ctx, bin)
+	w.Env = os.Environ()
+	for k, v := range b.env {
+		w.Env = append(w.Env, k+"="+v)
+	}
+	w.Cancel = func() error { return w.Process.Signal(syscall.SIGTERM) }
+	w.WaitDelay = 20 * time.Second
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	w.Stdout, w.Stderr = logs, logs
+	require.NoError(t, w.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = w.Wait()
+	})
+
+	require.Equal(t, "ready", b.waitStatus(t, testAdminKey, id).Status)
+	var ans answerResp
+	require.Equal(t, http.StatusOK, b.doJSON(t, http.MethodPost, "/v1/queries", testAdminKey,
+		map[string]any{"question": "Where does the Danube flow?"}, &ans))
+	require.Contains(t, ans.Answer, "Black Sea")
+	require.Equal(t, id, ans.Citations[0].DocumentID)
+
+	// The api process searches the index the worker wrote.
+	var sr searchResp
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?q=Danube", testAdminKey, nil, "", &sr))
+	require.NotEmpty(t, sr.Results)
+	require.Equal(t, id, sr.Results[0].DocumentID)
+}

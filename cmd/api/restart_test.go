@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/ingest"
+)
+
+// TestRestartRequeuesUnfinishedDocuments: a document the database says is
+// queued, with no task anywhere (the process died before enqueueing, or the
+// in-memory Redis was lost), is ingested after the next start.
+func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.stop(t)
+
+	// While nothing runs, record a queued document directly in the stores.
+	ctx := context.Background()
+	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
+	require.NoError(t, err)
+	bg, cancel := context.WithCancel(ctx)
+	a, err := app.Open(bg, cfg, discardLogger())
+	require.NoError(t, err)
+	text := "Penguins huddle together to survive the Antarctic winter."
+	info, err := a.Blobs.Put(ctx, strings.NewReader(text), 0)
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	doc, created, err := a.Store.CreateDocument(ctx, ingest.Document{
+		ID: uuid.NewString(), Tenant: defaultTenant, Title: "Penguins", Source: "text",
+		ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
+		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
+	})
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, a.Close())
+	cancel()
+
+	b.start(t)
+	d := b.waitStatus(t, testAdminKey, doc.ID)
+	require.Equal(t, "ready", d.Status, d.Error)
+	var sr searchResp
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?q=penguins+huddle", testAdminKey, nil, "", &sr))
+	require.NotEmpty(t, sr.Results)
+	require.Equal(t, doc.ID, sr.Results[0].DocumentID)
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ragqueue/ragqueue"
+)
+
+// jsonBodyLimit caps request bodies that are not uploads.
+const jsonBodyLimit = 1 << 20
+
+// routes registers every route. /openapi.json must describe each of them;
+// a test checks it.
+func (s *server) routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true // c.Done()/c.Err() follow the request context
+	r.Use(s.requestID(), s.accessLog(), s.recoverJSON())
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, ragqueue.Errorf(ragqueue.ENOTFOUND, "no route %s %s; see /openapi.json", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, ragqueue.Errorf("method_not_allowed", "%s is not allowed on %s; see /openapi.json", c.Request.Method, c.Request.URL.Path))
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/openapi.json", s.openapi)
+
+	v1 := r.Group("/v1", s.authenticate())
+	small := s.limitBody(jsonBodyLimit)
+
+	v1.POST("/documents", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.createDocuments)
+	v1.GET("/documents", s.require(roleReader), s.listDocuments)
+	v1.GET("/documents/:id", s.require(roleReader), s.getDocument)
+	v1.DELETE("/documents/:id", s.require(roleWriter), s.deleteDocument)
+
+	v1.GET("/search", s.require(roleReader), s.search)
+	v1.POST("/queries", s.require(roleReader), small, s.createQuery)
+	v1.GET("/jobs/:id", s.require(roleReader), s.getJob)
+
+	admin := v1.Group("/admin", s.require(roleAdmin))
+	admin.POST("/keys", small, s.createKey)
+	admin.GET("/keys", s.listKeys)
+	admin.DELETE("/keys/:id", s.deleteKey)
+
+	// In the contract, built by later issues: answer 501, never pretend.
+	v1.POST("/crawls", s.notImplemented("crawling (POST /v1/crawls)"))
+	v1.GET("/crawls/:id", s.notImplemented("crawling (GET /v1/crawls/{id})"))
+	v1.GET("/jobs/:id/events", s.notImplemented("job event streaming (SSE)"))
+	v1.GET("/ws", s.notImplemented("the WebSocket endpoint"))
+	r.GET("/monitoring/*path", s.notImplemented("the Asynq monitoring UI"))
+	r.GET("/metrics", s.notImplemented("Prometheus metrics"))
+	return r
+}
+
+func (s *server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz reports whether every dependency answers; 503 names the ones that
+// don't.
+func (s *server) readyz(c *gin.Context) {
+	checks := s.ready(c.Request.Context())
+	out := make(map[string]string, len(checks))
+	status, code := "ready", http.StatusOK
+	for name, err := range checks {
+		out[name] = "ok"
+		if err != nil {
+			s.logger.Warn("readiness check failed", "check", name, "error", err)
+			out[name] = "unavailable"
+			status, code = "not ready", http.StatusServiceUnavailable
+		}
+	}
+	c.JSON(code, gin.H{"status": status, "checks": out})
+}

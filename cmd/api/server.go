@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+// keyStore is what the API needs to authenticate and manage keys.
+type keyStore interface {
+	CreateKey(ctx context.Context, k storage.Key) error
+	KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
+	ListKeys(ctx context.Context) ([]storage.Key, error)
+	DeleteKey(ctx context.Context, id string) error
+	CountKeys(ctx context.Context) (int, error)
+}
+
+// blobStore keeps uploaded bytes.
+type blobStore interface {
+	Put(ctx context.Context, r io.Reader, maxBytes int64) (storage.BlobInfo, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// jobQueue hands work to the workers and waits for it.
+type jobQueue interface {
+	EnqueueIngest(ctx context.Context, doc ingest.Document) error
+	EnqueueQuery(ctx context.Context, tenant, question string, topK int) (jobs.Job, error)
+	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
+}
+
+// server holds what the HTTP handlers use, each part behind the small
+// interface its handlers need.
+type server struct {
+	cfg      app.Config
+	logger   *slog.Logger
+	keys     keyStore
+	docs     jobs.DocumentStore
+	jobs     jobs.JobStore
+	blobs    blobStore
+	index    retrieval.Index
+	embedder retrieval.Embedder
+	queue    jobQueue
+	ready    func(ctx context.Context) map[string]error
+}
+
+// instance is a running ragqueue API process: HTTP server, and in embedded
+// mode (or with RAGQ_RUN_WORKERS) the workers too.
+type instance struct {
+	app         *app.App
+	srv         *http.Server
+	ln          net.Listener
+	stopWorkers func()
+	served      chan error
+	cancel      context.CancelFunc
+}
+
+// start opens everything, bootstraps the admin key, starts the workers when
+// this process runs them, and serves HTTP on cfg.Addr. out receives the
+// one-time admin key notice.
+func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writer) (inst *instance, err error) {
+	// The app's background loops (embedded Redis clock) live as long as the
+	// instance, not as long as the caller's ctx.
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	inst = &instance{cancel: cancel, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			inst.close()
+		}
+	}()
+	a, err := app.Open(bg, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	inst.app = a
+	logger.Info("ragqueue api starting", "mode", a.Mode(), "addr", cfg.Addr, "data_dir", cfg.DataDir,
+		"database", map[bool]string{true: "postgres", false: "sqlite"}[cfg.DatabaseURL != ""],
+		"embedder", a.Embedder.Name(), "generator", a.Generator.Name(), "run_workers", cfg.RunWorkers)
+
+	if err := bootstrapAdminKey(ctx, a.Store, cfg.AdminKey, out, logger); err != nil {
+		return nil, err
+	}
+	if cfg.RunWorkers {
+		if inst.stopWorkers, err = a.StartWorkers(bg); err != nil {
+			return nil, err
+		}
+	}
+	s := &server{
+		cfg: cfg, logger: logger,
+		keys: a.Store, docs: a.Store, jobs: a.Store, blobs: a.Blobs,
+		index: a.Index, embedder: a.Embedder, queue: a.Jobs, ready: a.Ready,
+	}
+	inst.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (RAGQ_ADDR): %w", cfg.Addr, err)
+	}
+	inst.srv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() { inst.served <- inst.srv.Serve(inst.ln) }()
+	logger.Info("ragqueue api listening", "addr", inst.ln.Addr().String())
+	return inst, nil
+}
+
+// Addr is the address the API listens on.
+func (i *instance) Addr() string { return i.ln.Addr().String() }
+
+// shutdown stops accepting requests, lets running ones finish within ctx,
+// stops the workers (running jobs finish or go back to Redis), and closes
+// everything.
+func (i *instance) shutdown(ctx context.Context) error {
+	var errs []error
+	if i.srv != nil {
+		if err := i.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		if err := <-i.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, i.close())
+	return errors.Join(errs...)
+}
+
+func (i *instance) close() error {
+	if i.stopWorkers != nil {
+		i.stopWorkers()
+		i.stopWorkers = nil
+	}
+	var err error
+	if i.app != nil {
+		err = i.app.Close()
+		i.app = nil
+	}
+	i.cancel()
+	return err
+}
+
+// defaultTenant is the tenant of the bootstrap admin key.
+const defaultTenant = "default"
+
+// newKeySecret makes a key: "rq_" and 32 random bytes, URL-safe base64.
+func newKeySecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate key: %w", err)
+	}
+	return "rq_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func keyRecord(secret, tenant, role string) storage.Key {
+	sum := sha256.Sum256([]byte(secret))
+	return storage.Key{
+		ID: uuid.NewString(), Tenant: tenant, Role: role, Hash: sum[:],
+		Prefix: secret[:min(len(secret), 10)], CreatedAt: time.Now().UTC(),
+	}
+}
+
+// bootstrapAdminKey makes sure an operator can get in: RAGQ_ADMIN_KEY is
+// registered if it is not yet, and on a first start without it a key is
+// generated and shown once.
+func bootstrapAdminKey(ctx context.Context, keys keyStore, configured string, out io.Writer, logger *slog.Logger) error {
+	if configured != "" {
+		sum := sha256.Sum256([]byte(configured))
+		_, err := keys.KeyByHash(ctx, sum[:])
+		if err == nil {
+			return nil
+		} else if !ragqueue.IsNotFound(err) {
+			return fmt.Errorf("look up RAGQ_ADMIN_KEY: %w", err)
+		}
+		if err := keys.CreateKey(ctx, keyRecord(configured, defaultTenant, roleAdmin)); err != nil {
+			return fmt.Errorf("register RAGQ_ADMIN_KEY: %w", err)
+		}
+		logger.Info("registered RAGQ_ADMIN_KEY as an admin key", "tenant", defaultTenant)
+		return nil
+	}
+	n, err := keys.CountKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("count keys: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	secret, err := newKeySecret()
+	if err != nil {
+		return err
+	}
+	if err := keys.CreateKey(ctx, keyRecord(secret, defaultTenant, roleAdmin)); err != nil {
+		return fmt.Errorf("create admin key: %w", err)
+	}
+	logger.Info("generated the first admin key; it is shown once on stderr", "tenant", defaultTenant)
+	_, err = fmt.Fprintf(out, "\nragqueue: admin API key for tenant %q (shown once, keep it):\n\n    %s\n\n", defaultTenant, secret)
+	return err
+}

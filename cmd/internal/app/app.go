@@ -1,0 +1,210 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/storage/postgres"
+	"github.com/ragqueue/ragqueue/storage/sqlite"
+)
+
+// MetaStore is the metadata database as the binaries use it: the jobs
+// layer's store plus API keys. SQLite and PostgreSQL both provide it.
+type MetaStore interface {
+	jobs.Store
+	CreateKey(ctx context.Context, k storage.Key) error
+	KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
+	ListKeys(ctx context.Context) ([]storage.Key, error)
+	DeleteKey(ctx context.Context, id string) error
+	CountKeys(ctx context.Context) (int, error)
+	Ping(ctx context.Context) error
+}
+
+var (
+	_ MetaStore = (*sqlite.Store)(nil)
+	_ MetaStore = (*postgres.Store)(nil)
+)
+
+// App is one process's set of connected parts. cmd/api and cmd/worker build
+// one with Open and use the parts they need.
+type App struct {
+	Config    Config
+	Logger    *slog.Logger
+	Store     MetaStore
+	Index     retrieval.Index
+	Blobs     *storage.FileBlobs
+	Embedder  retrieval.Embedder
+	Generator retrieval.Generator
+	Chunker   ingest.Chunker
+	RedisOpt  asynq.RedisConnOpt
+	Redis     redis.UniversalClient // for readiness checks
+	Queue     *asynq.Client
+	Jobs      *jobs.Client
+
+	miniredis *miniredis.Miniredis
+	closers   []func() error // run in reverse order by Close
+}
+
+// Open connects everything cfg names. In embedded mode it starts an
+// in-process Redis (miniredis) on a loopback port and keeps its clock moving,
+// so that Asynq's leases, unique locks and TTLs expire as they would on a
+// real Redis. Cancelling ctx stops that clock; call Close to release the rest.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err error) {
+	a = &App{Config: cfg, Logger: logger}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("app: create data dir %s: %w", cfg.DataDir, err)
+	}
+
+	// Metadata and index. In SQLite mode they share one file, as promised by
+	// the README; with PostgreSQL metadata the embedded index gets its own.
+	indexPath := filepath.Join(cfg.DataDir, "ragqueue.db")
+	if cfg.DatabaseURL != "" {
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("app: metadata database: %w", err)
+		}
+		a.closers = append(a.closers, func() error { pg.Close(); return nil })
+		a.Store = pg
+		indexPath = filepath.Join(cfg.DataDir, "index.db")
+	}
+	db, err := sqlite.Open(ctx, indexPath)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.closers = append(a.closers, db.Close)
+	if a.Store == nil {
+		a.Store = sqlite.NewStore(db)
+	}
+	a.Embedder = retrieval.NewHashEmbedder(cfg.EmbedderDim)
+	idx, err := sqlite.NewIndex(ctx, db, a.Embedder.Dim())
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.Index = idx
+	a.Generator = retrieval.NewExtractive()
+	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
+	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+
+	// Queue.
+	if cfg.Embedded() {
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("app: start embedded redis: %w", err)
+		}
+		a.miniredis = m
+		a.closers = append(a.closers, func() error { m.Close(); return nil })
+		go jobs.RunMiniredisClock(ctx, m, 100*time.Millisecond)
+		a.RedisOpt = asynq.RedisClientOpt{Addr: m.Addr()}
+	} else {
+		opt, err := asynq.ParseRedisURI(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("app: RAGQ_REDIS_URL: %w", err)
+		}
+		a.RedisOpt = opt
+	}
+	rc, ok := a.RedisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, errors.New("app: unexpected redis client type")
+	}
+	a.Redis = rc
+	a.closers = append(a.closers, rc.Close)
+	a.Queue = asynq.NewClient(a.RedisOpt)
+	a.closers = append(a.closers, a.Queue.Close)
+	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
+	return a, nil
+}
+
+// Deps returns what the job handlers need.
+func (a *App) Deps() jobs.Deps {
+	return jobs.Deps{
+		Store:         a.Store,
+		Blobs:         a.Blobs,
+		Index:         a.Index,
+		Embedder:      a.Embedder,
+		Generator:     a.Generator,
+		Chunker:       a.Chunker,
+		Enqueuer:      a.Queue,
+		Logger:        a.Logger,
+		MaxParseBytes: a.Config.MaxUploadBytes,
+	}
+}
+
+// StartWorkers starts an Asynq server that runs every job handler, first
+// putting back what the database says is unfinished (the queue carries work,
+// not truth). The returned stop function waits for running jobs up to the
+// shutdown timeout and hands the rest back to Redis.
+func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
+	if a.Config.Embedded() {
+		// The in-process Redis starts empty: queries that were waiting when the
+		// process stopped cannot be answered any more, documents can.
+		if n, err := jobs.FailInterruptedQueries(ctx, a.Store); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		} else if n > 0 {
+			a.Logger.Info("failed queries interrupted by the restart", "count", n)
+		}
+	}
+	if n, err := jobs.Reconcile(ctx, a.Store, a.Jobs, a.Logger); err != nil {
+		return nil, fmt.Errorf("app: reconcile: %w", err)
+	} else if n > 0 {
+		a.Logger.Info("re-enqueued unfinished documents", "count", n)
+	}
+	srv := jobs.NewServer(a.RedisOpt, jobs.ServerConfig{
+		Concurrency:     a.Config.WorkerConcurrency,
+		Logger:          a.Logger,
+		ShutdownTimeout: a.Config.ShutdownTimeout,
+	})
+	if err := srv.Start(jobs.NewMux(a.Deps())); err != nil {
+		return nil, fmt.Errorf("app: start workers: %w", err)
+	}
+	a.Logger.Info("workers started", "concurrency", a.Config.WorkerConcurrency, "queues", jobs.Queues())
+	return srv.Shutdown, nil
+}
+
+// Ready reports whether Redis, the metadata database and the index answer.
+func (a *App) Ready(ctx context.Context) map[string]error {
+	return map[string]error{
+		"redis":    a.Redis.Ping(ctx).Err(),
+		"database": a.Store.Ping(ctx),
+		"index":    a.Index.Ping(ctx),
+	}
+}
+
+// Mode names the running mode for logs.
+func (a *App) Mode() string {
+	if a.Config.Embedded() {
+		return "embedded"
+	}
+	return "redis"
+}
+
+// Close releases everything Open acquired, newest first.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

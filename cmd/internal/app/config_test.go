@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string // substrings: every bad setting is named
+		check   func(t *testing.T, c app.Config)
+	}{
+		{name: "defaults are embedded", check: func(t *testing.T, c app.Config) {
+			require.True(t, c.Embedded())
+			require.True(t, c.RunWorkers)
+			require.Equal(t, ":8080", c.Addr)
+			require.Equal(t, "./data", c.DataDir)
+			require.EqualValues(t, 100<<20, c.MaxUploadBytes)
+			require.Equal(t, 384, c.EmbedderDim)
+			require.Equal(t, 30*time.Second, c.QueryTimeout)
+		}},
+		{name: "redis without run workers", env: map[string]string{"RAGQ_REDIS_URL": "redis://127.0.0.1:6379/2"},
+			check: func(t *testing.T, c app.Config) {
+				require.False(t, c.Embedded())
+				require.False(t, c.RunWorkers)
+			}},
+		{name: "redis with run workers", env: map[string]string{"RAGQ_REDIS_URL": "redis://127.0.0.1:6379", "RAGQ_RUN_WORKERS": "true"},
+			check: func(t *testing.T, c app.Config) { require.True(t, c.RunWorkers) }},
+		{name: "hash dim", env: map[string]string{"RAGQ_EMBEDDER": "hash:128"},
+			check: func(t *testing.T, c app.Config) { require.Equal(t, 128, c.EmbedderDim) }},
+		{name: "every bad setting named", env: map[string]string{
+			"RAGQ_ADDR": "nonsense", "RAGQ_WORKER_CONCURRENCY": "0", "RAGQ_MAX_UPLOAD_BYTES": "lots",
+			"RAGQ_REDIS_URL": "http://x", "RAGQ_DATABASE_URL": "mysql://x", "RAGQ_EMBEDDER": "openai:x",
+			"RAGQ_LLM": "gpt", "RAGQ_QUERY_TIMEOUT": "soon", "RAGQ_ADMIN_KEY": "short", "RAGQ_LOG_LEVEL": "loud",
+			"RAGQ_CHUNK_SIZE": "200", "RAGQ_CHUNK_OVERLAP": "300", "RAGQ_QDRANT_URL": "localhost:6334",
+			"RAGQ_RUN_WORKERS": "maybe", "RAGQ_LOG_FORMAT": "xml",
+		}, wantErr: []string{"RAGQ_ADDR", "RAGQ_WORKER_CONCURRENCY", "RAGQ_MAX_UPLOAD_BYTES", "RAGQ_REDIS_URL",
+			"RAGQ_DATABASE_URL", "RAGQ_EMBEDDER", "RAGQ_LLM", "RAGQ_QUERY_TIMEOUT", "RAGQ_ADMIN_KEY", "RAGQ_LOG_LEVEL",
+			"RAGQ_CHUNK_OVERLAP", "RAGQ_QDRANT_URL", "RAGQ_RUN_WORKERS", "RAGQ_LOG_FORMAT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := app.LoadConfig(func(k string) string { return tt.env[k] })
+			if len(tt.wantErr) > 0 {
+				require.Error(t, err)
+				for _, w := range tt.wantErr {
+					require.Contains(t, err.Error(), w)
+				}
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestSettingsDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	read := map[string]bool{}
+	_, _ = app.LoadConfig(func(k string) string { read[k] = true; return "" })
+	documented := map[string]bool{}
+	for _, s := range app.Settings() {
+		documented[s.Name] = true
+	}
+	require.Equal(t, read, documented, "Settings() must list exactly the variables LoadConfig reads")
+}

@@ -1,0 +1,54 @@
+// Command worker runs ragqueue's jobs (parse, chunk, embed, index, answer)
+// from Redis. Run as many as you like beside cmd/api; it needs RAGQ_REDIS_URL
+// (in embedded mode the api process runs the workers itself).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ragqueue worker:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the workers and blocks until ctx is cancelled, then lets
+// running jobs finish (or hands them back to Redis) within the shutdown
+// timeout.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := app.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.Embedded() {
+		return errors.New("RAGQ_REDIS_URL is not set: a separate worker needs a shared Redis (in embedded mode cmd/api runs the workers itself)")
+	}
+	logger := app.NewLogger(stderr, cfg)
+	a, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = a.Close() }()
+	logger.Info("ragqueue worker starting", "mode", a.Mode(), "data_dir", cfg.DataDir,
+		"embedder", a.Embedder.Name(), "generator", a.Generator.Name())
+	stopWorkers, err := a.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	stopWorkers()
+	return nil
+}
