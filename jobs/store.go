@@ -29,6 +29,9 @@ type DocumentStore interface {
 	SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ingest.Status, errMsg string) error
 	// SetDocumentCounts records pages and chunks for a document version.
 	SetDocumentCounts(ctx context.Context, tenant, id string, version, pages, chunks int) error
+	// SetDocumentTitle replaces the title of a document version, e.g. with
+	// the <title> found by parsing an uploaded HTML file.
+	SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error
 	// DeleteDocument removes the document and its stored chunks.
 	DeleteDocument(ctx context.Context, tenant, id string) error
 	// UnfinishedDocuments lists documents in queued or processing across all

@@ -1,6 +1,6 @@
 -- +goose Up
--- Placeholder so the embed pattern always matches; real tables come in
--- 00002 (metadata) and 00003 (index).
+-- Placeholder so the embed pattern always matches; the real tables come in
+-- 00002_metadata.sql (documents, chunks, jobs, api_keys) and 00003 (index).
 SELECT 1;
 
 -- +goose Down

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+)
+
+// ReplaceChunks implements jobs.ChunkStore: in one transaction it deletes the
+// chunks of (documentID, version) and copies chunks in with COPY. The chunks'
+// own Tenant, DocumentID and Version fields are ignored in favour of the
+// arguments. The document version must exist in tenant (ENOTFOUND).
+func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version int, chunks []ingest.Chunk) error {
+	for _, c := range chunks {
+		if c.ID == "" {
+			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s has no id", c.Index, documentID)
+		}
+		if !isText(c.Text) || !isText(c.Section) {
+			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s is not valid UTF-8 text", c.Index, documentID)
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: replace chunks of %s: %w", documentID, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	// Locking the document row serialises concurrent replacements of its
+	// chunks (a job and its retry) instead of letting them collide.
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM documents WHERE tenant = $1 AND id = $2 AND version = $3
+		FOR NO KEY UPDATE`, tenant, documentID, version).Scan(&one)
+	if isNoRows(err) {
+		return ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", documentID, version)
+	} else if err != nil {
+		return fmt.Errorf("postgres: replace chunks of %s: %w", documentID, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = $1 AND version = $2`,
+		documentID, version); err != nil {
+		return fmt.Errorf("postgres: replace chunks of %s: delete: %w", documentID, err)
+	}
+	if len(chunks) > 0 {
+		src := pgx.CopyFromSlice(len(chunks), func(i int) ([]any, error) {
+			c := chunks[i]
+			return []any{c.ID, tenant, documentID, version, c.Index, c.Text, c.Page, c.Section}, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"chunks"},
+			[]string{"id", "tenant", "document_id", "version", "idx", "text", "page", "section"}, src); err != nil {
+			return fmt.Errorf("postgres: replace chunks of %s: copy: %w", documentID, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: replace chunks of %s: commit: %w", documentID, err)
+	}
+	return nil
+}
+
+// ListChunks implements jobs.ChunkStore: the chunks of one document version,
+// by index; empty (not an error) when there are none or the document is
+// another tenant's.
+func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ingest.Chunk, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, tenant, document_id, version, idx, text, page, section
+		FROM chunks WHERE tenant = $1 AND document_id = $2 AND version = $3 ORDER BY idx`,
+		tenant, documentID, version)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list chunks of %s: %w", documentID, err)
+	}
+	defer rows.Close()
+	chunks := []ingest.Chunk{}
+	for rows.Next() {
+		var c ingest.Chunk
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.DocumentID, &c.Version, &c.Index, &c.Text, &c.Page, &c.Section); err != nil {
+			return nil, fmt.Errorf("postgres: list chunks of %s: %w", documentID, err)
+		}
+		chunks = append(chunks, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list chunks of %s: %w", documentID, err)
+	}
+	return chunks, nil
+}
+
+// isText reports whether s can be stored as text by every adapter: valid
+// UTF-8 without NUL bytes.
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

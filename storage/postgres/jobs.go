@@ -1,0 +1,185 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+)
+
+const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at`
+
+// CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
+// exists it returns nil and changes nothing. An empty State becomes queued;
+// zero times become now.
+func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
+	if j.ID == "" || j.Tenant == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "job id and tenant are required")
+	}
+	if j.State == "" {
+		j.State = jobs.StateQueued
+	}
+	progress, err := jsonValue(j.Progress, "job progress")
+	if err != nil {
+		return err
+	}
+	result, err := jsonValue(j.Result, "job result")
+	if err != nil {
+		return err
+	}
+	now := now()
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = now
+	}
+	if j.UpdatedAt.IsZero() {
+		j.UpdatedAt = j.CreatedAt
+	}
+	var completed *time.Time
+	if j.CompletedAt != nil {
+		c := ts(*j.CompletedAt)
+		completed = &c
+	} else if j.State.Terminal() {
+		completed = &now
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO jobs (`+jobColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		j.ID, j.Tenant, j.Type, string(j.State), progress, result, j.Error,
+		ts(j.CreatedAt), ts(j.UpdatedAt), completed)
+	if err != nil {
+		return fmt.Errorf("postgres: create job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// GetJob implements jobs.JobStore.
+func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = $1 AND id = $2`, tenant, id)
+	j, err := scanJob(row)
+	if isNoRows(err) {
+		return jobs.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
+	} else if err != nil {
+		return jobs.Job{}, fmt.Errorf("postgres: get job %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// UpdateJob implements jobs.JobStore. A terminal State sets completed_at
+// (keeping an earlier completion time); a non-terminal one clears it. Empty
+// Progress or Result are left alone; a JSON null clears the field.
+func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+	now := now()
+	var (
+		sets []string
+		args []any
+	)
+	set := func(expr string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf(expr, len(args)))
+	}
+	set("updated_at = $%d", now)
+	if u.State != nil {
+		if *u.State == "" {
+			return ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
+		}
+		set("state = $%d", string(*u.State))
+		if u.State.Terminal() {
+			set("completed_at = COALESCE(completed_at, $%d)", now)
+		} else {
+			sets = append(sets, "completed_at = NULL")
+		}
+	}
+	if len(u.Progress) > 0 {
+		v, err := jsonValue(u.Progress, "job progress")
+		if err != nil {
+			return err
+		}
+		set("progress = $%d", v)
+	}
+	if len(u.Result) > 0 {
+		v, err := jsonValue(u.Result, "job result")
+		if err != nil {
+			return err
+		}
+		set("result = $%d", v)
+	}
+	if u.Error != nil {
+		set("error = $%d", *u.Error)
+	}
+	args = append(args, tenant, id)
+	tag, err := s.pool.Exec(ctx, fmt.Sprintf(`UPDATE jobs SET %s WHERE tenant = $%d AND id = $%d`,
+		strings.Join(sets, ", "), len(args)-1, len(args)), args...)
+	if err != nil {
+		return fmt.Errorf("postgres: update job %s: %w", id, err)
+	}
+	return mustAffect(tag, "job %s not found", id)
+}
+
+// UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
+func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
+	if limit <= 0 {
+		limit = defaultUnfinishedLimit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: unfinished jobs: %w", err)
+	}
+	defer rows.Close()
+	list := []jobs.Job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: unfinished jobs: %w", err)
+		}
+		list = append(list, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: unfinished jobs: %w", err)
+	}
+	return list, nil
+}
+
+func scanJob(row pgx.Row) (jobs.Job, error) {
+	var (
+		j                jobs.Job
+		state            string
+		progress, result []byte
+	)
+	err := row.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error,
+		&j.CreatedAt, &j.UpdatedAt, &j.CompletedAt)
+	if err != nil {
+		return jobs.Job{}, err
+	}
+	j.State = jobs.State(state)
+	if progress != nil {
+		j.Progress = json.RawMessage(progress)
+	}
+	if result != nil {
+		j.Result = json.RawMessage(result)
+	}
+	j.CreatedAt, j.UpdatedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC()
+	if j.CompletedAt != nil {
+		c := j.CompletedAt.UTC()
+		j.CompletedAt = &c
+	}
+	return j, nil
+}
+
+// jsonValue validates a job's JSON field: nil, empty or null become NULL.
+func jsonValue(raw json.RawMessage, what string) (any, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil, nil
+	}
+	if !json.Valid(t) {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID, "%s is not valid JSON", what)
+	}
+	return string(t), nil
+}
