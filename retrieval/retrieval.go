@@ -12,7 +12,10 @@ type Embedder interface {
 	// Name identifies the embedding space, e.g. "hash-256"; vectors from
 	// embedders with different names must never be mixed in one index.
 	Name() string
+	// Dim is the length of every vector Embed returns.
 	Dim() int
+	// Embed returns one vector per text, in order. It stops early with an
+	// error when ctx ends.
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
@@ -54,10 +57,17 @@ type Passage struct {
 
 // Index stores chunks per tenant and searches them with lexical and dense
 // retrieval fused into one ranking. Upserts are idempotent on chunk ID.
+// retrieval/indextest is the contract suite every implementation must pass.
 type Index interface {
+	// Upsert stores chunks, replacing any chunk with the same ID.
 	Upsert(ctx context.Context, chunks []IndexedChunk) error
+	// DeleteDocument removes every chunk of one document of one tenant;
+	// deleting what does not exist is not an error.
 	DeleteDocument(ctx context.Context, tenant, documentID string) error
+	// Search returns at most q.TopK passages of q.Tenant, best first. A
+	// query without a tenant fails with a ragqueue EINVALID error.
 	Search(ctx context.Context, q Query) ([]Passage, error)
+	// Ping checks that the index's backend answers.
 	Ping(ctx context.Context) error
 }
 
@@ -82,6 +92,9 @@ type Answer struct {
 // Generator writes an answer to question from passages, citing them as [n]
 // where n is the 1-based position in passages.
 type Generator interface {
+	// Name identifies the generator in Answer.Generator.
 	Name() string
+	// Generate answers from the passages only. When they do not answer the
+	// question it returns NoAnswerText with empty citations.
 	Generate(ctx context.Context, question string, passages []Passage) (Answer, error)
 }
