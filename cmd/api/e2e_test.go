@@ -81,7 +81,7 @@ func TestEndToEndEmbedded(t *testing.T) {
 
 	garden := b.waitStatus(t, key, up.Documents[0].ID)
 	require.Equal(t, "ready", garden.Status, garden.Error)
-	require.Equal(t, "garden.md", garden.Title)
+	require.Equal(t, "Tomato growing guide", garden.Title, "the Markdown heading titles an uploaded file")
 	require.Equal(t, "text/markdown", garden.ContentType)
 	require.Positive(t, garden.Chunks)
 	require.Len(t, garden.SHA256, 64)

@@ -1,0 +1,174 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+)
+
+// Enqueuer puts tasks on the queue. *asynq.Client satisfies it; the API and
+// the handlers (which enqueue follow-up tasks) depend on this instead.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+var _ Enqueuer = (*asynq.Client)(nil)
+
+// Client is how the API starts asynchronous work: it records the job in the
+// metadata database, then enqueues the task that will do it.
+type Client struct {
+	q      Enqueuer
+	store  JobStore
+	logger *slog.Logger
+}
+
+// NewClient returns a Client that enqueues on q and records jobs in store.
+// A nil logger discards.
+func NewClient(q Enqueuer, store JobStore, logger *slog.Logger) *Client {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{q: q, store: store, logger: logger}
+}
+
+// parseTaskID and embedTaskID name the tasks of one document version, so that
+// enqueueing the same version twice is refused by Asynq instead of running
+// twice.
+func parseTaskID(docID string, version int) string {
+	return "ingest-parse-" + docID + "-v" + strconv.Itoa(version)
+}
+
+func embedTaskID(docID string, version int) string {
+	return "ingest-embed-" + docID + "-v" + strconv.Itoa(version)
+}
+
+// EnqueueIngest starts (or restarts) the ingestion of doc's current version
+// under the job doc.JobID. It is idempotent: the job record is created if
+// missing, and while a parse task for this version is still known to Asynq
+// (pending, scheduled, retrying, active or archived) the enqueue is a no-op.
+// That is what lets the reconciler call it for every unfinished document.
+// Archived includes a version whose ingestion finally failed: to try again,
+// bump the document's version.
+func (c *Client) EnqueueIngest(ctx context.Context, doc ingest.Document) error {
+	_, err := c.enqueueIngest(ctx, doc)
+	return err
+}
+
+// enqueueIngest is EnqueueIngest, also reporting whether a task was added.
+func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document) (enqueued bool, err error) {
+	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
+		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
+	}
+	now := time.Now().UTC()
+	job := Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	if err := c.ensureJob(ctx, job); err != nil {
+		return false, err
+	}
+	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
+	task, err := NewTask(args, asynq.TaskID(parseTaskID(doc.ID, doc.Version)))
+	if err != nil {
+		return false, err
+	}
+	info, err := c.q.EnqueueContext(ctx, task)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		c.logger.DebugContext(ctx, "ingest already queued", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("jobs: enqueue ingest of document %s: %w: %w", doc.ID, errQueueUnavailable(), err)
+	}
+	c.logger.DebugContext(ctx, "ingest enqueued", "task_id", info.ID, "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
+	return true, nil
+}
+
+// errQueueUnavailable is what the API shows when Redis refuses a task.
+func errQueueUnavailable() error {
+	return ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the job queue is unavailable; try again shortly")
+}
+
+// ensureJob creates j, or accepts that it already exists (a re-enqueue).
+func (c *Client) ensureJob(ctx context.Context, j Job) error {
+	err := c.store.CreateJob(ctx, j)
+	if err == nil {
+		return nil
+	}
+	if _, gerr := c.store.GetJob(ctx, j.Tenant, j.ID); gerr == nil {
+		return nil
+	}
+	return fmt.Errorf("jobs: create job %s: %w", j.ID, err)
+}
+
+// EnqueueQuery starts answering question from tenant's documents with up to
+// topK passages (0 lets the worker choose), and returns the queued job. The
+// job ID is also the task ID.
+func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int) (Job, error) {
+	if tenant == "" || question == "" {
+		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a query needs a tenant and a question")
+	} else if topK < 0 {
+		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "top_k must not be negative")
+	}
+	now := time.Now().UTC()
+	job := Job{ID: uuid.NewString(), Tenant: tenant, Type: KindQuery, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	if err := c.store.CreateJob(ctx, job); err != nil {
+		return Job{}, fmt.Errorf("jobs: create query job: %w", err)
+	}
+	task, err := NewTask(QueryArgs{Tenant: tenant, JobID: job.ID, Question: question, TopK: topK}, asynq.TaskID(job.ID))
+	if err != nil {
+		return Job{}, err
+	}
+	if _, err := c.q.EnqueueContext(ctx, task); err != nil {
+		// Nobody will ever run this job: say so rather than leave it queued.
+		failed, msg := StateFailed, "could not enqueue: the job queue is unavailable"
+		sctx, cancel := settleContext(ctx)
+		defer cancel()
+		if uerr := c.store.UpdateJob(sctx, tenant, job.ID, JobUpdate{State: &failed, Error: &msg}); uerr != nil {
+			c.logger.WarnContext(ctx, "mark unqueued query failed", "job_id", job.ID, "tenant", tenant, "error", uerr)
+		}
+		return Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, errQueueUnavailable(), err)
+	}
+	return job, nil
+}
+
+// Wait blocks until the job is terminal (succeeded, failed or canceled) and
+// returns it. When ctx ends first it returns the job as last seen and an
+// ETIMEOUT error wrapping ctx's error.
+func (c *Client) Wait(ctx context.Context, tenant, jobID string) (Job, error) {
+	const minDelay, maxDelay = 5 * time.Millisecond, 50 * time.Millisecond
+	delay := minDelay
+	var timer *time.Timer
+	for {
+		job, err := c.store.GetJob(ctx, tenant, jobID)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return job, fmt.Errorf("jobs: wait for job %s: %w: %w", jobID, errWaitTimeout(), ctx.Err())
+		case err != nil:
+			return job, fmt.Errorf("jobs: wait for job %s: %w", jobID, err)
+		case job.State.Terminal():
+			return job, nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(delay)
+			defer timer.Stop()
+		} else {
+			timer.Reset(delay)
+		}
+		select {
+		case <-ctx.Done():
+			return job, fmt.Errorf("jobs: wait for job %s: %w: %w", jobID, errWaitTimeout(), ctx.Err())
+		case <-timer.C:
+		}
+		delay = min(2*delay, maxDelay)
+	}
+}
+
+// errWaitTimeout is what the API shows when a bounded wait runs out.
+func errWaitTimeout() error {
+	return ragqueue.Errorf(ragqueue.ETIMEOUT, "the job did not finish in time; poll it for the result")
+}

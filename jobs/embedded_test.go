@@ -1,0 +1,67 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage/redistest"
+)
+
+// TestEmbeddedMode runs ingestion and a query on miniredis, as embedded mode
+// does: the same handlers, server and client as with a real Redis.
+func TestEmbeddedMode(t *testing.T) {
+	t.Parallel()
+	b := &pipelineBundle{env: newEnv(t, redistest.Miniredis(t)), tenant: "acme"}
+	b.startServer(t, b.deps(b.asynq))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
+	job := b.waitJob(t, b.tenant, doc.JobID)
+	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusReady, got.Status)
+
+	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
+	require.NoError(t, err)
+	job = b.waitJob(t, b.tenant, q.ID)
+	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	var res queryResult
+	require.NoError(t, json.Unmarshal(job.Result, &res))
+	require.Contains(t, res.Answer, "month")
+	require.NotEmpty(t, res.Citations)
+}
+
+func TestRunMiniredisClock(t *testing.T) {
+	t.Parallel()
+	m := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	require.NoError(t, c.Set(t.Context(), "asynq:unique:lock", "1", 50*time.Millisecond).Err())
+
+	// Without the clock, miniredis never expires it.
+	time.Sleep(80 * time.Millisecond)
+	require.EqualValues(t, 1, c.Exists(t.Context(), "asynq:unique:lock").Val())
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		jobs.RunMiniredisClock(ctx, m, 10*time.Millisecond)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	require.NoError(t, c.Set(t.Context(), "asynq:servers:x", "1", 50*time.Millisecond).Err())
+	require.Eventually(t, func() bool {
+		return c.Exists(t.Context(), "asynq:servers:x").Val() == 0
+	}, 5*time.Second, 5*time.Millisecond, "a TTL key never expired")
+	ttl := c.PTTL(t.Context(), "asynq:unique:lock").Val()
+	require.Less(t, ttl, 50*time.Millisecond, "the clock must age keys set before it started")
+}

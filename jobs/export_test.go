@@ -1,0 +1,4 @@
+package jobs
+
+// LogTasksForTest exposes the task logging middleware to the benchmark.
+var LogTasksForTest = logTasks

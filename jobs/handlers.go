@@ -1,0 +1,243 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// BlobOpener reads stored upload bytes. storage.FileBlobs satisfies it.
+type BlobOpener interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// Deps is what the task handlers work with. Store, Blobs, Index, Embedder,
+// Generator and Enqueuer are required; the rest have defaults.
+type Deps struct {
+	Store     Store
+	Blobs     BlobOpener
+	Index     retrieval.Index
+	Embedder  retrieval.Embedder
+	Generator retrieval.Generator
+	Chunker   ingest.Chunker
+	// Enqueuer receives follow-up tasks (parse enqueues embed).
+	Enqueuer Enqueuer
+	// Logger receives one line per task attempt; nil discards.
+	Logger *slog.Logger
+	// MaxParseBytes is passed to ingest.Parse as its size limit.
+	MaxParseBytes int64
+	// EmbedBatch is the number of chunks per Embed call; default 64.
+	EmbedBatch int
+	// EmbedParallelism is the number of concurrent Embed calls inside one
+	// embed task; default 2.
+	EmbedParallelism int
+}
+
+// Defaults for Deps and queries.
+const (
+	defaultEmbedBatch       = 64
+	defaultEmbedParallelism = 2
+	defaultTopK             = 5
+	// progressEvery throttles progress writes during embedding.
+	progressEvery = 250 * time.Millisecond
+	// settleTimeout bounds the state writes made after a failure, which run
+	// even when the task's own context has ended.
+	settleTimeout = 10 * time.Second
+)
+
+// handlers holds Deps with defaults applied; its methods are the task handlers.
+type handlers struct {
+	Deps
+}
+
+// NewMux returns a ServeMux with every ragqueue task handler registered
+// behind the logging and panic-recovery middleware. It panics when a required
+// dependency is missing, as that is a wiring bug.
+func NewMux(d Deps) *asynq.ServeMux {
+	switch {
+	case d.Store == nil:
+		panic("jobs: NewMux: Deps.Store is nil")
+	case d.Blobs == nil:
+		panic("jobs: NewMux: Deps.Blobs is nil")
+	case d.Index == nil:
+		panic("jobs: NewMux: Deps.Index is nil")
+	case d.Embedder == nil:
+		panic("jobs: NewMux: Deps.Embedder is nil")
+	case d.Generator == nil:
+		panic("jobs: NewMux: Deps.Generator is nil")
+	case d.Enqueuer == nil:
+		panic("jobs: NewMux: Deps.Enqueuer is nil")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.EmbedBatch <= 0 {
+		d.EmbedBatch = defaultEmbedBatch
+	}
+	if d.EmbedParallelism <= 0 {
+		d.EmbedParallelism = defaultEmbedParallelism
+	}
+	h := &handlers{Deps: d}
+	mux := asynq.NewServeMux()
+	mux.Use(logTasks(d.Logger))
+	Register(mux, guard(h, h.parse, h.parseFailed))
+	Register(mux, guard(h, h.embed, h.embedFailed))
+	Register(mux, guard(h, h.query, h.queryFailed))
+	return mux
+}
+
+// guard runs fn, turns a panic into an error, and hands any error to onFail,
+// which records it on the job (and document) and returns what Asynq should see.
+func guard[T Args](h *handlers, fn func(context.Context, T) error, onFail func(context.Context, T, error) error) func(context.Context, T) error {
+	return func(ctx context.Context, args T) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("jobs: %s panicked: %v", args.Kind(), r)
+				h.Logger.ErrorContext(ctx, "handler panicked", "task_type", args.Kind(), "panic", r, "stack", string(debug.Stack()))
+			}
+			if err != nil {
+				err = onFail(ctx, args, err)
+			}
+		}()
+		return fn(ctx, args)
+	}
+}
+
+// willRetry reports whether Asynq will run the task again after err.
+// Outside an Asynq server (no retry data in ctx) nothing retries.
+func willRetry(ctx context.Context, err error) bool {
+	if errors.Is(err, asynq.SkipRetry) {
+		return false
+	}
+	n, ok := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok && ok2 && n < maxRetry
+}
+
+// permanent marks err as one that retrying cannot fix.
+func permanent(err error) error {
+	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+}
+
+// rejection is an input error: the document itself is unusable.
+type rejection struct{ err error }
+
+func (r rejection) Error() string { return r.err.Error() }
+func (r rejection) Unwrap() error { return r.err }
+
+// isInputError reports whether err says the input is unusable, as opposed to
+// the machinery having failed.
+func isInputError(err error) bool {
+	switch ragqueue.ErrorCode(err) {
+	case ragqueue.EINVALID, ragqueue.EUNSUPPORTED, ragqueue.ETOOLARGE:
+		return true
+	}
+	return false
+}
+
+// failureMessage is what a job or document records about err: the client
+// message of a ragqueue error, otherwise the error text, which operators need
+// to see why an embedder or generator failed.
+func failureMessage(err error) string {
+	var e *ragqueue.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// settleContext is for state writes after a failure: it keeps ctx's values
+// (the Asynq retry data) but not its cancellation, so that a timed-out task
+// still records why it stopped.
+func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+}
+
+// setJob updates a job, logging rather than failing: the job record is a
+// view for clients, the work itself already succeeded or failed.
+func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u JobUpdate) {
+	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil {
+		h.Logger.WarnContext(ctx, "update job", "tenant", tenant, "job_id", jobID, "error", err)
+	}
+}
+
+// jobFailed records a failed attempt on the job: retrying when Asynq will run
+// the task again, failed otherwise. It reports whether the failure is final.
+func (h *handlers) jobFailed(ctx context.Context, tenant, jobID string, err error) (final bool) {
+	msg := failureMessage(err)
+	state := StateFailed
+	if willRetry(ctx, err) {
+		state = StateRetrying
+	}
+	h.setJob(ctx, tenant, jobID, JobUpdate{State: &state, Error: &msg})
+	return state == StateFailed
+}
+
+// docFailed records a final failure on a document version; a document that
+// was deleted or replaced meanwhile is left alone.
+func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ingest.Status, msg string) {
+	err := h.Store.SetDocumentStatus(ctx, tenant, docID, version, status, msg)
+	if err != nil && !ragqueue.IsNotFound(err) {
+		h.Logger.WarnContext(ctx, "set document status", "tenant", tenant, "doc_id", docID, "status", status, "error", err)
+	}
+}
+
+// ingestFailed settles a failed parse or embed attempt. A rejection marks the
+// document rejected and is never retried; any other error marks the job
+// retrying, or on the last attempt fails both document and job.
+func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string, version int, err error) error {
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
+	var rej rejection
+	if errors.As(err, &rej) {
+		msg := ragqueue.ErrorMessage(rej.err)
+		h.docFailed(ctx, tenant, docID, version, ingest.StatusRejected, msg)
+		failed := StateFailed
+		h.setJob(ctx, tenant, jobID, JobUpdate{State: &failed, Error: &msg})
+		return fmt.Errorf("jobs: reject document %s: %w: %w", docID, err, asynq.SkipRetry)
+	}
+	// The document first: it is the truth the reconciler works from.
+	if !willRetry(ctx, err) {
+		h.docFailed(ctx, tenant, docID, version, ingest.StatusFailed, failureMessage(err))
+	}
+	h.jobFailed(ctx, tenant, jobID, err)
+	return err
+}
+
+func (h *handlers) parseFailed(ctx context.Context, a ParseArgs, err error) error {
+	return h.ingestFailed(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, err)
+}
+
+func (h *handlers) embedFailed(ctx context.Context, a EmbedArgs, err error) error {
+	return h.ingestFailed(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, err)
+}
+
+func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
+	h.jobFailed(ctx, a.Tenant, a.JobID, err)
+	return err
+}
+
+// marshal encodes a progress or result value; these are plain structs, so an
+// error is a bug.
+func marshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("jobs: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// statePtr returns a pointer to s, for JobUpdate.
+func statePtr(s State) *State { return &s }

@@ -1,0 +1,29 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ragqueue/ragqueue/storage/redistest"
+)
+
+// redisServer is the package's redis-server; each test takes a database of
+// its own with redisServer.NewDB(t).
+var redisServer *redistest.Server
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	srv, err := redistest.Start(ctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jobs tests:", err)
+		os.Exit(1)
+	}
+	redisServer = srv
+	code := m.Run()
+	srv.Stop()
+	os.Exit(code)
+}

@@ -1,0 +1,494 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage/redistest"
+)
+
+type pipelineBundle struct {
+	*env
+	tenant string
+}
+
+func setupPipeline(t *testing.T) *pipelineBundle {
+	t.Helper()
+	return &pipelineBundle{env: newEnv(t, redisServer.NewDB(t)), tenant: "acme"}
+}
+
+// queryResult mirrors the query job's result JSON.
+type queryResult struct {
+	Answer    string               `json:"answer"`
+	Citations []retrieval.Citation `json:"citations"`
+	Generator string               `json:"generator"`
+	JobID     string               `json:"job_id"`
+	Passages  []retrieval.Passage  `json:"passages"`
+}
+
+func TestIngestEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	b.startServer(t, b.deps(b.asynq))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	job := b.waitJob(t, b.tenant, doc.JobID)
+	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, jobs.KindIngest, job.Type)
+
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusReady, got.Status)
+	chunks, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	require.NoError(t, err)
+	require.Greater(t, len(chunks), 2, "the manual should make several chunks")
+	require.Equal(t, len(chunks), got.Chunks)
+	require.Equal(t, 0, got.Pages)
+
+	var res struct {
+		DocumentID string `json:"document_id"`
+		Chunks     int    `json:"chunks"`
+	}
+	require.NoError(t, json.Unmarshal(job.Result, &res))
+	require.Equal(t, doc.ID, res.DocumentID)
+	require.Equal(t, len(chunks), res.Chunks)
+	var progress struct {
+		Stage          string `json:"stage"`
+		Chunks         int    `json:"chunks"`
+		ChunksEmbedded int    `json:"chunks_embedded"`
+	}
+	require.NoError(t, json.Unmarshal(job.Progress, &progress))
+	require.Equal(t, len(chunks), progress.ChunksEmbedded)
+
+	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), len(chunks))
+	vec, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"impeller warranty"})
+	require.NoError(t, err)
+	hits, err := b.index.Search(t.Context(), retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
+	require.NoError(t, err)
+	require.NotEmpty(t, hits)
+	require.Equal(t, doc.ID, hits[0].DocumentID)
+	require.Equal(t, "Field manual", hits[0].Title)
+	require.Equal(t, "upload:manual.txt", hits[0].Source)
+}
+
+func TestQueryEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	b.startServer(t, b.deps(b.asynq))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+
+	queued, err := b.client.EnqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, queued.State)
+	require.Equal(t, jobs.KindQuery, queued.Type)
+	job := b.waitJob(t, b.tenant, queued.ID)
+	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+
+	var res queryResult
+	require.NoError(t, json.Unmarshal(job.Result, &res))
+	require.Equal(t, queued.ID, res.JobID)
+	require.Equal(t, "extractive", res.Generator)
+	require.Contains(t, res.Answer, "flow sensor")
+	require.NotEmpty(t, res.Citations)
+	require.Equal(t, doc.ID, res.Citations[0].DocumentID)
+	require.NotEmpty(t, res.Passages)
+	require.LessOrEqual(t, len(res.Passages), 3)
+
+	t.Run("NothingIndexed", func(t *testing.T) {
+		// Another tenant has no documents: an answer without citations,
+		// and citations is [] rather than null.
+		queued, err := b.client.EnqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
+		require.NoError(t, err)
+		job := b.waitJob(t, "empty-tenant", queued.ID)
+		require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+		var raw map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(job.Result, &raw))
+		require.JSONEq(t, `[]`, string(raw["citations"]))
+		require.JSONEq(t, `[]`, string(raw["passages"]))
+	})
+}
+
+// TestParseTwice runs both handlers twice for the same document version, as
+// at-least-once delivery may: the chunks are replaced, not duplicated.
+func TestParseTwice(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	rec := &recorder{}
+	mux := jobs.NewMux(b.deps(rec))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+
+	require.NoError(t, mux.ProcessTask(t.Context(), parse))
+	first, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	require.NoError(t, err)
+	require.NoError(t, mux.ProcessTask(t.Context(), parse))
+	second, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	require.NoError(t, err)
+	require.Equal(t, first, second)
+
+	embeds := rec.taken()
+	require.Len(t, embeds, 2)
+	require.Equal(t, jobs.TaskEmbed, embeds[0].Type())
+	require.NoError(t, mux.ProcessTask(t.Context(), embeds[0]))
+	require.NoError(t, mux.ProcessTask(t.Context(), embeds[1]))
+
+	ids := b.indexedChunkIDs(t, b.tenant, doc.ID)
+	require.Len(t, ids, len(first))
+	want := make([]string, len(first))
+	for i, c := range first {
+		want[i] = c.ID
+		require.Equal(t, ingest.ChunkID(b.tenant, doc.ID, 1, i), c.ID)
+	}
+	require.ElementsMatch(t, want, ids)
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, len(first), got.Chunks)
+}
+
+// gatedEmbedder blocks its first Embed call until released.
+type gatedEmbedder struct {
+	retrieval.Embedder
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gatedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.entered)
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.Embedder.Embed(ctx, texts)
+}
+
+func TestDeleteDuringEmbed(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	rec := &recorder{}
+	d := b.deps(rec)
+	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
+	d.Embedder = gate
+	d.EmbedParallelism = 1 // the other batches wait behind the gated one
+	mux := jobs.NewMux(d)
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+	require.NoError(t, mux.ProcessTask(t.Context(), parse))
+	require.Len(t, rec.taken(), 1)
+
+	done := make(chan error, 1)
+	go func() { done <- mux.ProcessTask(t.Context(), rec.taken()[0]) }()
+	select {
+	case <-gate.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("embed never called the embedder")
+	}
+	// What DELETE /v1/documents/{id} does, while the batches are in flight.
+	require.NoError(t, b.store.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	require.NoError(t, b.index.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	close(gate.release)
+	require.NoError(t, <-done)
+
+	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "vectors of a deleted document were left in the index")
+}
+
+// TestEmbedAfterDelete covers a retried embed whose document is gone: an
+// earlier attempt's vectors are removed.
+func TestEmbedAfterDelete(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	rec := &recorder{}
+	mux := jobs.NewMux(b.deps(rec))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.index.Upsert(t.Context(), []retrieval.IndexedChunk{{
+		ID: ingest.ChunkID(b.tenant, doc.ID, 1, 0), Tenant: b.tenant, DocumentID: doc.ID, Text: "left over", Vector: make([]float32, dim),
+	}}))
+	require.NoError(t, b.store.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+	require.NoError(t, mux.ProcessTask(t.Context(), embed))
+	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
+}
+
+func TestStaleVersionIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	rec := &recorder{}
+	mux := jobs.NewMux(b.deps(rec))
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	for _, args := range []jobs.Args{
+		jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 2},
+		jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 2},
+		jobs.ParseArgs{Tenant: b.tenant, DocumentID: "no-such-document", JobID: doc.JobID, Version: 1},
+	} {
+		task, err := jobs.NewTask(args)
+		require.NoError(t, err)
+		require.NoError(t, mux.ProcessTask(t.Context(), task))
+	}
+	require.Empty(t, rec.taken())
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusQueued, got.Status)
+}
+
+func TestInputErrorRejected(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, contentType, text, message string
+	}{
+		{"NoText", ingest.TypeText, " \n\n \t ", "no text"},
+		{"Unsupported", ingest.TypePDF, "%PDF-1.7 not really", "PDF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupPipeline(t)
+			b.startServer(t, b.deps(b.asynq))
+			doc := b.addDocument(t, b.tenant, tt.contentType, tt.text)
+			require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+
+			job := b.waitJob(t, b.tenant, doc.JobID)
+			require.Equal(t, jobs.StateFailed, job.State)
+			require.Contains(t, job.Error, tt.message)
+			got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+			require.NoError(t, err)
+			require.Equal(t, ingest.StatusRejected, got.Status)
+			require.Equal(t, job.Error, got.Error)
+
+			// Archived at the first attempt, never retried.
+			require.Eventually(t, func() bool {
+				archived, err := b.inspector.ListArchivedTasks(jobs.QueueIngest)
+				return err == nil && len(archived) == 1 && archived[0].Retried == 0
+			}, 10*time.Second, 10*time.Millisecond)
+		})
+	}
+}
+
+// failingEmbedder always fails, as an embedding API that is down does.
+type failingEmbedder struct{ retrieval.Embedder }
+
+func (failingEmbedder) Embed(context.Context, []string) ([][]float32, error) {
+	return nil, errors.New("embedder down: connection refused")
+}
+
+func TestFailingEmbedderRetriesThenFails(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	d := b.deps(b.asynq)
+	d.Embedder = failingEmbedder{d.Embedder}
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+
+	// Parse for real, then run the embedding through Asynq with a single
+	// retry so that the test sees both the retrying and the failed state.
+	rec := &recorder{}
+	parseDeps := d
+	parseDeps.Enqueuer = rec
+	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+	require.NoError(t, jobs.NewMux(parseDeps).ProcessTask(t.Context(), parse))
+	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1}, asynq.MaxRetry(1))
+	require.NoError(t, err)
+	_, err = b.asynq.EnqueueContext(t.Context(), embed)
+	require.NoError(t, err)
+	b.startServer(t, d)
+
+	require.Eventually(t, func() bool {
+		job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+		return err == nil && job.State == jobs.StateRetrying
+	}, 10*time.Second, 5*time.Millisecond, "the job never showed as retrying")
+	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.NoError(t, err)
+	require.Contains(t, job.Error, "embedder down")
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusProcessing, got.Status, "a retrying document is still processing")
+
+	job = b.waitJob(t, b.tenant, doc.JobID)
+	require.Equal(t, jobs.StateFailed, job.State)
+	require.Contains(t, job.Error, "embedder down: connection refused")
+	got, err = b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusFailed, got.Status)
+	require.Contains(t, got.Error, "embedder down")
+}
+
+// panickyGenerator panics, as a buggy generator might.
+type panickyGenerator struct{ retrieval.Generator }
+
+func (panickyGenerator) Generate(context.Context, string, []retrieval.Passage) (retrieval.Answer, error) {
+	panic("generator bug")
+}
+
+func TestHandlerPanicFailsJob(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	d := b.deps(&recorder{})
+	d.Generator = panickyGenerator{}
+	mux := jobs.NewMux(d)
+	// Outside an Asynq server nothing retries, so the failure is final.
+	job := jobs.Job{ID: "job-1", Tenant: b.tenant, Type: jobs.KindQuery, State: jobs.StateQueued}
+	require.NoError(t, b.store.CreateJob(t.Context(), job))
+	task, err := jobs.NewTask(jobs.QueryArgs{Tenant: b.tenant, JobID: job.ID, Question: "why?"})
+	require.NoError(t, err)
+	err = mux.ProcessTask(t.Context(), task)
+	require.ErrorContains(t, err, "generator bug")
+	got, err := b.store.GetJob(t.Context(), b.tenant, job.ID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateFailed, got.State)
+	require.Contains(t, got.Error, "panicked")
+}
+
+func TestEnqueueIngestTwice(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+
+	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	require.Equal(t, "ingest-parse-"+doc.ID+"-v1", pending[0].ID)
+	require.Equal(t, jobs.TaskParse, pending[0].Type)
+	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, job.State)
+	require.Equal(t, jobs.KindIngest, job.Type)
+}
+
+func TestReconcileRequeuesLostTask(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	queued := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	other := b.addDocument(t, "globex", ingest.TypeText, manual+"\nAppendix.")
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), queued))
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), other))
+
+	// Redis loses everything, as an unpersisted Redis does on restart.
+	require.NoError(t, redistest.Flush(t.Context(), b.redis))
+	_, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.ErrorIs(t, err, asynq.ErrQueueNotFound)
+
+	// Reconcile runs at start, with a new client. (A long-lived asynq.Client
+	// would not re-register the queue name that the flush removed: the
+	// tasks would run, but the inspector and asynqmon would not list them.)
+	ac := asynq.NewClient(b.redis)
+	t.Cleanup(func() { _ = ac.Close() })
+	client := jobs.NewClient(ac, b.store, b.logger)
+	n, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	// Still queued: a second pass adds nothing.
+	n, err = jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, err)
+	require.Len(t, pending, 2)
+
+	b.startServer(t, b.deps(b.asynq))
+	for _, doc := range []ingest.Document{queued, other} {
+		require.Equal(t, jobs.StateSucceeded, b.waitJob(t, doc.Tenant, doc.JobID).State)
+		got, err := b.store.GetDocument(t.Context(), doc.Tenant, doc.ID)
+		require.NoError(t, err)
+		require.Equal(t, ingest.StatusReady, got.Status)
+	}
+	// Nothing is unfinished any more.
+	n, err = jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+func TestFailInterruptedQueries(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	q1, err := b.client.EnqueueQuery(t.Context(), b.tenant, "first?", 0)
+	require.NoError(t, err)
+	q2, err := b.client.EnqueueQuery(t.Context(), "globex", "second?", 0)
+	require.NoError(t, err)
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+
+	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	for _, q := range []jobs.Job{q1, q2} {
+		got, err := b.store.GetJob(t.Context(), q.Tenant, q.ID)
+		require.NoError(t, err)
+		require.Equal(t, jobs.StateFailed, got.State)
+		require.Equal(t, "interrupted by a restart; ask again", got.Error)
+	}
+	ingestJob, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, ingestJob.State)
+}
+
+func TestWaitTimesOut(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "anyone there?", 0)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err = b.client.Wait(ctx, b.tenant, q.ID) // no server: never finishes
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, ragqueue.ETIMEOUT, ragqueue.ErrorCode(err))
+
+	_, err = b.client.Wait(t.Context(), b.tenant, "no-such-job")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err))
+}
+
+func TestEnqueueOptions(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "how?", 4)
+	require.NoError(t, err)
+
+	parse, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1")
+	require.NoError(t, err)
+	require.Equal(t, 5, parse.MaxRetry)
+	require.Equal(t, 10*time.Minute, parse.Timeout)
+	query, err := b.inspector.GetTaskInfo(jobs.QueueQueries, q.ID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.TaskQuery, query.Type)
+	require.Equal(t, 2, query.MaxRetry)
+	require.Equal(t, 2*time.Minute, query.Timeout)
+	var args jobs.QueryArgs
+	require.NoError(t, json.Unmarshal(query.Payload, &args))
+	require.Equal(t, jobs.QueryArgs{Tenant: b.tenant, JobID: q.ID, Question: "how?", TopK: 4}, args)
+
+	// The embed task that parse enqueues carries its own budget.
+	mux := jobs.NewMux(b.deps(b.asynq))
+	task, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+	require.NoError(t, mux.ProcessTask(t.Context(), task))
+	embed, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-embed-"+doc.ID+"-v1")
+	require.NoError(t, err)
+	require.Equal(t, 5, embed.MaxRetry)
+	require.Equal(t, 30*time.Minute, embed.Timeout)
+	require.Equal(t, jobs.TaskEmbed, embed.Type)
+}
