@@ -84,6 +84,9 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Logger:    e.logger,
 		// Several batches per document, so that batching and progress run.
 		EmbedBatch: 3,
+		// Stage tests drive the embed task themselves; TestInlineEmbed
+		// covers small documents embedded by the parse task.
+		InlineEmbedChunks: -1,
 	}
 }
 

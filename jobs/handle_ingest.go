@@ -106,6 +106,12 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(embedProgress{Stage: "embed", Chunks: len(chunks)})})
 
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
+	if len(chunks) <= h.InlineEmbedChunks {
+		// A small document fits one embedding batch: embedding it in this
+		// task costs less than the queue round trip of a second one. A retry
+		// of this task redoes both stages, which are idempotent.
+		return h.embed(ctx, next)
+	}
 	task, err := NewTask(next, asynq.TaskID(embedTaskID(a.DocumentID, a.Version)))
 	if err != nil {
 		return err

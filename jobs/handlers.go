@@ -41,6 +41,11 @@ type Deps struct {
 	// EmbedParallelism is the number of concurrent Embed calls inside one
 	// embed task; default 2.
 	EmbedParallelism int
+	// InlineEmbedChunks: a document with at most this many chunks is
+	// embedded by its parse task instead of a separate embed task, saving a
+	// queue round trip per small document. 0 means EmbedBatch (one batch);
+	// negative means always use a separate task.
+	InlineEmbedChunks int
 }
 
 // Defaults for Deps and queries.
@@ -86,6 +91,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	if d.EmbedParallelism <= 0 {
 		d.EmbedParallelism = defaultEmbedParallelism
+	}
+	if d.InlineEmbedChunks == 0 {
+		d.InlineEmbedChunks = d.EmbedBatch
 	}
 	h := &handlers{Deps: d}
 	mux := asynq.NewServeMux()

@@ -83,6 +83,35 @@ func TestIngestEndToEnd(t *testing.T) {
 	require.Equal(t, "upload:manual.txt", hits[0].Source)
 }
 
+// TestInlineEmbed: a document that fits one embedding batch is embedded by
+// its parse task; no embed task is enqueued.
+func TestInlineEmbed(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	rec := &recorder{}
+	d := b.deps(rec)
+	d.InlineEmbedChunks = 0 // default: one batch
+	d.EmbedBatch = 64
+	mux := jobs.NewMux(d)
+	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
+	require.NoError(t, err)
+	require.NoError(t, mux.ProcessTask(t.Context(), parse))
+	require.Empty(t, rec.taken(), "no embed task for a small document")
+
+	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
+	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateSucceeded, job.State)
+
+	// At-least-once: running it again changes nothing.
+	require.NoError(t, mux.ProcessTask(t.Context(), parse))
+	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
+}
+
 func TestQueryEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)

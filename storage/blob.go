@@ -43,25 +43,32 @@ var keyPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // Put copies r into a new blob, at most maxBytes (0 for no limit), hashing it
 // on the way. Over the limit it removes what it wrote and returns ETOOLARGE.
-// The blob becomes visible under its key only when completely written.
-func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (BlobInfo, error) {
+// The blob is written straight under its final, random name (one file
+// creation, no rename: creating files is the slow part on small uploads);
+// nothing refers to the key before Put returns it, and a failed Put removes
+// the file.
+func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (info BlobInfo, err error) {
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return BlobInfo{}, fmt.Errorf("storage: blob key: %w", err)
 	}
 	key := hex.EncodeToString(raw[:])
-	tmp, err := os.CreateTemp(b.dir, ".upload-*")
+	f, err := os.OpenFile(b.path(key), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return BlobInfo{}, fmt.Errorf("storage: create blob: %w", err)
 	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // no-op after the rename
+	defer func() {
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+	}()
 	h := sha256.New()
 	src := r
 	if maxBytes > 0 {
 		src = io.LimitReader(r, maxBytes+1)
 	}
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src})
-	if cerr := tmp.Close(); err == nil {
+	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, src})
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -71,9 +78,6 @@ func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (BlobI
 	}
 	if maxBytes > 0 && n > maxBytes {
 		return BlobInfo{}, ragqueue.Errorf(ragqueue.ETOOLARGE, "content is larger than the %d byte limit", maxBytes)
-	}
-	if err := os.Rename(tmp.Name(), b.path(key)); err != nil {
-		return BlobInfo{}, fmt.Errorf("storage: store blob: %w", err)
 	}
 	return BlobInfo{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }

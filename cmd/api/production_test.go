@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,4 +72,58 @@ func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?q=Danube", testAdminKey, nil, "", &sr))
 	require.NotEmpty(t, sr.Results)
 	require.Equal(t, id, sr.Results[0].DocumentID)
+}
+
+// TestReadyzAndQueueDown: with Redis unreachable, /readyz says so with 503,
+// and an upload is still recorded (the database is the truth) for the
+// reconciler to enqueue once Redis is back.
+func TestReadyzAndQueueDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	deadAddr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens here now
+	b := setup(t, map[string]string{"RAGQ_REDIS_URL": "redis://" + deadAddr + "/0"})
+
+	var ready struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	require.Equal(t, http.StatusServiceUnavailable, b.do(t, http.MethodGet, "/readyz", "", nil, "", &ready))
+	require.Equal(t, "unavailable", ready.Checks["redis"])
+	require.Equal(t, "ok", ready.Checks["database"])
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", nil, "", nil))
+
+	var up uploadResp
+	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
+		map[string]any{"text": "Recorded even while the queue is down."}, &up))
+	var d docResp
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/documents/"+up.Documents[0].ID, testAdminKey, nil, "", &d))
+	require.Equal(t, "queued", d.Status)
+
+	// Queries need the queue: a clear 503, not a 500.
+	var e apiError
+	require.Equal(t, http.StatusServiceUnavailable, b.doJSON(t, http.MethodPost, "/v1/queries", testAdminKey,
+		map[string]any{"question": "anything?"}, &e))
+	require.Equal(t, "unavailable", e.Error.Code)
+}
+
+// TestSyncQueryTimeout: a sync query that outlives RAGQ_QUERY_TIMEOUT answers
+// 504 with the job id to poll, and the job still finishes.
+func TestSyncQueryTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"RAGQ_QUERY_TIMEOUT": "1ns"})
+	var e apiError
+	require.Equal(t, http.StatusGatewayTimeout, b.doJSON(t, http.MethodPost, "/v1/queries", testAdminKey,
+		map[string]any{"question": "is anyone there?"}, &e))
+	require.Equal(t, "timeout", e.Error.Code)
+	require.NotEmpty(t, e.JobID)
+	require.Contains(t, e.Error.Message, e.JobID)
+	var job struct {
+		State string `json:"state"`
+	}
+	require.Eventually(t, func() bool {
+		b.do(t, http.MethodGet, "/v1/jobs/"+e.JobID, testAdminKey, nil, "", &job)
+		return job.State == "succeeded"
+	}, 30*time.Second, 20*time.Millisecond)
 }

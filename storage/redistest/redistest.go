@@ -246,7 +246,7 @@ func Miniredis(t testing.TB) asynq.RedisClientOpt {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		jobs.RunMiniredisClock(ctx, m, time.Second)
+		jobs.RunMiniredisClock(ctx, m, 100*time.Millisecond)
 	}()
 	t.Cleanup(func() {
 		cancel()
