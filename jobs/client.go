@@ -39,24 +39,27 @@ func NewClient(q Enqueuer, store JobStore, logger *slog.Logger) *Client {
 	return &Client{q: q, store: store, logger: logger}
 }
 
-// parseTaskID and embedTaskID name the tasks of one document version, so that
-// enqueueing the same version twice is refused by Asynq instead of running
-// twice.
-func parseTaskID(docID string, version int) string {
-	return "ingest-parse-" + docID + "-v" + strconv.Itoa(version)
+// parseTaskID and embedTaskID name the tasks of one ingest job, so that
+// enqueueing the same job twice (a reconciler pass, a repeated request) is
+// refused by Asynq instead of running twice. The job is part of the name: a
+// retry is a new job, and must not collide with the failed job's task, which
+// Asynq keeps archived. Document and version are there for operators reading
+// the queue.
+func parseTaskID(docID string, version int, jobID string) string {
+	return "ingest-parse-" + docID + "-v" + strconv.Itoa(version) + "-" + jobID
 }
 
-func embedTaskID(docID string, version int) string {
-	return "ingest-embed-" + docID + "-v" + strconv.Itoa(version)
+func embedTaskID(docID string, version int, jobID string) string {
+	return "ingest-embed-" + docID + "-v" + strconv.Itoa(version) + "-" + jobID
 }
 
 // EnqueueIngest starts (or restarts) the ingestion of doc's current version
 // under the job doc.JobID. It is idempotent: the job record is created if
-// missing, and while a parse task for this version is still known to Asynq
-// (pending, scheduled, retrying, active or archived) the enqueue is a no-op.
-// That is what lets the reconciler call it for every unfinished document.
-// Archived includes a version whose ingestion finally failed: to try again,
-// bump the document's version.
+// missing, and while the job's parse task is still known to Asynq (pending,
+// scheduled, retrying, active or archived) the enqueue is a no-op. That is
+// what lets the reconciler call it for every unfinished document. A job
+// whose ingestion finally failed stays archived: to try again, give the
+// document a new job (the store's RetryDocument) or a new version.
 func (c *Client) EnqueueIngest(ctx context.Context, doc ingest.Document) error {
 	_, err := c.enqueueIngest(ctx, doc)
 	return err
@@ -73,7 +76,7 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document) (enqueu
 		return false, err
 	}
 	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	task, err := NewTask(args, asynq.TaskID(parseTaskID(doc.ID, doc.Version)))
+	task, err := NewTask(args, asynq.TaskID(parseTaskID(doc.ID, doc.Version, doc.JobID)))
 	if err != nil {
 		return false, err
 	}

@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,49 +17,106 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// parseProgress and embedProgress are the job's progress as clients see it.
-type parseProgress struct {
-	Stage string `json:"stage"`
-}
+// Ingest stages, as clients see them in a job's progress.
+const (
+	stageParse = "parse"
+	stageEmbed = "embed"
+	stageDone  = "done"
+)
 
-type embedProgress struct {
-	Stage          string `json:"stage"`
-	Chunks         int    `json:"chunks"`
-	ChunksEmbedded int    `json:"chunks_embedded"`
+// ingestProgress is an ingest job's progress as clients see it in
+// GET /v1/jobs/{id}, enough to draw a progress bar: pages_parsed of pages
+// while parsing (pages is 0 for formats without pages), then
+// chunks_embedded of chunks while embedding.
+type ingestProgress struct {
+	Stage       string `json:"stage"`
+	Pages       int    `json:"pages"`
+	PagesParsed int    `json:"pages_parsed"`
+	Chunks      int    `json:"chunks"`
+	// ChunksEmbedded counts the chunks that have their vector, whether the
+	// embedder made it or it was reused.
+	ChunksEmbedded int `json:"chunks_embedded"`
+	// ChunksReused counts, of those, the chunks whose vector was reused
+	// from an earlier version (or an earlier attempt) with the same text.
+	ChunksReused int `json:"chunks_reused"`
 }
 
 // ingestResult is an ingest job's result.
 type ingestResult struct {
-	DocumentID string `json:"document_id"`
-	Chunks     int    `json:"chunks"`
+	DocumentID   string `json:"document_id"`
+	Version      int    `json:"version"`
+	Chunks       int    `json:"chunks"`
+	ChunksReused int    `json:"chunks_reused"`
+}
+
+// ContentHash is the key a chunk's vector is stored and reused under: the
+// hex SHA-256 of the embedder's name and the chunk's text, so that a vector
+// is reused only for the same text in the same embedding space.
+func ContentHash(embedder, text string) string {
+	h := sha256.New()
+	h.Write([]byte(embedder))
+	h.Write([]byte{0})
+	h.Write([]byte(text))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // currentDoc loads the document a task is about. ok is false when there is
-// nothing to do: the document was deleted, or a newer version replaced it.
-func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version int) (doc ingest.Document, ok bool, err error) {
+// nothing to do: the document was deleted, or a newer version or a retry
+// (another job) replaced the one the task was for.
+func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version int, jobID string) (doc ingest.Document, ok bool, err error) {
 	doc, err = h.Store.GetDocument(ctx, tenant, docID)
 	if ragqueue.IsNotFound(err) {
 		return doc, false, nil
 	} else if err != nil {
 		return doc, false, fmt.Errorf("jobs: get document %s: %w", docID, err)
 	}
-	return doc, doc.Version == version, nil
+	return doc, doc.Version == version && doc.JobID == jobID, nil
+}
+
+// skipStale settles a task whose work became moot: the document was
+// deleted, or a newer version or a retry took over. The task succeeds (there
+// is nothing to retry), and its job, unless already finished or still the
+// document's current job, is marked canceled saying why, so that a client
+// polling it is not left waiting.
+func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, version int) error {
+	var reason string
+	doc, err := h.Store.GetDocument(ctx, tenant, docID)
+	switch {
+	case ragqueue.IsNotFound(err):
+		reason = "the document was deleted"
+	case err != nil:
+		return fmt.Errorf("jobs: get document %s: %w", docID, err)
+	case doc.JobID == jobID:
+		return nil // the job still owns the document: not ours to cancel
+	case doc.Version != version:
+		reason = fmt.Sprintf("superseded by version %d of the document (job %s)", doc.Version, doc.JobID)
+	default:
+		reason = fmt.Sprintf("superseded by job %s, a retry of the document", doc.JobID)
+	}
+	job, err := h.Store.GetJob(ctx, tenant, jobID)
+	if err != nil || job.State.Terminal() {
+		return nil
+	}
+	h.setJob(ctx, tenant, jobID, JobUpdate{State: statePtr(StateCanceled), Error: &reason})
+	return nil
 }
 
 // parse reads a document version's bytes, parses and chunks them, stores the
 // chunks (replacing any from an earlier attempt) and enqueues the embedding.
 // Running it twice stores the same chunks under the same IDs.
 func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
-	doc, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version)
-	if err != nil || !ok {
+	doc, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
+	if err != nil {
 		return err
+	} else if !ok {
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	}
 	if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
-		return nil // deleted or replaced since we looked
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced since we looked
 	} else if err != nil {
 		return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(parseProgress{Stage: "parse"})})
+	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
 
 	pieces, title, err := h.split(ctx, doc)
 	if err != nil {
@@ -82,12 +141,12 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 		pages = 0
 	}
 	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, chunks); ragqueue.IsNotFound(err) {
-		return nil // deleted or replaced while we parsed
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced while we parsed
 	} else if err != nil {
 		return fmt.Errorf("jobs: store chunks of document %s: %w", a.DocumentID, err)
 	}
 	if err := h.Store.SetDocumentCounts(ctx, a.Tenant, a.DocumentID, a.Version, pages, len(chunks)); ragqueue.IsNotFound(err) {
-		return nil
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	} else if err != nil {
 		return fmt.Errorf("jobs: record counts of document %s: %w", a.DocumentID, err)
 	}
@@ -98,12 +157,14 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	if title != "" && title != doc.Title && strings.HasPrefix(doc.Source, "upload") &&
 		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown) {
 		if err := h.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
-			return nil
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 		} else if err != nil {
 			return fmt.Errorf("jobs: record title of document %s: %w", a.DocumentID, err)
 		}
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(embedProgress{Stage: "embed", Chunks: len(chunks)})})
+	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
+		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
+	})})
 
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
 	if len(chunks) <= h.InlineEmbedChunks {
@@ -112,7 +173,7 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 		// of this task redoes both stages, which are idempotent.
 		return h.embed(ctx, next)
 	}
-	task, err := NewTask(next, asynq.TaskID(embedTaskID(a.DocumentID, a.Version)))
+	task, err := NewTask(next, asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID)))
 	if err != nil {
 		return err
 	}
@@ -165,59 +226,88 @@ func textLike(contentType string) bool {
 }
 
 // embed embeds a document version's stored chunks in batches, a bounded
-// number at a time, upserts them into the index, and marks the document
-// ready. Upserts are keyed by chunk ID, so running it twice is harmless. If
-// the document is deleted while it runs, it removes what it indexed.
+// number at a time, reusing the vectors of chunks whose text an earlier
+// version (or attempt) already embedded. It writes them to the index
+// staged, then switches the document to this version in one step: the index
+// publishes these chunks and drops the older version's (which answered until
+// then), and the store marks the version ready and drops the older
+// version's chunk text. The previous version's bytes are deleted last.
+// Upserts are keyed by chunk ID, so running it twice is harmless. If the
+// document is deleted while it runs, it removes what it indexed.
 func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 	doc, err := h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 	if ragqueue.IsNotFound(err) {
 		// An earlier attempt may have indexed chunks before the delete.
-		return h.dropIndexed(ctx, a)
+		if err := h.dropIndexed(ctx, a); err != nil {
+			return err
+		}
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	} else if err != nil {
 		return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, err)
-	} else if doc.Version != a.Version {
-		return nil // replaced by a newer version
+	} else if doc.Version != a.Version || doc.JobID != a.JobID {
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // replaced by a newer version or a retry
 	}
 	chunks, err := h.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
 	if err != nil {
 		return fmt.Errorf("jobs: list chunks of document %s: %w", a.DocumentID, err)
 	}
 	if len(chunks) == 0 {
-		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version); err != nil || !ok {
-			return err // deleted meanwhile: nothing was indexed by this attempt
+		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
+			return err
+		} else if !ok {
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // nothing was indexed by this attempt
 		}
 		return permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
-	progress := embedProgress{Stage: "embed", Chunks: len(chunks)}
+	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
 
 	if err := h.embedChunks(ctx, a, doc, chunks, &progress); err != nil {
 		return err
 	}
 
-	err = h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusReady, "")
+	// The switch. Searchers see it happen in the index, in one step.
+	if err := h.Index.PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
+		return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
+	}
+	replaced, err := h.Store.CompleteVersion(ctx, a.Tenant, a.DocumentID, a.Version)
 	if ragqueue.IsNotFound(err) {
 		// Deleted or replaced while we worked.
 		cur, gerr := h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 		switch {
 		case ragqueue.IsNotFound(gerr):
-			return h.dropIndexed(ctx, a)
+			if err := h.dropIndexed(ctx, a); err != nil {
+				return err
+			}
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 		case gerr != nil:
 			return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, gerr)
 		case cur.Version != a.Version:
-			return nil // the newer version owns the document's index entries
+			// The newer version owns the document's index entries; its own
+			// switch removes what this one published.
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 		}
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	}
+	if replaced != "" && replaced != doc.BlobKey {
+		// Nothing answers from the previous version any more. Failing here
+		// only leaves a file behind; the document is ready either way.
+		if err := h.Blobs.Delete(ctx, replaced); err != nil {
+			h.Logger.WarnContext(ctx, "delete the previous version's bytes", "tenant", a.Tenant, "doc_id", a.DocumentID, "error", err)
+		}
+	}
 	// Unlike progress, the outcome must be recorded; a retry redoes the
 	// (idempotent) work and tries again. A job record that is gone (pruned)
 	// cannot be helped by retrying.
+	progress.Stage = stageDone
 	if err := h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
 		State:    statePtr(StateSucceeded),
 		Progress: marshal(progress),
-		Result:   marshal(ingestResult{DocumentID: a.DocumentID, Chunks: len(chunks)}),
+		Result: marshal(ingestResult{
+			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
+		}),
 	}); ragqueue.IsNotFound(err) {
 		h.Logger.WarnContext(ctx, "job record is gone; document is ready", "tenant", a.Tenant, "doc_id", a.DocumentID, "job_id", a.JobID)
 	} else if err != nil {
@@ -234,18 +324,20 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 	return nil
 }
 
-// embedChunks embeds and upserts chunks in batches of EmbedBatch with at most
-// EmbedParallelism batches in flight, reporting progress at most once per
-// batch and per progressEvery. It fills progress.ChunksEmbedded.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *embedProgress) error {
+// embedChunks embeds and upserts (staged) chunks in batches of EmbedBatch
+// with at most EmbedParallelism batches in flight, reporting progress at
+// most once per batch and per progressEvery. It fills progress's chunk
+// counts.
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
 	)
-	report := func(ctx context.Context, n int) {
+	report := func(ctx context.Context, done, reused int) {
 		mu.Lock()
 		defer mu.Unlock()
-		progress.ChunksEmbedded += n
+		progress.ChunksEmbedded += done
+		progress.ChunksReused += reused
 		if progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
 			return
 		}
@@ -253,41 +345,84 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(*progress)})
 	}
 
+	space := h.Embedder.Name()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(h.EmbedParallelism)
 	for start := 0; start < len(chunks) && gctx.Err() == nil; start += h.EmbedBatch {
 		batch := chunks[start:min(start+h.EmbedBatch, len(chunks))]
 		g.Go(func() error {
-			texts := make([]string, len(batch))
+			hashes := make([]string, len(batch))
 			for i, c := range batch {
-				texts[i] = c.Text
+				hashes[i] = ContentHash(space, c.Text)
 			}
-			vecs, err := h.Embedder.Embed(gctx, texts)
+			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes)
 			if err != nil {
-				return fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
-			} else if len(vecs) != len(batch) {
-				return fmt.Errorf("jobs: embed chunks of document %s: %d vectors for %d texts", a.DocumentID, len(vecs), len(batch))
+				return err
 			}
 			items := make([]retrieval.IndexedChunk, len(batch))
 			for i, c := range batch {
 				items[i] = retrieval.IndexedChunk{
-					ID:         c.ID,
-					Tenant:     a.Tenant,
-					DocumentID: a.DocumentID,
-					Index:      c.Index,
-					Text:       c.Text,
-					Page:       c.Page,
-					Title:      doc.Title,
-					Source:     doc.Source,
-					Vector:     vecs[i],
+					ID:          c.ID,
+					Tenant:      a.Tenant,
+					DocumentID:  a.DocumentID,
+					Version:     a.Version,
+					Index:       c.Index,
+					Text:        c.Text,
+					Page:        c.Page,
+					Title:       doc.Title,
+					Source:      doc.Source,
+					Vector:      vecs[i],
+					ContentHash: hashes[i],
+					Staged:      true, // searchable from the switch on
 				}
 			}
 			if err := h.Index.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)
 			}
-			report(gctx, len(batch))
+			report(gctx, len(batch), reused)
 			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// vectorsFor returns one vector per chunk of batch (which starts at chunk
+// start): the stored vector of a chunk of this document with the same
+// content hash where the index has one, otherwise the embedder's, asking it
+// once per distinct text. reused counts the stored vectors used.
+func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string) (vecs [][]float32, reused int, err error) {
+	known, err := h.Index.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
+	}
+	dim := h.Embedder.Dim()
+	vecs = make([][]float32, len(batch))
+	var texts []string
+	slot := make(map[string]int) // content hash → position in texts
+	for i, hash := range hashes {
+		if v, ok := known[hash]; ok && len(v) == dim {
+			vecs[i] = v
+			reused++
+			continue
+		}
+		if _, ok := slot[hash]; !ok {
+			slot[hash] = len(texts)
+			texts = append(texts, batch[i].Text)
+		}
+	}
+	if len(texts) == 0 {
+		return vecs, reused, nil
+	}
+	out, err := h.Embedder.Embed(ctx, texts)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
+	} else if len(out) != len(texts) {
+		return nil, 0, fmt.Errorf("jobs: embed chunks of document %s: %d vectors for %d texts", a.DocumentID, len(out), len(texts))
+	}
+	for i, hash := range hashes {
+		if vecs[i] == nil {
+			vecs[i] = out[slot[hash]]
+		}
+	}
+	return vecs, reused, nil
 }

@@ -16,16 +16,19 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// BlobOpener reads stored upload bytes. storage.FileBlobs satisfies it.
-type BlobOpener interface {
+// BlobStore reads stored upload bytes, and deletes those of a document
+// version nothing answers from any more. storage.FileBlobs satisfies it.
+type BlobStore interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Delete removes a blob; a missing blob is not an error.
+	Delete(ctx context.Context, key string) error
 }
 
 // Deps is what the task handlers work with. Store, Blobs, Index, Embedder,
 // Generator and Enqueuer are required; the rest have defaults.
 type Deps struct {
 	Store     Store
-	Blobs     BlobOpener
+	Blobs     BlobStore
 	Index     retrieval.Index
 	Embedder  retrieval.Embedder
 	Generator retrieval.Generator

@@ -235,12 +235,17 @@ func TestDeleteDuringEmbed(t *testing.T) {
 		t.Fatal("embed never called the embedder")
 	}
 	// What DELETE /v1/documents/{id} does, while the batches are in flight.
-	require.NoError(t, b.store.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	_, err = b.store.DeleteDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
 	require.NoError(t, b.index.DeleteDocument(t.Context(), b.tenant, doc.ID))
 	close(gate.release)
 	require.NoError(t, <-done)
 
 	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "vectors of a deleted document were left in the index")
+	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateCanceled, job.State, "a client polling the job learns it ended")
+	require.Equal(t, "the document was deleted", job.Error)
 }
 
 // TestEmbedAfterDelete covers a retried embed whose document is gone: an
@@ -254,7 +259,8 @@ func TestEmbedAfterDelete(t *testing.T) {
 	require.NoError(t, b.index.Upsert(t.Context(), []retrieval.IndexedChunk{{
 		ID: ingest.ChunkID(b.tenant, doc.ID, 1, 0), Tenant: b.tenant, DocumentID: doc.ID, Text: "left over", Vector: make([]float32, dim),
 	}}))
-	require.NoError(t, b.store.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	_, err := b.store.DeleteDocument(t.Context(), b.tenant, doc.ID)
+	require.NoError(t, err)
 	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), embed))
@@ -399,7 +405,7 @@ func TestEnqueueIngestTwice(t *testing.T) {
 	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
-	require.Equal(t, "ingest-parse-"+doc.ID+"-v1", pending[0].ID)
+	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID, pending[0].ID)
 	require.Equal(t, jobs.TaskParse, pending[0].Type)
 	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
 	require.NoError(t, err)
@@ -497,7 +503,7 @@ func TestEnqueueOptions(t *testing.T) {
 	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "how?", 4)
 	require.NoError(t, err)
 
-	parse, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1")
+	parse, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID)
 	require.NoError(t, err)
 	require.Equal(t, 5, parse.MaxRetry)
 	require.Equal(t, 10*time.Minute, parse.Timeout)
@@ -515,7 +521,7 @@ func TestEnqueueOptions(t *testing.T) {
 	task, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), task))
-	embed, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-embed-"+doc.ID+"-v1")
+	embed, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-embed-"+doc.ID+"-v1-"+doc.JobID)
 	require.NoError(t, err)
 	require.Equal(t, 5, embed.MaxRetry)
 	require.Equal(t, 30*time.Minute, embed.Timeout)

@@ -32,8 +32,32 @@ type DocumentStore interface {
 	// SetDocumentTitle replaces the title of a document version, e.g. with
 	// the <title> found by parsing an uploaded HTML file.
 	SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error
-	// DeleteDocument removes the document and its stored chunks.
-	DeleteDocument(ctx context.Context, tenant, id string) error
+	// NewVersion gives document id new content, as version expectVersion+1,
+	// only if it is still at expectVersion (compare-and-set; otherwise
+	// ECONFLICT, or ENOTFOUND when it is gone). It takes next's Title,
+	// Source, ContentType, SHA256, Size, BlobKey and JobID, and its Metadata
+	// unless that is nil (then the metadata stays). The new version is
+	// queued, without error, pages or chunks. SHA256 stays unique per
+	// tenant: bytes another document of the tenant holds are ECONFLICT with
+	// a message naming that document. The bytes of the document's last
+	// ready version are kept (they answer until the new version is ready,
+	// see CompleteVersion); released lists the blob keys nothing refers to
+	// any more, for the caller to delete.
+	NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (doc ingest.Document, released []string, err error)
+	// RetryDocument queues version of a failed document again under a new
+	// job: status queued, error cleared, job_id jobID. ECONFLICT when the
+	// document is not failed at that version, ENOTFOUND when it is gone.
+	RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error)
+	// CompleteVersion marks version ready (error cleared) and deletes the
+	// stored chunks of the document's older versions, in one transaction,
+	// only if the document is still at version (ENOTFOUND otherwise). It
+	// returns the blob key of the previous ready version, which nothing
+	// answers from any more ("" when none); running it again returns the
+	// same key, so a retried job can still delete those bytes.
+	CompleteVersion(ctx context.Context, tenant, id string, version int) (replacedBlob string, err error)
+	// DeleteDocument removes the document and its stored chunks (every
+	// version) and returns the blob keys it held, for the caller to delete.
+	DeleteDocument(ctx context.Context, tenant, id string) (blobKeys []string, err error)
 	// UnfinishedDocuments lists documents in queued or processing across all
 	// tenants, oldest first, for the reconciler.
 	UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error)

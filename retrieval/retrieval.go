@@ -25,12 +25,24 @@ type IndexedChunk struct {
 	ID         string
 	Tenant     string
 	DocumentID string
-	Index      int
-	Text       string
-	Page       int
-	Title      string
-	Source     string
-	Vector     []float32
+	// Version is the document version the chunk belongs to; PublishVersion
+	// switches a document from one version's chunks to another's.
+	Version int
+	Index   int
+	Text    string
+	Page    int
+	Title   string
+	Source  string
+	Vector  []float32
+	// ContentHash identifies Text within one embedding space, so that a new
+	// version of a document can reuse the vectors of unchanged chunks
+	// (VectorsByHash) instead of embedding them again. "" means none.
+	ContentHash string
+	// Staged chunks are stored but not searchable until PublishVersion
+	// publishes their version. Upserting a chunk that is already searchable
+	// keeps it searchable, staged or not, so a re-run of a finished job
+	// never hides what answers.
+	Staged bool
 }
 
 // Query is one search against an index. Tenant is mandatory: index
@@ -61,9 +73,22 @@ type Passage struct {
 type Index interface {
 	// Upsert stores chunks, replacing any chunk with the same ID.
 	Upsert(ctx context.Context, chunks []IndexedChunk) error
-	// DeleteDocument removes every chunk of one document of one tenant;
-	// deleting what does not exist is not an error.
+	// DeleteDocument removes every chunk of one document of one tenant,
+	// staged or searchable; deleting what does not exist is not an error.
 	DeleteDocument(ctx context.Context, tenant, documentID string) error
+	// PublishVersion switches one document of one tenant to version in a
+	// single step, as searchers see it: the staged chunks of version become
+	// searchable and every chunk of an older version is removed, so that at
+	// no moment does the document answer from neither version or from both.
+	// Chunks of newer versions are left alone (they belong to a job still
+	// running). Publishing a version older than one already searchable does
+	// nothing; publishing again is harmless.
+	PublishVersion(ctx context.Context, tenant, documentID string, version int) error
+	// VectorsByHash returns, keyed by content hash, the stored vectors of
+	// the document's chunks (any version, staged or not) whose ContentHash
+	// is among hashes. Hashes without a stored vector are absent from the
+	// map; an empty hashes gives an empty map.
+	VectorsByHash(ctx context.Context, tenant, documentID string, hashes []string) (map[string][]float32, error)
 	// Search returns at most q.TopK passages of q.Tenant, best first. A
 	// query without a tenant fails with a ragqueue EINVALID error.
 	Search(ctx context.Context, q Query) ([]Passage, error)

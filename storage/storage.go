@@ -16,3 +16,24 @@ type Key struct {
 	Prefix    string    `json:"prefix"` // first characters of the secret, to tell keys apart in listings
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// VersionBlobs decides, for the metadata stores, what happens to a
+// document's bytes when a new version replaces the current one. The bytes of
+// the last ready version answer until the new version is ready, so they are
+// kept: the current ones when the document is ready, otherwise the ones kept
+// before. Every other key is released, for the caller to delete: the
+// current bytes of a version that never became ready, or a kept key that a
+// finished switch has already deleted (deleting again is harmless).
+func VersionBlobs(readyNow bool, blobKey, prevBlobKey string) (keep string, released []string) {
+	if readyNow {
+		keep = blobKey
+		if prevBlobKey != "" && prevBlobKey != blobKey {
+			released = append(released, prevBlobKey)
+		}
+		return keep, released
+	}
+	if blobKey != "" && blobKey != prevBlobKey {
+		released = append(released, blobKey)
+	}
+	return prevBlobKey, released
+}

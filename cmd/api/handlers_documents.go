@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -43,12 +45,15 @@ type uploadResult struct {
 // pendingUpload is a file whose bytes are in the blob store but which has no
 // document yet.
 type pendingUpload struct {
-	filename    string
-	title       string
-	source      string
-	contentType string
-	blob        storage.BlobInfo
-	err         error // set when the file was refused
+	filename string
+	// title is the one the client gave (a file name, a JSON title), or "";
+	// defaultTitle is what a new document is titled when title is "".
+	title        string
+	defaultTitle string
+	source       string
+	contentType  string
+	blob         storage.BlobInfo
+	err          error // set when the file was refused
 }
 
 // createDocuments accepts multipart file parts or a JSON text body.
@@ -60,33 +65,32 @@ func (s *server) createDocuments(c *gin.Context) {
 	case "application/json":
 		s.uploadJSON(c)
 	default:
-		s.fail(c, ragqueue.Errorf(ragqueue.EUNSUPPORTED,
-			"send multipart/form-data with one or more \"file\" parts, or application/json {\"title\",\"text\",\"metadata\"}; got %q", mt))
+		s.fail(c, errUploadType(mt))
 	}
 }
 
-func (s *server) uploadMultipart(c *gin.Context) {
-	ctx := c.Request.Context()
+// errUploadType refuses a request body that is neither form of upload.
+func errUploadType(mt string) error {
+	return ragqueue.Errorf(ragqueue.EUNSUPPORTED,
+		"send multipart/form-data with one or more \"file\" parts, or application/json {\"title\",\"text\",\"metadata\"}; got %q", mt)
+}
+
+// readMultipart reads a multipart upload: each "file" part is sniffed and
+// streamed into the blob store (a refused file comes back with err set), and
+// the optional "metadata" part, wherever it comes, applies to all of them.
+// More than maxFiles file parts fail with tooMany. On error it deletes every
+// blob it stored; otherwise the caller owns them.
+func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (uploads []*pendingUpload, metadata json.RawMessage, err error) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		s.fail(c, invalid("the multipart body cannot be read: %v", err))
-		return
+		return nil, nil, invalid("the multipart body cannot be read: %v", err)
 	}
-	var (
-		uploads  []*pendingUpload
-		metadata json.RawMessage
-	)
-	// Whatever happens below, bytes of files that did not become documents
-	// must not stay on disk.
-	committed := false
+	// Whatever goes wrong below, bytes of files that will not become
+	// documents must not stay on disk.
 	defer func() {
-		if committed {
-			return
-		}
-		for _, u := range uploads {
-			if u.blob.Key != "" {
-				_ = s.blobs.Delete(ctx, u.blob.Key)
-			}
+		if err != nil {
+			s.deleteBlobs(c, uploads)
+			uploads = nil
 		}
 	}()
 	for {
@@ -94,40 +98,59 @@ func (s *server) uploadMultipart(c *gin.Context) {
 		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			s.fail(c, s.readErr(err, "the multipart body is malformed: %v"))
-			return
+			return uploads, nil, s.readErr(err, "the multipart body is malformed: %v")
 		}
 		switch part.FormName() {
 		case "file", "files":
-			if len(uploads) >= maxFilesPerRequest {
-				s.fail(c, invalid("at most %d files per request", maxFilesPerRequest))
-				return
+			if len(uploads) >= maxFiles {
+				return uploads, nil, invalid("%s", tooMany)
 			}
 			u, err := s.storePart(c, part)
 			if err != nil { // the whole request is broken (too large, cut off)
-				s.fail(c, err)
-				return
+				return uploads, nil, err
 			}
 			uploads = append(uploads, u)
 		case "metadata":
 			raw, err := io.ReadAll(io.LimitReader(part, maxMetadataBytes+1))
 			if err != nil {
-				s.fail(c, s.readErr(err, "the metadata part cannot be read: %v"))
-				return
+				return uploads, nil, s.readErr(err, "the metadata part cannot be read: %v")
 			}
 			if metadata, err = parseMetadata(raw); err != nil {
-				s.fail(c, err)
-				return
+				return uploads, nil, err
 			}
 		default:
-			s.fail(c, invalid("unknown form field %q: send files as \"file\" parts and an optional \"metadata\" JSON object", part.FormName()))
-			return
+			return uploads, nil, invalid("unknown form field %q: send files as \"file\" parts and an optional \"metadata\" JSON object", part.FormName())
 		}
 	}
 	if len(uploads) == 0 {
-		s.fail(c, invalid("no file parts: send each file as a multipart part named \"file\""))
+		return nil, nil, invalid("no file parts: send each file as a multipart part named \"file\"")
+	}
+	return uploads, metadata, nil
+}
+
+// deleteBlobs removes the stored bytes of uploads that will not become
+// documents, even when the client has gone away.
+func (s *server) deleteBlobs(c *gin.Context, uploads []*pendingUpload) {
+	ctx := context.WithoutCancel(c.Request.Context())
+	for _, u := range uploads {
+		if u.blob.Key != "" {
+			if err := s.blobs.Delete(ctx, u.blob.Key); err != nil {
+				s.logger.Warn("could not delete refused upload", "error", err)
+			}
+			u.blob.Key = ""
+		}
+	}
+}
+
+func (s *server) uploadMultipart(c *gin.Context) {
+	uploads, metadata, err := s.readMultipart(c, maxFilesPerRequest, fmt.Sprintf("at most %d files per request", maxFilesPerRequest))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
+	// Bytes that did not become documents must not stay on disk, also when
+	// a handler below panics.
+	defer s.deleteBlobs(c, uploads)
 	results := make([]uploadResult, len(uploads))
 	var firstErr error
 	accepted := 0
@@ -141,16 +164,12 @@ func (s *server) uploadMultipart(c *gin.Context) {
 			}
 			detail := errorDetail{Code: ragqueue.ErrorCode(u.err), Message: ragqueue.ErrorMessage(u.err)}
 			results[i] = uploadResult{Filename: u.filename, Error: &detail}
-			if u.blob.Key != "" {
-				_ = s.blobs.Delete(ctx, u.blob.Key)
-				u.blob.Key = ""
-			}
+			s.deleteBlobs(c, []*pendingUpload{u})
 			continue
 		}
 		u.blob.Key = "" // owned by the document (or already deleted as a duplicate)
 		accepted++
 	}
-	committed = true
 	if accepted == 0 {
 		// Nothing was accepted: answer with the first file's problem, and the
 		// per-file reasons beside it.
@@ -177,11 +196,11 @@ func (s *server) uploadMultipart(c *gin.Context) {
 // return means the request as a whole cannot go on.
 func (s *server) storePart(c *gin.Context, part *multipart.Part) (*pendingUpload, error) {
 	name := part.FileName()
-	u := &pendingUpload{filename: ingest.CleanTitle(name)}
+	u := &pendingUpload{filename: ingest.CleanTitle(name), defaultTitle: "untitled"}
 	u.title = u.filename
 	u.source = "upload:" + u.filename
-	if u.title == "" {
-		u.title, u.source = "untitled", "upload"
+	if u.filename == "" {
+		u.source = "upload"
 	}
 	br := bufio.NewReaderSize(part, 4096)
 	head, err := br.Peek(512)
@@ -233,18 +252,32 @@ type textUpload struct {
 }
 
 func (s *server) uploadJSON(c *gin.Context) {
-	var req textUpload
-	if err := decodeJSON(c, &req); err != nil {
+	u, metadata, err := s.readTextUpload(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if strings.TrimSpace(req.Text) == "" {
-		s.fail(c, invalid("text is required and must not be blank"))
+	res, err := s.createDocument(c, u, metadata)
+	if err != nil {
+		s.deleteBlobs(c, []*pendingUpload{u})
+		s.fail(c, err)
 		return
 	}
+	c.JSON(http.StatusAccepted, gin.H{"documents": []uploadResult{res}})
+}
+
+// readTextUpload reads the JSON form of an upload and stores its text as a
+// blob. Without a title, a new document is titled by the text's first line.
+func (s *server) readTextUpload(c *gin.Context) (u *pendingUpload, metadata json.RawMessage, err error) {
+	var req textUpload
+	if err := decodeJSON(c, &req); err != nil {
+		return nil, nil, err
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		return nil, nil, invalid("text is required and must not be blank")
+	}
 	if !utf8.ValidString(req.Text) {
-		s.fail(c, invalid("text must be valid UTF-8"))
-		return
+		return nil, nil, invalid("text must be valid UTF-8")
 	}
 	ct := req.ContentType
 	switch ct {
@@ -252,34 +285,22 @@ func (s *server) uploadJSON(c *gin.Context) {
 		ct = ingest.TypeText
 	case ingest.TypeText, ingest.TypeMarkdown, ingest.TypeHTML:
 	default:
-		s.fail(c, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content_type %q is not supported; use text/plain, text/markdown or text/html", ct))
-		return
+		return nil, nil, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content_type %q is not supported; use text/plain, text/markdown or text/html", ct)
 	}
-	var metadata json.RawMessage
 	if len(req.Metadata) > 0 && string(req.Metadata) != "null" {
-		var err error
 		if metadata, err = parseMetadata(req.Metadata); err != nil {
-			s.fail(c, err)
-			return
+			return nil, nil, err
 		}
-	}
-	title := ingest.CleanTitle(req.Title)
-	if title == "" {
-		title = firstLine(req.Text, 80)
 	}
 	info, err := s.blobs.Put(c.Request.Context(), strings.NewReader(req.Text), s.cfg.MaxUploadBytes)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, nil, err
 	}
-	u := &pendingUpload{title: title, source: "text", contentType: ct, blob: info}
-	res, err := s.createDocument(c, u, metadata)
-	if err != nil {
-		_ = s.blobs.Delete(c.Request.Context(), info.Key)
-		s.fail(c, err)
-		return
+	u = &pendingUpload{
+		title: ingest.CleanTitle(req.Title), defaultTitle: firstLine(req.Text, 80),
+		source: "text", contentType: ct, blob: info,
 	}
-	c.JSON(http.StatusAccepted, gin.H{"documents": []uploadResult{res}})
+	return u, metadata, nil
 }
 
 // createDocument records a stored upload as a document and enqueues its
@@ -290,8 +311,12 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 	if metadata == nil {
 		metadata = json.RawMessage(`{}`)
 	}
+	title := u.title
+	if title == "" {
+		title = u.defaultTitle
+	}
 	doc, created, err := s.docs.CreateDocument(ctx, ingest.Document{
-		ID: uuid.NewString(), Tenant: tenant(c), Title: u.title, Source: u.source,
+		ID: uuid.NewString(), Tenant: tenant(c), Title: title, Source: u.source,
 		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
 		CreatedAt: now, UpdatedAt: now,
@@ -353,16 +378,16 @@ func (s *server) getDocument(c *gin.Context) {
 	c.JSON(http.StatusOK, doc)
 }
 
-// deleteDocument removes a document's chunks from search, its record and
-// its bytes. The order matters when an ingest job is still running: index
-// first (nothing answers from it any more), then the record (the job's final
+// deleteDocument removes a document's chunks from search (every version:
+// the one answering and one still being processed), its record and its
+// bytes. The order matters when an ingest job is still running: index first
+// (nothing answers from it any more), then the record (the job's final
 // version-guarded update then fails and it removes what it wrote), then the
 // index again for anything the job wrote in between.
 func (s *server) deleteDocument(c *gin.Context) {
 	ctx := c.Request.Context()
 	t, id := tenant(c), c.Param("id")
-	doc, err := s.docs.GetDocument(ctx, t, id)
-	if err != nil {
+	if _, err := s.docs.GetDocument(ctx, t, id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -370,15 +395,18 @@ func (s *server) deleteDocument(c *gin.Context) {
 		s.fail(c, unavailable("the search index", err))
 		return
 	}
-	if err := s.docs.DeleteDocument(ctx, t, id); err != nil {
+	blobs, err := s.docs.DeleteDocument(ctx, t, id)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if err := s.index.DeleteDocument(ctx, t, id); err != nil {
 		s.logger.Error("second index delete failed; chunks may remain until the job's cleanup", "doc_id", id, "error", err)
 	}
-	if err := s.blobs.Delete(ctx, doc.BlobKey); err != nil {
-		s.logger.Error("could not delete document bytes", "doc_id", id, "error", err)
+	for _, key := range blobs {
+		if err := s.blobs.Delete(ctx, key); err != nil {
+			s.logger.Error("could not delete document bytes", "doc_id", id, "error", err)
+		}
 	}
 	c.Status(http.StatusNoContent)
 }

@@ -72,14 +72,16 @@ type testBundle struct {
 	inst    *instance
 	base    string
 	env     map[string]string
+	opts    []startOption
 	http    *http.Client
 	logs    *bytes.Buffer
 	dataDir string
 }
 
 // setup starts an API on a free loopback port with env on top of test
-// defaults (embedded mode, a temp data dir, a known admin key).
-func setup(t testing.TB, env map[string]string) *testBundle {
+// defaults (embedded mode, a temp data dir, a known admin key), applying
+// opts to the app before it serves.
+func setup(t testing.TB, env map[string]string, opts ...startOption) *testBundle {
 	t.Helper()
 	full := map[string]string{
 		"RAGQ_ADDR":               "127.0.0.1:0",
@@ -92,7 +94,7 @@ func setup(t testing.TB, env map[string]string) *testBundle {
 	for k, v := range env {
 		full[k] = v
 	}
-	b := &testBundle{env: full, http: &http.Client{Timeout: 60 * time.Second}, dataDir: full["RAGQ_DATA_DIR"]}
+	b := &testBundle{env: full, opts: opts, http: &http.Client{Timeout: 60 * time.Second}, dataDir: full["RAGQ_DATA_DIR"]}
 	b.start(t)
 	return b
 }
@@ -103,7 +105,7 @@ func (b *testBundle) start(t testing.TB) {
 	require.NoError(t, err)
 	b.logs = &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: b.logs}, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	inst, err := start(context.Background(), cfg, logger, io.Discard)
+	inst, err := start(context.Background(), cfg, logger, io.Discard, b.opts...)
 	require.NoError(t, err)
 	b.inst = inst
 	b.base = "http://" + inst.Addr()
@@ -208,6 +210,8 @@ type uploadResp struct {
 
 type docResp struct {
 	ID          string          `json:"id"`
+	Version     int             `json:"version"`
+	JobID       string          `json:"job_id"`
 	Title       string          `json:"title"`
 	Source      string          `json:"source"`
 	ContentType string          `json:"content_type"`

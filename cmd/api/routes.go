@@ -36,7 +36,9 @@ func (s *server) routes() http.Handler {
 	v1.POST("/documents", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.createDocuments)
 	v1.GET("/documents", s.require(roleReader), s.listDocuments)
 	v1.GET("/documents/:id", s.require(roleReader), s.getDocument)
+	v1.PUT("/documents/:id", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.putDocument)
 	v1.DELETE("/documents/:id", s.require(roleWriter), s.deleteDocument)
+	v1.POST("/documents/:id/retry", s.require(roleWriter), small, s.retryDocument)
 
 	v1.GET("/search", s.require(roleReader), s.search)
 	v1.POST("/queries", s.require(roleReader), small, s.createQuery)

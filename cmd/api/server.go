@@ -71,10 +71,14 @@ type instance struct {
 	cancel      context.CancelFunc
 }
 
+// startOption adjusts the opened app before the workers and handlers use
+// it; tests use one to slow the embedder down.
+type startOption func(*app.App)
+
 // start opens everything, bootstraps the admin key, starts the workers when
 // this process runs them, and serves HTTP on cfg.Addr. out receives the
 // one-time admin key notice.
-func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writer) (inst *instance, err error) {
+func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writer, opts ...startOption) (inst *instance, err error) {
 	// The app's background loops (embedded Redis clock) live as long as the
 	// instance, not as long as the caller's ctx.
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -89,6 +93,9 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		return nil, err
 	}
 	inst.app = a
+	for _, opt := range opts {
+		opt(a)
+	}
 	logger.Info("ragqueue api starting", "mode", a.Mode(), "addr", cfg.Addr, "data_dir", cfg.DataDir,
 		"database", map[bool]string{true: "postgres", false: "sqlite"}[cfg.DatabaseURL != ""],
 		"embedder", a.Embedder.Name(), "generator", a.Generator.Name(), "run_workers", cfg.RunWorkers)

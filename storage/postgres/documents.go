@@ -16,6 +16,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const documentColumns = `id, tenant, title, source, content_type, sha256, size, blob_key, status,
@@ -160,14 +161,144 @@ func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version
 	return mustAffect(tag, "document %s version %d not found", id, version)
 }
 
+// NewVersion implements jobs.DocumentStore.
+func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (ingest.Document, []string, error) {
+	if next.SHA256 == "" {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+	}
+	var meta *string // nil keeps the stored metadata
+	if next.Metadata != nil {
+		m, err := jsonObject(next.Metadata)
+		if err != nil {
+			return ingest.Document{}, nil, err
+		}
+		meta = &m
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("postgres: new version of %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var (
+		version                  int
+		status, blobKey, prevKey string
+	)
+	err = tx.QueryRow(ctx, `SELECT version, status, blob_key, prev_blob_key FROM documents
+		WHERE tenant = $1 AND id = $2 FOR UPDATE`, tenant, id).Scan(&version, &status, &blobKey, &prevKey)
+	if isNoRows(err) {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("postgres: new version of %s: %w", id, err)
+	}
+	if version != expectVersion {
+		return ingest.Document{}, nil, errVersionMoved(id, version, expectVersion)
+	}
+	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
+	row := tx.QueryRow(ctx, `UPDATE documents SET version = $1, title = $2, source = $3, content_type = $4,
+			sha256 = $5, size = $6, blob_key = $7, status = 'queued', error = '', pages = 0, chunks = 0,
+			job_id = $8, metadata = COALESCE($9::jsonb, metadata), prev_blob_key = $10, updated_at = $11
+		WHERE tenant = $12 AND id = $13
+		RETURNING `+documentColumns,
+		version+1, next.Title, next.Source, next.ContentType, next.SHA256, next.Size, next.BlobKey,
+		next.JobID, meta, keep, now(), tenant, id)
+	doc, err := scanDocument(row)
+	if isUniqueViolation(err) {
+		_ = tx.Rollback(ctx)
+		return ingest.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("postgres: new version of %s: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("postgres: new version of %s: commit: %w", id, err)
+	}
+	return doc, released, nil
+}
+
+// errVersionMoved is NewVersion's compare-and-set failure.
+func errVersionMoved(id string, version, expected int) error {
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s changed meanwhile (it is at version %d, not %d); fetch it and send the new content again", id, version, expected)
+}
+
+// errSameBytes names the tenant's document that already holds sha.
+func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
+	var other string
+	err := s.pool.QueryRow(ctx, `SELECT id FROM documents WHERE tenant = $1 AND sha256 = $2`, tenant, sha).Scan(&other)
+	if err != nil {
+		other = "another document"
+	}
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s already has exactly these bytes; update or delete that document instead", other)
+}
+
+// RetryDocument implements jobs.DocumentStore.
+func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error) {
+	if jobID == "" {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.EINVALID, "a retry needs a job id")
+	}
+	row := s.pool.QueryRow(ctx, `UPDATE documents SET status = 'queued', error = '', job_id = $1, updated_at = $2
+		WHERE tenant = $3 AND id = $4 AND version = $5 AND status = 'failed'
+		RETURNING `+documentColumns, jobID, now(), tenant, id, version)
+	doc, err := scanDocument(row)
+	if err == nil {
+		return doc, nil
+	} else if !isNoRows(err) {
+		return ingest.Document{}, fmt.Errorf("postgres: retry document %s: %w", id, err)
+	}
+	doc, err = s.GetDocument(ctx, tenant, id)
+	if err != nil {
+		return ingest.Document{}, err
+	}
+	if doc.Version != version {
+		return ingest.Document{}, errVersionMoved(id, doc.Version, version)
+	}
+	return ingest.Document{}, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s is %s, not failed; only failed documents can be retried", id, doc.Status)
+}
+
+// CompleteVersion implements jobs.DocumentStore.
+func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int) (string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("postgres: complete document %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var prev string
+	err = tx.QueryRow(ctx, `UPDATE documents SET status = 'ready', error = '', updated_at = $1
+		WHERE tenant = $2 AND id = $3 AND version = $4 RETURNING prev_blob_key`,
+		now(), tenant, id, version).Scan(&prev)
+	if isNoRows(err) {
+		return "", ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", id, version)
+	} else if err != nil {
+		return "", fmt.Errorf("postgres: complete document %s: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = $1 AND version < $2`, id, version); err != nil {
+		return "", fmt.Errorf("postgres: complete document %s: delete old chunks: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("postgres: complete document %s: commit: %w", id, err)
+	}
+	return prev, nil
+}
+
 // DeleteDocument implements jobs.DocumentStore. Its chunks go with it
 // (ON DELETE CASCADE, in the same statement).
-func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM documents WHERE tenant = $1 AND id = $2`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("postgres: delete document %s: %w", id, err)
+func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string, error) {
+	var blob, prev string
+	err := s.pool.QueryRow(ctx, `DELETE FROM documents WHERE tenant = $1 AND id = $2
+		RETURNING blob_key, prev_blob_key`, tenant, id).Scan(&blob, &prev)
+	if isNoRows(err) {
+		return nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("postgres: delete document %s: %w", id, err)
 	}
-	return mustAffect(tag, "document %s not found", id)
+	keys := make([]string, 0, 2)
+	if blob != "" {
+		keys = append(keys, blob)
+	}
+	if prev != "" && prev != blob {
+		keys = append(keys, prev)
+	}
+	return keys, nil
 }
 
 // UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.

@@ -24,6 +24,9 @@ const (
 	// minCandidates is the least number of hits each retriever (lexical,
 	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
 	minCandidates = 20
+	// maxSearchAttempts bounds how often one search starts again because a
+	// write to the tenant committed while it ran.
+	maxSearchAttempts = 3
 )
 
 // Index is the embedded-mode search index: chunk rows and an FTS5 index in
@@ -104,7 +107,9 @@ func (ix *Index) Ping(ctx context.Context) error {
 // Upsert stores chunks, replacing any stored chunk with the same ID, in one
 // transaction. Every chunk needs an ID, a tenant and a vector of the
 // index's dimension. A chunk ID already stored under another tenant is
-// refused (ECONFLICT) rather than moved.
+// refused (ECONFLICT) rather than moved. Staged chunks get no FTS row and
+// stay out of the dense cache until PublishVersion; a chunk that is already
+// searchable stays searchable.
 func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) error {
 	if len(chunks) == 0 {
 		return nil
@@ -127,14 +132,15 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	upsertRow, err := tx.PrepareContext(ctx, `
-		INSERT INTO index_chunks (id, tenant, document_id, idx, text, page, title, source, vector)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO index_chunks (id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
-			document_id = excluded.document_id, idx = excluded.idx, text = excluded.text,
-			page = excluded.page, title = excluded.title, source = excluded.source,
-			vector = excluded.vector
+			document_id = excluded.document_id, version = excluded.version, idx = excluded.idx,
+			text = excluded.text, page = excluded.page, title = excluded.title, source = excluded.source,
+			vector = excluded.vector, content_hash = excluded.content_hash,
+			staged = min(index_chunks.staged, excluded.staged)
 		WHERE index_chunks.tenant = excluded.tenant
-		RETURNING rid`)
+		RETURNING rid, staged`)
 	if err != nil {
 		return fmt.Errorf("sqlite: upsert: prepare: %w", err)
 	}
@@ -148,6 +154,9 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	var blob []byte
 	var terms strings.Builder
 	tenantKeys := make(map[string]string)
+	// visible are the chunks searchable after the commit: only they touch
+	// the FTS index, the generations and the dense caches.
+	visible := make([]retrieval.IndexedChunk, 0, len(chunks))
 	for i := range chunks {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -156,26 +165,27 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 		}
 		c := &chunks[i]
 		blob = encodeVector(blob[:0], c.Vector)
-		var rid int64
-		err := upsertRow.QueryRowContext(ctx, c.ID, c.Tenant, c.DocumentID, c.Index, c.Text, c.Page, c.Title, c.Source, blob).Scan(&rid)
+		var (
+			rid    int64
+			staged bool
+		)
+		err := upsertRow.QueryRowContext(ctx, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
+			c.Title, c.Source, blob, c.ContentHash, c.Staged).Scan(&rid, &staged)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ragqueue.Errorf(ragqueue.ECONFLICT, "sqlite: upsert: chunk ID %s belongs to another tenant", c.ID)
 		} else if err != nil {
 			return fmt.Errorf("sqlite: upsert chunk %s: %w", c.ID, err)
 		}
+		if staged {
+			continue
+		}
+		visible = append(visible, *c)
 		key, ok := tenantKeys[c.Tenant]
 		if !ok {
 			key = tenantKey(c.Tenant)
 			tenantKeys[c.Tenant] = key
 		}
-		terms.Reset()
-		for j, t := range retrieval.Tokenize(c.Text) {
-			if j > 0 {
-				terms.WriteByte(' ')
-			}
-			terms.WriteString(t)
-		}
-		if _, err := upsertFTS.ExecContext(ctx, rid, key, terms.String()); err != nil {
+		if _, err := upsertFTS.ExecContext(ctx, rid, key, joinTerms(&terms, c.Text)); err != nil {
 			return fmt.Errorf("sqlite: upsert chunk %s: fts: %w", c.ID, err)
 		}
 	}
@@ -190,12 +200,25 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: upsert: commit: %w", err)
 	}
-	ix.applyUpsert(chunks, gens)
+	ix.applyUpsert(visible, gens)
 	return nil
 }
 
-// DeleteDocument removes every chunk of one document of one tenant. A
-// document with no chunks is not an error.
+// joinTerms returns text's ragqueue tokens joined by spaces, the form the
+// FTS index holds, reusing sb.
+func joinTerms(sb *strings.Builder, text string) string {
+	sb.Reset()
+	for j, t := range retrieval.Tokenize(text) {
+		if j > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(t)
+	}
+	return sb.String()
+}
+
+// DeleteDocument removes every chunk of one document of one tenant, staged
+// or searchable. A document with no chunks is not an error.
 func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) error {
 	if tenant == "" {
 		return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: delete document: no tenant")
@@ -205,20 +228,30 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 		return fmt.Errorf("sqlite: delete document %s: begin: %w", documentID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	// The FTS rows first, while their rowids can still be found.
+	// The FTS rows first, while their rowids can still be found. Staged rows
+	// have none.
 	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks WHERE tenant = ? AND document_id = ?)`,
+		`DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks WHERE tenant = ? AND document_id = ? AND staged = 0)`,
 		tenant, documentID); err != nil {
 		return fmt.Errorf("sqlite: delete document %s: fts: %w", documentID, err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ?`, tenant, documentID)
+	res, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ? AND staged = 0`, tenant, documentID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete document %s: %w", documentID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	visible, err := res.RowsAffected()
+	if err != nil {
 		return fmt.Errorf("sqlite: delete document %s: %w", documentID, err)
-	} else if n == 0 {
-		return nil // nothing changed: keep the generation (and every cache) as is
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ?`, tenant, documentID); err != nil {
+		return fmt.Errorf("sqlite: delete document %s: staged: %w", documentID, err)
+	}
+	if visible == 0 {
+		// Searches see no change: keep the generation (and every cache) as is.
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: delete document %s: commit: %w", documentID, err)
+		}
+		return nil
 	}
 	gen, err := bumpGeneration(ctx, tx, tenant)
 	if err != nil {
@@ -229,6 +262,188 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 	}
 	ix.applyDelete(tenant, documentID, gen)
 	return nil
+}
+
+// PublishVersion implements retrieval.Index: in one transaction the staged
+// chunks of version get their FTS rows and become searchable, and every
+// chunk of an older version of the document is removed.
+func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, version int) error {
+	if tenant == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: publish version: no tenant")
+	}
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: begin: %w", documentID, version, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+
+	var newest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM index_chunks
+		WHERE tenant = ? AND document_id = ? AND staged = 0`, tenant, documentID).Scan(&newest); err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	if newest.Valid && newest.Int64 > int64(version) {
+		return nil // a newer version answers already; never go back
+	}
+
+	// The staged chunks of version: FTS rows, then searchable.
+	rows, err := tx.QueryContext(ctx, `SELECT rid, id, text, vector FROM index_chunks
+		WHERE tenant = ? AND document_id = ? AND version = ? AND staged = 1`, tenant, documentID, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	type stagedRow struct {
+		rid  int64
+		text string
+	}
+	var (
+		staged    []stagedRow
+		published []retrieval.IndexedChunk
+		blob      []byte
+	)
+	for rows.Next() {
+		var r stagedRow
+		c := retrieval.IndexedChunk{Tenant: tenant, DocumentID: documentID, Version: version}
+		if err := rows.Scan(&r.rid, &c.ID, &r.text, &blob); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+		}
+		c.Vector = decodeVector(make([]float32, 0, ix.dim), blob)
+		staged = append(staged, r)
+		published = append(published, c)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	if len(staged) > 0 {
+		ins, err := tx.PrepareContext(ctx, `REPLACE INTO index_fts (rowid, tenant_key, terms) VALUES (?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("sqlite: publish %s v%d: prepare fts: %w", documentID, version, err)
+		}
+		defer ins.Close()
+		key := tenantKey(tenant)
+		var terms strings.Builder
+		for i, r := range staged {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+				}
+			}
+			if _, err := ins.ExecContext(ctx, r.rid, key, joinTerms(&terms, r.text)); err != nil {
+				return fmt.Errorf("sqlite: publish %s v%d: fts: %w", documentID, version, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE index_chunks SET staged = 0
+			WHERE tenant = ? AND document_id = ? AND version = ? AND staged = 1`, tenant, documentID, version); err != nil {
+			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+		}
+	}
+
+	// The older versions: searchable ones lose their FTS rows first.
+	removed, err := queryStrings(ctx, tx, `SELECT id FROM index_chunks
+		WHERE tenant = ? AND document_id = ? AND version < ? AND staged = 0`, tenant, documentID, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	if len(removed) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks
+			WHERE tenant = ? AND document_id = ? AND version < ? AND staged = 0)`, tenant, documentID, version); err != nil {
+			return fmt.Errorf("sqlite: publish %s v%d: fts: %w", documentID, version, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ? AND version < ?`,
+		tenant, documentID, version); err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+
+	if len(published) == 0 && len(removed) == 0 {
+		// Searches see no change (at most staged leftovers went).
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: publish %s v%d: commit: %w", documentID, version, err)
+		}
+		return nil
+	}
+	gen, err := bumpGeneration(ctx, tx, tenant)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: commit: %w", documentID, version, err)
+	}
+	ix.applyPublish(tenant, removed, published, gen)
+	return nil
+}
+
+// maxHashesPerQuery keeps VectorsByHash's IN lists far below SQLite's
+// parameter limit.
+const maxHashesPerQuery = 500
+
+// VectorsByHash implements retrieval.Index.
+func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, hashes []string) (map[string][]float32, error) {
+	if tenant == "" {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID, "sqlite: vectors by hash: no tenant")
+	}
+	out := make(map[string][]float32)
+	want := make([]string, 0, len(hashes))
+	seen := make(map[string]struct{}, len(hashes))
+	for _, h := range hashes {
+		if _, dup := seen[h]; h == "" || dup {
+			continue
+		}
+		seen[h] = struct{}{}
+		want = append(want, h)
+	}
+	for start := 0; start < len(want); start += maxHashesPerQuery {
+		part := want[start:min(start+maxHashesPerQuery, len(want))]
+		var sb strings.Builder
+		sb.WriteString(`SELECT content_hash, vector FROM index_chunks WHERE tenant = ? AND document_id = ?`)
+		args := appendIn(&sb, []any{tenant, documentID}, "content_hash", part)
+		rows, err := ix.db.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
+		}
+		var blob []byte
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h, &blob); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
+			}
+			if _, ok := out[h]; ok || len(blob) != 4*ix.dim {
+				continue
+			}
+			out[h] = decodeVector(make([]float32, 0, ix.dim), blob)
+		}
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
+		}
+	}
+	return out, nil
+}
+
+// queryStrings runs a query whose rows are one string each.
+func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // Search runs q's text through FTS5 (bm25) and q's vector, when given,
@@ -249,13 +464,40 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 	topK = min(topK, maxTopK)
 	n := max(4*topK, minCandidates)
 
+	// A search must see one state of the tenant: a version switch (or any
+	// other visible write) committing between the lexical query and the
+	// dense scan could otherwise mix two versions of a document in one
+	// answer. The generation, read before and after, tells: when it moved,
+	// search again (and, under a storm of writes, settle for the last try).
+	for attempt := 1; ; attempt++ {
+		gen, err := ix.generation(ctx, q.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		out, err := ix.searchAt(ctx, q, topK, n, gen)
+		if err != nil {
+			return nil, err
+		}
+		after, err := ix.generation(ctx, q.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if after == gen || attempt == maxSearchAttempts {
+			return out, nil
+		}
+	}
+}
+
+// searchAt runs one hybrid search of q.Tenant, whose generation was gen
+// when it started.
+func (ix *Index) searchAt(ctx context.Context, q retrieval.Query, topK, n int, gen int64) ([]retrieval.Passage, error) {
 	// The two retrievers are independent: run them side by side, so that a
 	// search costs the slower of the two rather than their sum.
 	var lexical, dense []retrieval.Passage
 	g, gctx := errgroup.WithContext(ctx)
 	if len(q.Vector) > 0 {
 		g.Go(func() (err error) {
-			dense, err = ix.searchDense(gctx, q, n)
+			dense, err = ix.searchDense(gctx, q, n, gen)
 			return err
 		})
 	}

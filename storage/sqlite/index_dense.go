@@ -38,13 +38,12 @@ func tenantKey(tenant string) string {
 const maxCacheAttempts = 5
 
 // searchDense returns the n chunks of q.Tenant whose vectors are closest to
-// q.Vector (cosine), best first, with ChunkID and DocumentID set. It first
-// checks the tenant's generation in the database and reloads the tenant's
-// vectors when this process's copy is stale.
-func (ix *Index) searchDense(ctx context.Context, q retrieval.Query, n int) ([]retrieval.Passage, error) {
-	gen, err := ix.generation(ctx, q.Tenant)
-	if err != nil || gen == 0 {
-		return nil, err
+// q.Vector (cosine), best first, with ChunkID and DocumentID set. gen is the
+// tenant's generation in the database: the tenant's vectors are reloaded
+// when this process's copy is older.
+func (ix *Index) searchDense(ctx context.Context, q retrieval.Query, n int, gen int64) ([]retrieval.Passage, error) {
+	if gen == 0 {
+		return nil, nil // never written
 	}
 	var filter map[string]struct{}
 	if len(q.DocumentIDs) > 0 {
@@ -81,12 +80,12 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 	// copying: it may be off if a write lands in between, which only costs
 	// one regrowth.
 	var hint int
-	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM index_chunks WHERE tenant = ?`, tenant).Scan(&hint); err != nil {
+	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM index_chunks WHERE tenant = ? AND staged = 0`, tenant).Scan(&hint); err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
 	}
 	rows, err := ix.db.QueryContext(ctx, `
 		SELECT g.gen, c.id, c.document_id, c.vector
-		FROM index_generations g LEFT JOIN index_chunks c ON c.tenant = g.tenant
+		FROM index_generations g LEFT JOIN index_chunks c ON c.tenant = g.tenant AND c.staged = 0
 		WHERE g.tenant = ?`, tenant)
 	if err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
@@ -127,9 +126,9 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 }
 
 // applyUpsert brings the cached vectors of each tenant in gens up to date
-// after this process committed chunks. A cached set that was not at the
-// generation just before the commit missed someone else's write: it is
-// dropped, and the next search reloads it.
+// after this process committed chunks (the searchable ones only). A cached
+// set that was not at the generation just before the commit missed someone
+// else's write: it is dropped, and the next search reloads it.
 func (ix *Index) applyUpsert(chunks []retrieval.IndexedChunk, gens map[string]int64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -143,19 +142,9 @@ func (ix *Index) applyUpsert(chunks []retrieval.IndexedChunk, gens map[string]in
 			continue
 		}
 		for i := range chunks {
-			c := &chunks[i]
-			if c.Tenant != tenant {
-				continue
+			if chunks[i].Tenant == tenant {
+				set.put(ix.dim, &chunks[i])
 			}
-			if s, ok := set.slot[c.ID]; ok {
-				copy(set.vecs[s*ix.dim:(s+1)*ix.dim], c.Vector)
-				set.docs[s] = c.DocumentID
-				continue
-			}
-			set.slot[c.ID] = len(set.ids)
-			set.ids = append(set.ids, c.ID)
-			set.docs = append(set.docs, c.DocumentID)
-			set.vecs = append(set.vecs, c.Vector...)
 		}
 		set.gen = gen
 	}
@@ -174,25 +163,65 @@ func (ix *Index) applyDelete(tenant, documentID string, gen int64) {
 		delete(ix.cache, tenant)
 		return
 	}
-	dim := ix.dim
-	// Swap-remove from the end backwards, so a moved slot is never one
-	// still to be removed.
+	// Backwards, so that a slot moved by a swap-remove is never one still
+	// to be visited.
 	for s := len(set.ids) - 1; s >= 0; s-- {
-		if set.docs[s] != documentID {
-			continue
+		if set.docs[s] == documentID {
+			set.remove(ix.dim, s)
 		}
-		last := len(set.ids) - 1
-		delete(set.slot, set.ids[s])
-		if s != last {
-			set.ids[s], set.docs[s] = set.ids[last], set.docs[last]
-			copy(set.vecs[s*dim:(s+1)*dim], set.vecs[last*dim:(last+1)*dim])
-			set.slot[set.ids[s]] = s
-		}
-		set.ids[last], set.docs[last] = "", ""
-		set.ids, set.docs = set.ids[:last], set.docs[:last]
-		set.vecs = set.vecs[:last*dim]
 	}
 	set.gen = gen
+}
+
+// applyPublish updates tenant's cached set after this process committed a
+// version switch: removed chunk IDs go, published chunks come in.
+func (ix *Index) applyPublish(tenant string, removed []string, published []retrieval.IndexedChunk, gen int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	set := ix.cache[tenant]
+	if set == nil {
+		return
+	}
+	if set.gen != gen-1 {
+		delete(ix.cache, tenant)
+		return
+	}
+	for _, id := range removed {
+		if s, ok := set.slot[id]; ok {
+			set.remove(ix.dim, s)
+		}
+	}
+	for i := range published {
+		set.put(ix.dim, &published[i])
+	}
+	set.gen = gen
+}
+
+// put adds c's vector to the set, or replaces the one stored under its ID.
+func (set *denseSet) put(dim int, c *retrieval.IndexedChunk) {
+	if s, ok := set.slot[c.ID]; ok {
+		copy(set.vecs[s*dim:(s+1)*dim], c.Vector)
+		set.docs[s] = c.DocumentID
+		return
+	}
+	set.slot[c.ID] = len(set.ids)
+	set.ids = append(set.ids, c.ID)
+	set.docs = append(set.docs, c.DocumentID)
+	set.vecs = append(set.vecs, c.Vector...)
+}
+
+// remove swap-removes slot s: the last slot moves into it.
+func (set *denseSet) remove(dim, s int) {
+	last := len(set.ids) - 1
+	delete(set.slot, set.ids[s])
+	if s != last {
+		set.ids[s], set.docs[s] = set.ids[last], set.docs[last]
+		copy(set.vecs[s*dim:(s+1)*dim], set.vecs[last*dim:(last+1)*dim])
+		set.slot[set.ids[s]] = s
+	}
+	set.ids[last], set.docs[last] = "", ""
+	set.ids, set.docs = set.ids[:last], set.docs[:last]
+	set.vecs = set.vecs[:last*dim]
 }
 
 // denseHit is a candidate of dense search.

@@ -209,6 +209,70 @@ func TestIndexCacheFollowsOwnWrites(t *testing.T) {
 	compare()
 }
 
+// TestIndexCacheFollowsVersionSwitch checks the cache updates of staged
+// writes and PublishVersion, through the writing handle and through another
+// handle on the same file (the api process while a worker switches).
+func TestIndexCacheFollowsVersionSwitch(t *testing.T) {
+	t.Parallel()
+	b := setupIndex(t, 32)
+	db2, err := Open(b.ctx, b.path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db2.Close() })
+	reader, err := NewIndex(b.ctx, db2, 32)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reader.Close() })
+
+	version := func(v, n int, staged bool) []retrieval.IndexedChunk {
+		var out []retrieval.IndexedChunk
+		for i := range n {
+			c := b.chunk(t, "t", fmt.Sprintf("doc%d", i%3), i, fmt.Sprintf("version %d chunk %d of doc %d", v, i, i%3))
+			c.ID = fmt.Sprintf("v%d-%d", v, i)
+			c.Version, c.Staged = v, staged
+			out = append(out, c)
+		}
+		return out
+	}
+	query := retrieval.Query{Tenant: "t", Vector: b.chunk(t, "t", "q", 0, "chunk 4 of doc 1").Vector, TopK: 100}
+	compare := func() {
+		t.Helper()
+		fresh, err := NewIndex(b.ctx, b.db, 32)
+		require.NoError(t, err)
+		defer fresh.Close()
+		want, err := fresh.Search(b.ctx, query)
+		require.NoError(t, err)
+		for _, ix := range []*Index{b.ix, reader} {
+			got, err := ix.Search(b.ctx, query)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		}
+	}
+	require.NoError(t, b.ix.Upsert(b.ctx, version(1, 12, false)))
+	compare() // loads both caches
+
+	gen, err := b.ix.generation(b.ctx, "t")
+	require.NoError(t, err)
+	require.NoError(t, b.ix.Upsert(b.ctx, version(2, 9, true)))
+	after, err := b.ix.generation(b.ctx, "t")
+	require.NoError(t, err)
+	require.Equal(t, gen, after, "staged writes must not make other processes reload the tenant")
+	compare()
+
+	for _, doc := range []string{"doc0", "doc1", "doc2"} {
+		require.NoError(t, b.ix.PublishVersion(b.ctx, "t", doc, 2))
+		compare()
+	}
+	got, err := b.ix.Search(b.ctx, query)
+	require.NoError(t, err)
+	require.Len(t, got, 9)
+	for _, p := range got {
+		require.Contains(t, p.ChunkID, "v2-")
+	}
+	// And through the other handle, the other way round.
+	require.NoError(t, reader.Upsert(b.ctx, version(3, 9, true)))
+	require.NoError(t, reader.PublishVersion(b.ctx, "t", "doc1", 3))
+	compare()
+}
+
 func TestIndexConcurrentSearchAndWrite(t *testing.T) {
 	t.Parallel()
 	b := setupIndex(t, 32)

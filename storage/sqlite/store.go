@@ -203,14 +203,161 @@ func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version
 	return mustAffect(res, "document %s version %d not found", id, version)
 }
 
+// NewVersion implements jobs.DocumentStore.
+func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (ingest.Document, []string, error) {
+	if next.SHA256 == "" {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+	}
+	var meta any // nil keeps the stored metadata
+	if next.Metadata != nil {
+		m, err := jsonObject(next.Metadata)
+		if err != nil {
+			return ingest.Document{}, nil, err
+		}
+		meta = m
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var (
+		version                  int
+		status, blobKey, prevKey string
+	)
+	err = tx.QueryRowContext(ctx, `SELECT version, status, blob_key, prev_blob_key FROM documents
+		WHERE tenant = ? AND id = ?`, tenant, id).Scan(&version, &status, &blobKey, &prevKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	if version != expectVersion {
+		return ingest.Document{}, nil, errVersionMoved(id, version, expectVersion)
+	}
+	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET version = ?, title = ?, source = ?, content_type = ?,
+			sha256 = ?, size = ?, blob_key = ?, status = 'queued', error = '', pages = 0, chunks = 0,
+			job_id = ?, metadata = COALESCE(?, metadata), prev_blob_key = ?, updated_at = ?
+		WHERE tenant = ? AND id = ?`,
+		version+1, next.Title, next.Source, next.ContentType, next.SHA256, next.Size, next.BlobKey,
+		next.JobID, meta, keep, nanos(now()), tenant, id)
+	if isConstraint(err) {
+		_ = tx.Rollback()
+		return ingest.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	doc, err := scanDocument(tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE tenant = ? AND id = ?`, tenant, id))
+	if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: commit: %w", id, err)
+	}
+	return doc, released, nil
+}
+
+// errVersionMoved is NewVersion's compare-and-set failure.
+func errVersionMoved(id string, version, expected int) error {
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s changed meanwhile (it is at version %d, not %d); fetch it and send the new content again", id, version, expected)
+}
+
+// errSameBytes names the tenant's document that already holds sha.
+func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
+	var other string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM documents WHERE tenant = ? AND sha256 = ?`, tenant, sha).Scan(&other)
+	if err != nil {
+		other = "another document"
+	}
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s already has exactly these bytes; update or delete that document instead", other)
+}
+
+// RetryDocument implements jobs.DocumentStore.
+func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error) {
+	if jobID == "" {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.EINVALID, "a retry needs a job id")
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = 'queued', error = '', job_id = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ? AND status = 'failed'`,
+		jobID, nanos(now()), tenant, id, version)
+	if err != nil {
+		return ingest.Document{}, fmt.Errorf("sqlite: retry document %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return ingest.Document{}, fmt.Errorf("sqlite: retry document %s: %w", id, err)
+	}
+	doc, err := s.GetDocument(ctx, tenant, id)
+	if err != nil {
+		return ingest.Document{}, err
+	}
+	if n == 0 {
+		return ingest.Document{}, errNotRetryable(doc, version)
+	}
+	return doc, nil
+}
+
+// errNotRetryable says why RetryDocument refused doc.
+func errNotRetryable(doc ingest.Document, version int) error {
+	if doc.Version != version {
+		return errVersionMoved(doc.ID, doc.Version, version)
+	}
+	return ragqueue.Errorf(ragqueue.ECONFLICT, "document %s is %s, not failed; only failed documents can be retried", doc.ID, doc.Status)
+}
+
+// CompleteVersion implements jobs.DocumentStore.
+func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var prev string
+	err = tx.QueryRowContext(ctx, `UPDATE documents SET status = 'ready', error = '', updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ? RETURNING prev_blob_key`,
+		nanos(now()), tenant, id, version).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", id, version)
+	} else if err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ? AND version < ?`, id, version); err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: delete old chunks: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: commit: %w", id, err)
+	}
+	return prev, nil
+}
+
 // DeleteDocument implements jobs.DocumentStore. Its chunks go with it
 // (ON DELETE CASCADE, in the same statement).
-func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM documents WHERE tenant = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete document %s: %w", id, err)
+func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string, error) {
+	var blob, prev string
+	err := s.db.QueryRowContext(ctx, `DELETE FROM documents WHERE tenant = ? AND id = ?
+		RETURNING blob_key, prev_blob_key`, tenant, id).Scan(&blob, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: delete document %s: %w", id, err)
 	}
-	return mustAffect(res, "document %s not found", id)
+	return blobKeys(blob, prev), nil
+}
+
+// blobKeys lists the non-empty, distinct keys among a document's blob keys.
+func blobKeys(blob, prev string) []string {
+	keys := make([]string, 0, 2)
+	if blob != "" {
+		keys = append(keys, blob)
+	}
+	if prev != "" && prev != blob {
+		keys = append(keys, prev)
+	}
+	return keys
 }
 
 // UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		tests []test
 	}{
 		{"documents", documentTests()},
+		{"versions", versionTests()},
 		{"chunks", chunkTests()},
 		{"jobs", jobTests()},
 		{"keys", keyTests()},
