@@ -20,12 +20,12 @@ const (
 	TypePDF      = "application/pdf"
 )
 
-// pdfEnabled says whether PDF uploads are accepted. PDF parsing arrives in a
-// later issue; until then DetectContentType recognises PDFs and refuses them.
-const pdfEnabled = false
+// pdfEnabled says whether PDF uploads are accepted (parsed by PDFParser in
+// a child process).
+const pdfEnabled = true
 
 // supportedList ends every EUNSUPPORTED message so the client knows what to send.
-const supportedList = "supported: plain text (.txt), Markdown (.md) and HTML (.html)"
+const supportedList = "supported: PDF (.pdf), plain text (.txt), Markdown (.md) and HTML (.html)"
 
 // kind is what a name, a declared type or the bytes say a file is.
 type kind int

@@ -78,10 +78,10 @@ func TestDetectContentType(t *testing.T) {
 		{name: "declared json is text", filename: "data", declared: "application/json", head: `{"a":1}`, want: ingest.TypeText},
 
 		// PDFs: recognised, not available yet.
-		{name: "pdf", filename: "paper.pdf", head: pdf, msg: "PDF ingestion is not available yet"},
-		{name: "pdf no name", head: pdf, msg: "PDF ingestion is not available yet"},
-		{name: "pdf declared", filename: "paper", declared: "application/pdf", head: pdf, msg: "PDF ingestion is not available yet"},
-		{name: "pdf after whitespace", filename: "paper.pdf", head: "\r\n" + pdf, msg: "PDF ingestion is not available yet"},
+		{name: "pdf", filename: "paper.pdf", head: pdf, want: ingest.TypePDF},
+		{name: "pdf no name", head: pdf, want: ingest.TypePDF},
+		{name: "pdf declared", filename: "paper", declared: "application/pdf", head: pdf, want: ingest.TypePDF},
+		{name: "pdf after whitespace", filename: "paper.pdf", head: "\r\n" + pdf, want: ingest.TypePDF},
 
 		// Mismatches between the bytes and the name or declared type.
 		{name: "pdf bytes named txt", filename: "notes.txt", head: pdf, msg: `the file name "notes.txt" says plain text, but its bytes look like a PDF document`},
@@ -129,7 +129,7 @@ func TestDetectContentType(t *testing.T) {
 			require.Equal(t, ragqueue.EUNSUPPORTED, ragqueue.ErrorCode(err))
 			msg := ragqueue.ErrorMessage(err)
 			require.Contains(t, msg, tt.msg)
-			require.Contains(t, msg, "supported: plain text (.txt), Markdown (.md) and HTML (.html)")
+			require.Contains(t, msg, "supported: PDF (.pdf), plain text (.txt), Markdown (.md) and HTML (.html)")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 // Package ingest turns sources into text: it owns the Document and Chunk
-// types, content-type detection, parsing of text, Markdown and HTML, and
-// chunking. It does no I/O against the queue or the stores.
+// types, content-type detection, parsing of text, Markdown and HTML, PDF
+// text extraction (in child processes, see PDFParser), and chunking. It
+// does no I/O against the queue or the stores.
 package ingest
 
 import (

@@ -120,6 +120,6 @@ func FuzzDetectContentType(f *testing.F) {
 			require.True(t, utf8.ValidString(ragqueue.ErrorMessage(err)))
 			return
 		}
-		require.Contains(t, []string{ingest.TypeText, ingest.TypeMarkdown, ingest.TypeHTML}, ct)
+		require.Contains(t, []string{ingest.TypeText, ingest.TypeMarkdown, ingest.TypeHTML, ingest.TypePDF}, ct)
 	})
 }

@@ -1,0 +1,150 @@
+package ingest
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"time"
+)
+
+// PDF text extraction runs in child processes of the current executable:
+// the PDF library (ledongthuc/pdf) panics outside its own recover on
+// malformed files, prints to stdout and stderr, loops forever on some, and
+// can allocate without bound, which kills a Go process beyond any recover.
+// A child that dies takes only its PDF with it; the parent maps how it
+// died to a message. The library is used for the object graph only (cross
+// references, objects, stream filters, decryption); the page tree walk,
+// the content-stream interpreter and the fonts are ours.
+//
+// Files:
+//
+//	pdf.go                  this API
+//	pdf_parent.go           starting children, merging their pages in order, mapping failures
+//	pdf_child.go            the child's side: limits, the page loop
+//	pdf_proto.go            the records children send, how pages are split among children
+//	pdf_sys_*.go            rlimits, process groups, mmap (Unix; elsewhere Parse fails)
+//	pdf_doc.go              opening a PDF behind guards, the page-tree walk, text clean-up
+//	pdf_text.go             the content-stream interpreter that lays out text
+//	pdf_font.go             fonts: encodings, ToUnicode, widths
+//	pdf_cmap.go             CMaps
+//	pdf_lex.go, pdf_ops.go  the tokenizer and the operand stack
+
+// PDFLimits bounds one PDF parse. Zero fields take the defaults.
+type PDFLimits struct {
+	Timeout      time.Duration // wall clock for the whole parse; default 2m
+	MemoryBytes  int64         // address-space/heap limit of each child; default 512 MiB
+	CPUSeconds   int           // RLIMIT_CPU of each child; default 120
+	MaxTextBytes int64         // text the children may return in total; default 64 MiB
+	MaxPages     int           // pages a PDF may have (declared or found); default 20000
+	Parallelism  int           // child processes parsing page ranges at once; default 2 (at most GOMAXPROCS)
+}
+
+// PDF limit defaults.
+const (
+	DefaultPDFTimeout      = 2 * time.Minute
+	DefaultPDFMemoryBytes  = 512 << 20
+	DefaultPDFCPUSeconds   = 120
+	DefaultPDFMaxTextBytes = 64 << 20
+	DefaultPDFMaxPages     = 20000
+	DefaultPDFParallelism  = 2
+)
+
+// withDefaults fills zero (or negative) fields.
+func (l PDFLimits) withDefaults() PDFLimits {
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultPDFTimeout
+	}
+	if l.MemoryBytes <= 0 {
+		l.MemoryBytes = DefaultPDFMemoryBytes
+	}
+	if l.CPUSeconds <= 0 {
+		l.CPUSeconds = DefaultPDFCPUSeconds
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = DefaultPDFMaxTextBytes
+	}
+	if l.MaxPages <= 0 {
+		l.MaxPages = DefaultPDFMaxPages
+	}
+	if l.Parallelism <= 0 {
+		l.Parallelism = min(DefaultPDFParallelism, runtime.GOMAXPROCS(0))
+	}
+	return l
+}
+
+// PDFParser extracts the text of untrusted PDFs in child processes of the
+// current executable, so that a crash, a hang or a memory blow-up in the
+// PDF library costs one document, not the worker. It is safe for
+// concurrent use; each Parse starts its own children.
+type PDFParser struct {
+	exe    string
+	limits PDFLimits
+	// observe, when set (by tests), is told about each child that exits.
+	observe func(pdfChildStats)
+}
+
+// NewPDFParser returns a parser that re-executes exe (normally the result
+// of os.Executable()) in child mode; exe's main must dispatch to
+// PDFChildMain when IsPDFChild reports true. Zero limits take the defaults.
+func NewPDFParser(exe string, limits PDFLimits) *PDFParser {
+	return &PDFParser{exe: exe, limits: limits.withDefaults()}
+}
+
+// Parse extracts text page by page from the PDF in f, calling onPage for
+// each page in order (1-based page numbers; pages with no text, such as
+// scanned images, are still reported, with ""). It returns the page count.
+// f must be a regular file; it is passed to the children as a file
+// descriptor and mapped read-only, never copied.
+//
+// Input problems come back as *ragqueue.Error with EINVALID, EUNSUPPORTED
+// or ETOOLARGE and a message a person understands; retrying will not help.
+// (An encrypted PDF that opens without a password, as viewers open it, is
+// read; one that needs a password, or whose encryption the library lacks,
+// is EUNSUPPORTED.)
+// Other failures (the child cannot start, ctx is cancelled, onPage fails)
+// are plain errors; onPage's own error is returned as it is.
+func (p *PDFParser) Parse(ctx context.Context, f *os.File, onPage func(page int, text string) error) (pages int, err error) {
+	hdr, err := p.run(ctx, f, onPage)
+	return hdr.Pages, err
+}
+
+// ParsePDF extracts a PDF's text as Parsed: one Section per page, in
+// order, with Page set and Heading "" (pages without text have empty
+// Text, so len(Sections) is the page count), and Title from the PDF's Info
+// /Title ("" when it has none). The total text is bounded by MaxTextBytes.
+// Errors are as for Parse.
+func (p *PDFParser) ParsePDF(ctx context.Context, f *os.File) (Parsed, error) {
+	return p.ParsePDFProgress(ctx, f, nil)
+}
+
+// ParsePDFProgress is ParsePDF that also reports how many pages have
+// arrived so far, after each page, so that a job can show progress while a
+// long PDF is parsed. progress may be nil.
+func (p *PDFParser) ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (Parsed, error) {
+	var sections []Section
+	hdr, err := p.run(ctx, f, func(page int, text string) error {
+		sections = append(sections, Section{Page: page, Text: text})
+		if progress != nil {
+			progress(len(sections))
+		}
+		return nil
+	})
+	if err != nil {
+		return Parsed{}, err
+	}
+	return Parsed{Title: hdr.Title, Sections: sections}, nil
+}
+
+// IsPDFChild reports whether this process was started by a PDFParser to
+// parse a PDF. Binaries (and test binaries, in TestMain) call it first
+// thing: if ingest.IsPDFChild() { os.Exit(ingest.PDFChildMain()) }.
+func IsPDFChild() bool {
+	return os.Getenv(pdfChildEnv) == "1"
+}
+
+// PDFChildMain runs the child side of PDF parsing and returns the process
+// exit code. Call it only when IsPDFChild reports true, before anything
+// else in main.
+func PDFChildMain() int {
+	return childMain()
+}
