@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +120,7 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
 
-	pieces, title, err := h.split(ctx, doc)
+	pieces, title, pdfPages, err := h.split(ctx, doc, a)
 	if err != nil {
 		return err
 	}
@@ -140,6 +142,9 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	if textLike(doc.ContentType) {
 		pages = 0
 	}
+	if doc.ContentType == ingest.TypePDF {
+		pages = pdfPages // blank pages make no chunks but still count
+	}
 	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, chunks); ragqueue.IsNotFound(err) {
 		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced while we parsed
 	} else if err != nil {
@@ -155,7 +160,7 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	// title worth more than its file name, and a title the client gave
 	// explicitly is kept.
 	if title != "" && title != doc.Title && strings.HasPrefix(doc.Source, "upload") &&
-		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown) {
+		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown || doc.ContentType == ingest.TypePDF) {
 		if err := h.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
 			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 		} else if err != nil {
@@ -183,37 +188,78 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 	return nil
 }
 
-// split parses and chunks doc's bytes, returning the pieces and the title
-// parsing found. Errors that say the input is unusable come back as
-// rejections.
-func (h *handlers) split(ctx context.Context, doc ingest.Document) ([]ingest.Piece, string, error) {
+// split parses and chunks doc's bytes, returning the pieces, the title
+// parsing found and, for PDFs, the page count. Errors that say the input is
+// unusable come back as rejections.
+func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs) (pieces []ingest.Piece, title string, pages int, err error) {
 	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
-		return nil, "", permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
+		return nil, "", 0, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
 			ragqueue.Errorf(ragqueue.ENOTFOUND, "the document's content is missing; upload it again")))
 	} else if err != nil {
-		return nil, "", fmt.Errorf("jobs: open content of document %s: %w", doc.ID, err)
+		return nil, "", 0, fmt.Errorf("jobs: open content of document %s: %w", doc.ID, err)
 	}
 	defer func() { _ = rc.Close() }()
-	parsed, err := ingest.Parse(ctx, doc.ContentType, rc, h.MaxParseBytes)
+	var parsed ingest.Parsed
+	if doc.ContentType == ingest.TypePDF {
+		parsed, err = h.parsePDF(ctx, rc, a)
+	} else {
+		parsed, err = ingest.Parse(ctx, doc.ContentType, rc, h.MaxParseBytes)
+	}
 	if err != nil {
 		if isInputError(err) {
-			return nil, "", rejection{fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)}
+			return nil, "", 0, rejection{fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)}
 		}
-		return nil, "", fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)
+		return nil, "", 0, fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)
 	}
-	pieces, err := h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
+	pieces, err = h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
 	if err != nil {
 		if isInputError(err) {
-			return nil, "", rejection{fmt.Errorf("jobs: chunk document %s: %w", doc.ID, err)}
+			return nil, "", 0, rejection{fmt.Errorf("jobs: chunk document %s: %w", doc.ID, err)}
 		}
-		return nil, "", fmt.Errorf("jobs: chunk document %s: %w", doc.ID, err)
+		return nil, "", 0, fmt.Errorf("jobs: chunk document %s: %w", doc.ID, err)
 	}
-	if len(pieces) == 0 {
-		return nil, "", rejection{ragqueue.Errorf(ragqueue.EINVALID, "the document contains no text")}
+	if len(pieces) == 0 && doc.ContentType != ingest.TypePDF {
+		// A PDF without text (scanned pages) is not an error: it becomes
+		// ready with no chunks and a warning (see embed).
+		return nil, "", 0, rejection{ragqueue.Errorf(ragqueue.EINVALID, "the document contains no text")}
 	}
-	return pieces, parsed.Title, nil
+	return pieces, parsed.Title, len(parsed.Sections), nil
 }
+
+// parsePDF runs the PDF parser on a document's bytes, reporting pages parsed
+// in the job's progress while it runs.
+func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ingest.Parsed, error) {
+	if h.PDF == nil {
+		return ingest.Parsed{}, permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
+	}
+	f, ok := rc.(*os.File)
+	if !ok {
+		// The parser hands the file to its child process as a descriptor;
+		// bytes from elsewhere are spooled to a temporary file first.
+		tmp, err := os.CreateTemp("", "ragqueue-pdf-*")
+		if err != nil {
+			return ingest.Parsed{}, fmt.Errorf("jobs: spool PDF: %w", err)
+		}
+		defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
+		if _, err := io.Copy(tmp, rc); err != nil {
+			return ingest.Parsed{}, fmt.Errorf("jobs: spool PDF: %w", err)
+		}
+		f = tmp
+	}
+	var last time.Time
+	return h.PDF.ParsePDFProgress(ctx, f, func(n int) {
+		if time.Since(last) < progressEvery {
+			return
+		}
+		last = time.Now()
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+	})
+}
+
+// noTextWarning is a ready PDF's error field when none of its pages has
+// text: the document is kept, but nothing in it can be searched.
+const noTextWarning = "warning: no page of this PDF has a text layer (scanned images?); it is stored but nothing in it is searchable"
 
 // textLike reports whether documents of contentType have no pages.
 func textLike(contentType string) bool {
@@ -251,7 +297,7 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 	if err != nil {
 		return fmt.Errorf("jobs: list chunks of document %s: %w", a.DocumentID, err)
 	}
-	if len(chunks) == 0 {
+	if len(chunks) == 0 && doc.ContentType != ingest.TypePDF {
 		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
 			return err
 		} else if !ok {
@@ -290,6 +336,12 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
+	}
+	if len(chunks) == 0 {
+		// Only a PDF gets here: it has pages but no text layer.
+		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusReady, noTextWarning); err != nil && !ragqueue.IsNotFound(err) {
+			return fmt.Errorf("jobs: record warning of document %s: %w", a.DocumentID, err)
+		}
 	}
 	if replaced != "" && replaced != doc.BlobKey {
 		// Nothing answers from the previous version any more. Failing here

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -44,11 +45,19 @@ type Deps struct {
 	// EmbedParallelism is the number of concurrent Embed calls inside one
 	// embed task; default 2.
 	EmbedParallelism int
+	// PDF parses PDFs in sandboxed child processes; nil refuses PDFs.
+	PDF PDFParser
 	// InlineEmbedChunks: a document with at most this many chunks is
 	// embedded by its parse task instead of a separate embed task, saving a
 	// queue round trip per small document. 0 means EmbedBatch (one batch);
 	// negative means always use a separate task.
 	InlineEmbedChunks int
+}
+
+// PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
+// *ingest.PDFParser implements it.
+type PDFParser interface {
+	ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error)
 }
 
 // Defaults for Deps and queries.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -14,7 +15,14 @@ import (
 // its own with redisServer.NewDB(t).
 var redisServer *redistest.Server
 
+// testExe is this test binary, which TestMain makes a PDF child on demand.
+var testExe = func() string { exe, _ := os.Executable(); return exe }()
+
 func TestMain(m *testing.M) {
+	// The PDF parser re-executes this test binary as its sandboxed child.
+	if ingest.IsPDFChild() {
+		os.Exit(ingest.PDFChildMain())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	srv, err := redistest.Start(ctx)
 	cancel()

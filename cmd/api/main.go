@@ -12,9 +12,14 @@ import (
 	"syscall"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/ingest"
 )
 
 func main() {
+	// PDFs are parsed by this same binary in a sandboxed child process.
+	if ingest.IsPDFChild() {
+		os.Exit(ingest.PDFChildMain())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stderr); err != nil {

@@ -26,6 +26,8 @@ func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
 	env := map[string]string{
 		"RAGQ_REDIS_URL":    fmt.Sprintf("redis://%s/%d", redisOpt.Addr, redisOpt.DB),
 		"RAGQ_DATABASE_URL": testPG.NewDatabase(t),
+		// Small enough that the Flate bomb below is refused for memory.
+		"RAGQ_PDF_MAX_MEMORY_BYTES": "67108864",
 	}
 	b := setup(t, env)
 
@@ -66,6 +68,22 @@ func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
 		map[string]any{"question": "Where does the Danube flow?"}, &ans))
 	require.Contains(t, ans.Answer, "Black Sea")
 	require.Equal(t, id, ans.Citations[0].DocumentID)
+
+	// Hostile PDFs are rejected by the worker's sandboxed parser, and the
+	// worker process itself goes on.
+	for name, pdf := range map[string]string{"bomb.pdf": bombPDF(t, 96<<20), "cyclic.pdf": readFixture(t, "cyclic.pdf")} {
+		body, ct := multipartBody(t, []filePart{{name: name, body: pdf}}, "")
+		var hup uploadResp
+		require.Equal(t, http.StatusAccepted, b.do(t, http.MethodPost, "/v1/documents", testAdminKey, body, ct, &hup))
+		hd := b.waitStatus(t, testAdminKey, hup.Documents[0].ID)
+		require.Equal(t, "rejected", hd.Status, name)
+		t.Logf("%s: %s", name, hd.Error)
+	}
+	require.True(t, processAlive(t, w.Process.Pid), "the worker process must survive hostile PDFs")
+	body, ct := multipartBody(t, []filePart{{name: "report.pdf", body: readFixture(t, "report.pdf")}}, "")
+	var pup uploadResp
+	require.Equal(t, http.StatusAccepted, b.do(t, http.MethodPost, "/v1/documents", testAdminKey, body, ct, &pup))
+	require.Equal(t, "ready", b.waitStatus(t, testAdminKey, pup.Documents[0].ID).Status)
 
 	// The api process searches the index the worker wrote.
 	var sr searchResp
@@ -126,4 +144,17 @@ func TestSyncQueryTimeout(t *testing.T) {
 		b.do(t, http.MethodGet, "/v1/jobs/"+e.JobID, testAdminKey, nil, "", &job)
 		return job.State == "succeeded"
 	}, 30*time.Second, 20*time.Millisecond)
+}
+
+// processAlive reports whether pid runs and is not a zombie (a dead child
+// nobody has waited for yet still answers signal 0).
+func processAlive(t *testing.T, pid int) bool {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
+	return len(bytes.TrimSpace(rest)) > 0 && bytes.TrimSpace(rest)[0] != 'Z'
 }

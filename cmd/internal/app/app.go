@@ -53,6 +53,7 @@ type App struct {
 	Redis     redis.UniversalClient // for readiness checks
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
+	PDF       *ingest.PDFParser
 
 	miniredis *miniredis.Miniredis
 	closers   []func() error // run in reverse order by Close
@@ -101,6 +102,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Index = idx
 	a.Generator = retrieval.NewExtractive()
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
+	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
+		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
+	})
 	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -134,6 +138,20 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	return a, nil
 }
 
+// selfExe is the binary PDF children are started from: this process's own
+// image. /proc/self/exe keeps pointing at it even if a deploy replaces the
+// file on disk while the process runs.
+func selfExe() string {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return exe
+}
+
 // Deps returns what the job handlers need.
 func (a *App) Deps() jobs.Deps {
 	return jobs.Deps{
@@ -146,6 +164,7 @@ func (a *App) Deps() jobs.Deps {
 		Enqueuer:      a.Queue,
 		Logger:        a.Logger,
 		MaxParseBytes: a.Config.MaxUploadBytes,
+		PDF:           a.PDF,
 	}
 }
 

@@ -37,6 +37,10 @@ type Config struct {
 	ShutdownTimeout   time.Duration // RAGQ_SHUTDOWN_TIMEOUT
 	LogLevel          slog.Level    // RAGQ_LOG_LEVEL
 	LogFormat         string        // RAGQ_LOG_FORMAT: auto, json or text
+	PDFTimeout        time.Duration // RAGQ_PDF_TIMEOUT
+	PDFMaxMemory      int64         // RAGQ_PDF_MAX_MEMORY_BYTES
+	PDFMaxPages       int           // RAGQ_PDF_MAX_PAGES
+	PDFParallelism    int           // RAGQ_PDF_PARALLELISM
 
 	// Derived by LoadConfig.
 	EmbedderDim int
@@ -68,6 +72,10 @@ func Settings() []Setting {
 		{"RAGQ_CHUNK_OVERLAP", "150", "chunk overlap in characters"},
 		{"RAGQ_QUERY_TIMEOUT", "30s", "how long a sync query waits before answering 504 with its job_id"},
 		{"RAGQ_SHUTDOWN_TIMEOUT", "30s", "how long running requests and jobs get at shutdown"},
+		{"RAGQ_PDF_TIMEOUT", "2m", "longest a PDF may take to parse before it is rejected"},
+		{"RAGQ_PDF_MAX_MEMORY_BYTES", "536870912", "memory limit of each PDF parsing child process; a PDF needing more is rejected"},
+		{"RAGQ_PDF_MAX_PAGES", "20000", "most pages a PDF may have"},
+		{"RAGQ_PDF_PARALLELISM", "2", "child processes parsing one PDF's page ranges at once"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 	}
@@ -123,6 +131,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.ChunkOverlap = int(intSetting("RAGQ_CHUNK_OVERLAP", 150, 0, 10000))
 	c.QueryTimeout = durSetting("RAGQ_QUERY_TIMEOUT", 30*time.Second)
 	c.ShutdownTimeout = durSetting("RAGQ_SHUTDOWN_TIMEOUT", 30*time.Second)
+	c.PDFTimeout = durSetting("RAGQ_PDF_TIMEOUT", 2*time.Minute)
+	c.PDFMaxMemory = intSetting("RAGQ_PDF_MAX_MEMORY_BYTES", 512<<20, 64<<20, 1<<40)
+	c.PDFMaxPages = int(intSetting("RAGQ_PDF_MAX_PAGES", 20000, 1, 10_000_000))
+	c.PDFParallelism = int(intSetting("RAGQ_PDF_PARALLELISM", 2, 1, 64))
 
 	switch s := strings.ToLower(get("RAGQ_RUN_WORKERS", "false")); s {
 	case "1", "true", "yes":
