@@ -111,7 +111,7 @@ func (c *Client) ensureJob(ctx context.Context, j Job) error {
 // EnqueueQuery starts answering question from tenant's documents with up to
 // topK passages (0 lets the worker choose), and returns the queued job. The
 // job ID is also the task ID.
-func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int) (Job, error) {
+func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (Job, error) {
 	if tenant == "" || question == "" {
 		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a query needs a tenant and a question")
 	} else if topK < 0 {
@@ -122,7 +122,7 @@ func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK
 	if err := c.store.CreateJob(ctx, job); err != nil {
 		return Job{}, fmt.Errorf("jobs: create query job: %w", err)
 	}
-	task, err := NewTask(QueryArgs{Tenant: tenant, JobID: job.ID, Question: question, TopK: topK}, asynq.TaskID(job.ID))
+	task, err := NewTask(QueryArgs{Tenant: tenant, JobID: job.ID, Question: question, TopK: topK, URLs: urls}, asynq.TaskID(job.ID))
 	if err != nil {
 		return Job{}, err
 	}

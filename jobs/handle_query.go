@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
@@ -15,13 +17,26 @@ type queryResult struct {
 	Generator string               `json:"generator"`
 	JobID     string               `json:"job_id"`
 	Passages  []retrieval.Passage  `json:"passages"`
+	// FetchErrors lists the URLs named in the question that could not be
+	// fetched or indexed, and why; the answer comes from the rest.
+	FetchErrors []URLError `json:"fetch_errors,omitempty"`
 }
+
+// urlPattern finds http(s) URLs written in a question.
+var urlPattern = regexp.MustCompile(`(?i)https?://[^\s<>"'()\[\]{}]+`)
 
 // query answers a question: it embeds it, searches the tenant's index, and
 // has the generator write a cited answer, which becomes the job's result.
 func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive)})
-	vecs, err := h.Embedder.Embed(ctx, []string{a.Question})
+	question := a.Question
+	if len(a.URLs) > 0 {
+		// The URLs say where to look, not what to look for.
+		if q := strings.TrimSpace(urlPattern.ReplaceAllString(question, " ")); q != "" {
+			question = q
+		}
+	}
+	vecs, err := h.Embedder.Embed(ctx, []string{question})
 	if err != nil {
 		return fmt.Errorf("jobs: embed question: %w", err)
 	} else if len(vecs) != 1 {
@@ -31,11 +46,23 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if topK <= 0 {
 		topK = defaultTopK
 	}
-	passages, err := h.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: a.Question, Vector: vecs[0], TopK: topK})
+	docIDs, fetchErrs, err := h.fetchURLs(ctx, a)
+	if err != nil {
+		return err
+	}
+	passages, err := h.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
 	if err != nil {
 		return fmt.Errorf("jobs: search: %w", err)
 	}
-	answer, err := h.Generator.Generate(ctx, a.Question, passages)
+	if len(docIDs) > 0 {
+		// The pages the user named come first, then the rest of the tenant's.
+		named, err := h.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
+		if err != nil {
+			return fmt.Errorf("jobs: search named pages: %w", err)
+		}
+		passages = prependPassages(named, passages, topK)
+	}
+	answer, err := h.Generator.Generate(ctx, question, passages)
 	if err != nil {
 		return fmt.Errorf("jobs: generate answer: %w", err)
 	}
@@ -45,6 +72,8 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		Generator: answer.Generator,
 		JobID:     a.JobID,
 		Passages:  passages,
+
+		FetchErrors: fetchErrs,
 	}
 	if res.Citations == nil {
 		res.Citations = []retrieval.Citation{}
@@ -62,4 +91,64 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		return fmt.Errorf("jobs: record answer of job %s: %w", a.JobID, err)
 	}
 	return nil
+}
+
+// fetchURLs fetches the pages a question names (depth 0, through the
+// guarded Fetcher) and indexes them under the tenant inside this job, so
+// that the answer can cite them. A URL that cannot be fetched or indexed is
+// reported, not fatal.
+func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string, fetchErrs []URLError, err error) {
+	urls := a.URLs
+	if len(urls) > h.QueryMaxURLs {
+		urls = urls[:h.QueryMaxURLs]
+	}
+	for _, u := range urls {
+		if h.Fetcher == nil {
+			fetchErrs = append(fetchErrs, URLError{URL: u, Error: "fetching web pages is not configured on this worker"})
+			continue
+		}
+		page, ferr := h.Fetcher.Fetch(ctx, u)
+		if ferr != nil {
+			if ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("jobs: fetch %s: %w", u, ctx.Err())
+			}
+			fetchErrs = append(fetchErrs, URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
+			continue
+		}
+		doc, outcome, serr := h.storePage(ctx, a.Tenant, page)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		if outcome == pageCreated || outcome == pageUpdated {
+			if ierr := h.ingestNow(ctx, doc); ierr != nil {
+				if ctx.Err() != nil {
+					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
+				}
+				fetchErrs = append(fetchErrs, URLError{URL: u, Error: "could not index the page: " + failureMessage(ierr)})
+				continue
+			}
+		}
+		docIDs = append(docIDs, doc.ID)
+	}
+	return docIDs, fetchErrs, nil
+}
+
+// prependPassages puts first ahead of rest, without duplicates, up to topK
+// (never fewer than all of first).
+func prependPassages(first, rest []retrieval.Passage, topK int) []retrieval.Passage {
+	out := make([]retrieval.Passage, 0, max(topK, len(first)))
+	seen := make(map[string]bool)
+	for _, p := range first {
+		seen[p.ChunkID] = true
+		out = append(out, p)
+	}
+	for _, p := range rest {
+		if len(out) >= max(topK, len(first)) {
+			break
+		}
+		if !seen[p.ChunkID] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -52,6 +54,14 @@ type Deps struct {
 	// queue round trip per small document. 0 means EmbedBatch (one batch);
 	// negative means always use a separate task.
 	InlineEmbedChunks int
+	// Fetcher fetches pages for crawls and questions naming URLs, through
+	// WebClient (the one SSRF-guarded client); nil refuses them.
+	Fetcher   *web.Fetcher
+	WebClient *http.Client
+	// PutBlob stores fetched pages' bytes; required with Fetcher.
+	PutBlob BlobPutter
+	// QueryMaxURLs caps the URLs one question fetches; default 3.
+	QueryMaxURLs int
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -104,6 +114,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.EmbedParallelism <= 0 {
 		d.EmbedParallelism = defaultEmbedParallelism
 	}
+	if d.QueryMaxURLs <= 0 {
+		d.QueryMaxURLs = 3
+	}
 	if d.InlineEmbedChunks == 0 {
 		d.InlineEmbedChunks = d.EmbedBatch
 	}
@@ -113,6 +126,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.parse, h.parseFailed))
 	Register(mux, guard(h, h.embed, h.embedFailed))
 	Register(mux, guard(h, h.query, h.queryFailed))
+	Register(mux, guard(h, h.crawl, h.crawlFailed))
 	return mux
 }
 

@@ -14,7 +14,8 @@ const reconcileLimit = 10000
 
 // Reconcile makes the queue agree with the database, which is the truth: it
 // enqueues the ingestion of every unfinished (queued or processing) document
-// again. A document whose task is still in Redis is left alone (the task ID
+// again, and every unfinished crawl (which starts over; its pages are
+// deduplicated by URL). A document whose task is still in Redis is left alone (the task ID
 // makes the enqueue a no-op); one whose task Redis lost gets a new task. It
 // returns how many tasks it added. Run it at worker or API start.
 func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger) (requeued int, err error) {
@@ -40,6 +41,20 @@ func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger)
 		if enqueued {
 			requeued++
 			logger.InfoContext(ctx, "reconcile: re-enqueued lost ingestion", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID, "version", doc.Version)
+		}
+	}
+	crawls, err := store.UnfinishedCrawls(ctx, reconcileLimit)
+	if err != nil {
+		return requeued, fmt.Errorf("jobs: reconcile: list unfinished crawls: %w", err)
+	}
+	for _, cr := range crawls {
+		enqueued, err := c.enqueueCrawl(ctx, cr)
+		if err != nil {
+			return requeued, fmt.Errorf("jobs: reconcile: %w", err)
+		}
+		if enqueued {
+			requeued++
+			logger.InfoContext(ctx, "reconcile: re-enqueued lost crawl", "crawl_id", cr.ID, "tenant", cr.Tenant, "job_id", cr.JobID)
 		}
 	}
 	return requeued, nil

@@ -22,6 +22,10 @@ type DocumentStore interface {
 	// concurrent calls with the same bytes: exactly one document results.
 	CreateDocument(ctx context.Context, d ingest.Document) (doc ingest.Document, created bool, err error)
 	GetDocument(ctx context.Context, tenant, id string) (ingest.Document, error)
+	// DocumentBySource returns the tenant's document whose Source is source
+	// (a page's normalised URL, say), the most recently created one when
+	// several share it; ENOTFOUND when none does.
+	DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error)
 	ListDocuments(ctx context.Context, tenant string, f DocumentFilter) (docs []ingest.Document, nextCursor string, err error)
 	// SetDocumentStatus moves a document to status, recording errMsg, and
 	// only if its version is still version (a newer upload or a delete wins).
@@ -85,4 +89,5 @@ type Store interface {
 	DocumentStore
 	ChunkStore
 	JobStore
+	CrawlStore
 }

@@ -96,6 +96,9 @@ type QueryArgs struct {
 	JobID    string `json:"job_id"`
 	Question string `json:"question"`
 	TopK     int    `json:"top_k"`
+	// URLs are pages the user named, fetched and indexed before answering
+	// (at most Deps.QueryMaxURLs). Nothing else is ever fetched for a question.
+	URLs []string `json:"urls,omitempty"`
 }
 
 // Kind implements Args.

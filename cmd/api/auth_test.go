@@ -183,7 +183,7 @@ func TestNotBuiltRoutesAnswer501(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	for _, p := range []struct{ method, path string }{
-		{http.MethodPost, "/v1/crawls"}, {http.MethodGet, "/v1/crawls/x"}, {http.MethodGet, "/v1/jobs/x/events"},
+		{http.MethodGet, "/v1/jobs/x/events"},
 		{http.MethodGet, "/v1/ws"}, {http.MethodGet, "/monitoring/"}, {http.MethodGet, "/metrics"},
 	} {
 		var e apiError

@@ -56,6 +56,8 @@ type queryRequest struct {
 	Question string `json:"question"`
 	TopK     *int   `json:"top_k"`
 	Mode     string `json:"mode"`
+	// URLs are pages to fetch and answer from (with any written in the question).
+	URLs []string `json:"urls"`
 }
 
 // createQuery runs a question as a job. Sync waits (bounded by
@@ -86,8 +88,13 @@ func (s *server) createQuery(c *gin.Context) {
 		}
 		topK = *req.TopK
 	}
+	urls, err := questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
-	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK)
+	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK, urls...)
 	if err != nil {
 		s.fail(c, unavailableUnlessClientErr("the job queue", err))
 		return

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // versionResponse is the answer to PUT /v1/documents/{id}.
@@ -64,21 +64,16 @@ func (s *server) putDocument(c *gin.Context) {
 	if title == "" {
 		title = cur.Title // a version of a document keeps its name unless given another
 	}
-	doc, released, err := s.docs.NewVersion(ctx, t, id, cur.Version, ingest.Document{
+	doc, err := jobs.ReplaceContent(ctx, s.docs, s.blobs, cur, ingest.Document{
 		Title: title, Source: u.source, ContentType: u.contentType,
 		SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		JobID: uuid.NewString(), Metadata: metadata,
-	})
+	}, s.logger.Warn)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	kept = true
-	for _, key := range released {
-		if err := s.blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
-			s.logger.Warn("could not delete replaced document bytes", "doc_id", id, "error", err)
-		}
-	}
 	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
 		// The version is recorded as queued, and the database is the truth:
 		// the reconciler enqueues it once the queue is back.

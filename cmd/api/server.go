@@ -41,7 +41,8 @@ type blobStore interface {
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ingest.Document) error
-	EnqueueQuery(ctx context.Context, tenant, question string, topK int) (jobs.Job, error)
+	EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (jobs.Job, error)
+	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore) error
 	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
 }
 
@@ -53,6 +54,7 @@ type server struct {
 	keys     keyStore
 	docs     jobs.DocumentStore
 	jobs     jobs.JobStore
+	crawls   jobs.CrawlStore
 	blobs    blobStore
 	index    retrieval.Index
 	embedder retrieval.Embedder
@@ -110,7 +112,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	}
 	s := &server{
 		cfg: cfg, logger: logger,
-		keys: a.Store, docs: a.Store, jobs: a.Store, blobs: a.Blobs,
+		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		index: a.Index, embedder: a.Embedder, queue: a.Jobs, ready: a.Ready,
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"chunks", chunkTests()},
 		{"jobs", jobTests()},
 		{"keys", keyTests()},
+		{"crawls", crawlTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

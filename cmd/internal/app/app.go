@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -54,6 +57,10 @@ type App struct {
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
 	PDF       *ingest.PDFParser
+	// WebClient is the one SSRF-guarded client every outbound fetch uses;
+	// Fetcher fetches single pages through it.
+	WebClient *http.Client
+	Fetcher   *web.Fetcher
 
 	miniredis *miniredis.Miniredis
 	closers   []func() error // run in reverse order by Close
@@ -105,6 +112,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
 	})
+	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})
+	a.Fetcher = web.NewFetcher(a.WebClient, web.FetchOptions{})
 	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -165,6 +174,13 @@ func (a *App) Deps() jobs.Deps {
 		Logger:        a.Logger,
 		MaxParseBytes: a.Config.MaxUploadBytes,
 		PDF:           a.PDF,
+		Fetcher:       a.Fetcher,
+		WebClient:     a.WebClient,
+		QueryMaxURLs:  a.Config.QueryMaxURLs,
+		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
+			info, err := a.Blobs.Put(ctx, r, maxBytes)
+			return info.Key, info.SHA256, info.Size, err
+		},
 	}
 }
 

@@ -9,38 +9,47 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest/web"
 )
 
 // Config is ragqueue's configuration. Every field comes from a RAGQ_*
 // environment variable; LoadConfig documents the names and defaults.
 type Config struct {
-	Addr              string        // RAGQ_ADDR
-	DataDir           string        // RAGQ_DATA_DIR
-	AdminKey          string        // RAGQ_ADMIN_KEY
-	RedisURL          string        // RAGQ_REDIS_URL; "" → embedded (in-process miniredis)
-	DatabaseURL       string        // RAGQ_DATABASE_URL; "" → SQLite in DataDir
-	QdrantURL         string        // RAGQ_QDRANT_URL; "" → embedded index
-	Embedder          string        // RAGQ_EMBEDDER
-	LLM               string        // RAGQ_LLM
-	WorkerConcurrency int           // RAGQ_WORKER_CONCURRENCY
-	RunWorkers        bool          // RAGQ_RUN_WORKERS: api also runs workers (always true when embedded)
-	MaxUploadBytes    int64         // RAGQ_MAX_UPLOAD_BYTES
-	ChunkSize         int           // RAGQ_CHUNK_SIZE
-	ChunkOverlap      int           // RAGQ_CHUNK_OVERLAP
-	QueryTimeout      time.Duration // RAGQ_QUERY_TIMEOUT: how long a sync query waits
-	ShutdownTimeout   time.Duration // RAGQ_SHUTDOWN_TIMEOUT
-	LogLevel          slog.Level    // RAGQ_LOG_LEVEL
-	LogFormat         string        // RAGQ_LOG_FORMAT: auto, json or text
-	PDFTimeout        time.Duration // RAGQ_PDF_TIMEOUT
-	PDFMaxMemory      int64         // RAGQ_PDF_MAX_MEMORY_BYTES
-	PDFMaxPages       int           // RAGQ_PDF_MAX_PAGES
-	PDFParallelism    int           // RAGQ_PDF_PARALLELISM
+	Addr              string         // RAGQ_ADDR
+	DataDir           string         // RAGQ_DATA_DIR
+	AdminKey          string         // RAGQ_ADMIN_KEY
+	RedisURL          string         // RAGQ_REDIS_URL; "" → embedded (in-process miniredis)
+	DatabaseURL       string         // RAGQ_DATABASE_URL; "" → SQLite in DataDir
+	QdrantURL         string         // RAGQ_QDRANT_URL; "" → embedded index
+	Embedder          string         // RAGQ_EMBEDDER
+	LLM               string         // RAGQ_LLM
+	WorkerConcurrency int            // RAGQ_WORKER_CONCURRENCY
+	RunWorkers        bool           // RAGQ_RUN_WORKERS: api also runs workers (always true when embedded)
+	MaxUploadBytes    int64          // RAGQ_MAX_UPLOAD_BYTES
+	ChunkSize         int            // RAGQ_CHUNK_SIZE
+	ChunkOverlap      int            // RAGQ_CHUNK_OVERLAP
+	QueryTimeout      time.Duration  // RAGQ_QUERY_TIMEOUT: how long a sync query waits
+	ShutdownTimeout   time.Duration  // RAGQ_SHUTDOWN_TIMEOUT
+	LogLevel          slog.Level     // RAGQ_LOG_LEVEL
+	LogFormat         string         // RAGQ_LOG_FORMAT: auto, json or text
+	PDFTimeout        time.Duration  // RAGQ_PDF_TIMEOUT
+	PDFMaxMemory      int64          // RAGQ_PDF_MAX_MEMORY_BYTES
+	PDFMaxPages       int            // RAGQ_PDF_MAX_PAGES
+	PDFParallelism    int            // RAGQ_PDF_PARALLELISM
+	FetchAllowCIDRs   []netip.Prefix // RAGQ_FETCH_ALLOW_CIDRS: private ranges fetching may reach
+	FetchAllowedPorts []uint16       // RAGQ_FETCH_ALLOWED_PORTS
+	CrawlMaxPages     int            // RAGQ_CRAWL_MAX_PAGES: cap on a crawl's max_pages
+	CrawlMaxDepth     int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
+	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
 
 	// Derived by LoadConfig.
 	EmbedderDim int
@@ -76,6 +85,11 @@ func Settings() []Setting {
 		{"RAGQ_PDF_MAX_MEMORY_BYTES", "536870912", "memory limit of each PDF parsing child process; a PDF needing more is rejected"},
 		{"RAGQ_PDF_MAX_PAGES", "20000", "most pages a PDF may have"},
 		{"RAGQ_PDF_PARALLELISM", "2", "child processes parsing one PDF's page ranges at once"},
+		{"RAGQ_FETCH_ALLOW_CIDRS", "(empty)", "address ranges that crawls and questions may fetch although private or loopback, e.g. 127.0.0.0/8 for development"},
+		{"RAGQ_FETCH_ALLOWED_PORTS", "80,443", "destination ports crawls and questions may fetch from"},
+		{"RAGQ_CRAWL_MAX_PAGES", "500", "most pages one crawl may ask for (max_pages)"},
+		{"RAGQ_CRAWL_MAX_DEPTH", "3", "deepest a crawl may ask to go (max_depth)"},
+		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 	}
@@ -135,6 +149,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.PDFMaxMemory = intSetting("RAGQ_PDF_MAX_MEMORY_BYTES", 512<<20, 64<<20, 1<<40)
 	c.PDFMaxPages = int(intSetting("RAGQ_PDF_MAX_PAGES", 20000, 1, 10_000_000))
 	c.PDFParallelism = int(intSetting("RAGQ_PDF_PARALLELISM", 2, 1, 64))
+
+	c.CrawlMaxPages = int(intSetting("RAGQ_CRAWL_MAX_PAGES", 500, 1, 100000))
+	c.CrawlMaxDepth = int(intSetting("RAGQ_CRAWL_MAX_DEPTH", 3, 0, 100))
+	c.QueryMaxURLs = int(intSetting("RAGQ_QUERY_MAX_URLS", 3, 0, 20))
+	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
+		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))
+	} else {
+		c.FetchAllowCIDRs = cidrs
+	}
+	for _, f := range strings.FieldsFunc(get("RAGQ_FETCH_ALLOWED_PORTS", "80,443"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || p == 0 {
+			bad("RAGQ_FETCH_ALLOWED_PORTS", "%q is not a port from 1 to 65535 (expected a list such as 80,443)", f)
+			continue
+		}
+		c.FetchAllowedPorts = append(c.FetchAllowedPorts, uint16(p))
+	}
 
 	switch s := strings.ToLower(get("RAGQ_RUN_WORKERS", "false")); s {
 	case "1", "true", "yes":

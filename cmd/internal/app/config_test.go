@@ -25,6 +25,22 @@ func TestLoadConfig(t *testing.T) {
 			require.EqualValues(t, 100<<20, c.MaxUploadBytes)
 			require.Equal(t, 384, c.EmbedderDim)
 			require.Equal(t, 30*time.Second, c.QueryTimeout)
+			require.Empty(t, c.FetchAllowCIDRs)
+			require.Equal(t, []uint16{80, 443}, c.FetchAllowedPorts)
+			require.Equal(t, 500, c.CrawlMaxPages)
+			require.Equal(t, 3, c.CrawlMaxDepth)
+			require.Equal(t, 3, c.QueryMaxURLs)
+		}},
+		{name: "fetch settings", env: map[string]string{
+			"RAGQ_FETCH_ALLOW_CIDRS": "127.0.0.0/8, ::1", "RAGQ_FETCH_ALLOWED_PORTS": "80,8080",
+			"RAGQ_CRAWL_MAX_PAGES": "50", "RAGQ_CRAWL_MAX_DEPTH": "1", "RAGQ_QUERY_MAX_URLS": "0",
+		}, check: func(t *testing.T, c app.Config) {
+			require.Len(t, c.FetchAllowCIDRs, 2)
+			require.Equal(t, "127.0.0.0/8", c.FetchAllowCIDRs[0].String())
+			require.Equal(t, []uint16{80, 8080}, c.FetchAllowedPorts)
+			require.Equal(t, 50, c.CrawlMaxPages)
+			require.Equal(t, 1, c.CrawlMaxDepth)
+			require.Equal(t, 0, c.QueryMaxURLs)
 		}},
 		{name: "redis without run workers", env: map[string]string{"RAGQ_REDIS_URL": "redis://127.0.0.1:6379/2"},
 			check: func(t *testing.T, c app.Config) {
@@ -41,7 +57,10 @@ func TestLoadConfig(t *testing.T) {
 			"RAGQ_LLM": "gpt", "RAGQ_QUERY_TIMEOUT": "soon", "RAGQ_ADMIN_KEY": "short", "RAGQ_LOG_LEVEL": "loud",
 			"RAGQ_CHUNK_SIZE": "200", "RAGQ_CHUNK_OVERLAP": "300", "RAGQ_QDRANT_URL": "localhost:6334",
 			"RAGQ_RUN_WORKERS": "maybe", "RAGQ_LOG_FORMAT": "xml",
-		}, wantErr: []string{"RAGQ_ADDR", "RAGQ_WORKER_CONCURRENCY", "RAGQ_MAX_UPLOAD_BYTES", "RAGQ_REDIS_URL",
+			"RAGQ_FETCH_ALLOW_CIDRS": "10.0.0.0/33", "RAGQ_FETCH_ALLOWED_PORTS": "http",
+			"RAGQ_CRAWL_MAX_PAGES": "0", "RAGQ_CRAWL_MAX_DEPTH": "-1", "RAGQ_QUERY_MAX_URLS": "many",
+		}, wantErr: []string{"RAGQ_FETCH_ALLOW_CIDRS", "RAGQ_FETCH_ALLOWED_PORTS", "RAGQ_CRAWL_MAX_PAGES",
+			"RAGQ_CRAWL_MAX_DEPTH", "RAGQ_QUERY_MAX_URLS", "RAGQ_ADDR", "RAGQ_WORKER_CONCURRENCY", "RAGQ_MAX_UPLOAD_BYTES", "RAGQ_REDIS_URL",
 			"RAGQ_DATABASE_URL", "RAGQ_EMBEDDER", "RAGQ_LLM", "RAGQ_QUERY_TIMEOUT", "RAGQ_ADMIN_KEY", "RAGQ_LOG_LEVEL",
 			"RAGQ_CHUNK_OVERLAP", "RAGQ_QDRANT_URL", "RAGQ_RUN_WORKERS", "RAGQ_LOG_FORMAT"}},
 	}

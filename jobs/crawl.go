@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"context"
+	"time"
+)
+
+// KindCrawl is the job kind of a crawl, as clients see it in GET /v1/jobs/{id}.
+const KindCrawl = "crawl"
+
+// CrawlSpec is what a client asked a crawl to do (POST /v1/crawls).
+type CrawlSpec struct {
+	URLs         []string `json:"urls"`
+	MaxDepth     int      `json:"max_depth"` // links away from a seed; 0 fetches the seeds only
+	MaxPages     int      `json:"max_pages"`
+	AllowedHosts []string `json:"allowed_hosts"`
+	// RespectRobots honours robots.txt (rules and Crawl-delay).
+	RespectRobots bool `json:"respect_robots"`
+}
+
+// URLError is a URL that could not be fetched or ingested, and why.
+type URLError struct {
+	URL   string `json:"url"`
+	Error string `json:"error"`
+}
+
+// Crawl is the client-visible record of one crawl: what was asked, and what
+// it has done so far.
+type Crawl struct {
+	ID           string     `json:"id"`
+	Tenant       string     `json:"-"`
+	JobID        string     `json:"job_id"`
+	Status       State      `json:"status"`
+	Spec         CrawlSpec  `json:"request"`
+	PagesFetched int        `json:"pages_fetched"`
+	PagesFailed  int        `json:"pages_failed"`
+	PagesBlocked int        `json:"pages_blocked"`
+	Documents    []string   `json:"documents"`
+	Errors       []URLError `json:"errors"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CompletedAt  *time.Time `json:"completed_at"`
+}
+
+// CrawlStore keeps crawl records.
+type CrawlStore interface {
+	// CreateCrawl inserts c; an existing crawl with c.ID is left alone
+	// (idempotent). An empty Status becomes queued, a zero CreatedAt now.
+	CreateCrawl(ctx context.Context, c Crawl) error
+	// GetCrawl returns a crawl of tenant (ENOTFOUND otherwise).
+	GetCrawl(ctx context.Context, tenant, id string) (Crawl, error)
+	// UpdateCrawl replaces the status, counts, documents, errors and
+	// completion time of crawl c.ID in c.Tenant (ENOTFOUND when missing).
+	UpdateCrawl(ctx context.Context, c Crawl) error
+	// UnfinishedCrawls lists crawls that are not terminal, across tenants,
+	// oldest first, for the reconciler.
+	UnfinishedCrawls(ctx context.Context, limit int) ([]Crawl, error)
+}

@@ -1,0 +1,265 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest/web"
+	"golang.org/x/sync/errgroup"
+)
+
+// TaskCrawl is the Asynq task type of a crawl.
+const TaskCrawl = "crawl:run"
+
+// Crawl task limits.
+const (
+	crawlMaxRetry = 2
+	crawlTimeout  = 2 * time.Hour
+	// maxCrawlErrors bounds the errors a crawl record keeps.
+	maxCrawlErrors = 200
+	// crawlStorers is how many fetched pages are stored at once.
+	crawlStorers = 4
+)
+
+// CrawlArgs asks a worker to run a recorded crawl; what to crawl is in the
+// crawl record (the database is the truth).
+type CrawlArgs struct {
+	Tenant  string `json:"tenant"`
+	CrawlID string `json:"crawl_id"`
+	JobID   string `json:"job_id"`
+}
+
+// Kind implements Args.
+func (CrawlArgs) Kind() string { return TaskCrawl }
+
+// TaskOptions implements ArgsWithOptions: the ingest queue, 2 retries, 2 hours.
+func (CrawlArgs) TaskOptions() []asynq.Option {
+	return []asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(crawlMaxRetry), asynq.Timeout(crawlTimeout)}
+}
+
+func (a CrawlArgs) validate() error {
+	switch {
+	case a.Tenant == "":
+		return fmt.Errorf("tenant is empty")
+	case a.CrawlID == "":
+		return fmt.Errorf("crawl_id is empty")
+	case a.JobID == "":
+		return fmt.Errorf("job_id is empty")
+	}
+	return nil
+}
+
+func (a CrawlArgs) logAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("tenant", a.Tenant), slog.String("crawl_id", a.CrawlID), slog.String("job_id", a.JobID)}
+}
+
+// crawlProgress is a crawl job's progress.
+type crawlProgress struct {
+	PagesFetched int `json:"pages_fetched"`
+	PagesFailed  int `json:"pages_failed"`
+	PagesQueued  int `json:"pages_queued"` // documents handed to ingestion
+}
+
+// crawl runs a recorded crawl with web.Crawl and turns each page into a
+// document (storePage: deduplicated by URL, new versions for changed
+// pages), enqueueing the normal ingest job for new content. Running it again
+// starts the crawl over; pages already stored are left alone.
+func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
+	c, err := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID)
+	if ragqueue.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("jobs: get crawl %s: %w", a.CrawlID, err)
+	}
+	if c.Status.Terminal() {
+		return nil
+	}
+	if h.Fetcher == nil {
+		return permanent(errors.New("jobs: web fetching is not configured in this worker"))
+	}
+	c.Status, c.PagesFetched, c.PagesFailed, c.PagesBlocked = StateActive, 0, 0, 0
+	c.Documents, c.Errors = []string{}, []URLError{}
+	if err := h.Store.UpdateCrawl(ctx, c); err != nil {
+		return fmt.Errorf("jobs: start crawl %s: %w", a.CrawlID, err)
+	}
+	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(crawlProgress{})})
+
+	depth := c.Spec.MaxDepth
+	if depth <= 0 {
+		depth = -1 // web.Crawl: negative is the seeds only
+	}
+	req := web.CrawlRequest{
+		Seeds: c.Spec.URLs, MaxDepth: depth, MaxPages: c.Spec.MaxPages,
+		AllowedHosts: c.Spec.AllowedHosts, IgnoreRobotsTxt: !c.Spec.RespectRobots,
+	}
+	q := NewClient(h.Enqueuer, h.Store, h.Logger)
+	// Storing a page (blob, metadata, enqueue) is I/O bound: a few storers
+	// take pages off the crawler so that fetching goes on meanwhile. The
+	// channel holds at most crawlStorers pages.
+	var mu sync.Mutex // guards c, seen, progress, last
+	seen := make(map[string]bool)
+	var progress crawlProgress
+	last := time.Now()
+	report := func(force bool) { // with mu held
+		if !force && time.Since(last) < progressEvery {
+			return
+		}
+		last = time.Now()
+		progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(progress)})
+		if err := h.Store.UpdateCrawl(ctx, c); err != nil {
+			h.Logger.WarnContext(ctx, "update crawl", "crawl_id", c.ID, "error", err)
+		}
+	}
+	addErr := func(u, msg string) { // with mu held
+		if len(c.Errors) < maxCrawlErrors {
+			c.Errors = append(c.Errors, URLError{URL: u, Error: msg})
+		}
+	}
+	store := func(ctx context.Context, p web.Page) error {
+		doc, outcome, err := h.storePage(ctx, a.Tenant, p)
+		if err != nil {
+			return err
+		}
+		if outcome == pageCreated || outcome == pageUpdated {
+			if err := q.EnqueueIngest(ctx, doc); err != nil {
+				// Recorded as queued: the reconciler enqueues it later.
+				h.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch outcome {
+		case pageCreated, pageUpdated:
+			progress.PagesQueued++
+		case pageDuplicate:
+			addErr(p.URL, fmt.Sprintf("the same content as document %s (%s); not stored again", doc.ID, doc.Source))
+		case pageBusy:
+			addErr(p.URL, fmt.Sprintf("document %s of this URL is still being ingested; its new content was not stored, crawl again later", doc.ID))
+		}
+		if !seen[doc.ID] {
+			seen[doc.ID] = true
+			c.Documents = append(c.Documents, doc.ID)
+		}
+		report(false)
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	pages := make(chan web.Page, crawlStorers)
+	for range crawlStorers {
+		g.Go(func() error {
+			for p := range pages {
+				if err := store(gctx, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	onPage := func(p web.Page) error {
+		mu.Lock()
+		c.PagesFetched++
+		mu.Unlock()
+		select {
+		case pages <- p:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	onError := func(u string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if errors.Is(err, web.ErrBlocked) {
+			c.PagesBlocked++
+		} else {
+			c.PagesFailed++
+		}
+		addErr(u, ragqueue.ErrorMessage(err))
+		report(false)
+	}
+	_, err = web.Crawl(gctx, h.WebClient, h.Fetcher, req, onPage, onError)
+	close(pages)
+	if werr := g.Wait(); werr != nil {
+		return fmt.Errorf("jobs: crawl %s: %w", a.CrawlID, werr)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: crawl %s: %w", a.CrawlID, err)
+	}
+	c.Status = StateSucceeded
+	progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
+	if err := h.Store.UpdateCrawl(ctx, c); err != nil && !ragqueue.IsNotFound(err) {
+		return fmt.Errorf("jobs: record crawl %s: %w", a.CrawlID, err)
+	}
+	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
+		State: statePtr(StateSucceeded), Progress: marshal(progress),
+		Result: marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
+	})
+	if err != nil && !ragqueue.IsNotFound(err) {
+		return fmt.Errorf("jobs: record crawl job %s: %w", a.JobID, err)
+	}
+	return nil
+}
+
+// crawlFailed records a failed crawl attempt on its job and, when final,
+// on the crawl.
+func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) error {
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
+	if h.jobFailed(ctx, a.Tenant, a.JobID, err) {
+		if c, gerr := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID); gerr == nil {
+			c.Status = StateFailed
+			c.Errors = append(c.Errors, URLError{Error: failureMessage(err)})
+			if uerr := h.Store.UpdateCrawl(ctx, c); uerr != nil {
+				h.Logger.WarnContext(ctx, "record failed crawl", "crawl_id", a.CrawlID, "error", uerr)
+			}
+		}
+	}
+	return err
+}
+
+// EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
+// its job, then enqueues the task that runs it. The crawl ID is the task
+// ID, so enqueueing it twice runs it once.
+func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore) error {
+	now := time.Now().UTC()
+	job := Job{ID: cr.JobID, Tenant: cr.Tenant, Type: KindCrawl, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	if err := c.ensureJob(ctx, job); err != nil {
+		return err
+	}
+	if err := store.CreateCrawl(ctx, cr); err != nil {
+		return fmt.Errorf("jobs: create crawl: %w", err)
+	}
+	if _, err := c.enqueueCrawl(ctx, cr); err != nil {
+		failed, msg := StateFailed, "could not enqueue: the job queue is unavailable"
+		sctx, cancel := settleContext(ctx)
+		defer cancel()
+		_ = c.store.UpdateJob(sctx, cr.Tenant, cr.JobID, JobUpdate{State: &failed, Error: &msg})
+		cr.Status = StateFailed
+		_ = store.UpdateCrawl(sctx, cr)
+		return err
+	}
+	return nil
+}
+
+// enqueueCrawl enqueues the task of a recorded crawl; the crawl ID names
+// the task, so a crawl whose task Redis still holds is not enqueued again.
+func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err error) {
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID("crawl-"+cr.ID))
+	if err != nil {
+		return false, err
+	}
+	_, err = c.q.EnqueueContext(ctx, task)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("jobs: enqueue crawl %s: %w: %w", cr.ID, errQueueUnavailable(), err)
+	}
+	return true, nil
+}

@@ -1,0 +1,162 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/web"
+)
+
+// BlobPutter stores bytes and reports their key, hex SHA-256 and size.
+// app adapts storage.FileBlobs to it.
+type BlobPutter func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha256 string, size int64, err error)
+
+// ReplaceContent gives document cur new content (next's Title, Source,
+// ContentType, SHA256, Size, BlobKey, JobID, Metadata) as its next version
+// through store.NewVersion, then deletes the blobs the store released. It is
+// the one versioning path: PUT /v1/documents/{id}, crawls and questions
+// naming URLs all use it. The caller enqueues (or runs) the ingestion.
+func ReplaceContent(ctx context.Context, store DocumentStore, blobs BlobDeleter, cur, next ingest.Document, logf func(msg string, args ...any)) (ingest.Document, error) {
+	doc, released, err := store.NewVersion(ctx, cur.Tenant, cur.ID, cur.Version, next)
+	if err != nil {
+		return ingest.Document{}, err
+	}
+	for _, key := range released {
+		if err := blobs.Delete(context.WithoutCancel(ctx), key); err != nil && logf != nil {
+			logf("could not delete replaced document bytes", "doc_id", cur.ID, "error", err)
+		}
+	}
+	return doc, nil
+}
+
+// BlobDeleter deletes stored bytes; a missing blob is not an error.
+type BlobDeleter interface {
+	Delete(ctx context.Context, key string) error
+}
+
+// pageOutcome says what storing a fetched page did.
+type pageOutcome string
+
+const (
+	pageCreated   pageOutcome = "created"   // a new document
+	pageUpdated   pageOutcome = "updated"   // a new version of the URL's document
+	pageUnchanged pageOutcome = "unchanged" // same bytes as the URL's document
+	pageDuplicate pageOutcome = "duplicate" // same bytes as another document of the tenant
+	pageBusy      pageOutcome = "busy"      // the URL's document is still being ingested
+)
+
+// storePage records a fetched page as a document of tenant, deduplicated by
+// URL: the URL's document with the same bytes is left alone; with other
+// bytes it gets a new version (ReplaceContent); a new URL becomes a new
+// document. Bytes that another document of the tenant already holds (the
+// same page under two URLs) are that document: outcome duplicate. The
+// returned document needs ingesting when outcome is created or updated.
+func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ingest.Document, pageOutcome, error) {
+	if h.PutBlob == nil {
+		return ingest.Document{}, "", permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
+	}
+	body := p.Body // as received: the ingest job parses it like an upload
+	cur, err := h.Store.DocumentBySource(ctx, tenant, p.URL)
+	found := err == nil
+	if err != nil && !ragqueue.IsNotFound(err) {
+		return ingest.Document{}, "", fmt.Errorf("jobs: find document of %s: %w", p.URL, err)
+	}
+	if found && cur.SHA256 == sha256Hex(body) {
+		return cur, pageUnchanged, nil
+	}
+	if found && (cur.Status == ingest.StatusQueued || cur.Status == ingest.StatusProcessing) {
+		return cur, pageBusy, nil
+	}
+	key, sum, size, err := h.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
+	if err != nil {
+		return ingest.Document{}, "", fmt.Errorf("jobs: store page %s: %w", p.URL, err)
+	}
+	next := ingest.Document{
+		Tenant: tenant, Title: p.Title, Source: p.URL, ContentType: p.ContentType,
+		SHA256: sum, Size: size, BlobKey: key, JobID: uuid.NewString(), Version: 1,
+	}
+	if found {
+		doc, err := ReplaceContent(ctx, h.Store, h.Blobs, cur, next, h.Logger.Warn)
+		if err != nil {
+			_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
+			if ragqueue.ErrorCode(err) == ragqueue.ECONFLICT {
+				return cur, pageDuplicate, nil
+			}
+			return ingest.Document{}, "", fmt.Errorf("jobs: new version of %s: %w", p.URL, err)
+		}
+		return doc, pageUpdated, nil
+	}
+	doc, created, err := h.Store.CreateDocument(ctx, next)
+	if err != nil {
+		_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
+		return ingest.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
+	}
+	if !created {
+		_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
+		return doc, pageDuplicate, nil
+	}
+	return doc, pageCreated, nil
+}
+
+// ingestNow ingests doc's current version inside the calling task: parse,
+// chunk, embed, index and publish, as the ingest job would, so that a
+// question can be answered from it in the same job. Its ingest job record
+// is created so that clients polling it see the outcome.
+func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document) error {
+	now := time.Now().UTC()
+	err := h.Store.CreateJob(ctx, Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateQueued, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return fmt.Errorf("jobs: create ingest job of %s: %w", doc.ID, err)
+	}
+	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
+	if err := h.parse(ctx, pa); err != nil {
+		return h.ingestNowFailed(ctx, doc, err)
+	}
+	cur, err := h.Store.GetDocument(ctx, doc.Tenant, doc.ID)
+	if err != nil {
+		return fmt.Errorf("jobs: get document %s: %w", doc.ID, err)
+	}
+	if cur.Version == doc.Version && cur.JobID == doc.JobID && cur.Status == ingest.StatusProcessing {
+		// Too many chunks to embed inline: parse queued an embed task; do
+		// the work here too (embedding is idempotent) rather than wait.
+		ea := EmbedArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
+		if err := h.embed(ctx, ea); err != nil {
+			return h.ingestNowFailed(ctx, doc, err)
+		}
+	}
+	return nil
+}
+
+// ingestNowFailed settles an inline ingestion that failed: the document and
+// its job are marked so, and the error comes back for the caller to report.
+func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err error) error {
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	status := ingest.StatusFailed
+	var rej rejection
+	if asRejection(err, &rej) {
+		status = ingest.StatusRejected
+	}
+	msg := failureMessage(err)
+	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
+	h.setJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg})
+	return err
+}
+
+// sha256Hex is the hex SHA-256 of b, as the blob store reports it.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// asRejection reports whether err is (or wraps) a rejection.
+func asRejection(err error, rej *rejection) bool { return errors.As(err, rej) }

@@ -1,0 +1,164 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+)
+
+const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
+	documents, errors, created_at, completed_at`
+
+// DocumentBySource implements jobs.DocumentStore.
+func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
+	row := s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE tenant = $1 AND source = $2 ORDER BY created_at DESC, id DESC LIMIT 1`, tenant, source)
+	d, err := scanDocument(row)
+	if isNoRows(err) {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
+	} else if err != nil {
+		return ingest.Document{}, fmt.Errorf("postgres: document by source: %w", err)
+	}
+	return d, nil
+}
+
+// CreateCrawl implements jobs.CrawlStore.
+func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
+	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
+	}
+	if c.Status == "" {
+		c.Status = jobs.StateQueued
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now()
+	}
+	spec, docs, errs, err := crawlJSON(c)
+	if err != nil {
+		return err
+	}
+	var completed *time.Time
+	if c.CompletedAt != nil {
+		t := ts(*c.CompletedAt)
+		completed = &t
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO crawls (`+crawlColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
+		docs, errs, ts(c.CreatedAt), completed)
+	if err != nil {
+		return fmt.Errorf("postgres: create crawl %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// GetCrawl implements jobs.CrawlStore.
+func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, error) {
+	c, err := scanCrawl(s.pool.QueryRow(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = $1 AND id = $2`, tenant, id))
+	if isNoRows(err) {
+		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
+	} else if err != nil {
+		return jobs.Crawl{}, fmt.Errorf("postgres: get crawl %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// UnfinishedCrawls implements jobs.CrawlStore.
+func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+crawlColumns+` FROM crawls
+		WHERE status NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: unfinished crawls: %w", err)
+	}
+	defer rows.Close()
+	out := []jobs.Crawl{}
+	for rows.Next() {
+		c, err := scanCrawl(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: unfinished crawls: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// scanCrawl reads one row of crawlColumns.
+func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
+	var (
+		c                jobs.Crawl
+		status           string
+		spec, docs, errs []byte
+		completed        *time.Time
+	)
+	err := row.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &c.PagesFetched, &c.PagesFailed, &c.PagesBlocked,
+		&docs, &errs, &c.CreatedAt, &completed)
+	if err != nil {
+		return jobs.Crawl{}, err
+	}
+	c.Status = jobs.State(status)
+	c.Documents, c.Errors = []string{}, []jobs.URLError{}
+	if err := errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors)); err != nil {
+		return jobs.Crawl{}, fmt.Errorf("decode crawl %s: %w", c.ID, err)
+	}
+	c.CreatedAt = c.CreatedAt.UTC()
+	if completed != nil {
+		t := completed.UTC()
+		c.CompletedAt = &t
+	}
+	return c, nil
+}
+
+// UpdateCrawl implements jobs.CrawlStore. A terminal status sets
+// completed_at (keeping an earlier one) unless c.CompletedAt is given.
+func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
+	_, docs, errs, err := crawlJSON(c)
+	if err != nil {
+		return err
+	}
+	var completed *time.Time
+	switch {
+	case c.CompletedAt != nil:
+		t := ts(*c.CompletedAt)
+		completed = &t
+	case c.Status.Terminal():
+		t := now()
+		completed = &t
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE crawls SET status = $1, pages_fetched = $2, pages_failed = $3,
+		pages_blocked = $4, documents = $5, errors = $6,
+		completed_at = CASE WHEN $7::timestamptz IS NULL THEN NULL ELSE COALESCE(completed_at, $7::timestamptz) END
+		WHERE tenant = $8 AND id = $9`,
+		string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed, c.Tenant, c.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: update crawl %s: %w", c.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", c.ID)
+	}
+	return nil
+}
+
+// crawlJSON encodes a crawl's JSON columns; nil lists become [].
+func crawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
+	if c.Documents == nil {
+		c.Documents = []string{}
+	}
+	if c.Errors == nil {
+		c.Errors = []jobs.URLError{}
+	}
+	b1, err1 := json.Marshal(c.Spec)
+	b2, err2 := json.Marshal(c.Documents)
+	b3, err3 := json.Marshal(c.Errors)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", "", "", fmt.Errorf("postgres: encode crawl %s: %w", c.ID, err)
+	}
+	return string(b1), string(b2), string(b3), nil
+}

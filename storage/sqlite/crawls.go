@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+)
+
+const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
+	documents, errors, created_at, completed_at`
+
+// DocumentBySource implements jobs.DocumentStore.
+func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE tenant = ? AND source = ? ORDER BY created_at DESC, id DESC LIMIT 1`, tenant, source)
+	d, err := scanDocument(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
+	} else if err != nil {
+		return ingest.Document{}, fmt.Errorf("sqlite: document by source: %w", err)
+	}
+	return d, nil
+}
+
+// CreateCrawl implements jobs.CrawlStore.
+func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
+	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
+	}
+	if c.Status == "" {
+		c.Status = jobs.StateQueued
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now()
+	}
+	spec, docs, errs, err := crawlJSON(c)
+	if err != nil {
+		return err
+	}
+	var completed any
+	if c.CompletedAt != nil {
+		completed = nanos(*c.CompletedAt)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO crawls (`+crawlColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
+		docs, errs, nanos(c.CreatedAt), completed)
+	if err != nil {
+		return fmt.Errorf("sqlite: create crawl %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// GetCrawl implements jobs.CrawlStore.
+func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, error) {
+	c, err := scanCrawl(s.db.QueryRowContext(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = ? AND id = ?`, tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
+	} else if err != nil {
+		return jobs.Crawl{}, fmt.Errorf("sqlite: get crawl %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// UnfinishedCrawls implements jobs.CrawlStore.
+func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+crawlColumns+` FROM crawls
+		WHERE status NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unfinished crawls: %w", err)
+	}
+	defer rows.Close()
+	out := []jobs.Crawl{}
+	for rows.Next() {
+		c, err := scanCrawl(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: unfinished crawls: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// scanCrawl reads one row of crawlColumns.
+func scanCrawl(sc scanner) (jobs.Crawl, error) {
+	var (
+		c                 jobs.Crawl
+		status            string
+		spec, docs, errs  string
+		created           int64
+		completed         sql.NullInt64
+		fetched, fail, bl int64
+	)
+	if err := sc.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &fetched, &fail, &bl, &docs, &errs, &created, &completed); err != nil {
+		return jobs.Crawl{}, err
+	}
+	c.Status = jobs.State(status)
+	c.PagesFetched, c.PagesFailed, c.PagesBlocked = int(fetched), int(fail), int(bl)
+	if err := decodeCrawlJSON(&c, []byte(spec), []byte(docs), []byte(errs)); err != nil {
+		return jobs.Crawl{}, fmt.Errorf("decode crawl %s: %w", c.ID, err)
+	}
+	c.CreatedAt = fromNanos(created)
+	if completed.Valid {
+		t := fromNanos(completed.Int64)
+		c.CompletedAt = &t
+	}
+	return c, nil
+}
+
+// UpdateCrawl implements jobs.CrawlStore. A terminal status sets
+// completed_at (keeping an earlier one) unless c.CompletedAt is given.
+func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
+	_, docs, errs, err := crawlJSON(c)
+	if err != nil {
+		return err
+	}
+	var completed any
+	switch {
+	case c.CompletedAt != nil:
+		completed = nanos(*c.CompletedAt)
+	case c.Status.Terminal():
+		completed = nanos(now())
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE crawls SET status = ?, pages_fetched = ?, pages_failed = ?,
+		pages_blocked = ?, documents = ?, errors = ?, completed_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(completed_at, ?) END
+		WHERE tenant = ? AND id = ?`,
+		string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed, completed, c.Tenant, c.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: update crawl %s: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", c.ID)
+	}
+	return nil
+}
+
+// crawlJSON encodes a crawl's JSON columns; nil lists become [].
+func crawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
+	if c.Documents == nil {
+		c.Documents = []string{}
+	}
+	if c.Errors == nil {
+		c.Errors = []jobs.URLError{}
+	}
+	b1, err1 := json.Marshal(c.Spec)
+	b2, err2 := json.Marshal(c.Documents)
+	b3, err3 := json.Marshal(c.Errors)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", "", "", fmt.Errorf("sqlite: encode crawl %s: %w", c.ID, err)
+	}
+	return string(b1), string(b2), string(b3), nil
+}
+
+// decodeCrawlJSON decodes a crawl's JSON columns into c.
+func decodeCrawlJSON(c *jobs.Crawl, spec, docs, errs []byte) error {
+	c.Documents, c.Errors = []string{}, []jobs.URLError{}
+	return errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors))
+}

@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+)
+
+func crawlTests() []test {
+	return []test{
+		{"CreateGetUpdate", testCrawlRoundTrip},
+		{"CreateIdempotentAndInvalid", testCrawlCreateIdempotent},
+		{"TenantIsolation", testCrawlTenantIsolation},
+		{"DocumentBySource", testDocumentBySource},
+	}
+}
+
+func newCrawl(tenant, id string) jobs.Crawl {
+	return jobs.Crawl{ID: id, Tenant: tenant, JobID: "job-" + id, Spec: jobs.CrawlSpec{
+		URLs: []string{"https://example.com/"}, MaxDepth: 2, MaxPages: 10, AllowedHosts: []string{"docs.example.com"}, RespectRobots: true,
+	}}
+}
+
+func testCrawlRoundTrip(t *testing.T, s Store) {
+	ctx := context.Background()
+	c := newCrawl("t1", "c1")
+	require.NoError(t, s.CreateCrawl(ctx, c))
+	got, err := s.GetCrawl(ctx, "t1", "c1")
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, got.Status)
+	require.Equal(t, c.Spec, got.Spec)
+	require.Equal(t, "job-c1", got.JobID)
+	require.Empty(t, got.Documents)
+	require.NotNil(t, got.Documents)
+	require.NotNil(t, got.Errors)
+	require.Nil(t, got.CompletedAt)
+	unfinished, err := s.UnfinishedCrawls(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, unfinished, 1)
+	require.Equal(t, c.Spec, unfinished[0].Spec)
+	require.WithinDuration(t, time.Now(), got.CreatedAt, time.Minute)
+
+	got.Status = jobs.StateActive
+	got.PagesFetched, got.PagesFailed, got.PagesBlocked = 3, 2, 1
+	got.Documents = []string{"d1", "d2"}
+	got.Errors = []jobs.URLError{{URL: "http://10.0.0.1/", Error: "refused"}}
+	require.NoError(t, s.UpdateCrawl(ctx, got))
+	again, err := s.GetCrawl(ctx, "t1", "c1")
+	require.NoError(t, err)
+	require.Equal(t, 3, again.PagesFetched)
+	require.Equal(t, 2, again.PagesFailed)
+	require.Equal(t, 1, again.PagesBlocked)
+	require.Equal(t, []string{"d1", "d2"}, again.Documents)
+	require.Equal(t, got.Errors, again.Errors)
+	require.Nil(t, again.CompletedAt)
+
+	again.Status = jobs.StateSucceeded
+	require.NoError(t, s.UpdateCrawl(ctx, again))
+	done, err := s.GetCrawl(ctx, "t1", "c1")
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateSucceeded, done.Status)
+	require.NotNil(t, done.CompletedAt)
+	unfinished, err = s.UnfinishedCrawls(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, unfinished)
+
+	missing := newCrawl("t1", "nope")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(s.UpdateCrawl(ctx, missing)))
+}
+
+func testCrawlCreateIdempotent(t *testing.T, s Store) {
+	ctx := context.Background()
+	c := newCrawl("t1", "c1")
+	require.NoError(t, s.CreateCrawl(ctx, c))
+	c.JobID = "other"
+	require.NoError(t, s.CreateCrawl(ctx, c))
+	got, err := s.GetCrawl(ctx, "t1", "c1")
+	require.NoError(t, err)
+	require.Equal(t, "job-c1", got.JobID)
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(s.CreateCrawl(ctx, jobs.Crawl{ID: "x"})))
+}
+
+func testCrawlTenantIsolation(t *testing.T, s Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreateCrawl(ctx, newCrawl("t1", "c1")))
+	_, err := s.GetCrawl(ctx, "t2", "c1")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err))
+	other := newCrawl("t2", "c1")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(s.UpdateCrawl(ctx, other)))
+}
+
+func testDocumentBySource(t *testing.T, s Store) {
+	ctx := context.Background()
+	d := newDoc("t1", "page")
+	d.Source = "https://example.com/page"
+	created, _, err := s.CreateDocument(ctx, d)
+	require.NoError(t, err)
+	got, err := s.DocumentBySource(ctx, "t1", "https://example.com/page")
+	require.NoError(t, err)
+	require.Equal(t, created.ID, got.ID)
+	_, err = s.DocumentBySource(ctx, "t2", "https://example.com/page")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err))
+	_, err = s.DocumentBySource(ctx, "t1", "https://example.com/other")
+	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err))
+}
