@@ -17,7 +17,7 @@ const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_fai
 
 // DocumentBySource implements jobs.DocumentStore.
 func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE tenant = ? AND source = ? ORDER BY created_at DESC, id DESC LIMIT 1`, tenant, source)
 	d, err := scanDocument(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -59,7 +59,7 @@ func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
 
 // GetCrawl implements jobs.CrawlStore.
 func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, error) {
-	c, err := scanCrawl(s.db.QueryRowContext(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = ? AND id = ?`, tenant, id))
+	c, err := scanCrawl(s.rdb.QueryRowContext(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
 	} else if err != nil {
@@ -70,7 +70,7 @@ func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, er
 
 // UnfinishedCrawls implements jobs.CrawlStore.
 func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+crawlColumns+` FROM crawls
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+crawlColumns+` FROM crawls
 		WHERE status NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unfinished crawls: %w", err)

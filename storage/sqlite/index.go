@@ -36,7 +36,8 @@ const (
 // generation counter in the database tells each process when its copy of a
 // tenant's vectors is stale. It is safe for concurrent use.
 type Index struct {
-	db  *sql.DB
+	db  *sql.DB // writes (one connection)
+	rdb *sql.DB // reads
 	dim int
 
 	// Prepared once: they run on every search.
@@ -67,14 +68,14 @@ func NewIndex(ctx context.Context, db *DB, dim int) (*Index, error) {
 		return nil, ragqueue.Errorf(ragqueue.EINVALID,
 			"sqlite: the index holds %d-dimensional vectors, not %d: re-index with the embedder it was built with or start a new data dir", bytes/4, dim)
 	}
-	ix := &Index{db: db.sql, dim: dim, cache: make(map[string]*denseSet)}
-	if ix.genStmt, err = db.sql.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE tenant = ?`); err != nil {
+	ix := &Index{db: db.sql, rdb: db.read, dim: dim, cache: make(map[string]*denseSet)}
+	if ix.genStmt, err = db.read.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE tenant = ?`); err != nil {
 		return nil, fmt.Errorf("sqlite: new index: prepare: %w", err)
 	}
 	// Rank and cut inside FTS5 first (the tenant token already narrows the
 	// match to the tenant), then read only the winning rows: a common term
 	// must not cost one row lookup per match.
-	if ix.lexicalStmt, err = db.sql.PrepareContext(ctx, `
+	if ix.lexicalStmt, err = db.read.PrepareContext(ctx, `
 		SELECT c.id, c.document_id, c.text, c.page, c.title, c.source
 		FROM (SELECT rowid, bm25(index_fts, 0.0, 1.0) AS rank FROM index_fts
 			WHERE index_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f
@@ -401,7 +402,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 		var sb strings.Builder
 		sb.WriteString(`SELECT content_hash, vector FROM index_chunks WHERE tenant = ? AND document_id = ?`)
 		args := appendIn(&sb, []any{tenant, documentID}, "content_hash", part)
-		rows, err := ix.db.QueryContext(ctx, sb.String(), args...)
+		rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
 		}
@@ -533,7 +534,7 @@ func (ix *Index) searchLexical(ctx context.Context, q retrieval.Query, n int) ([
 		args := appendIn(&sb, []any{match, q.Tenant}, "c.document_id", q.DocumentIDs)
 		sb.WriteString(` ORDER BY bm25(index_fts, 0.0, 1.0), c.rid LIMIT ?`)
 		args = append(args, n)
-		rows, err = ix.db.QueryContext(ctx, sb.String(), args...)
+		rows, err = ix.rdb.QueryContext(ctx, sb.String(), args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lexical search: %w", err)
@@ -606,7 +607,7 @@ func (ix *Index) fillPassages(ctx context.Context, tenant string, ps []retrieval
 	var sb strings.Builder
 	sb.WriteString(`SELECT tenant, id, document_id, text, page, title, source FROM index_chunks WHERE 1`)
 	args := appendIn(&sb, nil, "id", missing)
-	rows, err := ix.db.QueryContext(ctx, sb.String(), args...)
+	rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
 	}

@@ -80,10 +80,10 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 	// copying: it may be off if a write lands in between, which only costs
 	// one regrowth.
 	var hint int
-	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM index_chunks WHERE tenant = ? AND staged = 0`, tenant).Scan(&hint); err != nil {
+	if err := ix.rdb.QueryRowContext(ctx, `SELECT count(*) FROM index_chunks WHERE tenant = ? AND staged = 0`, tenant).Scan(&hint); err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
 	}
-	rows, err := ix.db.QueryContext(ctx, `
+	rows, err := ix.rdb.QueryContext(ctx, `
 		SELECT g.gen, c.id, c.document_id, c.vector
 		FROM index_generations g LEFT JOIN index_chunks c ON c.tenant = g.tenant AND c.staged = 0
 		WHERE g.tenant = ?`, tenant)

@@ -37,14 +37,15 @@ const (
 // and API keys in the SQLite file that DB opened. It is safe for concurrent
 // use.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB // writes (one connection)
+	rdb *sql.DB // reads
 }
 
 var _ jobs.Store = (*Store)(nil)
 
 // NewStore returns the metadata store over db. db's migrations have already
 // created its tables.
-func NewStore(db *DB) *Store { return &Store{db: db.sql} }
+func NewStore(db *DB) *Store { return &Store{db: db.sql, rdb: db.read} }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -105,7 +106,7 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 		if err != nil {
 			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
 		}
-		row := s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 			WHERE tenant = ? AND sha256 = ?`, d.Tenant, d.SHA256)
 		doc, err := scanDocument(row)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -120,7 +121,7 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 
 // GetDocument implements jobs.DocumentStore.
 func (s *Store) GetDocument(ctx context.Context, tenant, id string) (ingest.Document, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE tenant = ? AND id = ?`, tenant, id)
 	d, err := scanDocument(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -268,7 +269,7 @@ func errVersionMoved(id string, version, expected int) error {
 // errSameBytes names the tenant's document that already holds sha.
 func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
 	var other string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM documents WHERE tenant = ? AND sha256 = ?`, tenant, sha).Scan(&other)
+	err := s.rdb.QueryRowContext(ctx, `SELECT id FROM documents WHERE tenant = ? AND sha256 = ?`, tenant, sha).Scan(&other)
 	if err != nil {
 		other = "another document"
 	}
@@ -374,7 +375,7 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 }
 
 func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ingest.Document, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +490,7 @@ func chunkInsertSQL(rows int) string {
 // by index; empty (not an error) when there are none or the document is
 // another tenant's.
 func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ingest.Chunk, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+chunkColumns+` FROM chunks
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+chunkColumns+` FROM chunks
 		WHERE tenant = ? AND document_id = ? AND version = ? ORDER BY idx`, tenant, documentID, version)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list chunks of %s: %w", documentID, err)
@@ -560,7 +561,7 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 
 // GetJob implements jobs.JobStore.
 func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = ? AND id = ?`, tenant, id)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = ? AND id = ?`, tenant, id)
 	j, err := scanJob(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return jobs.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
@@ -624,7 +625,7 @@ func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, erro
 	if limit <= 0 {
 		limit = defaultUnfinishedLimit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
@@ -696,7 +697,7 @@ func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
 
 // KeyByHash returns the key whose secret hashes to hash, ENOTFOUND if none.
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (storage.Key, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash)
 	k, err := scanKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key not found")
@@ -708,7 +709,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
 
 // ListKeys returns every tenant's keys, oldest first.
 func (s *Store) ListKeys(ctx context.Context) ([]storage.Key, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list keys: %w", err)
 	}
@@ -740,7 +741,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 // server still needs its first admin key).
 func (s *Store) CountKeys(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count keys: %w", err)
 	}
 	return n, nil
