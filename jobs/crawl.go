@@ -16,6 +16,9 @@ type CrawlSpec struct {
 	AllowedHosts []string `json:"allowed_hosts"`
 	// RespectRobots honours robots.txt (rules and Crawl-delay).
 	RespectRobots bool `json:"respect_robots"`
+	// Refresh, when set (a Go duration such as "24h"), runs the crawl again
+	// that long after each successful run, updating pages that changed.
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // URLError is a URL that could not be fetched or ingested, and why.
@@ -39,6 +42,8 @@ type Crawl struct {
 	Errors       []URLError `json:"errors"`
 	CreatedAt    time.Time  `json:"created_at"`
 	CompletedAt  *time.Time `json:"completed_at"`
+	// NextRunAt is when a refreshing crawl runs next (nil when it does not).
+	NextRunAt *time.Time `json:"next_run_at"`
 }
 
 // CrawlStore keeps crawl records.
@@ -48,10 +53,11 @@ type CrawlStore interface {
 	CreateCrawl(ctx context.Context, c Crawl) error
 	// GetCrawl returns a crawl of tenant (ENOTFOUND otherwise).
 	GetCrawl(ctx context.Context, tenant, id string) (Crawl, error)
-	// UpdateCrawl replaces the status, counts, documents, errors and
-	// completion time of crawl c.ID in c.Tenant (ENOTFOUND when missing).
+	// UpdateCrawl replaces the job id, status, counts, documents, errors,
+	// completion time and next run of crawl c.ID in c.Tenant (ENOTFOUND when
+	// missing).
 	UpdateCrawl(ctx context.Context, c Crawl) error
-	// UnfinishedCrawls lists crawls that are not terminal, across tenants,
-	// oldest first, for the reconciler.
+	// UnfinishedCrawls lists crawls that are not terminal or have a next
+	// run scheduled, across tenants, oldest first, for the reconciler.
 	UnfinishedCrawls(ctx context.Context, limit int) ([]Crawl, error)
 }

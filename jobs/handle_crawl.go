@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
@@ -78,7 +79,11 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		return fmt.Errorf("jobs: get crawl %s: %w", a.CrawlID, err)
 	}
 	if c.Status.Terminal() {
-		return nil
+		if c.NextRunAt == nil || a.JobID != refreshJobID(c.ID, *c.NextRunAt) {
+			return nil // done, or a run that was superseded
+		}
+		// A scheduled refresh: this run gets its own job.
+		c.JobID, c.NextRunAt, c.CompletedAt = a.JobID, nil, nil
 	}
 	if h.Fetcher == nil {
 		return permanent(errors.New("jobs: web fetching is not configured in this worker"))
@@ -194,8 +199,20 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	}
 	c.Status = StateSucceeded
 	progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
+	if d, err := time.ParseDuration(c.Spec.Refresh); err == nil && d > 0 {
+		// Microseconds, as the stores keep it: the run's job id is derived from it.
+		next := time.Now().UTC().Add(d).Truncate(time.Microsecond)
+		c.NextRunAt = &next
+	}
 	if err := h.Store.UpdateCrawl(ctx, c); err != nil && !ragqueue.IsNotFound(err) {
 		return fmt.Errorf("jobs: record crawl %s: %w", a.CrawlID, err)
+	}
+	if c.NextRunAt != nil {
+		// Recorded first, so that if this enqueue is lost the reconciler
+		// still knows the run is due.
+		if err := q.scheduleRefresh(ctx, c); err != nil {
+			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
+		}
 	}
 	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
 		State: statePtr(StateSucceeded), Progress: marshal(progress),
@@ -244,6 +261,35 @@ func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore) e
 		cr.Status = StateFailed
 		_ = store.UpdateCrawl(sctx, cr)
 		return err
+	}
+	return nil
+}
+
+// refreshJobID is the job of the refresh run of crawl id due at next: the
+// same for every process that schedules it, so scheduling twice (the crawl
+// task and the reconciler) makes one run.
+func refreshJobID(id string, next time.Time) string {
+	return uuid.NewSHA1(refreshNamespace, []byte(id+"@"+next.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano))).String()
+}
+
+// refreshNamespace scopes refreshJobID's UUIDs.
+var refreshNamespace = uuid.MustParse("6f1f7c1e-3a57-4d0e-9a38-2f4a7c0b9e61")
+
+// scheduleRefresh records the job of a refreshing crawl's next run and
+// enqueues its task to be processed at cr.NextRunAt.
+func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
+	jobID := refreshJobID(cr.ID, *cr.NextRunAt)
+	now := time.Now().UTC()
+	if err := c.ensureJob(ctx, Job{ID: jobID, Tenant: cr.Tenant, Type: KindCrawl, State: StateQueued, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return err
+	}
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},
+		asynq.TaskID("crawl-"+cr.ID+"-"+jobID), asynq.ProcessAt(*cr.NextRunAt))
+	if err != nil {
+		return err
+	}
+	if _, err := c.q.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("jobs: schedule crawl %s: %w: %w", cr.ID, errQueueUnavailable(), err)
 	}
 	return nil
 }

@@ -48,6 +48,14 @@ func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger)
 		return requeued, fmt.Errorf("jobs: reconcile: list unfinished crawls: %w", err)
 	}
 	for _, cr := range crawls {
+		if cr.Status.Terminal() && cr.NextRunAt != nil {
+			// A refresh run is due at NextRunAt; its task ID makes this a
+			// no-op when Redis still holds it.
+			if err := c.scheduleRefresh(ctx, cr); err != nil {
+				return requeued, fmt.Errorf("jobs: reconcile: %w", err)
+			}
+			continue
+		}
 		enqueued, err := c.enqueueCrawl(ctx, cr)
 		if err != nil {
 			return requeued, fmt.Errorf("jobs: reconcile: %w", err)

@@ -336,3 +336,68 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	require.Equal(t, 1, c.PagesFetched)
 	require.Len(t, c.Documents, 1)
 }
+
+// TestCrawlRefresh: a crawl with "refresh" runs again on its own after the
+// interval, as a new job, and picks up the page that changed meanwhile.
+func TestCrawlRefresh(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	env := fetchEnv("127.0.0.0/8", s.port())
+	env["RAGQ_CRAWL_MIN_REFRESH"] = "1s"
+	b := setup(t, env)
+	writer := b.newKey(t, "garden", "writer")
+
+	for _, bad := range []string{"soon", "500ms", "-1h"} {
+		var e apiError
+		require.Equal(t, http.StatusBadRequest, b.doJSON(t, http.MethodPost, "/v1/crawls", writer,
+			map[string]any{"urls": []string{s.url("/")}, "refresh": bad}, &e), bad)
+		require.Contains(t, e.Error.Message, "RAGQ_CRAWL_MIN_REFRESH")
+	}
+
+	first := b.crawl(t, writer, map[string]any{"urls": []string{s.url("/")}, "max_depth": 1, "refresh": "2s"})
+	require.Equal(t, "succeeded", first.Status)
+	var got struct {
+		crawlResp
+		NextRunAt *time.Time `json:"next_run_at"`
+		Request   struct {
+			Refresh string `json:"refresh"`
+		} `json:"request"`
+	}
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/crawls/"+first.ID, writer, nil, "", &got))
+	require.Equal(t, "2s", got.Request.Refresh)
+	require.NotNil(t, got.NextRunAt, "a refreshing crawl says when it runs next")
+
+	var basil string
+	for _, id := range first.Documents {
+		d := b.waitStatus(t, writer, id)
+		if d.Source == s.url("/basil") {
+			basil = id
+		}
+	}
+	require.NotEmpty(t, basil)
+	s.set("/basil", page("Basil", "Basil wants warm soil, full sun and water in the morning."))
+
+	// The next run happens by itself, under a job of its own, and updates
+	// the changed page.
+	require.Eventually(t, func() bool {
+		got = struct {
+			crawlResp
+			NextRunAt *time.Time `json:"next_run_at"`
+			Request   struct {
+				Refresh string `json:"refresh"`
+			} `json:"request"`
+		}{}
+		b.do(t, http.MethodGet, "/v1/crawls/"+first.ID, writer, nil, "", &got)
+		return got.JobID != first.JobID && got.Status == "succeeded"
+	}, 60*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		d := b.waitStatus(t, writer, basil)
+		return d.Version == 2 && d.Status == "ready"
+	}, 60*time.Second, 50*time.Millisecond)
+	var job struct {
+		Type  string `json:"type"`
+		State string `json:"state"`
+	}
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+got.JobID, writer, nil, "", &job))
+	require.Equal(t, "crawl", job.Type)
+}

@@ -23,6 +23,7 @@ type crawlRequest struct {
 	MaxPages      *int     `json:"max_pages"`
 	AllowedHosts  []string `json:"allowed_hosts"`
 	RespectRobots *bool    `json:"respect_robots"`
+	Refresh       string   `json:"refresh"`
 }
 
 // crawlResponse is a crawl as GET /v1/crawls/{id} shows it.
@@ -38,6 +39,7 @@ type crawlResponse struct {
 	Request      jobs.CrawlSpec  `json:"request"`
 	CreatedAt    time.Time       `json:"created_at"`
 	CompletedAt  *time.Time      `json:"completed_at"`
+	NextRunAt    *time.Time      `json:"next_run_at"`
 }
 
 // createCrawl records a crawl and enqueues it: 202 with its crawl_id and
@@ -84,6 +86,13 @@ func (s *server) crawlSpec(req crawlRequest) (jobs.CrawlSpec, error) {
 		spec.MaxDepth = *req.MaxDepth
 	}
 	spec.MaxDepth = min(spec.MaxDepth, s.cfg.CrawlMaxDepth)
+	if req.Refresh != "" {
+		d, err := time.ParseDuration(req.Refresh)
+		if err != nil || d < s.cfg.CrawlMinRefresh {
+			return spec, invalid("refresh must be a duration such as \"24h\" of at least %s (RAGQ_CRAWL_MIN_REFRESH)", s.cfg.CrawlMinRefresh)
+		}
+		spec.Refresh = d.String()
+	}
 	if req.MaxPages != nil {
 		if *req.MaxPages < 1 || *req.MaxPages > s.cfg.CrawlMaxPages {
 			return spec, invalid("max_pages must be from 1 to %d (the cap set by RAGQ_CRAWL_MAX_PAGES)", s.cfg.CrawlMaxPages)
@@ -117,7 +126,7 @@ func (s *server) getCrawl(c *gin.Context) {
 		ID: cr.ID, JobID: cr.JobID, Status: cr.Status,
 		PagesFetched: cr.PagesFetched, PagesFailed: cr.PagesFailed, PagesBlocked: cr.PagesBlocked,
 		Documents: cr.Documents, Errors: cr.Errors, Request: cr.Spec,
-		CreatedAt: cr.CreatedAt, CompletedAt: cr.CompletedAt,
+		CreatedAt: cr.CreatedAt, CompletedAt: cr.CompletedAt, NextRunAt: cr.NextRunAt,
 	})
 }
 

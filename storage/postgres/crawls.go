@@ -15,7 +15,7 @@ import (
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
-	documents, errors, created_at, completed_at`
+	documents, errors, created_at, completed_at, next_run_at`
 
 // DocumentBySource implements jobs.DocumentStore.
 func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
@@ -51,9 +51,9 @@ func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
 		completed = &t
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO crawls (`+crawlColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
 		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
-		docs, errs, ts(c.CreatedAt), completed)
+		docs, errs, ts(c.CreatedAt), completed, nullTS(c.NextRunAt))
 	if err != nil {
 		return fmt.Errorf("postgres: create crawl %s: %w", c.ID, err)
 	}
@@ -74,7 +74,8 @@ func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, er
 // UnfinishedCrawls implements jobs.CrawlStore.
 func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+crawlColumns+` FROM crawls
-		WHERE status NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT $1`, limit)
+		WHERE status NOT IN ('succeeded', 'failed', 'canceled') OR next_run_at IS NOT NULL
+		ORDER BY created_at, id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: unfinished crawls: %w", err)
 	}
@@ -96,10 +97,10 @@ func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
 		c                jobs.Crawl
 		status           string
 		spec, docs, errs []byte
-		completed        *time.Time
+		completed, next  *time.Time
 	)
 	err := row.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &c.PagesFetched, &c.PagesFailed, &c.PagesBlocked,
-		&docs, &errs, &c.CreatedAt, &completed)
+		&docs, &errs, &c.CreatedAt, &completed, &next)
 	if err != nil {
 		return jobs.Crawl{}, err
 	}
@@ -113,7 +114,20 @@ func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
 		t := completed.UTC()
 		c.CompletedAt = &t
 	}
+	if next != nil {
+		t := next.UTC()
+		c.NextRunAt = &t
+	}
 	return c, nil
+}
+
+// nullTS prepares an optional time for a TIMESTAMPTZ parameter.
+func nullTS(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := ts(*t)
+	return &v
 }
 
 // UpdateCrawl implements jobs.CrawlStore. A terminal status sets
@@ -134,9 +148,11 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE crawls SET status = $1, pages_fetched = $2, pages_failed = $3,
 		pages_blocked = $4, documents = $5, errors = $6,
-		completed_at = CASE WHEN $7::timestamptz IS NULL THEN NULL ELSE COALESCE(completed_at, $7::timestamptz) END
-		WHERE tenant = $8 AND id = $9`,
-		string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed, c.Tenant, c.ID)
+		completed_at = CASE WHEN $7::timestamptz IS NULL THEN NULL ELSE COALESCE(completed_at, $7::timestamptz) END,
+		job_id = $8, next_run_at = $9
+		WHERE tenant = $10 AND id = $11`,
+		string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed,
+		c.JobID, nullTS(c.NextRunAt), c.Tenant, c.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: update crawl %s: %w", c.ID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
@@ -13,7 +14,7 @@ import (
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
-	documents, errors, created_at, completed_at`
+	documents, errors, created_at, completed_at, next_run_at`
 
 // DocumentBySource implements jobs.DocumentStore.
 func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
@@ -48,9 +49,9 @@ func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
 		completed = nanos(*c.CompletedAt)
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO crawls (`+crawlColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
-		docs, errs, nanos(c.CreatedAt), completed)
+		docs, errs, nanos(c.CreatedAt), completed, nullNanos(c.NextRunAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create crawl %s: %w", c.ID, err)
 	}
@@ -71,7 +72,8 @@ func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, er
 // UnfinishedCrawls implements jobs.CrawlStore.
 func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+crawlColumns+` FROM crawls
-		WHERE status NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
+		WHERE status NOT IN ('succeeded', 'failed', 'canceled') OR next_run_at IS NOT NULL
+		ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unfinished crawls: %w", err)
 	}
@@ -94,10 +96,10 @@ func scanCrawl(sc scanner) (jobs.Crawl, error) {
 		status            string
 		spec, docs, errs  string
 		created           int64
-		completed         sql.NullInt64
+		completed, next   sql.NullInt64
 		fetched, fail, bl int64
 	)
-	if err := sc.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &fetched, &fail, &bl, &docs, &errs, &created, &completed); err != nil {
+	if err := sc.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &fetched, &fail, &bl, &docs, &errs, &created, &completed, &next); err != nil {
 		return jobs.Crawl{}, err
 	}
 	c.Status = jobs.State(status)
@@ -110,7 +112,19 @@ func scanCrawl(sc scanner) (jobs.Crawl, error) {
 		t := fromNanos(completed.Int64)
 		c.CompletedAt = &t
 	}
+	if next.Valid {
+		t := fromNanos(next.Int64)
+		c.NextRunAt = &t
+	}
 	return c, nil
+}
+
+// nullNanos stores an optional time.
+func nullNanos(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return nanos(*t)
 }
 
 // UpdateCrawl implements jobs.CrawlStore. A terminal status sets
@@ -127,10 +141,11 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	case c.Status.Terminal():
 		completed = nanos(now())
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE crawls SET status = ?, pages_fetched = ?, pages_failed = ?,
-		pages_blocked = ?, documents = ?, errors = ?, completed_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(completed_at, ?) END
-		WHERE tenant = ? AND id = ?`,
-		string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed, completed, c.Tenant, c.ID)
+	res, err := s.db.ExecContext(ctx, `UPDATE crawls SET job_id = ?, status = ?, pages_fetched = ?, pages_failed = ?,
+		pages_blocked = ?, documents = ?, errors = ?, completed_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(completed_at, ?) END,
+		next_run_at = ? WHERE tenant = ? AND id = ?`,
+		c.JobID, string(c.Status), c.PagesFetched, c.PagesFailed, c.PagesBlocked, docs, errs, completed, completed,
+		nullNanos(c.NextRunAt), c.Tenant, c.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: update crawl %s: %w", c.ID, err)
 	}

@@ -17,7 +17,55 @@ func crawlTests() []test {
 		{"CreateIdempotentAndInvalid", testCrawlCreateIdempotent},
 		{"TenantIsolation", testCrawlTenantIsolation},
 		{"DocumentBySource", testDocumentBySource},
+		{"RefreshSchedule", testCrawlRefreshSchedule},
 	}
+}
+
+// testCrawlRefreshSchedule: a finished crawl with a next run stays on the
+// reconciler's list; starting the run moves it to a new job and clears
+// completion until the run ends.
+func testCrawlRefreshSchedule(t *testing.T, s Store) {
+	ctx := context.Background()
+	tenant := "refresh-" + time.Now().Format("150405.000000000")
+	c := newCrawl(tenant, "c-"+tenant)
+	c.Spec.Refresh = "24h"
+	require.NoError(t, s.CreateCrawl(ctx, c))
+
+	c.Status = jobs.StateSucceeded
+	next := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Microsecond)
+	c.NextRunAt = &next
+	require.NoError(t, s.UpdateCrawl(ctx, c))
+	got, err := s.GetCrawl(ctx, tenant, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "24h", got.Spec.Refresh)
+	require.NotNil(t, got.CompletedAt)
+	require.NotNil(t, got.NextRunAt)
+	require.True(t, got.NextRunAt.Equal(next))
+	require.True(t, containsCrawl(t, s, c.ID), "a scheduled crawl is unfinished business")
+
+	got.Status, got.JobID, got.NextRunAt, got.CompletedAt = jobs.StateActive, "job-run-2", nil, nil
+	require.NoError(t, s.UpdateCrawl(ctx, got))
+	run, err := s.GetCrawl(ctx, tenant, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "job-run-2", run.JobID)
+	require.Nil(t, run.NextRunAt)
+	require.Nil(t, run.CompletedAt)
+
+	run.Status = jobs.StateSucceeded
+	require.NoError(t, s.UpdateCrawl(ctx, run))
+	require.False(t, containsCrawl(t, s, c.ID), "finished and not scheduled")
+}
+
+func containsCrawl(t *testing.T, s Store, id string) bool {
+	t.Helper()
+	list, err := s.UnfinishedCrawls(context.Background(), 1000)
+	require.NoError(t, err)
+	for _, c := range list {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func newCrawl(tenant, id string) jobs.Crawl {

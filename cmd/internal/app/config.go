@@ -49,6 +49,7 @@ type Config struct {
 	FetchAllowedPorts []uint16       // RAGQ_FETCH_ALLOWED_PORTS
 	CrawlMaxPages     int            // RAGQ_CRAWL_MAX_PAGES: cap on a crawl's max_pages
 	CrawlMaxDepth     int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
+	CrawlMinRefresh   time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
 	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
 
 	// Derived by LoadConfig.
@@ -89,6 +90,7 @@ func Settings() []Setting {
 		{"RAGQ_FETCH_ALLOWED_PORTS", "80,443", "destination ports crawls and questions may fetch from"},
 		{"RAGQ_CRAWL_MAX_PAGES", "500", "most pages one crawl may ask for (max_pages)"},
 		{"RAGQ_CRAWL_MAX_DEPTH", "3", "deepest a crawl may ask to go (max_depth)"},
+		{"RAGQ_CRAWL_MIN_REFRESH", "1h", "shortest interval a crawl may ask to be re-run at (refresh)"},
 		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
@@ -152,6 +154,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 	c.CrawlMaxPages = int(intSetting("RAGQ_CRAWL_MAX_PAGES", 500, 1, 100000))
 	c.CrawlMaxDepth = int(intSetting("RAGQ_CRAWL_MAX_DEPTH", 3, 0, 100))
+	c.CrawlMinRefresh = durSetting("RAGQ_CRAWL_MIN_REFRESH", time.Hour)
 	c.QueryMaxURLs = int(intSetting("RAGQ_QUERY_MAX_URLS", 3, 0, 20))
 	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
 		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))
