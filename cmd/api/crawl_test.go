@@ -46,9 +46,12 @@ func newSite(t *testing.T) *site {
 			http.NotFound(w, r)
 			return
 		}
-		if r.URL.Path == "/robots.txt" {
+		switch {
+		case r.URL.Path == "/robots.txt":
 			w.Header().Set("Content-Type", "text/plain")
-		} else {
+		case strings.HasSuffix(r.URL.Path, ".pdf"):
+			w.Header().Set("Content-Type", "application/pdf")
+		default:
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		}
 		fmt.Fprint(w, body)
@@ -400,4 +403,34 @@ func TestCrawlRefresh(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+got.JobID, writer, nil, "", &job))
 	require.Equal(t, "crawl", job.Type)
+}
+
+// TestCrawlPDFLink: a PDF linked from a crawled page goes through the PDF
+// path: a document with pages whose text is searchable with the URL as
+// source.
+func TestCrawlPDFLink(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.set("/", page("Reports", `Read the <a href="/report.pdf">quarterly report</a>.`))
+	s.set("/report.pdf", readFixture(t, "report.pdf"))
+	b := setup(t, fetchEnv("127.0.0.0/8", s.port()))
+
+	c := b.crawl(t, testAdminKey, map[string]any{"urls": []string{s.url("/")}, "max_depth": 1})
+	require.Equal(t, "succeeded", c.Status)
+	require.Len(t, c.Documents, 2, "%+v", c)
+	var pdf docResp
+	for _, id := range c.Documents {
+		d := b.waitStatus(t, testAdminKey, id)
+		require.Equal(t, "ready", d.Status, d.Error)
+		if d.Source == s.url("/report.pdf") {
+			pdf = d
+		}
+	}
+	require.Equal(t, "application/pdf", pdf.ContentType)
+	require.Equal(t, 3, pdf.Pages)
+	var sr searchResp
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?q="+url.QueryEscape("Café crème carte"), testAdminKey, nil, "", &sr))
+	require.NotEmpty(t, sr.Results)
+	require.Equal(t, s.url("/report.pdf"), sr.Results[0].Source)
+	require.Equal(t, 3, sr.Results[0].Page)
 }
