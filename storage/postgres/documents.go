@@ -3,14 +3,9 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
@@ -25,30 +20,9 @@ const documentColumns = `id, tenant, title, source, content_type, sha256, size, 
 // CreateDocument implements jobs.DocumentStore. An empty ID gets a new UUID,
 // an empty Status becomes queued, zero times become now.
 func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.Document, bool, error) {
-	if d.Tenant == "" {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document tenant is required")
-	}
-	if d.SHA256 == "" {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
-	}
-	if d.ID == "" {
-		d.ID = uuid.NewString()
-	}
-	if d.Status == "" {
-		d.Status = ingest.StatusQueued
-	}
-	if !d.Status.Valid() {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", d.Status)
-	}
-	meta, err := jsonObject(d.Metadata)
+	d, meta, err := storage.PrepareDocument(d, now())
 	if err != nil {
 		return ingest.Document{}, false, err
-	}
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = now()
-	}
-	if d.UpdatedAt.IsZero() {
-		d.UpdatedAt = d.CreatedAt
 	}
 	// A concurrent delete can remove the row we conflicted with before we
 	// read it; then inserting again is right.
@@ -95,7 +69,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, "", ragqueue.Errorf(ragqueue.EINVALID, "status %q is not valid", f.Status)
 	}
-	limit := clampLimit(f.Limit)
+	limit := storage.ClampLimit(f.Limit)
 	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = $1`
 	args := []any{tenant}
 	if f.Status != "" {
@@ -103,7 +77,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 		q += fmt.Sprintf(` AND status = $%d`, len(args))
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := storage.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -120,7 +94,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if len(docs) > limit {
 		docs = docs[:limit]
 		last := docs[limit-1]
-		next = encodeCursor(last.CreatedAt, last.ID)
+		next = storage.EncodeCursor(last.CreatedAt, last.ID)
 	}
 	return docs, next, nil
 }
@@ -168,7 +142,7 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 	}
 	var meta *string // nil keeps the stored metadata
 	if next.Metadata != nil {
-		m, err := jsonObject(next.Metadata)
+		m, err := storage.JSONObject(next.Metadata)
 		if err != nil {
 			return ingest.Document{}, nil, err
 		}
@@ -349,38 +323,4 @@ func scanDocument(row pgx.Row) (ingest.Document, error) {
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, nil
-}
-
-// jsonObject validates document metadata: nil, empty or null become {}.
-func jsonObject(raw json.RawMessage) (string, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
-		return "{}", nil
-	}
-	if t[0] != '{' || !json.Valid(t) {
-		return "", ragqueue.Errorf(ragqueue.EINVALID, "metadata must be a JSON object")
-	}
-	return string(t), nil
-}
-
-// encodeCursor makes the opaque keyset cursor of ListDocuments.
-func encodeCursor(createdAt time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdAt.UnixNano(), 10) + "." + id))
-}
-
-func decodeCursor(c string) (time.Time, string, error) {
-	bad := ragqueue.Errorf(ragqueue.EINVALID, "cursor is not valid; pass next_cursor from the previous page")
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", bad
-	}
-	at, id, ok := strings.Cut(string(b), ".")
-	if !ok || id == "" {
-		return time.Time{}, "", bad
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	if err != nil {
-		return time.Time{}, "", bad
-	}
-	return time.Unix(0, n).UTC(), id, nil
 }

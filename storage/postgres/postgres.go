@@ -87,8 +87,6 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Listing limits shared by ListDocuments and the reconciler scans.
 const (
-	defaultListLimit       = 50
-	maxListLimit           = 500
 	defaultUnfinishedLimit = 100
 )
 
@@ -97,16 +95,6 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // ts prepares a time for a TIMESTAMPTZ parameter.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultListLimit
-	case n > maxListLimit:
-		return maxListLimit
-	}
-	return n
-}
 
 // mustAffect turns "no row changed" into ENOTFOUND with the given message.
 func mustAffect(tag pgconn.CommandTag, format string, args ...any) error {

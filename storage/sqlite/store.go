@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -25,8 +22,6 @@ import (
 
 // Listing limits shared by ListDocuments and the reconciler scans.
 const (
-	defaultListLimit       = 50
-	maxListLimit           = 500
 	defaultUnfinishedLimit = 100
 	// chunkBatch rows per multi-row INSERT: 8 parameters each keeps a batch
 	// far below SQLite's 32766-parameter limit.
@@ -63,31 +58,9 @@ const documentColumns = `id, tenant, title, source, content_type, sha256, size, 
 // CreateDocument implements jobs.DocumentStore. An empty ID gets a new UUID,
 // an empty Status becomes queued, zero times become now.
 func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.Document, bool, error) {
-	if d.Tenant == "" {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document tenant is required")
-	}
-	if d.SHA256 == "" {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
-	}
-	if d.ID == "" {
-		d.ID = uuid.NewString()
-	}
-	if d.Status == "" {
-		d.Status = ingest.StatusQueued
-	}
-	if !d.Status.Valid() {
-		return ingest.Document{}, false, ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", d.Status)
-	}
-	meta, err := jsonObject(d.Metadata)
+	d, meta, err := storage.PrepareDocument(d, now())
 	if err != nil {
 		return ingest.Document{}, false, err
-	}
-	now := now()
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = now
-	}
-	if d.UpdatedAt.IsZero() {
-		d.UpdatedAt = d.CreatedAt
 	}
 	// A concurrent delete can remove the row we conflicted with before we
 	// read it; then inserting again is right.
@@ -138,7 +111,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, "", ragqueue.Errorf(ragqueue.EINVALID, "status %q is not valid", f.Status)
 	}
-	limit := clampLimit(f.Limit)
+	limit := storage.ClampLimit(f.Limit)
 	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = ?`
 	args := []any{tenant}
 	if f.Status != "" {
@@ -146,12 +119,12 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 		args = append(args, string(f.Status))
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := storage.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
 		q += ` AND (created_at, id) < (?, ?)`
-		args = append(args, at, id)
+		args = append(args, nanos(at), id)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, limit+1)
@@ -163,7 +136,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if len(docs) > limit {
 		docs = docs[:limit]
 		last := docs[limit-1]
-		next = encodeCursor(nanos(last.CreatedAt), last.ID)
+		next = storage.EncodeCursor(last.CreatedAt, last.ID)
 	}
 	return docs, next, nil
 }
@@ -211,7 +184,7 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 	}
 	var meta any // nil keeps the stored metadata
 	if next.Metadata != nil {
-		m, err := jsonObject(next.Metadata)
+		m, err := storage.JSONObject(next.Metadata)
 		if err != nil {
 			return ingest.Document{}, nil, err
 		}
@@ -769,16 +742,6 @@ func nanos(t time.Time) int64 { return t.Truncate(time.Microsecond).UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultListLimit
-	case n > maxListLimit:
-		return maxListLimit
-	}
-	return n
-}
-
 // mustAffect turns "no row changed" into ENOTFOUND with the given message.
 func mustAffect(res sql.Result, format string, args ...any) error {
 	n, err := res.RowsAffected()
@@ -796,18 +759,6 @@ func isConstraint(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
-// jsonObject validates document metadata: nil, empty or null become {}.
-func jsonObject(raw json.RawMessage) (string, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
-		return "{}", nil
-	}
-	if t[0] != '{' || !json.Valid(t) {
-		return "", ragqueue.Errorf(ragqueue.EINVALID, "metadata must be a JSON object")
-	}
-	return string(t), nil
-}
-
 // jsonValue validates a job's JSON field: nil, empty or null become NULL.
 func jsonValue(raw json.RawMessage, what string) (any, error) {
 	t := bytes.TrimSpace(raw)
@@ -818,28 +769,6 @@ func jsonValue(raw json.RawMessage, what string) (any, error) {
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "%s is not valid JSON", what)
 	}
 	return string(t), nil
-}
-
-// encodeCursor makes the opaque keyset cursor of ListDocuments.
-func encodeCursor(createdNanos int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdNanos, 10) + "." + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	bad := ragqueue.Errorf(ragqueue.EINVALID, "cursor is not valid; pass next_cursor from the previous page")
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", bad
-	}
-	at, id, ok := strings.Cut(string(b), ".")
-	if !ok || id == "" {
-		return 0, "", bad
-	}
-	n, err := strconv.ParseInt(at, 10, 64)
-	if err != nil {
-		return 0, "", bad
-	}
-	return n, id, nil
 }
 
 // isText reports whether s can be stored as text by every adapter: valid

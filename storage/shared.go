@@ -1,0 +1,105 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+)
+
+// Rules both metadata stores apply the same way, kept here so that SQLite
+// and PostgreSQL cannot drift apart.
+
+// Listing limits for keyset-paginated listings.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+)
+
+// ClampLimit turns a requested page size into one within bounds.
+func ClampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultListLimit
+	case n > MaxListLimit:
+		return MaxListLimit
+	}
+	return n
+}
+
+// PrepareDocument validates a document about to be created and fills its
+// defaults: a new UUID for an empty ID, queued for an empty status, now
+// (UTC, microseconds) for zero times. It returns the metadata as a JSON
+// object string ("{}" when empty).
+func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string, error) {
+	if d.Tenant == "" {
+		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document tenant is required")
+	}
+	if d.SHA256 == "" {
+		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+	}
+	if d.ID == "" {
+		d.ID = uuid.NewString()
+	}
+	if d.Status == "" {
+		d.Status = ingest.StatusQueued
+	}
+	if !d.Status.Valid() {
+		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", d.Status)
+	}
+	meta, err := JSONObject(d.Metadata)
+	if err != nil {
+		return ingest.Document{}, "", err
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = now
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = d.CreatedAt
+	}
+	return d, meta, nil
+}
+
+// JSONObject checks that raw is a JSON object and returns it as a string;
+// empty or null is "{}".
+func JSONObject(raw json.RawMessage) (string, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return "{}", nil
+	}
+	if t[0] != '{' || !json.Valid(t) {
+		return "", ragqueue.Errorf(ragqueue.EINVALID, "metadata must be a JSON object")
+	}
+	return string(t), nil
+}
+
+// EncodeCursor makes the opaque keyset cursor of a listing ordered by
+// creation time and id.
+func EncodeCursor(created time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(created.UnixNano(), 10) + "." + id))
+}
+
+// DecodeCursor reads a cursor EncodeCursor made; anything else is EINVALID.
+func DecodeCursor(c string) (time.Time, string, error) {
+	bad := ragqueue.Errorf(ragqueue.EINVALID, "cursor is not valid; pass next_cursor from the previous page")
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	at, id, ok := strings.Cut(string(b), ".")
+	if !ok || id == "" {
+		return time.Time{}, "", bad
+	}
+	n, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	return time.Unix(0, n).UTC(), id, nil
+}

@@ -1,0 +1,53 @@
+package storage_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 26, 21, 40, 0, 123456000, time.UTC)
+	got, id, err := storage.DecodeCursor(storage.EncodeCursor(at, "doc-1"))
+	require.NoError(t, err)
+	require.True(t, got.Equal(at))
+	require.Equal(t, "doc-1", id)
+	for _, bad := range []string{"", "%%%", "bm90LWEtY3Vyc29y", "MTIzLg"} {
+		_, _, err := storage.DecodeCursor(bad)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), bad)
+	}
+}
+
+func TestClampLimit(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int]int{-1: 50, 0: 50, 1: 1, 500: 500, 501: 500} {
+		require.Equal(t, want, storage.ClampLimit(in), in)
+	}
+}
+
+func TestPrepareDocument(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	d, meta, err := storage.PrepareDocument(ingest.Document{Tenant: "t", SHA256: "ab"}, now)
+	require.NoError(t, err)
+	require.NotEmpty(t, d.ID)
+	require.Equal(t, ingest.StatusQueued, d.Status)
+	require.Equal(t, now, d.CreatedAt)
+	require.Equal(t, now, d.UpdatedAt)
+	require.Equal(t, "{}", meta)
+	for _, bad := range []ingest.Document{
+		{SHA256: "ab"},
+		{Tenant: "t"},
+		{Tenant: "t", SHA256: "ab", Status: "done"},
+		{Tenant: "t", SHA256: "ab", Metadata: []byte(`[1]`)},
+	} {
+		_, _, err := storage.PrepareDocument(bad, now)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
