@@ -527,3 +527,40 @@ func TestEnqueueOptions(t *testing.T) {
 	require.Equal(t, 30*time.Minute, embed.Timeout)
 	require.Equal(t, jobs.TaskEmbed, embed.Type)
 }
+
+// TestReconcileSchedulesLostRefresh: a refreshing crawl's next run lives in
+// the database; when Redis has lost the delayed task, Reconcile schedules it
+// again, once, for the recorded time.
+func TestReconcileSchedulesLostRefresh(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	done := time.Now().UTC()
+	cr := jobs.Crawl{
+		ID: "crawl-" + b.tenant, Tenant: b.tenant, JobID: "job-" + b.tenant, Status: jobs.StateSucceeded,
+		Spec:        jobs.CrawlSpec{URLs: []string{"https://example.com/"}, MaxPages: 5, Refresh: "1h"},
+		CompletedAt: &done, NextRunAt: &next,
+	}
+	require.NoError(t, b.store.CreateCrawl(t.Context(), cr))
+
+	ac := asynq.NewClient(b.redis)
+	t.Cleanup(func() { _ = ac.Close() })
+	client := jobs.NewClient(ac, b.store, b.logger)
+	for range 2 { // the second pass finds the task by its ID and adds nothing
+		_, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+		require.NoError(t, err)
+	}
+	scheduled, err := b.inspector.ListScheduledTasks(jobs.QueueIngest)
+	require.NoError(t, err)
+	require.Len(t, scheduled, 1)
+	require.Equal(t, jobs.TaskCrawl, scheduled[0].Type)
+	require.WithinDuration(t, next, scheduled[0].NextProcessAt, time.Second)
+	var args jobs.CrawlArgs
+	require.NoError(t, json.Unmarshal(scheduled[0].Payload, &args))
+	require.Equal(t, cr.ID, args.CrawlID)
+	require.NotEqual(t, cr.JobID, args.JobID, "the refresh run has a job of its own")
+	job, err := b.store.GetJob(t.Context(), b.tenant, args.JobID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, job.State)
+	require.Equal(t, jobs.KindCrawl, job.Type)
+}
