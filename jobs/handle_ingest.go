@@ -316,7 +316,13 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 	if err := h.Index.PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
 		return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
 	}
-	replaced, err := h.Store.CompleteVersion(ctx, a.Tenant, a.DocumentID, a.Version)
+	// A PDF with pages but no text layer is ready, with a warning set in
+	// the same step, so no reader sees it ready without the warning.
+	note := ""
+	if len(chunks) == 0 {
+		note = noTextWarning
+	}
+	replaced, err := h.Store.CompleteVersion(ctx, a.Tenant, a.DocumentID, a.Version, note)
 	if ragqueue.IsNotFound(err) {
 		// Deleted or replaced while we worked.
 		cur, gerr := h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
@@ -336,12 +342,6 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
-	}
-	if len(chunks) == 0 {
-		// Only a PDF gets here: it has pages but no text layer.
-		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusReady, noTextWarning); err != nil && !ragqueue.IsNotFound(err) {
-			return fmt.Errorf("jobs: record warning of document %s: %w", a.DocumentID, err)
-		}
 	}
 	if replaced != "" && replaced != doc.BlobKey {
 		// Nothing answers from the previous version any more. Failing here

@@ -52,13 +52,14 @@ type DocumentStore interface {
 	// job: status queued, error cleared, job_id jobID. ECONFLICT when the
 	// document is not failed at that version, ENOTFOUND when it is gone.
 	RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error)
-	// CompleteVersion marks version ready (error cleared) and deletes the
+	// CompleteVersion marks version ready, with note as its error field (""
+	// for none; a warning such as "no text layer" otherwise), and deletes the
 	// stored chunks of the document's older versions, in one transaction,
 	// only if the document is still at version (ENOTFOUND otherwise). It
 	// returns the blob key of the previous ready version, which nothing
 	// answers from any more ("" when none); running it again returns the
 	// same key, so a retried job can still delete those bytes.
-	CompleteVersion(ctx context.Context, tenant, id string, version int) (replacedBlob string, err error)
+	CompleteVersion(ctx context.Context, tenant, id string, version int, note string) (replacedBlob string, err error)
 	// DeleteDocument removes the document and its stored chunks (every
 	// version) and returns the blob keys it held, for the caller to delete.
 	DeleteDocument(ctx context.Context, tenant, id string) (blobKeys []string, err error)

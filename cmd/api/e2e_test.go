@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -96,9 +97,12 @@ func TestEndToEndEmbedded(t *testing.T) {
 		Type  string `json:"type"`
 		State string `json:"state"`
 	}
-	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID, key, nil, "", &job))
+	// The document is the truth and is written first; its job follows.
+	require.Eventually(t, func() bool {
+		require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID, key, nil, "", &job))
+		return job.State == "succeeded"
+	}, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, "ingest", job.Type)
-	require.Equal(t, "succeeded", job.State)
 
 	// Search finds the right chunk; navigation and scripts were not indexed.
 	var sr searchResp

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -141,8 +142,12 @@ func TestHostilePDFs(t *testing.T) {
 				State string `json:"state"`
 				Error string `json:"error"`
 			}
-			require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID, testAdminKey, nil, "", &job))
-			require.Equal(t, "failed", job.State, "a rejected document's job fails at once, without retries")
+			// The document is written first; its job follows, failed at once
+			// (no retries for a rejected document).
+			require.Eventually(t, func() bool {
+				require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID, testAdminKey, nil, "", &job))
+				return job.State == "failed"
+			}, 10*time.Second, 10*time.Millisecond, "job state %q", job.State)
 			// Rejected documents cannot be retried.
 			require.Equal(t, http.StatusConflict, b.do(t, http.MethodPost, "/v1/documents/"+d.ID+"/retry", testAdminKey, nil, "", nil))
 		})

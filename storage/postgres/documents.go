@@ -230,16 +230,16 @@ func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version in
 }
 
 // CompleteVersion implements jobs.DocumentStore.
-func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int) (string, error) {
+func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int, note string) (string, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return "", fmt.Errorf("postgres: complete document %s: %w", id, err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	var prev string
-	err = tx.QueryRow(ctx, `UPDATE documents SET status = 'ready', error = '', updated_at = $1
-		WHERE tenant = $2 AND id = $3 AND version = $4 RETURNING prev_blob_key`,
-		now(), tenant, id, version).Scan(&prev)
+	err = tx.QueryRow(ctx, `UPDATE documents SET status = 'ready', error = $1, updated_at = $2
+		WHERE tenant = $3 AND id = $4 AND version = $5 RETURNING prev_blob_key`,
+		note, now(), tenant, id, version).Scan(&prev)
 	if isNoRows(err) {
 		return "", ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", id, version)
 	} else if err != nil {

@@ -284,16 +284,16 @@ func errNotRetryable(doc ingest.Document, version int) error {
 }
 
 // CompleteVersion implements jobs.DocumentStore.
-func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int) (string, error) {
+func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int, note string) (string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: complete document %s: %w", id, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var prev string
-	err = tx.QueryRowContext(ctx, `UPDATE documents SET status = 'ready', error = '', updated_at = ?
+	err = tx.QueryRowContext(ctx, `UPDATE documents SET status = 'ready', error = ?, updated_at = ?
 		WHERE tenant = ? AND id = ? AND version = ? RETURNING prev_blob_key`,
-		nanos(now()), tenant, id, version).Scan(&prev)
+		note, nanos(now()), tenant, id, version).Scan(&prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", id, version)
 	} else if err != nil {

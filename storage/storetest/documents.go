@@ -229,7 +229,7 @@ func testDocumentTenantIsolation(t *testing.T, s Store) {
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	_, _, err = s.NewVersion(ctx, "globex", d.ID, 1, newDoc("globex", "stolen"))
 	requireCode(t, ragqueue.ENOTFOUND, err)
-	_, err = s.CompleteVersion(ctx, "globex", d.ID, 1)
+	_, err = s.CompleteVersion(ctx, "globex", d.ID, 1, "")
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	_, err = s.RetryDocument(ctx, "globex", d.ID, 1, "job-x")
 	requireCode(t, ragqueue.ENOTFOUND, err)

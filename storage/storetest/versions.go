@@ -185,7 +185,7 @@ func testVersionBlobs(t *testing.T, s Store) {
 	}
 	complete := func(version int) string {
 		t.Helper()
-		replaced, err := s.CompleteVersion(ctx, "acme", d.ID, version)
+		replaced, err := s.CompleteVersion(ctx, "acme", d.ID, version, "")
 		require.NoError(t, err)
 		return replaced
 	}
@@ -237,9 +237,9 @@ func testCompleteVersion(t *testing.T, s Store) {
 	require.NoError(t, err)
 	require.Len(t, old, 4)
 
-	_, err = s.CompleteVersion(ctx, "acme", d.ID, 1)
+	_, err = s.CompleteVersion(ctx, "acme", d.ID, 1, "")
 	requireCode(t, ragqueue.ENOTFOUND, err) // a stale job
-	_, err = s.CompleteVersion(ctx, "acme", d.ID, 2)
+	_, err = s.CompleteVersion(ctx, "acme", d.ID, 2, "")
 	require.NoError(t, err)
 	got := mustGet(t, s, "acme", d.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
@@ -253,6 +253,14 @@ func testCompleteVersion(t *testing.T, s Store) {
 	kept, err := s.ListChunks(ctx, "acme", other.ID, 1)
 	require.NoError(t, err)
 	require.Len(t, kept, 2, "another document's chunks were touched")
+
+	// Completing again (a retried job) may carry a note: it becomes the
+	// error field in the same step as ready.
+	_, err = s.CompleteVersion(ctx, "acme", d.ID, 2, "warning: no text layer")
+	require.NoError(t, err)
+	got = mustGet(t, s, "acme", d.ID)
+	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, "warning: no text layer", got.Error)
 }
 
 func testRetryDocument(t *testing.T, s Store) {
