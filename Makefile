@@ -29,5 +29,7 @@ vet:
 
 ## bench: the figures named in the issues (real redis-server; no timed assertions anywhere)
 bench: deps
-	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./jobs/ ./cmd/api/
+	$(GO) test -run='^$$' -bench=BenchmarkEnqueueProcess -count=3 ./jobs/
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
+	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/
 	$(GO) test -run='^$$' -bench=. -count=1 ./storage/sqlite/ ./retrieval/
