@@ -3,13 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // ReplaceChunks implements jobs.ChunkStore: in one transaction it deletes the
@@ -17,13 +16,8 @@ import (
 // own Tenant, DocumentID and Version fields are ignored in favour of the
 // arguments. The document version must exist in tenant (ENOTFOUND).
 func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version int, chunks []ingest.Chunk) error {
-	for _, c := range chunks {
-		if c.ID == "" {
-			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s has no id", c.Index, documentID)
-		}
-		if !isText(c.Text) || !isText(c.Section) {
-			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s is not valid UTF-8 text", c.Index, documentID)
-		}
+	if err := storage.CheckChunks(documentID, chunks); err != nil {
+		return err
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -85,7 +79,3 @@ func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, versi
 	}
 	return chunks, nil
 }
-
-// isText reports whether s can be stored as text by every adapter: valid
-// UTF-8 without NUL bytes.
-func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
@@ -32,28 +31,18 @@ func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (in
 
 // CreateCrawl implements jobs.CrawlStore.
 func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
-	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
-		return ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
-	}
-	if c.Status == "" {
-		c.Status = jobs.StateQueued
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now()
-	}
-	spec, docs, errs, err := crawlJSON(c)
+	c, err := storage.PrepareCrawl(c, now())
 	if err != nil {
 		return err
 	}
-	var completed *time.Time
-	if c.CompletedAt != nil {
-		t := ts(*c.CompletedAt)
-		completed = &t
+	spec, docs, errs, err := storage.CrawlJSON(c)
+	if err != nil {
+		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO crawls (`+crawlColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
 		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
-		docs, errs, ts(c.CreatedAt), completed, nullTS(c.NextRunAt))
+		docs, errs, ts(c.CreatedAt), nullTS(c.CompletedAt), nullTS(c.NextRunAt))
 	if err != nil {
 		return fmt.Errorf("postgres: create crawl %s: %w", c.ID, err)
 	}
@@ -105,9 +94,8 @@ func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
 		return jobs.Crawl{}, err
 	}
 	c.Status = jobs.State(status)
-	c.Documents, c.Errors = []string{}, []jobs.URLError{}
-	if err := errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors)); err != nil {
-		return jobs.Crawl{}, fmt.Errorf("decode crawl %s: %w", c.ID, err)
+	if err := storage.DecodeCrawlJSON(&c, spec, docs, errs); err != nil {
+		return jobs.Crawl{}, err
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
 	if completed != nil {
@@ -133,7 +121,7 @@ func nullTS(t *time.Time) *time.Time {
 // UpdateCrawl implements jobs.CrawlStore. A terminal status sets
 // completed_at (keeping an earlier one) unless c.CompletedAt is given.
 func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
-	_, docs, errs, err := crawlJSON(c)
+	_, docs, errs, err := storage.CrawlJSON(c)
 	if err != nil {
 		return err
 	}
@@ -156,25 +144,5 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	if err != nil {
 		return fmt.Errorf("postgres: update crawl %s: %w", c.ID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", c.ID)
-	}
-	return nil
-}
-
-// crawlJSON encodes a crawl's JSON columns; nil lists become [].
-func crawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
-	if c.Documents == nil {
-		c.Documents = []string{}
-	}
-	if c.Errors == nil {
-		c.Errors = []jobs.URLError{}
-	}
-	b1, err1 := json.Marshal(c.Spec)
-	b2, err2 := json.Marshal(c.Documents)
-	b3, err3 := json.Marshal(c.Errors)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return "", "", "", fmt.Errorf("postgres: encode crawl %s: %w", c.ID, err)
-	}
-	return string(b1), string(b2), string(b3), nil
+	return mustAffect(tag, "crawl %s not found", c.ID)
 }

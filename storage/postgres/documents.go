@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -165,7 +163,7 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 		return ingest.Document{}, nil, fmt.Errorf("postgres: new version of %s: %w", id, err)
 	}
 	if version != expectVersion {
-		return ingest.Document{}, nil, errVersionMoved(id, version, expectVersion)
+		return ingest.Document{}, nil, storage.ErrVersionMoved(id, version, expectVersion)
 	}
 	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
 	row := tx.QueryRow(ctx, `UPDATE documents SET version = $1, title = $2, source = $3, content_type = $4,
@@ -188,21 +186,13 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 	return doc, released, nil
 }
 
-// errVersionMoved is NewVersion's compare-and-set failure.
-func errVersionMoved(id string, version, expected int) error {
-	return ragqueue.Errorf(ragqueue.ECONFLICT,
-		"document %s changed meanwhile (it is at version %d, not %d); fetch it and send the new content again", id, version, expected)
-}
-
 // errSameBytes names the tenant's document that already holds sha.
 func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
 	var other string
-	err := s.pool.QueryRow(ctx, `SELECT id FROM documents WHERE tenant = $1 AND sha256 = $2`, tenant, sha).Scan(&other)
-	if err != nil {
-		other = "another document"
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM documents WHERE tenant = $1 AND sha256 = $2`, tenant, sha).Scan(&other); err != nil {
+		return storage.ErrSameBytes("") // the holder is unknown; the conflict stands
 	}
-	return ragqueue.Errorf(ragqueue.ECONFLICT,
-		"document %s already has exactly these bytes; update or delete that document instead", other)
+	return storage.ErrSameBytes(other)
 }
 
 // RetryDocument implements jobs.DocumentStore.
@@ -219,14 +209,12 @@ func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version in
 	} else if !isNoRows(err) {
 		return ingest.Document{}, fmt.Errorf("postgres: retry document %s: %w", id, err)
 	}
+	// Nothing was retried: say why.
 	doc, err = s.GetDocument(ctx, tenant, id)
 	if err != nil {
 		return ingest.Document{}, err
 	}
-	if doc.Version != version {
-		return ingest.Document{}, errVersionMoved(id, doc.Version, version)
-	}
-	return ingest.Document{}, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s is %s, not failed; only failed documents can be retried", id, doc.Status)
+	return ingest.Document{}, storage.ErrNotRetryable(doc, version)
 }
 
 // CompleteVersion implements jobs.DocumentStore.
@@ -265,14 +253,7 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string
 	} else if err != nil {
 		return nil, fmt.Errorf("postgres: delete document %s: %w", id, err)
 	}
-	keys := make([]string, 0, 2)
-	if blob != "" {
-		keys = append(keys, blob)
-	}
-	if prev != "" && prev != blob {
-		keys = append(keys, prev)
-	}
-	return keys, nil
+	return storage.BlobKeys(blob, prev), nil
 }
 
 // UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.
@@ -317,10 +298,7 @@ func scanDocument(row pgx.Row) (ingest.Document, error) {
 		return ingest.Document{}, err
 	}
 	d.Status = ingest.Status(status)
-	d.Metadata = json.RawMessage(meta)
-	if len(bytes.TrimSpace(meta)) == 0 {
-		d.Metadata = json.RawMessage(`{}`)
-	}
+	d.Metadata = storage.StoredMetadata(meta)
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 	return d, nil
 }

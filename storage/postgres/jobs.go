@@ -1,17 +1,16 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at`
@@ -20,38 +19,14 @@ const jobColumns = `id, tenant, type, state, progress, result, error, created_at
 // exists it returns nil and changes nothing. An empty State becomes queued;
 // zero times become now.
 func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
-	if j.ID == "" || j.Tenant == "" {
-		return ragqueue.Errorf(ragqueue.EINVALID, "job id and tenant are required")
-	}
-	if j.State == "" {
-		j.State = jobs.StateQueued
-	}
-	progress, err := jsonValue(j.Progress, "job progress")
+	j, progress, result, err := storage.PrepareJob(j, now())
 	if err != nil {
 		return err
-	}
-	result, err := jsonValue(j.Result, "job result")
-	if err != nil {
-		return err
-	}
-	now := now()
-	if j.CreatedAt.IsZero() {
-		j.CreatedAt = now
-	}
-	if j.UpdatedAt.IsZero() {
-		j.UpdatedAt = j.CreatedAt
-	}
-	var completed *time.Time
-	if j.CompletedAt != nil {
-		c := ts(*j.CompletedAt)
-		completed = &c
-	} else if j.State.Terminal() {
-		completed = &now
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO jobs (`+jobColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
 		j.ID, j.Tenant, j.Type, string(j.State), progress, result, j.Error,
-		ts(j.CreatedAt), ts(j.UpdatedAt), completed)
+		ts(j.CreatedAt), ts(j.UpdatedAt), nullTS(j.CompletedAt))
 	if err != nil {
 		return fmt.Errorf("postgres: create job %s: %w", j.ID, err)
 	}
@@ -96,14 +71,14 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 		}
 	}
 	if len(u.Progress) > 0 {
-		v, err := jsonValue(u.Progress, "job progress")
+		v, err := storage.JSONValue(u.Progress, "job progress")
 		if err != nil {
 			return err
 		}
 		set("progress = $%d", v)
 	}
 	if len(u.Result) > 0 {
-		v, err := jsonValue(u.Result, "job result")
+		v, err := storage.JSONValue(u.Result, "job result")
 		if err != nil {
 			return err
 		}
@@ -170,16 +145,4 @@ func scanJob(row pgx.Row) (jobs.Job, error) {
 		j.CompletedAt = &c
 	}
 	return j, nil
-}
-
-// jsonValue validates a job's JSON field: nil, empty or null become NULL.
-func jsonValue(raw json.RawMessage, what string) (any, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
-		return nil, nil
-	}
-	if !json.Valid(t) {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "%s is not valid JSON", what)
-	}
-	return string(t), nil
 }

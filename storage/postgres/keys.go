@@ -15,13 +15,11 @@ const keyColumns = `id, tenant, role, hash, prefix, created_at`
 // CreateKey stores k. A zero CreatedAt becomes now. A duplicate ID or hash
 // is ECONFLICT.
 func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
-	if k.ID == "" || k.Tenant == "" || len(k.Hash) == 0 {
-		return ragqueue.Errorf(ragqueue.EINVALID, "key id, tenant and hash are required")
+	k, err := storage.PrepareKey(k, now())
+	if err != nil {
+		return err
 	}
-	if k.CreatedAt.IsZero() {
-		k.CreatedAt = now()
-	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err = s.pool.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		k.ID, k.Tenant, k.Role, k.Hash, k.Prefix, ts(k.CreatedAt))
 	if isUniqueViolation(err) {
 		return ragqueue.Errorf(ragqueue.ECONFLICT, "key %s already exists", k.ID)

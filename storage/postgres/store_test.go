@@ -2,13 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/postgres/pgtest"
 	"github.com/ragqueue/ragqueue/storage/storetest"
@@ -61,24 +58,10 @@ func TestOpenBadDSN(t *testing.T) {
 	require.ErrorContains(t, err, "postgres: ")
 }
 
-// BenchmarkReplaceChunks measures storing one document's worth of chunks:
-// 1000 chunks of about 1 KB each, replacing the previous set every time.
+// BenchmarkReplaceChunks: see storetest.BenchmarkReplaceChunks.
 func BenchmarkReplaceChunks(b *testing.B) {
-	ctx := context.Background()
-	s, err := postgres.Open(ctx, cluster.NewDatabase(b))
+	s, err := postgres.Open(context.Background(), cluster.NewDatabase(b))
 	require.NoError(b, err)
 	b.Cleanup(s.Close)
-	doc, _, err := s.CreateDocument(ctx, ingest.Document{Tenant: "acme", SHA256: "bench", Version: 1})
-	require.NoError(b, err)
-	chunks := make([]ingest.Chunk, 1000)
-	text := strings.Repeat("lorem ipsum dolor sit amet, ", 37) // ~1 KB
-	for i := range chunks {
-		chunks[i] = ingest.Chunk{ID: fmt.Sprintf("%s-%d", doc.ID, i), Index: i, Text: text, Page: i / 10, Section: "Body"}
-	}
-	b.SetBytes(int64(len(chunks) * len(text)))
-	for b.Loop() {
-		if err := s.ReplaceChunks(ctx, "acme", doc.ID, 1, chunks); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchmarkReplaceChunks(b, s)
 }

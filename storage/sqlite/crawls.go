@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
@@ -31,27 +31,18 @@ func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (in
 
 // CreateCrawl implements jobs.CrawlStore.
 func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
-	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
-		return ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
-	}
-	if c.Status == "" {
-		c.Status = jobs.StateQueued
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now()
-	}
-	spec, docs, errs, err := crawlJSON(c)
+	c, err := storage.PrepareCrawl(c, now())
 	if err != nil {
 		return err
 	}
-	var completed any
-	if c.CompletedAt != nil {
-		completed = nanos(*c.CompletedAt)
+	spec, docs, errs, err := storage.CrawlJSON(c)
+	if err != nil {
+		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO crawls (`+crawlColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		c.ID, c.Tenant, c.JobID, string(c.Status), spec, c.PagesFetched, c.PagesFailed, c.PagesBlocked,
-		docs, errs, nanos(c.CreatedAt), completed, nullNanos(c.NextRunAt))
+		docs, errs, nanos(c.CreatedAt), nullNanos(c.CompletedAt), nullNanos(c.NextRunAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create crawl %s: %w", c.ID, err)
 	}
@@ -104,8 +95,8 @@ func scanCrawl(sc scanner) (jobs.Crawl, error) {
 	}
 	c.Status = jobs.State(status)
 	c.PagesFetched, c.PagesFailed, c.PagesBlocked = int(fetched), int(fail), int(bl)
-	if err := decodeCrawlJSON(&c, []byte(spec), []byte(docs), []byte(errs)); err != nil {
-		return jobs.Crawl{}, fmt.Errorf("decode crawl %s: %w", c.ID, err)
+	if err := storage.DecodeCrawlJSON(&c, []byte(spec), []byte(docs), []byte(errs)); err != nil {
+		return jobs.Crawl{}, err
 	}
 	c.CreatedAt = fromNanos(created)
 	if completed.Valid {
@@ -130,7 +121,7 @@ func nullNanos(t *time.Time) any {
 // UpdateCrawl implements jobs.CrawlStore. A terminal status sets
 // completed_at (keeping an earlier one) unless c.CompletedAt is given.
 func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
-	_, docs, errs, err := crawlJSON(c)
+	_, docs, errs, err := storage.CrawlJSON(c)
 	if err != nil {
 		return err
 	}
@@ -149,31 +140,5 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: update crawl %s: %w", c.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", c.ID)
-	}
-	return nil
-}
-
-// crawlJSON encodes a crawl's JSON columns; nil lists become [].
-func crawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
-	if c.Documents == nil {
-		c.Documents = []string{}
-	}
-	if c.Errors == nil {
-		c.Errors = []jobs.URLError{}
-	}
-	b1, err1 := json.Marshal(c.Spec)
-	b2, err2 := json.Marshal(c.Documents)
-	b3, err3 := json.Marshal(c.Errors)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return "", "", "", fmt.Errorf("sqlite: encode crawl %s: %w", c.ID, err)
-	}
-	return string(b1), string(b2), string(b3), nil
-}
-
-// decodeCrawlJSON decodes a crawl's JSON columns into c.
-func decodeCrawlJSON(c *jobs.Crawl, spec, docs, errs []byte) error {
-	c.Documents, c.Errors = []string{}, []jobs.URLError{}
-	return errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors))
+	return mustAffect(res, "crawl %s not found", c.ID)
 }

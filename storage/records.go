@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+)
+
+// Validation, defaults and JSON encoding of the records both metadata
+// stores keep. Only the SQL differs between the adapters.
+
+// PrepareJob validates a job about to be created and fills its defaults:
+// queued for an empty State, now for zero times, and now as CompletedAt of a
+// terminal job that has none. It returns Progress and Result as JSONValue
+// does.
+func PrepareJob(j jobs.Job, now time.Time) (job jobs.Job, progress, result any, err error) {
+	if j.ID == "" || j.Tenant == "" {
+		return jobs.Job{}, nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job id and tenant are required")
+	}
+	if j.State == "" {
+		j.State = jobs.StateQueued
+	}
+	if progress, err = JSONValue(j.Progress, "job progress"); err != nil {
+		return jobs.Job{}, nil, nil, err
+	}
+	if result, err = JSONValue(j.Result, "job result"); err != nil {
+		return jobs.Job{}, nil, nil, err
+	}
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = now
+	}
+	if j.UpdatedAt.IsZero() {
+		j.UpdatedAt = j.CreatedAt
+	}
+	if j.CompletedAt == nil && j.State.Terminal() {
+		j.CompletedAt = &now
+	}
+	return j, progress, result, nil
+}
+
+// JSONValue validates a job's JSON field (what names it in the error): nil,
+// empty or null become a nil (SQL NULL) value, anything else must be valid
+// JSON and is returned as a string.
+func JSONValue(raw json.RawMessage, what string) (any, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil, nil
+	}
+	if !json.Valid(t) {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID, "%s is not valid JSON", what)
+	}
+	return string(t), nil
+}
+
+// CheckChunks validates the chunks of documentID about to be stored: each
+// needs an ID, and its Text and Section must be valid UTF-8 without NUL
+// bytes, which PostgreSQL cannot store; both adapters refuse them alike.
+func CheckChunks(documentID string, chunks []ingest.Chunk) error {
+	for _, c := range chunks {
+		if c.ID == "" {
+			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s has no id", c.Index, documentID)
+		}
+		if !isText(c.Text) || !isText(c.Section) {
+			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s is not valid UTF-8 text", c.Index, documentID)
+		}
+	}
+	return nil
+}
+
+// isText reports whether s can be stored as text by every adapter: valid
+// UTF-8 without NUL bytes.
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// PrepareKey validates a key about to be created; a zero CreatedAt becomes
+// now.
+func PrepareKey(k Key, now time.Time) (Key, error) {
+	if k.ID == "" || k.Tenant == "" || len(k.Hash) == 0 {
+		return Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id, tenant and hash are required")
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = now
+	}
+	return k, nil
+}
+
+// PrepareCrawl validates a crawl about to be created and fills its defaults:
+// queued for an empty Status, now for a zero CreatedAt.
+func PrepareCrawl(c jobs.Crawl, now time.Time) (jobs.Crawl, error) {
+	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
+		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
+	}
+	if c.Status == "" {
+		c.Status = jobs.StateQueued
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	return c, nil
+}
+
+// CrawlJSON encodes a crawl's JSON columns; nil lists become [].
+func CrawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
+	if c.Documents == nil {
+		c.Documents = []string{}
+	}
+	if c.Errors == nil {
+		c.Errors = []jobs.URLError{}
+	}
+	b1, err1 := json.Marshal(c.Spec)
+	b2, err2 := json.Marshal(c.Documents)
+	b3, err3 := json.Marshal(c.Errors)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", "", "", fmt.Errorf("storage: encode crawl %s: %w", c.ID, err)
+	}
+	return string(b1), string(b2), string(b3), nil
+}
+
+// DecodeCrawlJSON decodes the JSON columns CrawlJSON made into c; the lists
+// are empty, not nil, when the columns hold none.
+func DecodeCrawlJSON(c *jobs.Crawl, spec, docs, errs []byte) error {
+	c.Documents, c.Errors = []string{}, []jobs.URLError{}
+	if err := errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors)); err != nil {
+		return fmt.Errorf("decode crawl %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// StoredMetadata is a document's metadata as read back from its column:
+// an empty column is "{}".
+func StoredMetadata(raw []byte) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage(`{}`)
+	}
+	return json.RawMessage(raw)
+}
+
+// BlobKeys lists the non-empty, distinct keys among a document's current and
+// kept blob keys, for the caller to delete with the document.
+func BlobKeys(blob, prev string) []string {
+	keys := make([]string, 0, 2)
+	if blob != "" {
+		keys = append(keys, blob)
+	}
+	if prev != "" && prev != blob {
+		keys = append(keys, prev)
+	}
+	return keys
+}
+
+// ErrVersionMoved is the compare-and-set failure of a document update that
+// expected another version.
+func ErrVersionMoved(id string, version, expected int) error {
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s changed meanwhile (it is at version %d, not %d); fetch it and send the new content again", id, version, expected)
+}
+
+// ErrSameBytes is the conflict of a new version whose bytes another
+// document of the tenant, other (empty when unknown), already holds.
+func ErrSameBytes(other string) error {
+	if other == "" {
+		other = "another document"
+	}
+	return ragqueue.Errorf(ragqueue.ECONFLICT,
+		"document %s already has exactly these bytes; update or delete that document instead", other)
+}
+
+// ErrNotRetryable says why a retry of doc at version was refused: the
+// document moved to another version, or it is not failed.
+func ErrNotRetryable(doc ingest.Document, version int) error {
+	if doc.Version != version {
+		return ErrVersionMoved(doc.ID, doc.Version, version)
+	}
+	return ragqueue.Errorf(ragqueue.ECONFLICT, "document %s is %s, not failed; only failed documents can be retried", doc.ID, doc.Status)
+}

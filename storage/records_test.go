@@ -1,0 +1,98 @@
+package storage_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+func TestPrepareJob(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	j, progress, result, err := storage.PrepareJob(jobs.Job{ID: "j", Tenant: "t", Progress: json.RawMessage(` {"n":1} `)}, now)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, j.State)
+	require.Equal(t, now, j.CreatedAt)
+	require.Equal(t, now, j.UpdatedAt)
+	require.Nil(t, j.CompletedAt)
+	require.Equal(t, `{"n":1}`, progress)
+	require.Nil(t, result)
+
+	j, _, _, err = storage.PrepareJob(jobs.Job{ID: "j", Tenant: "t", State: jobs.StateSucceeded}, now)
+	require.NoError(t, err)
+	require.NotNil(t, j.CompletedAt)
+	require.Equal(t, now, *j.CompletedAt)
+
+	for _, bad := range []jobs.Job{
+		{Tenant: "t"},
+		{ID: "j"},
+		{ID: "j", Tenant: "t", Result: json.RawMessage(`{`)},
+	} {
+		_, _, _, err := storage.PrepareJob(bad, now)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
+
+func TestCheckChunks(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, storage.CheckChunks("d", []ingest.Chunk{{ID: "c", Text: "héllo", Section: "s"}}))
+	for _, bad := range []ingest.Chunk{
+		{Text: "no id"},
+		{ID: "c", Text: "nul\x00"},
+		{ID: "c", Text: "ok", Section: "\xff"},
+	} {
+		err := storage.CheckChunks("d", []ingest.Chunk{bad})
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
+
+func TestPrepareKeyAndCrawl(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	k, err := storage.PrepareKey(storage.Key{ID: "k", Tenant: "t", Hash: []byte{1}}, now)
+	require.NoError(t, err)
+	require.Equal(t, now, k.CreatedAt)
+	_, err = storage.PrepareKey(storage.Key{ID: "k", Tenant: "t"}, now)
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
+
+	c, err := storage.PrepareCrawl(jobs.Crawl{ID: "c", Tenant: "t", JobID: "j"}, now)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateQueued, c.Status)
+	require.Equal(t, now, c.CreatedAt)
+	_, err = storage.PrepareCrawl(jobs.Crawl{ID: "c", Tenant: "t"}, now)
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
+}
+
+func TestCrawlJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	spec, docs, errs, err := storage.CrawlJSON(jobs.Crawl{ID: "c"})
+	require.NoError(t, err)
+	require.Equal(t, "[]", docs)
+	require.Equal(t, "[]", errs)
+	var got jobs.Crawl
+	require.NoError(t, storage.DecodeCrawlJSON(&got, []byte(spec), []byte(docs), []byte(errs)))
+	require.Equal(t, []string{}, got.Documents)
+	require.Equal(t, []jobs.URLError{}, got.Errors)
+	require.Error(t, storage.DecodeCrawlJSON(&got, []byte(spec), []byte("{"), []byte(errs)))
+}
+
+func TestBlobKeys(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []string{}, storage.BlobKeys("", ""))
+	require.Equal(t, []string{"a"}, storage.BlobKeys("a", "a"))
+	require.Equal(t, []string{"a", "b"}, storage.BlobKeys("a", "b"))
+	require.Equal(t, []string{"b"}, storage.BlobKeys("", "b"))
+}
+
+func TestStoredMetadata(t *testing.T) {
+	t.Parallel()
+	require.JSONEq(t, `{}`, string(storage.StoredMetadata(nil)))
+	require.JSONEq(t, `{"a":1}`, string(storage.StoredMetadata([]byte(`{"a":1}`))))
+}

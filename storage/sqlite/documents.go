@@ -1,0 +1,315 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+const documentColumns = `id, tenant, title, source, content_type, sha256, size, blob_key, status,
+	error, pages, chunks, version, job_id, metadata, created_at, updated_at`
+
+// CreateDocument implements jobs.DocumentStore. An empty ID gets a new UUID,
+// an empty Status becomes queued, zero times become now.
+func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.Document, bool, error) {
+	d, meta, err := storage.PrepareDocument(d, now())
+	if err != nil {
+		return ingest.Document{}, false, err
+	}
+	// A concurrent delete can remove the row we conflicted with before we
+	// read it; then inserting again is right.
+	for attempt := 0; attempt < 3; attempt++ {
+		res, err := s.db.ExecContext(ctx, `INSERT INTO documents (`+documentColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, sha256) DO NOTHING`,
+			d.ID, d.Tenant, d.Title, d.Source, d.ContentType, d.SHA256, d.Size, d.BlobKey, string(d.Status),
+			d.Error, d.Pages, d.Chunks, d.Version, d.JobID, meta, nanos(d.CreatedAt), nanos(d.UpdatedAt))
+		if isConstraint(err) {
+			return ingest.Document{}, false, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s already exists", d.ID)
+		} else if err != nil {
+			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
+		}
+		row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+			WHERE tenant = ? AND sha256 = ?`, d.Tenant, d.SHA256)
+		doc, err := scanDocument(row)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
+		}
+		return doc, n == 1, nil
+	}
+	return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: deleted concurrently three times", d.ID)
+}
+
+// GetDocument implements jobs.DocumentStore.
+func (s *Store) GetDocument(ctx context.Context, tenant, id string) (ingest.Document, error) {
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE tenant = ? AND id = ?`, tenant, id)
+	d, err := scanDocument(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return ingest.Document{}, fmt.Errorf("sqlite: get document %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// ListDocuments implements jobs.DocumentStore: newest first, f.Limit
+// defaulting to 50 and clamped to 500.
+func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.DocumentFilter) ([]ingest.Document, string, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, "", ragqueue.Errorf(ragqueue.EINVALID, "status %q is not valid", f.Status)
+	}
+	limit := storage.ClampLimit(f.Limit)
+	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = ?`
+	args := []any{tenant}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if f.Cursor != "" {
+		at, id, err := storage.DecodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q += ` AND (created_at, id) < (?, ?)`
+		args = append(args, nanos(at), id)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+	docs, err := s.queryDocuments(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list documents: %w", err)
+	}
+	next := ""
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[limit-1]
+		next = storage.EncodeCursor(last.CreatedAt, last.ID)
+	}
+	return docs, next, nil
+}
+
+// SetDocumentStatus implements jobs.DocumentStore.
+func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ingest.Status, errMsg string) error {
+	if !status.Valid() {
+		return ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", status)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = ?, error = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ?`,
+		string(status), errMsg, nanos(now()), tenant, id, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: set document %s status: %w", id, err)
+	}
+	return mustAffect(res, "document %s version %d not found", id, version)
+}
+
+// SetDocumentCounts implements jobs.DocumentStore.
+func (s *Store) SetDocumentCounts(ctx context.Context, tenant, id string, version, pages, chunks int) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET pages = ?, chunks = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ?`,
+		pages, chunks, nanos(now()), tenant, id, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: set document %s counts: %w", id, err)
+	}
+	return mustAffect(res, "document %s version %d not found", id, version)
+}
+
+// SetDocumentTitle implements jobs.DocumentStore.
+func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET title = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ?`,
+		title, nanos(now()), tenant, id, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: set document %s title: %w", id, err)
+	}
+	return mustAffect(res, "document %s version %d not found", id, version)
+}
+
+// NewVersion implements jobs.DocumentStore.
+func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (ingest.Document, []string, error) {
+	if next.SHA256 == "" {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+	}
+	var meta any // nil keeps the stored metadata
+	if next.Metadata != nil {
+		m, err := storage.JSONObject(next.Metadata)
+		if err != nil {
+			return ingest.Document{}, nil, err
+		}
+		meta = m
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var (
+		version                  int
+		status, blobKey, prevKey string
+	)
+	err = tx.QueryRowContext(ctx, `SELECT version, status, blob_key, prev_blob_key FROM documents
+		WHERE tenant = ? AND id = ?`, tenant, id).Scan(&version, &status, &blobKey, &prevKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	if version != expectVersion {
+		return ingest.Document{}, nil, storage.ErrVersionMoved(id, version, expectVersion)
+	}
+	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
+	_, err = tx.ExecContext(ctx, `UPDATE documents SET version = ?, title = ?, source = ?, content_type = ?,
+			sha256 = ?, size = ?, blob_key = ?, status = 'queued', error = '', pages = 0, chunks = 0,
+			job_id = ?, metadata = COALESCE(?, metadata), prev_blob_key = ?, updated_at = ?
+		WHERE tenant = ? AND id = ?`,
+		version+1, next.Title, next.Source, next.ContentType, next.SHA256, next.Size, next.BlobKey,
+		next.JobID, meta, keep, nanos(now()), tenant, id)
+	if isConstraint(err) {
+		_ = tx.Rollback()
+		return ingest.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
+	} else if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	doc, err := scanDocument(tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE tenant = ? AND id = ?`, tenant, id))
+	if err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: commit: %w", id, err)
+	}
+	return doc, released, nil
+}
+
+// errSameBytes names the tenant's document that already holds sha.
+func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
+	var other string
+	if err := s.rdb.QueryRowContext(ctx, `SELECT id FROM documents WHERE tenant = ? AND sha256 = ?`, tenant, sha).Scan(&other); err != nil {
+		return storage.ErrSameBytes("") // the holder is unknown; the conflict stands
+	}
+	return storage.ErrSameBytes(other)
+}
+
+// RetryDocument implements jobs.DocumentStore.
+func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error) {
+	if jobID == "" {
+		return ingest.Document{}, ragqueue.Errorf(ragqueue.EINVALID, "a retry needs a job id")
+	}
+	row := s.db.QueryRowContext(ctx, `UPDATE documents SET status = 'queued', error = '', job_id = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ? AND status = 'failed'
+		RETURNING `+documentColumns, jobID, nanos(now()), tenant, id, version)
+	doc, err := scanDocument(row)
+	if err == nil {
+		return doc, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return ingest.Document{}, fmt.Errorf("sqlite: retry document %s: %w", id, err)
+	}
+	// Nothing was retried: say why.
+	doc, err = s.GetDocument(ctx, tenant, id)
+	if err != nil {
+		return ingest.Document{}, err
+	}
+	return ingest.Document{}, storage.ErrNotRetryable(doc, version)
+}
+
+// CompleteVersion implements jobs.DocumentStore.
+func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int, note string) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: %w", id, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var prev string
+	err = tx.QueryRowContext(ctx, `UPDATE documents SET status = 'ready', error = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ? RETURNING prev_blob_key`,
+		note, nanos(now()), tenant, id, version).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", id, version)
+	} else if err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ? AND version < ?`, id, version); err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: delete old chunks: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("sqlite: complete document %s: commit: %w", id, err)
+	}
+	return prev, nil
+}
+
+// DeleteDocument implements jobs.DocumentStore. Its chunks go with it
+// (ON DELETE CASCADE, in the same statement).
+func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string, error) {
+	var blob, prev string
+	err := s.db.QueryRowContext(ctx, `DELETE FROM documents WHERE tenant = ? AND id = ?
+		RETURNING blob_key, prev_blob_key`, tenant, id).Scan(&blob, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: delete document %s: %w", id, err)
+	}
+	return storage.BlobKeys(blob, prev), nil
+}
+
+// UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.
+func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error) {
+	if limit <= 0 {
+		limit = defaultUnfinishedLimit
+	}
+	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE status IN ('queued', 'processing') ORDER BY created_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unfinished documents: %w", err)
+	}
+	return docs, nil
+}
+
+func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ingest.Document, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	docs := []ingest.Document{}
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	return docs, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDocument(sc scanner) (ingest.Document, error) {
+	var (
+		d                  ingest.Document
+		status, meta       string
+		created, updated   int64
+		pages, chunks, ver int64
+	)
+	err := sc.Scan(&d.ID, &d.Tenant, &d.Title, &d.Source, &d.ContentType, &d.SHA256, &d.Size, &d.BlobKey,
+		&status, &d.Error, &pages, &chunks, &ver, &d.JobID, &meta, &created, &updated)
+	if err != nil {
+		return ingest.Document{}, err
+	}
+	d.Status = ingest.Status(status)
+	d.Pages, d.Chunks, d.Version = int(pages), int(chunks), int(ver)
+	d.Metadata = storage.StoredMetadata([]byte(meta))
+	d.CreatedAt, d.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return d, nil
+}

@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage"
+)
+
+const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at`
+
+// CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
+// exists it returns nil and changes nothing. An empty State becomes queued;
+// zero times become now.
+func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
+	j, progress, result, err := storage.PrepareJob(j, now())
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		j.ID, j.Tenant, j.Type, string(j.State), progress, result, j.Error,
+		nanos(j.CreatedAt), nanos(j.UpdatedAt), nullNanos(j.CompletedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: create job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// GetJob implements jobs.JobStore.
+func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error) {
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = ? AND id = ?`, tenant, id)
+	j, err := scanJob(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jobs.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
+	} else if err != nil {
+		return jobs.Job{}, fmt.Errorf("sqlite: get job %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// UpdateJob implements jobs.JobStore. A terminal State sets completed_at
+// (keeping an earlier completion time); a non-terminal one clears it. Empty
+// Progress or Result are left alone; a JSON null clears the field.
+func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+	now := now()
+	sets := []string{"updated_at = ?"}
+	args := []any{nanos(now)}
+	if u.State != nil {
+		if *u.State == "" {
+			return ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
+		}
+		sets = append(sets, "state = ?")
+		args = append(args, string(*u.State))
+		if u.State.Terminal() {
+			sets = append(sets, "completed_at = COALESCE(completed_at, ?)")
+			args = append(args, nanos(now))
+		} else {
+			sets = append(sets, "completed_at = NULL")
+		}
+	}
+	if len(u.Progress) > 0 {
+		v, err := storage.JSONValue(u.Progress, "job progress")
+		if err != nil {
+			return err
+		}
+		sets = append(sets, "progress = ?")
+		args = append(args, v)
+	}
+	if len(u.Result) > 0 {
+		v, err := storage.JSONValue(u.Result, "job result")
+		if err != nil {
+			return err
+		}
+		sets = append(sets, "result = ?")
+		args = append(args, v)
+	}
+	if u.Error != nil {
+		sets = append(sets, "error = ?")
+		args = append(args, *u.Error)
+	}
+	args = append(args, tenant, id)
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET `+strings.Join(sets, ", ")+
+		` WHERE tenant = ? AND id = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: update job %s: %w", id, err)
+	}
+	return mustAffect(res, "job %s not found", id)
+}
+
+// UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
+func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
+	if limit <= 0 {
+		limit = defaultUnfinishedLimit
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
+	}
+	defer rows.Close()
+	list := []jobs.Job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
+		}
+		list = append(list, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
+	}
+	return list, nil
+}
+
+func scanJob(sc scanner) (jobs.Job, error) {
+	var (
+		j                jobs.Job
+		state            string
+		progress, result sql.NullString
+		created, updated int64
+		completed        sql.NullInt64
+	)
+	err := sc.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error, &created, &updated, &completed)
+	if err != nil {
+		return jobs.Job{}, err
+	}
+	j.State = jobs.State(state)
+	if progress.Valid {
+		j.Progress = json.RawMessage(progress.String)
+	}
+	if result.Valid {
+		j.Result = json.RawMessage(result.String)
+	}
+	j.CreatedAt, j.UpdatedAt = fromNanos(created), fromNanos(updated)
+	if completed.Valid {
+		t := fromNanos(completed.Int64)
+		j.CompletedAt = &t
+	}
+	return j, nil
+}
