@@ -232,7 +232,6 @@ type crawler struct {
 	queued   int                   // URLs waiting in host queues
 	inflight int                   // visits running
 	pending  int                   // robots.txt fetches running
-	pages    int                   // onPage calls made
 	stats    CrawlStats
 
 	results  chan visitResult
@@ -311,7 +310,7 @@ func (cr *crawler) dispatch() {
 		if len(h.queue) == 0 {
 			continue
 		}
-		if h.state == hostNew && cr.pages+cr.inflight < cr.req.MaxPages {
+		if h.state == hostNew && cr.stats.Fetched+cr.inflight < cr.req.MaxPages {
 			cr.startHost(h) // ready at once when robots.txt is ignored
 		}
 		if h.state != hostReady {
@@ -325,7 +324,7 @@ func (cr *crawler) dispatch() {
 			h.queue = nil
 			continue
 		}
-		for len(h.queue) > 0 && h.active < h.parallelism && cr.pages+cr.inflight < cr.req.MaxPages {
+		for len(h.queue) > 0 && h.active < h.parallelism && cr.stats.Fetched+cr.inflight < cr.req.MaxPages {
 			it := h.queue[0]
 			h.queue[0] = item{}
 			h.queue = h.queue[1:]
@@ -419,7 +418,7 @@ func (cr *crawler) add(norm string, depth int) {
 	if !cr.seen.add(norm) {
 		return
 	}
-	if cr.queued >= queuedPerPage*(cr.req.MaxPages-cr.pages)+cr.req.Parallelism {
+	if cr.queued >= queuedPerPage*(cr.req.MaxPages-cr.stats.Fetched)+cr.req.Parallelism {
 		cr.stats.Skipped++
 		return
 	}
@@ -442,12 +441,11 @@ func (cr *crawler) handle(r visitResult) error {
 	case r.err == nil && r.page.noIndex:
 		cr.stats.Skipped++
 	case r.err == nil:
-		if cr.pages >= cr.req.MaxPages {
+		if cr.stats.Fetched >= cr.req.MaxPages {
 			cr.stats.Skipped++
 			break
 		}
-		cr.pages++
-		cr.stats.Fetched++
+		cr.stats.Fetched++ // onPage calls made
 		if cr.onPage != nil {
 			if err := cr.onPage(r.page); err != nil {
 				return fmt.Errorf("web: crawl stopped: %w", err)

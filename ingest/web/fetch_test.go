@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -108,6 +109,20 @@ func (s *site) hit(path string) int {
 // pdfBytes is a tiny "PDF" with bytes that a charset conversion would mangle.
 var pdfBytes = []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 
+// writePDF serves pdfBytes declared with a charset, which must not be
+// applied to them.
+func writePDF(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/pdf; charset=iso-8859-1")
+	w.Write(pdfBytes)
+}
+
+// writeLatin1HTML serves an ISO-8859-1 page titled "Café" (in Latin-1)
+// whose one paragraph is text, given in Latin-1 bytes.
+func writeLatin1HTML(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+	fmt.Fprintf(w, "<html><head><title>Caf\xe9</title></head><body><p>%s</p></body></html>", text)
+}
+
 func TestFetch(t *testing.T) {
 	t.Parallel()
 	s := &site{}
@@ -146,14 +161,12 @@ func TestFetch(t *testing.T) {
 			h.Set("Content-Type", "text/plain; charset=utf-8")
 			w.Write([]byte("# Notes\n\nSome *Markdown* text.\n"))
 		case "/latin1":
-			h.Set("Content-Type", "text/html; charset=iso-8859-1")
-			w.Write([]byte("<html><head><title>Caf\xe9</title></head><body><p>Un caf\xe9 cr\xe8me, s'il vous pla\xeet.</p></body></html>"))
+			writeLatin1HTML(w, "Un caf\xe9 cr\xe8me, s'il vous pla\xeet.")
 		case "/latin1.txt":
 			h.Set("Content-Type", "text/plain; charset=iso-8859-1")
 			w.Write([]byte("na\xefve"))
 		case "/doc.pdf":
-			h.Set("Content-Type", "application/pdf; charset=iso-8859-1")
-			w.Write(pdfBytes)
+			writePDF(w)
 		case "/download":
 			h.Set("Content-Type", "application/octet-stream")
 			w.Write(pdfBytes)

@@ -61,13 +61,12 @@ func fetchRobots(ctx context.Context, client *http.Client, scheme, host, ua stri
 	case s < 200 || s >= 300:
 		return robotsFile{status: http.StatusNotFound}, nil // no robots.txt: everything is allowed
 	}
-	var body []byte
-	if r, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding"), maxRobotsBytes+1); err == nil {
-		body, err = io.ReadAll(io.LimitReader(r, maxRobotsBytes))
-		if err != nil {
-			return robotsFile{}, fmt.Errorf("web: read %s: %w", u, err)
-		}
-	} else {
+	r, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding"), maxRobotsBytes+1)
+	if err != nil {
+		return robotsFile{}, fmt.Errorf("web: read %s: %w", u, err)
+	}
+	body, err := io.ReadAll(io.LimitReader(r, maxRobotsBytes))
+	if err != nil {
 		return robotsFile{}, fmt.Errorf("web: read %s: %w", u, err)
 	}
 	data, err := robotstxt.FromBytes(body)
