@@ -197,8 +197,8 @@ func TestChunkID(t *testing.T) {
 	}
 }
 
-func BenchmarkSplit(b *testing.B) {
-	text := prose(100_000)
+// benchSplit measures splitting text as one plain-text section.
+func benchSplit(b *testing.B, text string) {
 	p := ingest.Parsed{Sections: []ingest.Section{{Text: text}}}
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
@@ -207,33 +207,21 @@ func BenchmarkSplit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkSplit(b *testing.B) {
+	benchSplit(b, prose(100_000))
 }
 
 // BenchmarkSplitNoSpaces is the splitter's worst case: one 100 KB token,
 // split rune by rune.
 func BenchmarkSplitNoSpaces(b *testing.B) {
-	text := strings.Repeat("abcdefghij", 10_000)
-	p := ingest.Parsed{Sections: []ingest.Section{{Text: text}}}
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := (ingest.Chunker{}).Split(ingest.TypeText, p); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSplit(b, strings.Repeat("abcdefghij", 10_000))
 }
 
 // BenchmarkSplitLongLines is prose without paragraph breaks: sentences only.
 func BenchmarkSplitLongLines(b *testing.B) {
-	text := strings.ReplaceAll(prose(100_000), "\n\n", " ")
-	p := ingest.Parsed{Sections: []ingest.Section{{Text: text}}}
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := (ingest.Chunker{}).Split(ingest.TypeText, p); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSplit(b, strings.ReplaceAll(prose(100_000), "\n\n", " "))
 }
 
 // BenchmarkSplitLangchaingo runs langchaingo's recursive splitter, which

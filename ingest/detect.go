@@ -20,10 +20,6 @@ const (
 	TypePDF      = "application/pdf"
 )
 
-// pdfEnabled says whether PDF uploads are accepted (parsed by PDFParser in
-// a child process).
-const pdfEnabled = true
-
 // supportedList ends every EUNSUPPORTED message so the client knows what to send.
 const supportedList = "supported: PDF (.pdf), plain text (.txt), Markdown (.md) and HTML (.html)"
 
@@ -78,9 +74,6 @@ func DetectContentType(filename, declared string, head []byte) (string, error) {
 	case kindPDF:
 		if c.kind != kindNone && c.kind != kindUnknown && c.kind != kindPDF {
 			return "", mismatch(c, sniffWhat)
-		}
-		if !pdfEnabled {
-			return "", ragqueue.Errorf(ragqueue.EUNSUPPORTED, "PDF ingestion is not available yet; %s", supportedList)
 		}
 		return TypePDF, nil
 	case kindUTF16:
@@ -212,6 +205,18 @@ func declaredClaim(declared string) claim {
 	return claim{kind: kindNone}
 }
 
+// sniffedBinary describes the binary types http.DetectContentType names
+// that have no top-level type of their own (font, image, audio, video).
+var sniffedBinary = map[string]string{
+	"application/zip":               "a ZIP archive (Word, Excel and EPUB files are ZIP archives too)",
+	"application/x-gzip":            "a gzip archive",
+	"application/x-rar-compressed":  "a RAR archive",
+	"application/wasm":              "a WebAssembly module",
+	"application/postscript":        "a PostScript document",
+	"application/ogg":               "Ogg audio or video",
+	"application/vnd.ms-fontobject": "a font",
+}
+
 // sniff says what the leading bytes look like, and describes it for messages.
 func sniff(head []byte) (kind, string) {
 	body := bytes.TrimLeft(bytes.TrimPrefix(head, []byte(utf8BOM)), " \t\r\n\f")
@@ -229,26 +234,17 @@ func sniff(head []byte) (kind, string) {
 	ct := http.DetectContentType(head)
 	mt, _, _ := strings.Cut(ct, ";")
 	top, _, _ := strings.Cut(mt, "/")
-	switch {
-	case mt == "application/zip":
-		return kindBinary, "a ZIP archive (Word, Excel and EPUB files are ZIP archives too)"
-	case mt == "application/x-gzip":
-		return kindBinary, "a gzip archive"
-	case mt == "application/x-rar-compressed":
-		return kindBinary, "a RAR archive"
-	case mt == "application/wasm":
-		return kindBinary, "a WebAssembly module"
-	case mt == "application/postscript":
-		return kindBinary, "a PostScript document"
-	case mt == "application/ogg":
-		return kindBinary, "Ogg audio or video"
-	case mt == "application/vnd.ms-fontobject" || top == "font":
+	if what, ok := sniffedBinary[mt]; ok {
+		return kindBinary, what
+	}
+	switch top {
+	case "font":
 		return kindBinary, "a font"
-	case top == "image":
+	case "image":
 		return kindBinary, "an image (" + mt + ")"
-	case top == "audio":
+	case "audio":
 		return kindBinary, "audio (" + mt + ")"
-	case top == "video":
+	case "video":
 		return kindBinary, "a video (" + mt + ")"
 	}
 	if bytes.IndexByte(head, 0) >= 0 {

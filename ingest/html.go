@@ -37,7 +37,7 @@ const (
 // content type, if any; otherwise the encoding comes from a BOM or <meta>,
 // else UTF-8 when the bytes are valid UTF-8, else windows-1252.
 func parseHTML(ctx context.Context, data []byte, charsetParam string) (Parsed, error) {
-	src := decodeHTML(data, charsetParam)
+	src := DecodeHTML(data, charsetParam)
 	p, size, err := extractHTML(ctx, src, false)
 	if err != nil {
 		return Parsed{}, err
@@ -57,8 +57,11 @@ func parseHTML(ctx context.Context, data []byte, charsetParam string) (Parsed, e
 	return p, nil
 }
 
-// decodeHTML converts an HTML document to valid UTF-8.
-func decodeHTML(data []byte, charsetParam string) string {
+// DecodeHTML converts an HTML document to valid UTF-8: the charset
+// parameter of its content type (charsetParam, "" for none), else a BOM or
+// <meta>, else UTF-8 when the bytes are valid UTF-8, else windows-1252.
+// A UTF-8 BOM is kept.
+func DecodeHTML(data []byte, charsetParam string) string {
 	ct := "text/html"
 	if charsetParam != "" {
 		ct += "; charset=" + charsetParam

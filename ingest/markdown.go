@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"unicode/utf8"
 )
 
 // maxHeadingBytes caps how much of a heading line is cleaned for its text.
@@ -14,11 +12,7 @@ const maxHeadingBytes = 2048
 // as it is) but loses its front matter, HTML comments and HTML-only lines;
 // it is cut into sections at ATX and setext headings outside code blocks.
 func parseMarkdown(ctx context.Context, data []byte) (Parsed, error) {
-	data = bytes.TrimPrefix(data, []byte(utf8BOM))
-	if !utf8.Valid(data) {
-		return Parsed{}, errNotUTF8()
-	}
-	text, err := normalizeText(ctx, string(data))
+	text, err := utf8Text(ctx, data)
 	if err != nil {
 		return Parsed{}, err
 	}

@@ -83,7 +83,7 @@ func readAll(ctx context.Context, r io.Reader, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("ingest: read document: %w", err)
 	}
 	if maxBytes > 0 && int64(len(data)) > maxBytes {
-		return nil, ragqueue.Errorf(ragqueue.ETOOLARGE, "the document is larger than the limit of %s", formatBytes(maxBytes))
+		return nil, ragqueue.Errorf(ragqueue.ETOOLARGE, "the document is larger than the limit of %s", FormatBytes(maxBytes))
 	}
 	return data, nil
 }
@@ -102,8 +102,8 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// formatBytes renders a byte count for people: "512 bytes", "10 MiB".
-func formatBytes(n int64) string {
+// FormatBytes renders a byte count for people: "512 bytes", "10 MiB".
+func FormatBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d bytes", n)
@@ -133,13 +133,19 @@ func ctxErr(ctx context.Context) error {
 	return nil
 }
 
-// parseText handles TypeText: one section, titled by its first line.
-func parseText(ctx context.Context, data []byte) (Parsed, error) {
+// utf8Text turns the bytes of a UTF-8 text file (BOM optional) into
+// normalized text; it fails when they are not valid UTF-8.
+func utf8Text(ctx context.Context, data []byte) (string, error) {
 	data = bytes.TrimPrefix(data, []byte(utf8BOM))
 	if !utf8.Valid(data) {
-		return Parsed{}, errNotUTF8()
+		return "", errNotUTF8()
 	}
-	text, err := normalizeText(ctx, string(data))
+	return normalizeText(ctx, string(data))
+}
+
+// parseText handles TypeText: one section, titled by its first line.
+func parseText(ctx context.Context, data []byte) (Parsed, error) {
+	text, err := utf8Text(ctx, data)
 	if err != nil {
 		return Parsed{}, err
 	}

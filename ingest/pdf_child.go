@@ -83,12 +83,12 @@ func errTookTooLong(d time.Duration) error {
 
 // errParseLimit is the error for a parse past its memory limit.
 func errParseLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit", formatBytes(limit))
+	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit", FormatBytes(limit))
 }
 
 // errTextLimit is the error for text past MaxTextBytes.
 func errTextLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "the PDF's text exceeds the %s limit", formatBytes(limit))
+	return ragqueue.Errorf(ragqueue.ETOOLARGE, "the PDF's text exceeds the %s limit", FormatBytes(limit))
 }
 
 // statusOf turns an error into a status record.
@@ -146,7 +146,7 @@ func runChild(args pdfChildArgs, in *os.File, w *recordWriter) (st pdfStatus) {
 				return statusOf(errTextLimit(args.MaxTextBytes))
 			case errors.Is(err, errStreamTooLarge):
 				return statusOf(ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit (the content of page %d inflates past it)",
-					formatBytes(args.MemoryBytes), n))
+					FormatBytes(args.MemoryBytes), n))
 			case err != nil:
 				st.Skipped++
 				if st.Reason == "" {

@@ -54,6 +54,23 @@ type gstate struct {
 	font                       *pdfFont
 }
 
+// setParam sets the text state parameter that the one-operand operator op
+// (Tc, Tw, Tz, TL or Ts) sets to v.
+func (g *gstate) setParam(op string, v float64) {
+	switch op {
+	case "Tc":
+		g.tc = v
+	case "Tw":
+		g.tw = v
+	case "Tz":
+		g.th = v / 100 // a percentage
+	case "TL":
+		g.tl = v
+	case "Ts":
+		g.trise = v
+	}
+}
+
 // resources is one resource dictionary with what has been looked up in it.
 type resources struct {
 	v        pdf.Value
@@ -192,25 +209,9 @@ func (x *extractor) run(src io.Reader, res *resources) error {
 					x.gs.tfs = args[1].num
 				}
 			}
-		case "Tc":
+		case "Tc", "Tw", "Tz", "TL", "Ts":
 			if o.nums(a[:1]) {
-				x.gs.tc = a[0]
-			}
-		case "Tw":
-			if o.nums(a[:1]) {
-				x.gs.tw = a[0]
-			}
-		case "Tz":
-			if o.nums(a[:1]) {
-				x.gs.th = a[0] / 100
-			}
-		case "TL":
-			if o.nums(a[:1]) {
-				x.gs.tl = a[0]
-			}
-		case "Ts":
-			if o.nums(a[:1]) {
-				x.gs.trise = a[0]
+				x.gs.setParam(string(op), a[0])
 			}
 		case "Td":
 			if o.nums(a[:2]) {

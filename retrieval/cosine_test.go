@@ -18,10 +18,10 @@ func naiveDot(a, b []float32) float64 {
 
 func TestDot(t *testing.T) {
 	t.Parallel()
-	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 3, 7, 8, 9, 15, 16, 17, 384, 1000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			t.Parallel()
+			r := rand.New(rand.NewPCG(3, uint64(n))) // one per subtest: they run in parallel
 			a, b := make([]float32, n), make([]float32, n)
 			for i := range a {
 				a[i], b[i] = r.Float32()*2-1, r.Float32()*2-1

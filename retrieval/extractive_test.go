@@ -15,6 +15,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
+// releaseNotes is a passage that answers none of the questions below.
+var releaseNotes = Passage{
+	DocumentID: "doc-a", ChunkID: "doc-a:0", Source: "text", Title: "Release notes",
+	Text: "Version 2.3 adds streaming answers. The worker binary now logs in JSON.",
+}
+
+// chunkIDText is a chunk's text that the next chunk repeats, as an overlap.
+const chunkIDText = "Chunk IDs are derived from the tenant, the document ID, the document version and the chunk index, so a retried job overwrites rather than duplicates."
+
 // extractiveCases are realistic retrieval results: passages in the order a
 // search returned them.
 var extractiveCases = []struct {
@@ -58,10 +67,7 @@ var extractiveCases = []struct {
 		name:     "answer_in_second_passage",
 		question: "Which port does the API server listen on by default?",
 		passages: []Passage{
-			{
-				DocumentID: "doc-a", ChunkID: "doc-a:0", Source: "text", Title: "Release notes",
-				Text: "Version 2.3 adds streaming answers. The worker binary now logs in JSON.",
-			},
+			releaseNotes,
 			{
 				DocumentID: "doc-b", ChunkID: "doc-b:5", Source: "upload:config.md", Title: "Configuration", Page: 0,
 				Text: "RAGQ_ADDR sets the listen address. By default the API server listens on port 8080 on all interfaces. Set RAGQ_ADDR=127.0.0.1:9000 to change it.",
@@ -72,10 +78,7 @@ var extractiveCases = []struct {
 		name:     "not_in_documents",
 		question: "What is the CEO's favourite colour?",
 		passages: []Passage{
-			{
-				DocumentID: "doc-a", ChunkID: "doc-a:0", Source: "text", Title: "Release notes",
-				Text: "Version 2.3 adds streaming answers. The worker binary now logs in JSON.",
-			},
+			releaseNotes,
 		},
 	},
 	{
@@ -84,11 +87,11 @@ var extractiveCases = []struct {
 		passages: []Passage{
 			{
 				DocumentID: "doc-d", ChunkID: "doc-d:1", Source: "upload:design.md", Title: "Design",
-				Text: "Chunk IDs are derived from the tenant, the document ID, the document version and the chunk index, so a retried job overwrites rather than duplicates.",
+				Text: chunkIDText,
 			},
 			{
 				DocumentID: "doc-d", ChunkID: "doc-d:2", Source: "upload:design.md", Title: "Design",
-				Text: "Chunk IDs are derived from the tenant, the document ID, the document version and the chunk index, so a retried job overwrites rather than duplicates. Each chunk is at most 800 tokens.",
+				Text: chunkIDText + " Each chunk is at most 800 tokens.",
 			},
 		},
 	},

@@ -106,7 +106,7 @@ func (sc *hashScratch) embed(text string, v []float32) {
 		}
 		prev, havePrev = h, true
 	}
-	if sc.counts.n == 0 {
+	if len(sc.counts.used) == 0 {
 		return // v is already zero
 	}
 	dim := uint64(len(v))
@@ -214,8 +214,7 @@ func withKind(h uint64, kind uint64) uint64 {
 // not the table size.
 type featureCounts struct {
 	table []featureEntry
-	used  []int32 // occupied slots, in insertion order
-	n     int
+	used  []int32 // occupied slots, in insertion order; len is the feature count
 }
 
 type featureEntry struct {
@@ -228,11 +227,10 @@ func (fc *featureCounts) reset() {
 		fc.table[slot] = featureEntry{}
 	}
 	fc.used = fc.used[:0]
-	fc.n = 0
 }
 
 func (fc *featureCounts) add(key uint64) {
-	if 2*(fc.n+1) > len(fc.table) {
+	if 2*(len(fc.used)+1) > len(fc.table) {
 		fc.grow()
 	}
 	mask := uint64(len(fc.table) - 1)
@@ -245,7 +243,6 @@ func (fc *featureCounts) add(key uint64) {
 		if ent.key == 0 {
 			ent.key, ent.count = key, 1
 			fc.used = append(fc.used, int32(i))
-			fc.n++
 			return
 		}
 	}
