@@ -11,16 +11,13 @@ import (
 // with the wall clock, as a real Redis does: left alone, miniredis ages TTLs
 // only when FastForward is called, so Asynq's unique locks, leases, server
 // heartbeats and other TTL keys would never expire. Every tick it fast-
-// forwards by the real time elapsed, until ctx ends.
+// forwards by the real time elapsed, until ctx ends. tick must be positive.
 //
 // A ticker rather than miniredis' ClockTTL: ClockTTL fast-forwards on every
 // command, and each fast-forward sorts all keys, which made embedded
 // ingestion spend a third of its CPU sorting key names. TTLs are then exact
 // to within one tick, which is all Asynq needs.
 func RunMiniredisClock(ctx context.Context, m *miniredis.Miniredis, tick time.Duration) {
-	if tick <= 0 {
-		tick = 100 * time.Millisecond
-	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	last := time.Now()

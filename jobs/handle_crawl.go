@@ -103,7 +103,6 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		Seeds: c.Spec.URLs, MaxDepth: depth, MaxPages: c.Spec.MaxPages,
 		AllowedHosts: c.Spec.AllowedHosts, IgnoreRobotsTxt: !c.Spec.RespectRobots,
 	}
-	q := NewClient(h.Enqueuer, h.Store, h.Logger)
 	// Storing a page (blob, metadata, enqueue) is I/O bound: a few storers
 	// take pages off the crawler so that fetching goes on meanwhile. The
 	// channel holds at most crawlStorers pages.
@@ -133,7 +132,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			return err
 		}
 		if outcome == pageCreated || outcome == pageUpdated {
-			if err := q.EnqueueIngest(ctx, doc); err != nil {
+			if err := h.client.EnqueueIngest(ctx, doc); err != nil {
 				// Recorded as queued: the reconciler enqueues it later.
 				h.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", err)
 			}
@@ -210,7 +209,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	if c.NextRunAt != nil {
 		// Recorded first, so that if this enqueue is lost the reconciler
 		// still knows the run is due.
-		if err := q.scheduleRefresh(ctx, c); err != nil {
+		if err := h.client.scheduleRefresh(ctx, c); err != nil {
 			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
 		}
 	}

@@ -107,6 +107,12 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 // chunks (replacing any from an earlier attempt) and enqueues the embedding.
 // Running it twice stores the same chunks under the same IDs.
 func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
+	return h.parseThenEmbed(ctx, a, h.InlineEmbedChunks)
+}
+
+// parseThenEmbed is parse, embedding in this task rather than a separate
+// one when there are at most maxInline chunks.
+func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, maxInline int) error {
 	doc, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
 	if err != nil {
 		return err
@@ -125,7 +131,6 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 		return err
 	}
 	chunks := make([]ingest.Chunk, len(pieces))
-	pages := 0
 	for i, p := range pieces {
 		chunks[i] = ingest.Chunk{
 			ID:         ingest.ChunkID(a.Tenant, a.DocumentID, a.Version, i),
@@ -137,11 +142,8 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 			Page:       p.Page,
 			Section:    p.Section,
 		}
-		pages = max(pages, p.Page)
 	}
-	if textLike(doc.ContentType) {
-		pages = 0
-	}
+	pages := 0 // only PDFs have pages
 	if doc.ContentType == ingest.TypePDF {
 		pages = pdfPages // blank pages make no chunks but still count
 	}
@@ -166,18 +168,21 @@ func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
 		} else if err != nil {
 			return fmt.Errorf("jobs: record title of document %s: %w", a.DocumentID, err)
 		}
+		doc.Title = title
+	}
+
+	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
+	if len(chunks) <= maxInline {
+		// A small document fits one embedding batch: embedding it in this
+		// task costs less than the queue round trip of a second one. A retry
+		// of this task redoes both stages, which are idempotent. The
+		// document and chunks just written are handed over, not read back.
+		doc.Pages = pages
+		return h.embedVersion(ctx, next, doc, chunks)
 	}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
-
-	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
-	if len(chunks) <= h.InlineEmbedChunks {
-		// A small document fits one embedding batch: embedding it in this
-		// task costs less than the queue round trip of a second one. A retry
-		// of this task redoes both stages, which are idempotent.
-		return h.embed(ctx, next)
-	}
 	task, err := NewTask(next, asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID)))
 	if err != nil {
 		return err
@@ -261,16 +266,6 @@ func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ing
 // text: the document is kept, but nothing in it can be searched.
 const noTextWarning = "warning: no page of this PDF has a text layer (scanned images?); it is stored but nothing in it is searchable"
 
-// textLike reports whether documents of contentType have no pages.
-func textLike(contentType string) bool {
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	switch strings.ToLower(strings.TrimSpace(mediaType)) {
-	case ingest.TypeText, ingest.TypeMarkdown, ingest.TypeHTML:
-		return true
-	}
-	return false
-}
-
 // embed embeds a document version's stored chunks in batches, a bounded
 // number at a time, reusing the vectors of chunks whose text an earlier
 // version (or attempt) already embedded. It writes them to the index
@@ -305,6 +300,12 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 		}
 		return permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
+	return h.embedVersion(ctx, a, doc, chunks)
+}
+
+// embedVersion is embed once doc (the current version, a.Version) and its
+// stored chunks are in hand.
+func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
 

@@ -85,6 +85,8 @@ const (
 // handlers holds Deps with defaults applied; its methods are the task handlers.
 type handlers struct {
 	Deps
+	// client enqueues the ingest jobs and refresh runs a crawl starts.
+	client *Client
 }
 
 // NewMux returns a ServeMux with every ragqueue task handler registered
@@ -120,7 +122,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.InlineEmbedChunks == 0 {
 		d.InlineEmbedChunks = d.EmbedBatch
 	}
-	h := &handlers{Deps: d}
+	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
 	Register(mux, guard(h, h.parse, h.parseFailed))

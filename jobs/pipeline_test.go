@@ -242,10 +242,17 @@ func TestDeleteDuringEmbed(t *testing.T) {
 	require.NoError(t, <-done)
 
 	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "vectors of a deleted document were left in the index")
-	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+	require.Equal(t, "the document was deleted", b.canceledReason(t, doc.JobID))
+}
+
+// canceledReason requires that job jobID of b's tenant was canceled, and
+// returns the reason the job gives.
+func (b *pipelineBundle) canceledReason(t *testing.T, jobID string) string {
+	t.Helper()
+	job, err := b.store.GetJob(t.Context(), b.tenant, jobID)
 	require.NoError(t, err)
 	require.Equal(t, jobs.StateCanceled, job.State, "a client polling the job learns it ended")
-	require.Equal(t, "the document was deleted", job.Error)
+	return job.Error
 }
 
 // TestEmbedAfterDelete covers a retried embed whose document is gone: an

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -118,20 +119,9 @@ func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document) error {
 		return fmt.Errorf("jobs: create ingest job of %s: %w", doc.ID, err)
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	if err := h.parse(ctx, pa); err != nil {
+	// Embedded here whatever its size, rather than queued and waited for.
+	if err := h.parseThenEmbed(ctx, pa, math.MaxInt); err != nil {
 		return h.ingestNowFailed(ctx, doc, err)
-	}
-	cur, err := h.Store.GetDocument(ctx, doc.Tenant, doc.ID)
-	if err != nil {
-		return fmt.Errorf("jobs: get document %s: %w", doc.ID, err)
-	}
-	if cur.Version == doc.Version && cur.JobID == doc.JobID && cur.Status == ingest.StatusProcessing {
-		// Too many chunks to embed inline: parse queued an embed task; do
-		// the work here too (embedding is idempotent) rather than wait.
-		ea := EmbedArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-		if err := h.embed(ctx, ea); err != nil {
-			return h.ingestNowFailed(ctx, doc, err)
-		}
 	}
 	return nil
 }

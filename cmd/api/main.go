@@ -5,28 +5,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
-func main() {
-	// PDFs are parsed by this same binary in a sandboxed child process.
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "ragqueue api:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("api", run) }
 
 // run starts the API and blocks until ctx is cancelled (SIGINT/SIGTERM),
 // then shuts down gracefully.

@@ -6,28 +6,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
-func main() {
-	// PDFs are parsed by this same binary in a sandboxed child process.
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "ragqueue worker:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("worker", run) }
 
 // run starts the workers and blocks until ctx is cancelled, then lets
 // running jobs finish (or hands them back to Redis) within the shutdown

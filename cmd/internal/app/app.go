@@ -53,7 +53,7 @@ type App struct {
 	Generator retrieval.Generator
 	Chunker   ingest.Chunker
 	RedisOpt  asynq.RedisConnOpt
-	Redis     redis.UniversalClient // for readiness checks
+	Redis     redis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
 	PDF       *ingest.PDFParser
@@ -62,8 +62,7 @@ type App struct {
 	WebClient *http.Client
 	Fetcher   *web.Fetcher
 
-	miniredis *miniredis.Miniredis
-	closers   []func() error // run in reverse order by Close
+	closers []func() error // run in reverse order by Close
 }
 
 // Open connects everything cfg names. In embedded mode it starts an
@@ -124,7 +123,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("app: start embedded redis: %w", err)
 		}
-		a.miniredis = m
 		a.closers = append(a.closers, func() error { m.Close(); return nil })
 		go jobs.RunMiniredisClock(ctx, m, 100*time.Millisecond)
 		a.RedisOpt = asynq.RedisClientOpt{Addr: m.Addr()}
@@ -141,8 +139,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	}
 	a.Redis = rc
 	a.closers = append(a.closers, rc.Close)
-	a.Queue = asynq.NewClient(a.RedisOpt)
-	a.closers = append(a.closers, a.Queue.Close)
+	// One connection pool for both; closing rc closes Queue's.
+	a.Queue = asynq.NewClientFromRedisClient(rc)
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
 	return a, nil
 }
