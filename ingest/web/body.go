@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // acceptEncoding is what we ask servers for: encodings we decode ourselves,
@@ -91,7 +92,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 
 // tooLarge is the error for a body over the cap.
 func tooLarge(max int64) error {
-	return codeErr(ragqueue.ETOOLARGE, "the page is larger than %s after decompression", formatBytes(max))
+	return codeErr(ragqueue.ETOOLARGE, "the page is larger than %s after decompression", ingest.FormatBytes(max))
 }
 
 // readBody reads resp's body, decoded and capped at max bytes.
@@ -109,19 +110,4 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("web: read response: %w", err)
 	}
 	return data, err
-}
-
-// formatBytes renders a byte count for people: "512 bytes", "10 MiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := [...]string{"KiB", "MiB", "GiB", "TiB"}
-	v, i := float64(n)/unit, 0
-	for v >= unit && i < len(units)-1 {
-		v /= unit
-		i++
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", v), "0"), ".") + " " + units[i]
 }

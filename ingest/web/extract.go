@@ -5,12 +5,10 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-	"golang.org/x/net/html/charset"
 
 	"github.com/ragqueue/ragqueue/ingest"
 )
@@ -45,7 +43,7 @@ type htmlResult struct {
 // used, as ingest.Parse extracts it. It also collects the page's links and
 // robots meta directives. Links are returned even when there is no text.
 func extractHTML(ctx context.Context, body []byte, charsetParam string, pageURL *url.URL) (htmlResult, error) {
-	src := decodeHTML(body, charsetParam)
+	src := strings.TrimPrefix(ingest.DecodeHTML(body, charsetParam), "\uFEFF")
 	var scan docScan
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
@@ -119,23 +117,6 @@ func textLen(p ingest.Parsed) int {
 		n += len(s.Text)
 	}
 	return n
-}
-
-// decodeHTML converts an HTML document to valid UTF-8: the charset
-// parameter, else a BOM or <meta>, else UTF-8 when the bytes are valid
-// UTF-8, else windows-1252.
-func decodeHTML(data []byte, charsetParam string) string {
-	ct := "text/html"
-	if charsetParam != "" {
-		ct += "; charset=" + charsetParam
-	}
-	enc, name, certain := charset.DetermineEncoding(data, ct)
-	if name != "utf-8" && (certain || !utf8.Valid(data)) {
-		if out, err := enc.NewDecoder().Bytes(data); err == nil {
-			data = out
-		}
-	}
-	return strings.TrimPrefix(strings.ToValidUTF8(string(data), "\uFFFD"), "\uFEFF")
 }
 
 // docScan is what one walk over a parsed page finds.
