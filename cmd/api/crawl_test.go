@@ -316,18 +316,12 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	b := setup(t, fetchEnv("127.0.0.0/8", s.port()))
 	b.stop(t)
 
-	ctx := context.Background()
-	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
-	require.NoError(t, err)
-	bg, cancel := context.WithCancel(ctx)
-	a, err := app.Open(bg, cfg, discardLogger())
-	require.NoError(t, err)
 	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: defaultTenant,
 		Spec: jobs.CrawlSpec{URLs: []string{s.url("/tomatoes")}, MaxPages: 5, RespectRobots: true}}
-	require.NoError(t, a.Store.CreateJob(ctx, jobs.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: jobs.KindCrawl}))
-	require.NoError(t, a.Store.CreateCrawl(ctx, cr))
-	require.NoError(t, a.Close())
-	cancel()
+	b.whileStopped(t, func(ctx context.Context, a *app.App) {
+		require.NoError(t, a.Store.CreateJob(ctx, jobs.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: jobs.KindCrawl}))
+		require.NoError(t, a.Store.CreateCrawl(ctx, cr))
+	})
 
 	b.start(t)
 	var c crawlResp

@@ -41,7 +41,7 @@ type errorDetail struct {
 
 // normalize turns errors from the standard library that are the client's
 // fault into *ragqueue.Error, so that the table above decides their status.
-func (s *server) normalize(err error) error {
+func normalize(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return ragqueue.Errorf(ragqueue.ETOOLARGE,
@@ -57,12 +57,8 @@ func (s *server) fail(c *gin.Context, err error) {
 }
 
 func (s *server) failWith(c *gin.Context, err error, jobID string) {
-	err = s.normalize(err)
-	code := ragqueue.ErrorCode(err)
-	status, ok := statusByCode[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	err = normalize(err)
+	code, status := statusOf(err)
 	if status >= 500 && code != ragqueue.ENOTIMPL {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", c.GetString(ctxRequestID)),
@@ -73,6 +69,16 @@ func (s *server) failWith(c *gin.Context, err error, jobID string) {
 		Error: errorDetail{Code: code, Message: ragqueue.ErrorMessage(err)},
 		JobID: jobID,
 	})
+}
+
+// statusOf returns err's code and the HTTP status the table gives it (500
+// for a code it does not know); err should already be normalized.
+func statusOf(err error) (code string, status int) {
+	code = ragqueue.ErrorCode(err)
+	if status, ok := statusByCode[code]; ok {
+		return code, status
+	}
+	return code, http.StatusInternalServerError
 }
 
 // invalid is shorthand for a 400 with a message that says what to fix.
@@ -87,7 +93,11 @@ func (s *server) notImplemented(what string) gin.HandlerFunc {
 	}
 }
 
-// unavailable marks a dependency failure as 503 rather than 500.
+// unavailable marks a dependency failure as 503 rather than 500. Errors
+// that already carry a client-facing code keep it.
 func unavailable(what string, err error) error {
+	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
+		return err
+	}
 	return fmt.Errorf("%s: %w: %w", what, err, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "%s is unavailable; try again shortly", what))
 }

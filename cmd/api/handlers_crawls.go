@@ -57,7 +57,7 @@ func (s *server) createCrawl(c *gin.Context) {
 	}
 	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: tenant(c), Status: jobs.StateQueued, Spec: spec}
 	if err := s.queue.EnqueueCrawl(c.Request.Context(), cr, s.crawls); err != nil {
-		s.fail(c, unavailableUnlessClientErr("the job queue", err))
+		s.fail(c, unavailable("the job queue", err))
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"crawl_id": cr.ID, "job_id": cr.JobID})

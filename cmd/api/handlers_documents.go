@@ -11,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,7 +97,7 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return uploads, nil, s.readErr(err, "the multipart body is malformed: %v")
+			return uploads, nil, readErr(err, "the multipart body is malformed: %v")
 		}
 		switch part.FormName() {
 		case "file", "files":
@@ -113,7 +112,7 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 		case "metadata":
 			raw, err := io.ReadAll(io.LimitReader(part, maxMetadataBytes+1))
 			if err != nil {
-				return uploads, nil, s.readErr(err, "the metadata part cannot be read: %v")
+				return uploads, nil, readErr(err, "the metadata part cannot be read: %v")
 			}
 			if metadata, err = parseMetadata(raw); err != nil {
 				return uploads, nil, err
@@ -158,32 +157,29 @@ func (s *server) uploadMultipart(c *gin.Context) {
 		if u.err == nil {
 			results[i], u.err = s.createDocument(c, u, metadata)
 		}
-		if u.err != nil {
-			if firstErr == nil {
-				firstErr = u.err
-			}
-			detail := errorDetail{Code: ragqueue.ErrorCode(u.err), Message: ragqueue.ErrorMessage(u.err)}
-			results[i] = uploadResult{Filename: u.filename, Error: &detail}
-			s.deleteBlobs(c, []*pendingUpload{u})
+		if u.err == nil {
+			u.blob.Key = "" // owned by the document (or already deleted as a duplicate)
+			accepted++
 			continue
 		}
-		u.blob.Key = "" // owned by the document (or already deleted as a duplicate)
-		accepted++
+		if firstErr == nil {
+			firstErr = u.err
+		}
+		detail := errorDetail{Code: ragqueue.ErrorCode(u.err), Message: ragqueue.ErrorMessage(u.err)}
+		results[i] = uploadResult{Filename: u.filename, Error: &detail}
+		s.deleteBlobs(c, []*pendingUpload{u})
 	}
 	if accepted == 0 {
 		// Nothing was accepted: answer with the first file's problem, and the
 		// per-file reasons beside it.
-		err := s.normalize(firstErr)
-		status := statusByCode[ragqueue.ErrorCode(err)]
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
+		err := normalize(firstErr)
+		code, status := statusOf(err)
 		if status >= 500 {
 			s.fail(c, err)
 			return
 		}
 		c.JSON(status, gin.H{
-			"error":     errorDetail{Code: ragqueue.ErrorCode(err), Message: ragqueue.ErrorMessage(err)},
+			"error":     errorDetail{Code: code, Message: ragqueue.ErrorMessage(err)},
 			"documents": results,
 		})
 		return
@@ -192,8 +188,8 @@ func (s *server) uploadMultipart(c *gin.Context) {
 }
 
 // storePart streams one file part into the blob store, sniffing its type
-// from the first bytes. A refused file is returned with err set; an error
-// return means the request as a whole cannot go on.
+// from the first bytes. A refused file is returned with err set and no bytes
+// stored; an error return means the request as a whole cannot go on.
 func (s *server) storePart(c *gin.Context, part *multipart.Part) (*pendingUpload, error) {
 	name := part.FileName()
 	u := &pendingUpload{filename: ingest.CleanTitle(name), defaultTitle: "untitled"}
@@ -205,26 +201,22 @@ func (s *server) storePart(c *gin.Context, part *multipart.Part) (*pendingUpload
 	br := bufio.NewReaderSize(part, 4096)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, s.readErr(err, "the upload was cut off: %v")
+		return nil, readErr(err, "the upload was cut off: %v")
 	}
-	declared := part.Header.Get("Content-Type")
 	if len(head) == 0 {
 		u.err = invalid("file %q is empty", u.filename)
-		_, _ = io.Copy(io.Discard, br)
-		return u, nil
+	} else {
+		u.contentType, u.err = ingest.DetectContentType(name, part.Header.Get("Content-Type"), head)
 	}
-	if u.contentType, u.err = ingest.DetectContentType(name, declared, head); u.err != nil {
+	if u.err != nil { // refused: skip its bytes and go on with the next part
 		if _, err := io.Copy(io.Discard, br); err != nil {
-			return nil, s.readErr(err, "the upload was cut off: %v")
+			return nil, readErr(err, "the upload was cut off: %v")
 		}
 		return u, nil
 	}
 	info, err := s.blobs.Put(c.Request.Context(), br, s.cfg.MaxUploadBytes)
 	if err != nil {
-		if ragqueue.ErrorCode(s.normalize(err)) == ragqueue.ETOOLARGE {
-			return nil, s.normalize(err)
-		}
-		return nil, s.readErr(err, "the upload could not be stored: %v")
+		return nil, readErr(err, "the upload could not be stored: %v")
 	}
 	u.blob = info
 	return u, nil
@@ -232,12 +224,8 @@ func (s *server) storePart(c *gin.Context, part *multipart.Part) (*pendingUpload
 
 // readErr classifies an error from reading the request body: over the limit
 // is 413, a client that went away or sent garbage is 400.
-func (s *server) readErr(err error, format string) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return s.normalize(err)
-	}
-	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
+func readErr(err error, format string) error {
+	if err := normalize(err); ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
 		return err
 	}
 	return invalid(format, err)
@@ -341,18 +329,15 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 
 // listDocuments pages through the tenant's documents, newest first.
 func (s *server) listDocuments(c *gin.Context) {
-	f := jobs.DocumentFilter{Status: ingest.Status(c.Query("status")), Cursor: c.Query("cursor"), Limit: 50}
+	f := jobs.DocumentFilter{Status: ingest.Status(c.Query("status")), Cursor: c.Query("cursor")}
 	if f.Status != "" && !f.Status.Valid() {
 		s.fail(c, invalid("status %q is not one of queued, processing, ready, failed, rejected", f.Status))
 		return
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			s.fail(c, invalid("limit must be a whole number from 1 to 500"))
-			return
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = intParam(c.Query("limit"), 50, 1, 500, "limit"); err != nil {
+		s.fail(c, err)
+		return
 	}
 	docs, next, err := s.docs.ListDocuments(c.Request.Context(), tenant(c), f)
 	if err != nil {

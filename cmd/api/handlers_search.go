@@ -96,7 +96,7 @@ func (s *server) createQuery(c *gin.Context) {
 	ctx := c.Request.Context()
 	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK, urls...)
 	if err != nil {
-		s.fail(c, unavailableUnlessClientErr("the job queue", err))
+		s.fail(c, unavailable("the job queue", err))
 		return
 	}
 	if req.Mode == "async" {
@@ -141,13 +141,4 @@ func intParam(v string, def, lo, hi int, name string) (int, error) {
 		return 0, invalid("%s must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
-}
-
-// unavailableUnlessClientErr keeps client-facing errors as they are and
-// turns anything else from a dependency into a 503.
-func unavailableUnlessClientErr(what string, err error) error {
-	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
-		return err
-	}
-	return unavailable(what, err)
 }

@@ -94,9 +94,8 @@ func (s *server) readVersion(c *gin.Context) (*pendingUpload, json.RawMessage, e
 		if err != nil {
 			return nil, nil, err
 		}
-		if u := uploads[0]; u.err != nil {
-			s.deleteBlobs(c, uploads)
-			return nil, nil, u.err
+		if err := uploads[0].err; err != nil {
+			return nil, nil, err // a refused file stored no bytes
 		}
 		return uploads[0], metadata, nil
 	case "application/json":

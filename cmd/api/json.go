@@ -18,9 +18,7 @@ func decodeJSON(c *gin.Context, dst any) error {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil {
-		if dec.More() {
-			return invalid("the body must hold a single JSON object")
-		}
+		// Anything after the object, even a second object, is refused.
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return invalid("the body must hold a single JSON object")
 		}

@@ -12,7 +12,6 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,7 +78,6 @@ type testBundle struct {
 	env     map[string]string
 	opts    []startOption
 	http    *http.Client
-	logs    *bytes.Buffer
 	dataDir string
 }
 
@@ -108,8 +106,7 @@ func (b *testBundle) start(t testing.TB) {
 	t.Helper()
 	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
 	require.NoError(t, err)
-	b.logs = &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: b.logs}, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	inst, err := start(context.Background(), cfg, logger, io.Discard, b.opts...)
 	require.NoError(t, err)
 	b.inst = inst
@@ -168,9 +165,16 @@ type filePart struct {
 
 func multipartBody(t testing.TB, files []filePart, metadata string) (io.Reader, string) {
 	t.Helper()
+	return writeMultipart(t, files, metadata, true)
+}
+
+// writeMultipart builds a multipart upload of files and, unless metadata is
+// "", a metadata part before or after them.
+func writeMultipart(t testing.TB, files []filePart, metadata string, metadataFirst bool) (io.Reader, string) {
+	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	if metadata != "" {
+	if metadata != "" && metadataFirst {
 		require.NoError(t, w.WriteField("metadata", metadata))
 	}
 	for _, f := range files {
@@ -183,6 +187,9 @@ func multipartBody(t testing.TB, files []filePart, metadata string) (io.Reader, 
 		require.NoError(t, err)
 		_, err = io.WriteString(pw, f.body)
 		require.NoError(t, err)
+	}
+	if metadata != "" && !metadataFirst {
+		require.NoError(t, w.WriteField("metadata", metadata))
 	}
 	require.NoError(t, w.Close())
 	return &buf, w.FormDataContentType()
@@ -252,18 +259,6 @@ func (b *testBundle) newKey(t testing.TB, tenant, role string) string {
 		map[string]string{"tenant": tenant, "role": role}, &out))
 	require.True(t, strings.HasPrefix(out.Key, "rq_"))
 	return out.Key
-}
-
-// lockedWriter lets the logger and a test read the same buffer safely.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -76,13 +76,13 @@ func (s *server) recoverJSON() gin.HandlerFunc {
 // always comes from here, never from the request.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		scheme, secret, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+		secret = strings.TrimSpace(secret)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\""))
 			return
 		}
-		sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
+		sum := sha256.Sum256([]byte(secret))
 		k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
 		if ragqueue.IsNotFound(err) {
 			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key"))

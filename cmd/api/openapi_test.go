@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -44,6 +43,4 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 			require.True(t, registered[method+" "+path], "openapi.json documents %s %s, which is not registered", method, path)
 		}
 	}
-	require.Len(t, registered, len(engine.Routes()))
-	require.Equal(t, http.MethodGet, engine.Routes()[0].Method) // sanity: gin returned routes
 }

@@ -54,8 +54,6 @@ func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
 	}
 	w.Cancel = func() error { return w.Process.Signal(syscall.SIGTERM) }
 	w.WaitDelay = 20 * time.Second
-	logs := &lockedWriter{w: &bytes.Buffer{}}
-	w.Stdout, w.Stderr = logs, logs
 	require.NoError(t, w.Start())
 	t.Cleanup(func() {
 		cancel()

@@ -23,25 +23,21 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 	b.stop(t)
 
 	// While nothing runs, record a queued document directly in the stores.
-	ctx := context.Background()
-	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
-	require.NoError(t, err)
-	bg, cancel := context.WithCancel(ctx)
-	a, err := app.Open(bg, cfg, discardLogger())
-	require.NoError(t, err)
-	text := "Penguins huddle together to survive the Antarctic winter."
-	info, err := a.Blobs.Put(ctx, strings.NewReader(text), 0)
-	require.NoError(t, err)
-	now := time.Now().UTC()
-	doc, created, err := a.Store.CreateDocument(ctx, ingest.Document{
-		ID: uuid.NewString(), Tenant: defaultTenant, Title: "Penguins", Source: "text",
-		ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
-		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
+	var doc ingest.Document
+	b.whileStopped(t, func(ctx context.Context, a *app.App) {
+		text := "Penguins huddle together to survive the Antarctic winter."
+		info, err := a.Blobs.Put(ctx, strings.NewReader(text), 0)
+		require.NoError(t, err)
+		now := time.Now().UTC()
+		var created bool
+		doc, created, err = a.Store.CreateDocument(ctx, ingest.Document{
+			ID: uuid.NewString(), Tenant: defaultTenant, Title: "Penguins", Source: "text",
+			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
+			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
+		})
+		require.NoError(t, err)
+		require.True(t, created)
 	})
-	require.NoError(t, err)
-	require.True(t, created)
-	require.NoError(t, a.Close())
-	cancel()
 
 	b.start(t)
 	d := b.waitStatus(t, testAdminKey, doc.ID)
@@ -50,4 +46,18 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?q=penguins+huddle", testAdminKey, nil, "", &sr))
 	require.NotEmpty(t, sr.Results)
 	require.Equal(t, doc.ID, sr.Results[0].DocumentID)
+}
+
+// whileStopped opens a stopped bundle's stores as its next start will find
+// them, runs fn on them and closes them again.
+func (b *testBundle) whileStopped(t testing.TB, fn func(ctx context.Context, a *app.App)) {
+	t.Helper()
+	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := app.Open(ctx, cfg, discardLogger())
+	require.NoError(t, err)
+	fn(ctx, a)
+	require.NoError(t, a.Close())
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,24 +22,7 @@ import (
 // files.
 func multipartBodyMetaLast(t testing.TB, files []filePart, metadata string) (io.Reader, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for _, f := range files {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, f.name))
-		if f.contentType != "" {
-			h.Set("Content-Type", f.contentType)
-		}
-		pw, err := w.CreatePart(h)
-		require.NoError(t, err)
-		_, err = io.WriteString(pw, f.body)
-		require.NoError(t, err)
-	}
-	if metadata != "" {
-		require.NoError(t, w.WriteField("metadata", metadata))
-	}
-	require.NoError(t, w.Close())
-	return &buf, w.FormDataContentType()
+	return writeMultipart(t, files, metadata, false)
 }
 
 // rawPart is a multipart part whose Content-Disposition is written as is.
@@ -132,12 +114,15 @@ func TestConcurrentDuplicateUploads(t *testing.T) {
 	}
 	wg.Wait()
 	created := 0
-	id := results[0].Documents[0].ID
+	var id string
 	for i := range n {
 		require.Equal(t, http.StatusAccepted, codes[i])
 		require.Len(t, results[i].Documents, 1)
 		d := results[i].Documents[0]
 		require.Nil(t, d.Error)
+		if i == 0 {
+			id = d.ID
+		}
 		require.Equal(t, id, d.ID, "every answer names the one document")
 		if !d.Duplicate {
 			created++
