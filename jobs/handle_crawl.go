@@ -24,7 +24,8 @@ const (
 	crawlTimeout  = 2 * time.Hour
 	// maxCrawlErrors bounds the errors a crawl record keeps.
 	maxCrawlErrors = 200
-	// crawlStorers is how many fetched pages are stored at once.
+	// crawlStorers is how many fetched pages are stored and ingested at
+	// once, beside the fetching.
 	crawlStorers = 4
 )
 
@@ -64,12 +65,14 @@ func (a CrawlArgs) logAttrs() []slog.Attr {
 type crawlProgress struct {
 	PagesFetched int `json:"pages_fetched"`
 	PagesFailed  int `json:"pages_failed"`
-	PagesQueued  int `json:"pages_queued"` // documents handed to ingestion
+	PagesQueued  int `json:"pages_queued"` // new content handed to ingestion
+	PagesReady   int `json:"pages_ready"`  // of those, searchable when the crawl reported
 }
 
 // crawl runs a recorded crawl with web.Crawl and turns each page into a
 // document (storePage: deduplicated by URL, new versions for changed
-// pages), enqueueing the normal ingest job for new content. Running it again
+// pages), ingesting new content inline from the text the crawler
+// extracted (ingestCrawled). Running it again
 // starts the crawl over; pages already stored are left alone.
 func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	c, err := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID)
@@ -103,8 +106,8 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		Seeds: c.Spec.URLs, MaxDepth: depth, MaxPages: c.Spec.MaxPages,
 		AllowedHosts: c.Spec.AllowedHosts, IgnoreRobotsTxt: !c.Spec.RespectRobots,
 	}
-	// Storing a page (blob, metadata, enqueue) is I/O bound: a few storers
-	// take pages off the crawler so that fetching goes on meanwhile. The
+	// A few storers take pages off the crawler, store and ingest them, so
+	// that fetching goes on meanwhile. The
 	// channel holds at most crawlStorers pages.
 	var mu sync.Mutex // guards c, seen, progress, last
 	seen := make(map[string]bool)
@@ -131,17 +134,22 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		if err != nil {
 			return err
 		}
+		var ready bool
+		var ierr error
 		if outcome == pageCreated || outcome == pageUpdated {
-			if err := h.client.EnqueueIngest(ctx, doc); err != nil {
-				// Recorded as queued: the reconciler enqueues it later.
-				h.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", err)
-			}
+			ready, ierr = h.ingestCrawled(ctx, doc, p, outcome == pageCreated)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		switch outcome {
 		case pageCreated, pageUpdated:
 			progress.PagesQueued++
+			if ready {
+				progress.PagesReady++
+			}
+			if ierr != nil {
+				addErr(p.URL, "could not index the page: "+failureMessage(ierr))
+			}
 		case pageDuplicate:
 			addErr(p.URL, fmt.Sprintf("the same content as document %s (%s); not stored again", doc.ID, doc.Source))
 		case pageBusy:

@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"golang.org/x/sync/errgroup"
 )
@@ -107,12 +108,29 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 // chunks (replacing any from an earlier attempt) and enqueues the embedding.
 // Running it twice stores the same chunks under the same IDs.
 func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
-	return h.parseThenEmbed(ctx, a, h.InlineEmbedChunks)
+	return h.parseThenEmbed(ctx, a, ingestRun{maxInline: h.InlineEmbedChunks})
+}
+
+// ingestRun says how one ingestion of a document version runs.
+type ingestRun struct {
+	// maxInline: a version of at most this many chunks is embedded in the
+	// parsing task rather than in a task of its own.
+	maxInline int
+	// pre is the text already extracted from the version's bytes (by the
+	// crawler that fetched them), used instead of parsing them again.
+	pre *ingest.Parsed
+	// quiet: another job (a crawl, a question) runs this ingestion inline
+	// and reports progress itself; the version's own job record gets only
+	// its outcome, which costs no database writes while it runs.
+	quiet bool
+	// fresh: the calling task has just created the document, so no earlier
+	// version or attempt has vectors to reuse and none are looked up.
+	fresh bool
 }
 
 // parseThenEmbed is parse, embedding in this task rather than a separate
-// one when there are at most maxInline chunks.
-func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, maxInline int) error {
+// one when there are at most run.maxInline chunks.
+func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
 	doc, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
 	if err != nil {
 		return err
@@ -124,9 +142,11 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, maxInline in
 	} else if err != nil {
 		return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+	if !run.quiet {
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+	}
 
-	pieces, title, pdfPages, err := h.split(ctx, doc, a)
+	pieces, title, pdfPages, err := h.split(ctx, doc, a, run.pre)
 	if err != nil {
 		return err
 	}
@@ -172,13 +192,13 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, maxInline in
 	}
 
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
-	if len(chunks) <= maxInline {
+	if len(chunks) <= run.maxInline {
 		// A small document fits one embedding batch: embedding it in this
 		// task costs less than the queue round trip of a second one. A retry
 		// of this task redoes both stages, which are idempotent. The
 		// document and chunks just written are handed over, not read back.
 		doc.Pages = pages
-		return h.embedVersion(ctx, next, doc, chunks)
+		return h.embedVersion(ctx, next, doc, chunks, run)
 	}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
@@ -193,29 +213,16 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, maxInline in
 	return nil
 }
 
-// split parses and chunks doc's bytes, returning the pieces, the title
-// parsing found and, for PDFs, the page count. Errors that say the input is
-// unusable come back as rejections.
-func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs) (pieces []ingest.Piece, title string, pages int, err error) {
-	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
-	if ragqueue.IsNotFound(err) {
-		return nil, "", 0, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
-			ragqueue.Errorf(ragqueue.ENOTFOUND, "the document's content is missing; upload it again")))
-	} else if err != nil {
-		return nil, "", 0, fmt.Errorf("jobs: open content of document %s: %w", doc.ID, err)
-	}
-	defer func() { _ = rc.Close() }()
+// split parses and chunks doc's bytes (or pre, the text already extracted
+// from them), returning the pieces, the title parsing found and, for PDFs,
+// the page count. Errors that say the input is unusable come back as
+// rejections.
+func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs, pre *ingest.Parsed) (pieces []ingest.Piece, title string, pages int, err error) {
 	var parsed ingest.Parsed
-	if doc.ContentType == ingest.TypePDF {
-		parsed, err = h.parsePDF(ctx, rc, a)
-	} else {
-		parsed, err = ingest.Parse(ctx, doc.ContentType, rc, h.MaxParseBytes)
-	}
-	if err != nil {
-		if isInputError(err) {
-			return nil, "", 0, rejection{fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)}
-		}
-		return nil, "", 0, fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)
+	if pre != nil {
+		parsed = *pre
+	} else if parsed, err = h.parseBlob(ctx, doc, a); err != nil {
+		return nil, "", 0, err
 	}
 	pieces, err = h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
 	if err != nil {
@@ -230,6 +237,55 @@ func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs) 
 		return nil, "", 0, rejection{ragqueue.Errorf(ragqueue.EINVALID, "the document contains no text")}
 	}
 	return pieces, parsed.Title, len(parsed.Sections), nil
+}
+
+// parseBlob reads and parses doc's stored bytes. An HTML page fetched from
+// the web is extracted as the crawler extracts it (main content first), so
+// that a retry indexes what the first attempt did.
+func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, a ParseArgs) (ingest.Parsed, error) {
+	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
+	if ragqueue.IsNotFound(err) {
+		return ingest.Parsed{}, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
+			ragqueue.Errorf(ragqueue.ENOTFOUND, "the document's content is missing; upload it again")))
+	} else if err != nil {
+		return ingest.Parsed{}, fmt.Errorf("jobs: open content of document %s: %w", doc.ID, err)
+	}
+	defer func() { _ = rc.Close() }()
+	var parsed ingest.Parsed
+	switch {
+	case doc.ContentType == ingest.TypePDF:
+		parsed, err = h.parsePDF(ctx, rc, a)
+	case doc.ContentType == ingest.TypeHTML && web.IsWebSource(doc.Source):
+		var body []byte
+		if body, err = readAtMost(rc, h.MaxParseBytes); err == nil {
+			parsed, err = web.ExtractHTML(ctx, body, doc.Source)
+		}
+	default:
+		parsed, err = ingest.Parse(ctx, doc.ContentType, rc, h.MaxParseBytes)
+	}
+	if err != nil {
+		if isInputError(err) {
+			return ingest.Parsed{}, rejection{fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)}
+		}
+		return ingest.Parsed{}, fmt.Errorf("jobs: parse document %s: %w", doc.ID, err)
+	}
+	return parsed, nil
+}
+
+// readAtMost reads r to the end, failing with a ragqueue ETOOLARGE error
+// when it holds more than max bytes (max ≤ 0: no limit).
+func readAtMost(r io.Reader, max int64) ([]byte, error) {
+	if max <= 0 {
+		return io.ReadAll(r)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, ragqueue.Errorf(ragqueue.ETOOLARGE, "the document is larger than %s", ingest.FormatBytes(max))
+	}
+	return b, nil
 }
 
 // parsePDF runs the PDF parser on a document's bytes, reporting pages parsed
@@ -300,16 +356,18 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 		}
 		return permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
-	return h.embedVersion(ctx, a, doc, chunks)
+	return h.embedVersion(ctx, a, doc, chunks, ingestRun{})
 }
 
 // embedVersion is embed once doc (the current version, a.Version) and its
 // stored chunks are in hand.
-func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk) error {
+func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, run ingestRun) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
+	if !run.quiet {
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
+	}
 
-	if err := h.embedChunks(ctx, a, doc, chunks, &progress); err != nil {
+	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run); err != nil {
 		return err
 	}
 
@@ -381,7 +439,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 // with at most EmbedParallelism batches in flight, reporting progress at
 // most once per batch and per progressEvery. It fills progress's chunk
 // counts.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress) error {
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -391,7 +449,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 		defer mu.Unlock()
 		progress.ChunksEmbedded += done
 		progress.ChunksReused += reused
-		if progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
+		if run.quiet || progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
 			return
 		}
 		lastReport = time.Now()
@@ -408,7 +466,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			for i, c := range batch {
 				hashes[i] = ContentHash(space, c.Text)
 			}
-			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes)
+			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run.fresh)
 			if err != nil {
 				return err
 			}
@@ -443,10 +501,12 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 // start): the stored vector of a chunk of this document with the same
 // content hash where the index has one, otherwise the embedder's, asking it
 // once per distinct text. reused counts the stored vectors used.
-func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string) (vecs [][]float32, reused int, err error) {
-	known, err := h.Index.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes)
-	if err != nil {
-		return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
+func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, fresh bool) (vecs [][]float32, reused int, err error) {
+	var known map[string][]float32
+	if !fresh {
+		if known, err = h.Index.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
+			return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
+		}
 	}
 	dim := h.Embedder.Dim()
 	vecs = make([][]float32, len(batch))

@@ -120,7 +120,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 			return nil, nil, serr
 		}
 		if outcome == pageCreated || outcome == pageUpdated {
-			if ierr := h.ingestNow(ctx, doc); ierr != nil {
+			if ierr := h.ingestNow(ctx, doc, page, outcome == pageCreated); ierr != nil {
 				if ctx.Err() != nil {
 					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
 				}

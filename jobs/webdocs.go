@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
@@ -111,19 +112,59 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 // ingestNow ingests doc's current version inside the calling task: parse,
 // chunk, embed, index and publish, as the ingest job would, so that a
 // question can be answered from it in the same job. Its ingest job record
-// is created so that clients polling it see the outcome.
-func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document) error {
-	now := time.Now().UTC()
-	err := h.Store.CreateJob(ctx, Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateQueued, CreatedAt: now, UpdatedAt: now})
-	if err != nil {
-		return fmt.Errorf("jobs: create ingest job of %s: %w", doc.ID, err)
-	}
-	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	// Embedded here whatever its size, rather than queued and waited for.
-	if err := h.parseThenEmbed(ctx, pa, math.MaxInt); err != nil {
+// is created so that clients polling it see the outcome. page is the
+// fetched page the version holds: its extracted text is indexed as is,
+// rather than parsed again from the stored bytes. created says that the
+// calling task has just created the document.
+func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document, page web.Page, created bool) error {
+	if err := h.ingestInline(ctx, doc, page, created); err != nil {
 		return h.ingestNowFailed(ctx, doc, err)
 	}
 	return nil
+}
+
+// ingestInline creates the ingest job record of doc's current version and
+// runs its ingestion in the calling task, embedding it whatever its size,
+// from page's extracted text (PDFs go through the PDF parser). created says
+// that the calling task has just created the document.
+func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page web.Page, created bool) error {
+	now := time.Now().UTC()
+	err := h.Store.CreateJob(ctx, Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateActive, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return fmt.Errorf("jobs: create ingest job of %s: %w", doc.ID, err)
+	}
+	var pre *ingest.Parsed
+	if page.ContentType != ingest.TypePDF {
+		pre = &page.Parsed
+	}
+	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
+	return h.parseThenEmbed(ctx, pa, ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created})
+}
+
+// ingestCrawled ingests a crawled page's new version inside the crawl
+// task, from the text the crawler extracted: no queue round trip and no
+// second parse. A page whose text is unusable is rejected as an upload
+// would be (ready is false, err says why); any other failure hands the
+// version to the ingest queue, whose retries take over (ready is false,
+// err nil), so that one bad moment does not fail the page for good.
+func (h *handlers) ingestCrawled(ctx context.Context, doc ingest.Document, page web.Page, created bool) (ready bool, err error) {
+	err = h.ingestInline(ctx, doc, page, created)
+	if err == nil {
+		return true, nil
+	}
+	var rej rejection
+	if asRejection(err, &rej) || errors.Is(err, asynq.SkipRetry) {
+		return false, h.ingestNowFailed(ctx, doc, err)
+	}
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	if qerr := h.client.EnqueueIngest(sctx, doc); qerr != nil {
+		// Still queued or processing in the database: the reconciler
+		// enqueues it later.
+		h.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", qerr)
+	}
+	h.Logger.InfoContext(ctx, "crawled page handed to the ingest queue", "doc_id", doc.ID, "error", err)
+	return false, nil
 }
 
 // ingestNowFailed settles an inline ingestion that failed: the document and

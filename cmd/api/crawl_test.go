@@ -428,3 +428,32 @@ func TestCrawlPDFLink(t *testing.T) {
 	require.Equal(t, s.url("/report.pdf"), sr.Results[0].Source)
 	require.Equal(t, 3, sr.Results[0].Page)
 }
+
+// TestCrawlIndexesMainContent checks that a crawled page is indexed from
+// its main content, as readability finds it: link lists and promos around
+// the article are not searchable, the article is.
+func TestCrawlIndexesMainContent(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	// Plain divs of links and a promo: no <nav> or <footer> for a simple
+	// extractor to drop; readability drops them by their link density.
+	links := strings.Repeat(`<a href="/pears">Quokkanav related story</a> `, 12)
+	article := strings.Repeat("<p>Espaliered pear trees are trained flat against a sunny wall, which warms the fruit "+
+		"and saves space in a small garden; prune them in late summer to keep the shape.</p>", 4)
+	s.set("/pears", `<!doctype html><html><head><title>Pears</title></head><body><div class="wrap">`+
+		`<div>`+links+`</div><div><h1>Espaliered pears</h1>`+article+`</div>`+
+		`<div><p>Quokkanav promo: subscribe today</p>`+links+`</div></div></body></html>`)
+	b := setup(t, fetchEnv("127.0.0.0/8", s.port()))
+	writer := b.newKey(t, "orchard", "writer")
+
+	c := b.crawl(t, writer, map[string]any{"urls": []string{s.url("/pears")}, "max_depth": 0, "max_pages": 1})
+	require.Equal(t, "succeeded", c.Status, "%+v", c)
+	require.Len(t, c.Documents, 1)
+	d := b.waitStatus(t, writer, c.Documents[0])
+	require.Equal(t, "ready", d.Status, d.Error)
+
+	require.True(t, answers(b.searchTexts(t, writer, "espaliered pear sunny wall"), d.ID, "Espaliered pear trees"))
+	for _, h := range b.searchTexts(t, writer, "quokkanav") {
+		require.NotContains(t, strings.ToLower(h.text), "quokkanav", "boilerplate was indexed")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 )
 
@@ -273,4 +274,25 @@ func hasToken(v, tok string) bool {
 		}
 	}
 	return false
+}
+
+// ExtractHTML turns the stored bytes of an HTML page fetched from pageURL
+// into readable text exactly as the crawler did when it fetched it
+// (readability, falling back to the whole page), so that re-parsing a
+// crawled document — a retry, or the reconciler after a crash — indexes the
+// same text as the first time.
+func ExtractHTML(ctx context.Context, body []byte, pageURL string) (ingest.Parsed, error) {
+	u, err := url.Parse(pageURL)
+	if err != nil {
+		return ingest.Parsed{}, codeErr(ragqueue.EINVALID, "the page URL %q does not parse", pageURL)
+	}
+	x, err := extractHTML(ctx, body, "", u)
+	x.parsed.Title = titleOr(x.parsed.Title, u)
+	return x.parsed, err
+}
+
+// IsWebSource reports whether a document source is a page's URL (crawled
+// or named in a question) rather than an upload.
+func IsWebSource(source string) bool {
+	return strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")
 }

@@ -383,3 +383,41 @@ func TestExtractHostile(t *testing.T) {
 	p, _ := f.page(context.Background(), u, 200, http.Header{"Content-Type": {"text/html"}}, inputs[2])
 	require.Equal(t, []string{"https://x.example/ok"}, p.Links)
 }
+
+// TestExtractHTMLMatchesFetch checks that re-extracting a stored page (the
+// retry and reconciler path) indexes exactly what the crawler extracted
+// when it fetched it, boilerplate left out both times.
+func TestExtractHTMLMatchesFetch(t *testing.T) {
+	t.Parallel()
+	inputs, err := filepath.Glob("testdata/*.html")
+	require.NoError(t, err)
+	require.NotEmpty(t, inputs)
+	const pageURL = "https://blog.example/posts/wal/"
+	base, _ := url.Parse(pageURL)
+	f := NewFetcher(nil, FetchOptions{})
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(in)
+			require.NoError(t, err)
+			fetched, err := f.page(context.Background(), base, 200, http.Header{"Content-Type": {"text/html"}}, data)
+			require.NoError(t, err)
+			again, err := ExtractHTML(context.Background(), data, pageURL)
+			require.NoError(t, err)
+			require.Equal(t, fetched.Parsed.Sections, again.Sections)
+			require.Equal(t, fetched.Title, again.Title)
+			text, _ := json.Marshal(again)
+			require.NotContains(t, string(text), "LEAK", "boilerplate leaked into the text")
+		})
+	}
+}
+
+func TestIsWebSource(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]bool{
+		"https://example.org/a": true, "http://example.org/": true,
+		"upload:notes.md": false, "text": false, "": false, "ftp://example.org/x": false,
+	} {
+		require.Equal(t, want, IsWebSource(src), src)
+	}
+}
