@@ -66,6 +66,10 @@ type DocumentStore interface {
 	// UnfinishedDocuments lists documents in queued or processing across all
 	// tenants, oldest first, for the reconciler.
 	UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error)
+	// ReadyDocuments lists ready documents across all tenants in ID order,
+	// those with an ID after after, at most limit (≤ 0: 100), for a re-index
+	// to walk every document.
+	ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error)
 }
 
 // ChunkStore keeps chunk text in the metadata database so that embedding can

@@ -269,6 +269,19 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 	return docs, nil
 }
 
+// ReadyDocuments implements jobs.DocumentStore.
+func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
+	if limit <= 0 {
+		limit = defaultUnfinishedLimit
+	}
+	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE status = 'ready' AND id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ready documents: %w", err)
+	}
+	return docs, nil
+}
+
 func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ingest.Document, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {

@@ -276,6 +276,19 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 	return docs, nil
 }
 
+// ReadyDocuments implements jobs.DocumentStore.
+func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
+	if limit <= 0 {
+		limit = defaultUnfinishedLimit
+	}
+	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE status = 'ready' AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ready documents: %w", err)
+	}
+	return docs, nil
+}
+
 func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ingest.Document, error) {
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -34,6 +34,7 @@ func documentTests() []test {
 		{"SetCountsVersionGuard", testDocumentSetCounts},
 		{"DeleteCascades", testDocumentDelete},
 		{"Unfinished", testDocumentUnfinished},
+		{"ReadyAcrossTenants", testDocumentReady},
 	}
 }
 
@@ -473,4 +474,36 @@ func testDocumentUnfinished(t *testing.T, s Store) {
 	docs, err = s.UnfinishedDocuments(ctx, 0)
 	require.NoError(t, err)
 	require.Equal(t, want, ids(docs))
+}
+
+func testDocumentReady(t *testing.T, s Store) {
+	ctx := context.Background()
+	statuses := []ingest.Status{
+		ingest.StatusReady, ingest.StatusQueued, ingest.StatusReady, ingest.StatusFailed, ingest.StatusReady, ingest.StatusReady,
+	}
+	var want []string
+	for i, st := range statuses {
+		d := newDoc([]string{"acme", "globex"}[i%2], fmt.Sprint(i))
+		d.ID = fmt.Sprintf("doc-%02d", len(statuses)-i) // IDs in the reverse order of creation
+		d.Status = st
+		create(t, s, d)
+		if st == ingest.StatusReady {
+			want = append([]string{d.ID}, want...)
+		}
+	}
+	docs, err := s.ReadyDocuments(ctx, "", 0)
+	require.NoError(t, err)
+	require.Equal(t, want, ids(docs), "every tenant, in ID order")
+	var walked []string
+	for after := ""; ; {
+		page, err := s.ReadyDocuments(ctx, after, 3)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		require.LessOrEqual(t, len(page), 3)
+		walked = append(walked, ids(page)...)
+		after = page[len(page)-1].ID
+	}
+	require.Equal(t, want, walked)
 }
