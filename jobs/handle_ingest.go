@@ -367,12 +367,16 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
 	}
 
-	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run); err != nil {
+	snap, err := h.Spaces.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run, snap); err != nil {
 		return err
 	}
 
 	// The switch. Searchers see it happen in the index, in one step.
-	if err := h.Index.PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
+	if err := snap.Index().PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
 		return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
 	}
 	// A PDF with pages but no text layer is ready, with a warning set in
@@ -429,7 +433,11 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 
 // dropIndexed removes a deleted document's entries from the index.
 func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
-	if err := h.Index.DeleteDocument(ctx, a.Tenant, a.DocumentID); err != nil {
+	snap, err := h.Spaces.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if err := snap.Index().DeleteDocument(ctx, a.Tenant, a.DocumentID); err != nil {
 		return fmt.Errorf("jobs: drop index entries of deleted document %s: %w", a.DocumentID, err)
 	}
 	return nil
@@ -439,7 +447,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 // with at most EmbedParallelism batches in flight, reporting progress at
 // most once per batch and per progressEvery. It fills progress's chunk
 // counts.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun) error {
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -456,7 +464,8 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(*progress)})
 	}
 
-	space := h.Embedder.Name()
+	emb, idx := snap.Embedder(), snap.Index()
+	space := emb.Name()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(h.EmbedParallelism)
 	for start := 0; start < len(chunks) && gctx.Err() == nil; start += h.EmbedBatch {
@@ -466,7 +475,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			for i, c := range batch {
 				hashes[i] = ContentHash(space, c.Text)
 			}
-			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run.fresh)
+			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run.fresh, emb, idx)
 			if err != nil {
 				return err
 			}
@@ -487,7 +496,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 					Staged:      true, // searchable from the switch on
 				}
 			}
-			if err := h.Index.Upsert(gctx, items); err != nil {
+			if err := idx.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)
 			}
 			report(gctx, len(batch), reused)
@@ -501,14 +510,14 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 // start): the stored vector of a chunk of this document with the same
 // content hash where the index has one, otherwise the embedder's, asking it
 // once per distinct text. reused counts the stored vectors used.
-func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, fresh bool) (vecs [][]float32, reused int, err error) {
+func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, fresh bool, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
 	var known map[string][]float32
 	if !fresh {
-		if known, err = h.Index.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
+		if known, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
 			return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
 		}
 	}
-	dim := h.Embedder.Dim()
+	dim := emb.Dim()
 	vecs = make([][]float32, len(batch))
 	var texts []string
 	slot := make(map[string]int) // content hash → position in texts
@@ -526,7 +535,7 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	if len(texts) == 0 {
 		return vecs, reused, nil
 	}
-	out, err := h.Embedder.Embed(ctx, texts)
+	out, err := emb.Embed(ctx, texts)
 	if err != nil {
 		return nil, 0, fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
 	} else if len(out) != len(texts) {

@@ -36,7 +36,11 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 			question = q
 		}
 	}
-	vecs, err := h.Embedder.Embed(ctx, []string{question})
+	snap, err := h.Spaces.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	vecs, err := snap.Embedder().Embed(ctx, []string{question})
 	if err != nil {
 		return fmt.Errorf("jobs: embed question: %w", err)
 	} else if len(vecs) != 1 {
@@ -50,13 +54,13 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err != nil {
 		return err
 	}
-	passages, err := h.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
+	passages, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
 	if err != nil {
 		return fmt.Errorf("jobs: search: %w", err)
 	}
 	if len(docIDs) > 0 {
 		// The pages the user named come first, then the rest of the tenant's.
-		named, err := h.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
+		named, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
 		if err != nil {
 			return fmt.Errorf("jobs: search named pages: %w", err)
 		}

@@ -27,13 +27,20 @@ type BlobStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Deps is what the task handlers work with. Store, Blobs, Index, Embedder,
-// Generator and Enqueuer are required; the rest have defaults.
+// Deps is what the task handlers work with. Store, Blobs, Generator,
+// Enqueuer and either Spaces or both Index and Embedder are required; the
+// rest have defaults.
 type Deps struct {
-	Store     Store
-	Blobs     BlobStore
+	Store Store
+	Blobs BlobStore
+	// Spaces are the embedding spaces: the live one answers searches, all
+	// are written to. Without it, Index and Embedder are the one space.
+	Spaces    *SpaceSet
 	Index     retrieval.Index
 	Embedder  retrieval.Embedder
+	// EmbedderFactory builds the embedder of a re-index's target space;
+	// nil refuses re-indexing.
+	EmbedderFactory EmbedderFactory
 	Generator retrieval.Generator
 	Chunker   ingest.Chunker
 	// Enqueuer receives follow-up tasks (parse enqueues embed).
@@ -98,10 +105,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 		panic("jobs: NewMux: Deps.Store is nil")
 	case d.Blobs == nil:
 		panic("jobs: NewMux: Deps.Blobs is nil")
-	case d.Index == nil:
-		panic("jobs: NewMux: Deps.Index is nil")
-	case d.Embedder == nil:
-		panic("jobs: NewMux: Deps.Embedder is nil")
+	case d.Spaces == nil && (d.Index == nil || d.Embedder == nil):
+		panic("jobs: NewMux: Deps.Spaces, or Deps.Index and Deps.Embedder, are nil")
 	case d.Generator == nil:
 		panic("jobs: NewMux: Deps.Generator is nil")
 	case d.Enqueuer == nil:
@@ -122,6 +127,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.InlineEmbedChunks == 0 {
 		d.InlineEmbedChunks = d.EmbedBatch
 	}
+	if d.Spaces == nil {
+		d.Spaces = StaticSpaces(d.Embedder, d.Index)
+	}
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
@@ -129,6 +137,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.embed, h.embedFailed))
 	Register(mux, guard(h, h.query, h.queryFailed))
 	Register(mux, guard(h, h.crawl, h.crawlFailed))
+	Register(mux, guard(h, h.reindex, h.reindexFailed))
 	return mux
 }
 

@@ -1,0 +1,285 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// TaskReindex is the Asynq task type of a re-index into a new embedding space.
+const TaskReindex = "index:reindex"
+
+// KindReindex is the job kind of a re-index, as clients see it.
+const KindReindex = "reindex"
+
+// reindexPage is how many documents a re-index reads at a time.
+const reindexPage = 100
+
+// ReindexArgs asks a worker to build the embedding space of Embedder (a
+// RAGQ_EMBEDDER setting) from the stored chunks and make it live.
+type ReindexArgs struct {
+	// Tenant owns the job record (the admin who asked); the re-index covers
+	// every tenant.
+	Tenant   string `json:"tenant"`
+	Embedder string `json:"embedder"`
+	JobID    string `json:"job_id"`
+}
+
+// Kind implements Args.
+func (ReindexArgs) Kind() string { return TaskReindex }
+
+// TaskOptions implements ArgsWithOptions: the maintenance queue, a long
+// timeout, and retries that start over (every step is idempotent).
+func (ReindexArgs) TaskOptions() []asynq.Option {
+	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(5), asynq.Timeout(12 * time.Hour)}
+}
+
+func (a ReindexArgs) validate() error {
+	switch {
+	case a.Tenant == "":
+		return errors.New("tenant is empty")
+	case a.Embedder == "":
+		return errors.New("embedder is empty")
+	case a.JobID == "":
+		return errors.New("job_id is empty")
+	}
+	return nil
+}
+
+func (a ReindexArgs) logAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("tenant", a.Tenant), slog.String("embedder", a.Embedder), slog.String("job_id", a.JobID)}
+}
+
+// reindexProgress is a re-index job's progress.
+type reindexProgress struct {
+	Stage     string `json:"stage"` // waiting, embedding, switching, done
+	Space     string `json:"space"`
+	Documents int    `json:"documents"`
+	Chunks    int    `json:"chunks"`
+}
+
+// reindex builds the space of a.Embedder beside the live one while the live
+// one keeps answering, then switches searches to it in one step and drops
+// the old space:
+//
+//  1. The new space is created; from then on every process's ingestion
+//     writes to it as well (SpaceSet.Snapshot), within the refresh interval
+//     that the job waits out before it starts.
+//  2. Every ready document's stored chunks are embedded into it and
+//     published, documents deleted meanwhile removed again.
+//  3. The live pointer switches; after another refresh interval, when no
+//     process searches the old space any more, the old space is dropped.
+func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
+	spaces := h.Spaces.Spaces()
+	if spaces == nil || h.EmbedderFactory == nil {
+		return permanent(ragqueue.Errorf(ragqueue.EUNSUPPORTED, "this deployment cannot re-index: its index has one fixed embedding space"))
+	}
+	emb, err := h.EmbedderFactory(ctx, a.Embedder)
+	if err != nil {
+		return fmt.Errorf("jobs: re-index: embedder %q: %w", a.Embedder, err)
+	}
+	space := retrieval.Space{Name: emb.Name(), Embedder: a.Embedder, Dim: emb.Dim()}
+	progress := reindexProgress{Stage: "waiting", Space: space.Name}
+	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
+
+	live, ok, err := spaces.Live(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: re-index: live space: %w", err)
+	}
+	if !ok || live.Name != space.Name {
+		target, err := h.Spaces.Target(ctx, space)
+		if err != nil {
+			return err
+		}
+		h.Spaces.Invalidate()
+		// Every process now starts writing to the new space; wait until
+		// all have seen it, so that none of their writes is missed below.
+		if err := sleepCtx(ctx, 2*h.Spaces.Refresh()); err != nil {
+			return err
+		}
+		progress.Stage = "embedding"
+		if err := h.reindexDocuments(ctx, a, target, &progress); err != nil {
+			return err
+		}
+		progress.Stage = "switching"
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(progress)})
+		if err := spaces.SetLive(ctx, space); err != nil {
+			return fmt.Errorf("jobs: re-index: switch to %s: %w", space.Name, err)
+		}
+		h.Spaces.Invalidate()
+		h.Logger.InfoContext(ctx, "embedding space switched", "space", space.Name, "documents", progress.Documents, "chunks", progress.Chunks)
+		// Processes may still search the old space until they refresh.
+		if err := sleepCtx(ctx, 2*h.Spaces.Refresh()); err != nil {
+			return err
+		}
+	}
+	all, err := spaces.List(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: re-index: list spaces: %w", err)
+	}
+	for _, sp := range all {
+		if sp.Name == space.Name {
+			continue
+		}
+		if err := spaces.Drop(ctx, sp.Name); err != nil {
+			return fmt.Errorf("jobs: re-index: drop old space %s: %w", sp.Name, err)
+		}
+	}
+	h.Spaces.Invalidate()
+	progress.Stage = "done"
+	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
+		State: statePtr(StateSucceeded), Progress: marshal(progress),
+		Result: marshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
+	})
+	if err != nil && !ragqueue.IsNotFound(err) {
+		return fmt.Errorf("jobs: record re-index job %s: %w", a.JobID, err)
+	}
+	return nil
+}
+
+// reindexDocuments embeds every ready document's current chunks into
+// target, filling embedder batches across documents.
+func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target Target, progress *reindexProgress) error {
+	var (
+		pending []retrieval.IndexedChunk
+		docs    []ingest.Document // whose chunks are in pending, to publish after the flush
+		last    time.Time
+	)
+	flush := func() error {
+		if len(pending) > 0 {
+			texts := make([]string, len(pending))
+			for i, c := range pending {
+				texts[i] = c.Text
+			}
+			vecs, err := target.Embedder.Embed(ctx, texts)
+			if err != nil {
+				return fmt.Errorf("jobs: re-index: embed: %w", err)
+			} else if len(vecs) != len(texts) {
+				return fmt.Errorf("jobs: re-index: %d vectors for %d texts", len(vecs), len(texts))
+			}
+			for i := range pending {
+				pending[i].Vector = vecs[i]
+			}
+			if err := target.Index.Upsert(ctx, pending); err != nil {
+				return fmt.Errorf("jobs: re-index: upsert: %w", err)
+			}
+			progress.Chunks += len(pending)
+		}
+		for _, d := range docs {
+			if err := target.Index.PublishVersion(ctx, d.Tenant, d.ID, d.Version); err != nil {
+				return fmt.Errorf("jobs: re-index: publish %s: %w", d.ID, err)
+			}
+			// Deleted while it was embedded: its delete may have reached
+			// the new space before these chunks did.
+			if _, err := h.Store.GetDocument(ctx, d.Tenant, d.ID); ragqueue.IsNotFound(err) {
+				if err := target.Index.DeleteDocument(ctx, d.Tenant, d.ID); err != nil {
+					return fmt.Errorf("jobs: re-index: drop deleted %s: %w", d.ID, err)
+				}
+			}
+			progress.Documents++
+		}
+		pending, docs = pending[:0], docs[:0]
+		if time.Since(last) >= progressEvery {
+			last = time.Now()
+			h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(*progress)})
+		}
+		return nil
+	}
+	for after := ""; ; {
+		page, err := h.Store.ReadyDocuments(ctx, after, reindexPage)
+		if err != nil {
+			return fmt.Errorf("jobs: re-index: list documents: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].ID
+		for _, d := range page {
+			chunks, err := h.Store.ListChunks(ctx, d.Tenant, d.ID, d.Version)
+			if err != nil {
+				return fmt.Errorf("jobs: re-index: chunks of %s: %w", d.ID, err)
+			}
+			for _, c := range chunks {
+				pending = append(pending, retrieval.IndexedChunk{
+					ID: c.ID, Tenant: d.Tenant, DocumentID: d.ID, Version: d.Version, Index: c.Index,
+					Text: c.Text, Page: c.Page, Title: d.Title, Source: d.Source,
+					ContentHash: ContentHash(target.Embedder.Name(), c.Text), Staged: true,
+				})
+			}
+			docs = append(docs, d)
+			if len(pending) >= h.EmbedBatch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// reindexFailed records a failed re-index attempt on its job.
+func (h *handlers) reindexFailed(ctx context.Context, a ReindexArgs, err error) error {
+	ctx, cancel := settleContext(ctx)
+	defer cancel()
+	h.jobFailed(ctx, a.Tenant, a.JobID, err)
+	return err
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// EnqueueReindex records a re-index job of tenant (the admin asking) into
+// the space of embedder (a RAGQ_EMBEDDER setting) and enqueues it. The task
+// ID names the embedder, so that one re-index into a space runs at a time:
+// asking again while one is queued or running is an ECONFLICT error.
+func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (Job, error) {
+	if tenant == "" || embedder == "" {
+		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
+	}
+	now := time.Now().UTC()
+	job := Job{ID: uuid.NewString(), Tenant: tenant, Type: KindReindex, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID},
+		asynq.TaskID("reindex-"+uuid.NewSHA1(reindexNamespace, []byte(embedder)).String()))
+	if err != nil {
+		return Job{}, err
+	}
+	if err := c.ensureJob(ctx, job); err != nil {
+		return Job{}, err
+	}
+	_, err = c.q.EnqueueContext(ctx, task)
+	if err == nil {
+		return job, nil
+	}
+	state, msg := StateFailed, "could not enqueue: the job queue is unavailable"
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		state, msg = StateCanceled, "a re-index into "+embedder+" is already queued or running"
+		err = ragqueue.Errorf(ragqueue.ECONFLICT, "%s", msg)
+	} else {
+		err = fmt.Errorf("jobs: enqueue re-index: %w: %w", errQueueUnavailable(), err)
+	}
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	_ = c.store.UpdateJob(sctx, tenant, job.ID, JobUpdate{State: &state, Error: &msg})
+	return Job{}, err
+}
+
+// reindexNamespace scopes re-index task IDs.
+var reindexNamespace = uuid.MustParse("0b6f3f57-54a4-4c43-9d0e-7f0e3b8a91c2")
