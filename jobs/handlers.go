@@ -35,14 +35,14 @@ type Deps struct {
 	Blobs BlobStore
 	// Spaces are the embedding spaces: the live one answers searches, all
 	// are written to. Without it, Index and Embedder are the one space.
-	Spaces    *SpaceSet
-	Index     retrieval.Index
-	Embedder  retrieval.Embedder
+	Spaces   *SpaceSet
+	Index    retrieval.Index
+	Embedder retrieval.Embedder
 	// EmbedderFactory builds the embedder of a re-index's target space;
 	// nil refuses re-indexing.
 	EmbedderFactory EmbedderFactory
-	Generator retrieval.Generator
-	Chunker   ingest.Chunker
+	Generator       retrieval.Generator
+	Chunker         ingest.Chunker
 	// Enqueuer receives follow-up tasks (parse enqueues embed).
 	Enqueuer Enqueuer
 	// Logger receives one line per task attempt; nil discards.
