@@ -839,6 +839,34 @@ func TestKEDAWatchesEveryPendingList(t *testing.T) {
 	require.Equal(t, want, watched, "KEDA must watch the pending list of every queue in jobs.Queues()")
 }
 
+func TestREADMEDeploying(t *testing.T) {
+	t.Parallel()
+	readme := readRepoFile(t, "README.md")
+	_, deploying, ok := strings.Cut(readme, "\n## Deploying\n")
+	require.True(t, ok, "README has no Deploying section")
+	deploying, _, _ = strings.Cut(deploying, "\n## ")
+
+	for _, want := range []string{"cp deploy/ragqueue.env.example .env", "--scale worker=", "kubectl apply -k deploy/k8s", "RedisFailoverClientOpt"} {
+		require.Contains(t, deploying, want)
+	}
+	for _, f := range regexp.MustCompile(`deploy/[A-Za-z0-9_./-]+\.(?:yaml|yml|conf|example)\b|deploy/Dockerfile`).FindAllString(deploying, -1) {
+		_, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(f)))
+		require.NoError(t, err, "README's Deploying section names %s", f)
+	}
+
+	// The Sentinel URL it shows is one ragqueue accepts, and asynq fails over with it.
+	m := regexp.MustCompile("RAGQ_REDIS_URL=(redis-sentinel://[^`\\s]+)").FindStringSubmatch(deploying)
+	require.NotNil(t, m, "README shows no Sentinel RAGQ_REDIS_URL")
+	cfg, err := LoadConfig(getenvFrom(map[string]string{"RAGQ_REDIS_URL": m[1]}))
+	require.NoError(t, err)
+	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	require.NoError(t, err)
+	failover, ok := opt.(asynq.RedisFailoverClientOpt)
+	require.True(t, ok, "%T", opt)
+	require.NotEmpty(t, failover.MasterName)
+	require.Len(t, failover.SentinelAddrs, 3)
+}
+
 // tool runs name args with a deadline and reports its output.
 func tool(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
