@@ -376,7 +376,14 @@ func (s *server) deleteDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.index.DeleteDocument(ctx, t, id); err != nil {
+	snap, err := s.spaces.Snapshot(ctx)
+	if err != nil {
+		s.fail(c, unavailable("the search index", err))
+		return
+	}
+	// Every embedding space, including one a re-index is building.
+	index := snap.Index()
+	if err := index.DeleteDocument(ctx, t, id); err != nil {
 		s.fail(c, unavailable("the search index", err))
 		return
 	}
@@ -385,7 +392,7 @@ func (s *server) deleteDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.index.DeleteDocument(ctx, t, id); err != nil {
+	if err := index.DeleteDocument(ctx, t, id); err != nil {
 		s.logger.Error("second index delete failed; chunks may remain until the job's cleanup", "doc_id", id, "error", err)
 	}
 	for _, key := range blobs {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
@@ -17,8 +18,10 @@ import (
 // maxQuestionRunes bounds a search or question.
 const maxQuestionRunes = 4000
 
-// search runs a hybrid search over the tenant's chunks, here in the API
-// process: it is fast and needs no queue.
+// search runs a search over the tenant's chunks, here in the API process:
+// it is fast and needs no queue. mode chooses the retrieval: hybrid (the
+// default: lexical and dense fused), lexical (BM25 only) or dense (vectors
+// only), so that what each part adds can be measured (cmd/eval).
 func (s *server) search(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
 	if q == "" {
@@ -34,13 +37,30 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	vecs, err := s.embedder.Embed(ctx, []string{q})
-	if err != nil {
-		s.fail(c, err)
+	mode := c.DefaultQuery("mode", "hybrid")
+	if mode != "hybrid" && mode != "lexical" && mode != "dense" {
+		s.fail(c, invalid("mode must be hybrid, lexical or dense, not %q", mode))
 		return
 	}
-	passages, err := s.index.Search(ctx, retrieval.Query{Tenant: tenant(c), Text: q, Vector: vecs[0], TopK: topK})
+	ctx := c.Request.Context()
+	snap, err := s.spaces.Snapshot(ctx)
+	if err != nil {
+		s.fail(c, unavailable("the search index", err))
+		return
+	}
+	query := retrieval.Query{Tenant: tenant(c), TopK: topK}
+	if mode != "dense" {
+		query.Text = q
+	}
+	if mode != "lexical" {
+		vecs, err := snap.Embedder().Embed(ctx, []string{q})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		query.Vector = vecs[0]
+	}
+	passages, err := snap.Live.Index.Search(ctx, query)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -48,7 +68,36 @@ func (s *server) search(c *gin.Context) {
 	if passages == nil {
 		passages = []retrieval.Passage{}
 	}
-	c.JSON(http.StatusOK, gin.H{"results": passages})
+	c.JSON(http.StatusOK, gin.H{"results": passages, "mode": mode, "space": snap.Live.Space.Name})
+}
+
+// reindexRequest is the body of POST /v1/admin/reindex.
+type reindexRequest struct {
+	Embedder string `json:"embedder"`
+}
+
+// reindex starts building the embedding space of another embedder (or the
+// configured one) from the stored chunks; searches keep using the live
+// space until the new one is complete.
+func (s *server) reindex(c *gin.Context) {
+	var req reindexRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.Embedder == "" {
+		req.Embedder = s.cfg.Embedder
+	}
+	if err := app.CheckEmbedder(req.Embedder); err != nil {
+		s.fail(c, err)
+		return
+	}
+	job, err := s.queue.EnqueueReindex(c.Request.Context(), tenant(c), req.Embedder)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "embedder": req.Embedder})
 }
 
 // queryRequest is the body of POST /v1/queries.

@@ -50,6 +50,7 @@ func (s *server) routes() http.Handler {
 	admin.POST("/keys", small, s.createKey)
 	admin.GET("/keys", s.listKeys)
 	admin.DELETE("/keys/:id", s.deleteKey)
+	admin.POST("/reindex", small, s.reindex)
 
 	// In the contract, built by later issues: answer 501, never pretend.
 	v1.GET("/jobs/:id/events", s.notImplemented("job event streaming (SSE)"))

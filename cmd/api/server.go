@@ -19,7 +19,6 @@ import (
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -43,23 +42,23 @@ type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ingest.Document) error
 	EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (jobs.Job, error)
 	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore) error
+	EnqueueReindex(ctx context.Context, tenant, embedder string) (jobs.Job, error)
 	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
 }
 
 // server holds what the HTTP handlers use, each part behind the small
 // interface its handlers need.
 type server struct {
-	cfg      app.Config
-	logger   *slog.Logger
-	keys     keyStore
-	docs     jobs.DocumentStore
-	jobs     jobs.JobStore
-	crawls   jobs.CrawlStore
-	blobs    blobStore
-	index    retrieval.Index
-	embedder retrieval.Embedder
-	queue    jobQueue
-	ready    func(ctx context.Context) map[string]error
+	cfg    app.Config
+	logger *slog.Logger
+	keys   keyStore
+	docs   jobs.DocumentStore
+	jobs   jobs.JobStore
+	crawls jobs.CrawlStore
+	blobs  blobStore
+	spaces *jobs.SpaceSet // the live embedding space answers searches
+	queue  jobQueue
+	ready  func(ctx context.Context) map[string]error
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -113,7 +112,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	s := &server{
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		index: a.Index, embedder: a.Embedder, queue: a.Jobs, ready: a.Ready,
+		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

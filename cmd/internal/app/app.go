@@ -44,12 +44,14 @@ var (
 // App is one process's set of connected parts. cmd/api and cmd/worker build
 // one with Open and use the parts they need.
 type App struct {
-	Config    Config
-	Logger    *slog.Logger
-	Store     MetaStore
-	Index     retrieval.Index
-	Blobs     *storage.FileBlobs
-	Embedder  retrieval.Embedder
+	Config   Config
+	Logger   *slog.Logger
+	Store    MetaStore
+	Index    retrieval.Index
+	Blobs    *storage.FileBlobs
+	Embedder retrieval.Embedder
+	// Spaces are the embedding spaces: the live one answers searches.
+	Spaces    *jobs.SpaceSet
 	Generator retrieval.Generator
 	Chunker   ingest.Chunker
 	RedisOpt  asynq.RedisConnOpt
@@ -106,6 +108,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.Index = idx
+	a.Spaces = jobs.StaticSpaces(a.Embedder, a.Index)
 	a.Generator = retrieval.NewExtractive()
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
 	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
@@ -162,19 +165,19 @@ func selfExe() string {
 // Deps returns what the job handlers need.
 func (a *App) Deps() jobs.Deps {
 	return jobs.Deps{
-		Store:         a.Store,
-		Blobs:         a.Blobs,
-		Index:         a.Index,
-		Embedder:      a.Embedder,
-		Generator:     a.Generator,
-		Chunker:       a.Chunker,
-		Enqueuer:      a.Queue,
-		Logger:        a.Logger,
-		MaxParseBytes: a.Config.MaxUploadBytes,
-		PDF:           a.PDF,
-		Fetcher:       a.Fetcher,
-		WebClient:     a.WebClient,
-		QueryMaxURLs:  a.Config.QueryMaxURLs,
+		Store:           a.Store,
+		Blobs:           a.Blobs,
+		Spaces:          a.Spaces,
+		EmbedderFactory: a.Config.NewEmbedder,
+		Generator:       a.Generator,
+		Chunker:         a.Chunker,
+		Enqueuer:        a.Queue,
+		Logger:          a.Logger,
+		MaxParseBytes:   a.Config.MaxUploadBytes,
+		PDF:             a.PDF,
+		Fetcher:         a.Fetcher,
+		WebClient:       a.WebClient,
+		QueryMaxURLs:    a.Config.QueryMaxURLs,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

@@ -201,17 +201,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.QdrantURL != "" {
 		bad("RAGQ_QDRANT_URL", "the Qdrant index is not built yet; leave it empty to use the embedded index")
 	}
-	switch emb := strings.ToLower(c.Embedder); {
-	case emb == "hash":
-		c.EmbedderDim = 384
-	case strings.HasPrefix(emb, "hash:"):
-		d, err := strconv.Atoi(strings.TrimPrefix(emb, "hash:"))
-		if err != nil || d < 16 || d > 4096 {
-			bad("RAGQ_EMBEDDER", "%q: the hash dimension must be a whole number from 16 to 4096", c.Embedder)
-		}
+	if d, err := hashDim(c.Embedder); err != nil {
+		bad("RAGQ_EMBEDDER", "%s", ragqueue.ErrorMessage(err))
+	} else {
 		c.EmbedderDim = d
-	default:
-		bad("RAGQ_EMBEDDER", "%q is not available; supported: hash, hash:DIM (model providers come with the retrieval issue)", c.Embedder)
 	}
 	if strings.ToLower(c.LLM) != "extractive" {
 		bad("RAGQ_LLM", "%q is not available; supported: extractive (LLM providers come with the answers issue)", c.LLM)
