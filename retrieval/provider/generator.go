@@ -143,8 +143,13 @@ func (g *Generator) once(ctx context.Context, msgs []llms.MessageContent, given 
 		return retrieval.Answer{}, true, abortErr
 	}
 	if err == nil {
-		if _, _, _, bodyErr := st.snapshot(); bodyErr != nil && callCtx.Err() == nil {
-			err = bodyErr // a client that swallows a broken stream (ollama)
+		// Clients may return what they had so far, without an error, when
+		// the context ends mid-stream (openai) or the stream breaks
+		// (ollama): such an answer is cut short, not finished.
+		if cerr := callCtx.Err(); cerr != nil {
+			err = cerr
+		} else if _, _, _, bodyErr := st.snapshot(); bodyErr != nil {
+			err = bodyErr
 		}
 	}
 	if err != nil {
