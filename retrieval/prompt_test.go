@@ -89,7 +89,7 @@ func TestBuildPromptBudget(t *testing.T) {
 		cutLast   bool
 	}{
 		{"all_fit", []Passage{{Text: words(10)}, {Text: words(10)}}, 100, 2, false},
-		{"second_cut", []Passage{{Text: words(80)}, {Text: words(200)}}, 200, 2, true},   // 100 + 250 tokens
+		{"second_cut", []Passage{{Text: words(80)}, {Text: words(200)}}, 200, 2, true}, // 100 + 250 tokens
 		{"rest_left_out", []Passage{{Text: words(150)}, {Text: words(150)}, {Text: words(10)}}, 200, 1, false},
 		{"huge_first_cut", []Passage{{Text: words(4000)}}, 300, 1, true},
 	} {
