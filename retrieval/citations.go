@@ -19,9 +19,13 @@ var citationMarker = regexp.MustCompile(`\[(\d{1,4}(?:\s*,\s*\d{1,4})*)\]`)
 // citations of the remaining markers, one per passage, ordered by n.
 func ParseCitations(text string, passages []Passage) (string, []Citation) {
 	cited := make(map[int]struct{})
-	out := citationMarker.ReplaceAllStringFunc(text, func(m string) string {
+	var out strings.Builder
+	prev := 0
+	for _, m := range citationMarker.FindAllStringSubmatchIndex(text, -1) {
+		out.WriteString(text[prev:m[0]])
+		prev = m[1]
 		var kept []string
-		for _, f := range strings.Split(m[1:len(m)-1], ",") {
+		for _, f := range strings.Split(text[m[2]:m[3]], ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n < 1 || n > len(passages) {
 				continue
@@ -29,15 +33,17 @@ func ParseCitations(text string, passages []Passage) (string, []Citation) {
 			cited[n] = struct{}{}
 			kept = append(kept, strconv.Itoa(n))
 		}
-		if len(kept) == 0 {
-			return "\x00" // removed below together with a space before it
+		if len(kept) > 0 {
+			out.WriteString("[" + strings.Join(kept, ", ") + "]")
+			continue
 		}
-		return "[" + strings.Join(kept, ", ") + "]"
-	})
-	if strings.Contains(out, "\x00") {
-		out = strings.ReplaceAll(out, " \x00", "")
-		out = strings.ReplaceAll(out, "\x00", "")
+		// Drop the marker and the space that separated it from the text.
+		if s := out.String(); strings.HasSuffix(s, " ") {
+			out.Reset()
+			out.WriteString(s[:len(s)-1])
+		}
 	}
+	out.WriteString(text[prev:])
 
 	ns := make([]int, 0, len(cited))
 	for n := range cited {
@@ -57,5 +63,5 @@ func ParseCitations(text string, passages []Passage) (string, []Citation) {
 			Snippet:    truncateRunes(collapseSpaces(p.Text), maxSnippet),
 		})
 	}
-	return out, citations
+	return out.String(), citations
 }

@@ -126,6 +126,9 @@ func (g *Generator) once(ctx context.Context, msgs []llms.MessageContent, given 
 	)
 	if onToken != nil {
 		callOpts = append(callOpts, llms.WithStreamingFunc(func(_ context.Context, chunk []byte) error {
+			if err := callCtx.Err(); err != nil {
+				return err // for clients that do not watch ctx themselves (mistral)
+			}
 			if len(chunk) == 0 {
 				return nil
 			}
