@@ -324,3 +324,28 @@ func TestNewEmbedderRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// Jina's API has OpenAI's shape at a full URL: the OpenAI fake serves it.
+func TestJinaEmbedder(t *testing.T) {
+	t.Parallel()
+	srv := providertest.NewOpenAI(t, providertest.Options{Dim: 4, Fail: func(n int, _ string) *providertest.Failure {
+		if n == 2 {
+			return &providertest.Failure{Status: 422, Message: "input too long"}
+		}
+		return nil
+	}})
+	emb, err := NewEmbedder(context.Background(), "jina:jina-embeddings-v3",
+		Options{BaseURL: srv.URL + "/embeddings", APIKey: "jina-key", BatchSize: 3, Logger: quietLogger()})
+	require.NoError(t, err)
+	require.Equal(t, "jina-jina-embeddings-v3-4", emb.Name())
+	vecs, err := emb.Embed(context.Background(), texts(3))
+	require.NoError(t, err)
+	require.Len(t, vecs, 3)
+
+	// langchaingo's Jina client reports only the status; the transport
+	// kept the provider's message.
+	_, err = emb.Embed(context.Background(), texts(1))
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
+	require.Contains(t, ragqueue.ErrorMessage(err), "input too long")
+	require.Equal(t, "Bearer jina-key", srv.Requests()[1].Header.Get("Authorization"))
+}
