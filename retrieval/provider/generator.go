@@ -141,7 +141,7 @@ func (g *Generator) once(ctx context.Context, msgs []llms.MessageContent, given 
 			return nil
 		}))
 	}
-	resp, err := g.llm.GenerateContent(callCtx, msgs, callOpts...)
+	resp, err := g.generateContent(callCtx, msgs, callOpts)
 	if abortErr != nil {
 		return retrieval.Answer{}, true, abortErr
 	}
@@ -175,4 +175,15 @@ func (g *Generator) once(ctx context.Context, msgs []llms.MessageContent, given 
 		text = retrieval.NoAnswerText
 	}
 	return retrieval.Answer{Text: text, Citations: citations, Generator: g.Name(), Usage: usageFrom(choice.GenerationInfo)}, tokens > 0, nil
+}
+
+// generateContent calls the model, turning a panic in the client library
+// (seen on malformed provider output) into an error.
+func (g *Generator) generateContent(ctx context.Context, msgs []llms.MessageContent, opts []llms.CallOption) (resp *llms.ContentResponse, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, ragqueue.Errorf(ragqueue.EINTERNAL, "%s chat: the provider client panicked: %v", g.provider, r)
+		}
+	}()
+	return g.llm.GenerateContent(ctx, msgs, opts...)
 }

@@ -26,7 +26,7 @@ type genBundle struct {
 	sleep *sleepRecorder
 }
 
-// setupGenerator starts a fake provider ("openai" or "ollama") and a
+// setupGenerator starts a fake provider (openai, ollama, anthropic) and a
 // generator on it.
 func setupGenerator(t *testing.T, provider string, fo providertest.Options, opts GenOptions) genBundle {
 	t.Helper()
@@ -40,6 +40,10 @@ func setupGenerator(t *testing.T, provider string, fo providertest.Options, opts
 	case Ollama:
 		srv = providertest.NewOllama(t, fo)
 		spec += "llama3.2"
+	case Anthropic:
+		srv = providertest.NewAnthropic(t, fo)
+		spec += "claude-sonnet-4-5"
+		opts.APIKey = "ant-test"
 	}
 	rec := &sleepRecorder{}
 	opts.BaseURL, opts.Logger, opts.sleep = srv.URL, quietLogger(), rec.sleep
@@ -70,7 +74,7 @@ func (s *tokenSink) got() []string {
 func TestGeneratorStreams(t *testing.T) {
 	t.Parallel()
 	tokens := []string{"Within", " 30 days", " of purchase", " [1]", "; paid to the original method [2][7]."}
-	for _, provider := range []string{OpenAI, Ollama} {
+	for _, provider := range []string{OpenAI, Ollama, Anthropic} {
 		t.Run(provider, func(t *testing.T) {
 			t.Parallel()
 			b := setupGenerator(t, provider, providertest.Options{Tokens: tokens, PromptTokens: 120, CompletionTokens: 17},
@@ -106,7 +110,7 @@ func TestGeneratorStreams(t *testing.T) {
 
 func TestGeneratorGenerateWithoutStreaming(t *testing.T) {
 	t.Parallel()
-	for _, provider := range []string{OpenAI, Ollama} {
+	for _, provider := range []string{OpenAI, Ollama, Anthropic} {
 		t.Run(provider, func(t *testing.T) {
 			t.Parallel()
 			b := setupGenerator(t, provider, providertest.Options{}, GenOptions{})
@@ -122,7 +126,7 @@ func TestGeneratorGenerateWithoutStreaming(t *testing.T) {
 
 func TestGeneratorRetriesBeforeFirstToken(t *testing.T) {
 	t.Parallel()
-	for _, provider := range []string{OpenAI, Ollama} {
+	for _, provider := range []string{OpenAI, Ollama, Anthropic} {
 		t.Run(provider, func(t *testing.T) {
 			t.Parallel()
 			fail := map[int]providertest.Failure{0: {Status: 429, Message: "rate limited", RetryAfter: "2"}, 1: {Status: 500, Message: "oops"}}
@@ -147,7 +151,7 @@ func TestGeneratorRetriesBeforeFirstToken(t *testing.T) {
 
 func TestGeneratorFailureAfterFirstTokenIsNotRetried(t *testing.T) {
 	t.Parallel()
-	for _, provider := range []string{OpenAI, Ollama} {
+	for _, provider := range []string{OpenAI, Ollama, Anthropic} {
 		t.Run(provider, func(t *testing.T) {
 			t.Parallel()
 			b := setupGenerator(t, provider, providertest.Options{CutAfter: 2}, GenOptions{})
@@ -177,7 +181,7 @@ func TestGeneratorPermanentError(t *testing.T) {
 
 func TestGeneratorOnTokenErrorAborts(t *testing.T) {
 	t.Parallel()
-	for _, provider := range []string{OpenAI, Ollama} {
+	for _, provider := range []string{OpenAI, Ollama, Anthropic} {
 		t.Run(provider, func(t *testing.T) {
 			t.Parallel()
 			b := setupGenerator(t, provider, providertest.Options{}, GenOptions{})

@@ -1,6 +1,7 @@
 // Package providertest runs fake model providers on loopback for tests:
-// an OpenAI-compatible server (embeddings, streaming chat completions)
-// and an Ollama server (/api/embed, streaming /api/chat). They record
+// an OpenAI-compatible server (embeddings, streaming chat completions),
+// an Ollama server (/api/embed, streaming /api/chat) and an Anthropic
+// server (streaming /v1/messages). They record
 // every request and can be told to fail, hold or cut off chosen requests.
 package providertest
 
@@ -153,6 +154,7 @@ func (s *Server) record(r *http.Request, embed bool) (Request, int) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	var b struct {
 		Model     string          `json:"model"`
+		System    json.RawMessage `json:"system"`
 		Input     json.RawMessage `json:"input"`
 		Stream    bool            `json:"stream"`
 		MaxTokens int             `json:"max_tokens"`
@@ -173,6 +175,9 @@ func (s *Server) record(r *http.Request, embed bool) (Request, int) {
 		req.Inputs = []string{one}
 	} else {
 		_ = json.Unmarshal(b.Input, &req.Inputs)
+	}
+	if sys := contentText(b.System); sys != "" { // Anthropic's system prompt
+		req.Messages = append(req.Messages, Message{Role: "system", Content: sys})
 	}
 	for _, m := range b.Messages {
 		req.Messages = append(req.Messages, Message{Role: m.Role, Content: contentText(m.Content)})
