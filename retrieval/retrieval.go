@@ -112,6 +112,15 @@ type Answer struct {
 	Text      string     `json:"answer"`
 	Citations []Citation `json:"citations"`
 	Generator string     `json:"generator"`
+	// Usage is what the model provider reported for this answer; nil when
+	// it reported nothing (and always nil for the extractive generator).
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage counts the tokens a model provider billed for one answer.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
 }
 
 // Generator writes an answer to question from passages, citing them as [n]
@@ -122,4 +131,17 @@ type Generator interface {
 	// Generate answers from the passages only. When they do not answer the
 	// question it returns NoAnswerText with empty citations.
 	Generate(ctx context.Context, question string, passages []Passage) (Answer, error)
+}
+
+// StreamingGenerator is a Generator that can also hand out the answer's text
+// as the model produces it, for SSE/WebSocket clients. Callers type-assert
+// for it and fall back to Generate.
+type StreamingGenerator interface {
+	Generator
+	// GenerateStream is Generate that calls onToken with each piece of text
+	// in order as it arrives. The pieces are the model's raw output; the
+	// returned Answer is authoritative (its Text may differ, e.g. citation
+	// markers to passages that were not given are removed). An error from
+	// onToken aborts the generation and is returned.
+	GenerateStream(ctx context.Context, question string, passages []Passage, onToken func(token string) error) (Answer, error)
 }
