@@ -537,7 +537,14 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	}
 	out, err := emb.Embed(ctx, texts)
 	if err != nil {
-		return nil, 0, fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
+		err = fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
+		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
+			// The provider refused the request itself (a bad key, an
+			// unknown model): retrying cannot help, the operator must fix
+			// the configuration; the document is failed, and retryable.
+			return nil, 0, permanent(err)
+		}
+		return nil, 0, err
 	} else if len(out) != len(texts) {
 		return nil, 0, fmt.Errorf("jobs: embed chunks of document %s: %d vectors for %d texts", a.DocumentID, len(out), len(texts))
 	}

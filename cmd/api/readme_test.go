@@ -17,7 +17,7 @@ func TestREADMEStaysTrue(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
-	for _, s := range app.Settings() {
+	for _, s := range append(app.Settings(), app.ProviderVariables()...) {
 		require.Contains(t, string(readme), "| `"+s.Name+"` |", "README's configuration table lacks %s", s.Name)
 	}
 	makefile, err := os.ReadFile("../../Makefile")

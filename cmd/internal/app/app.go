@@ -102,7 +102,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if a.Store == nil {
 		a.Store = sqlite.NewStore(db)
 	}
-	a.Embedder = retrieval.NewHashEmbedder(cfg.EmbedderDim)
+	if a.Embedder, err = cfg.NewEmbedder(ctx, cfg.Embedder); err != nil {
+		return nil, fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
+	}
 	idx, err := sqlite.NewIndex(ctx, db, a.Embedder.Dim())
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)

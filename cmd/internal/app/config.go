@@ -52,8 +52,8 @@ type Config struct {
 	CrawlMinRefresh   time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
 	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
 
-	// Derived by LoadConfig.
-	EmbedderDim int
+	// Providers are the model providers' own variables (OPENAI_BASE_URL…).
+	Providers ProviderEnv
 }
 
 // Embedded reports whether ragqueue runs with its in-process Redis.
@@ -73,7 +73,7 @@ func Settings() []Setting {
 		{"RAGQ_REDIS_URL", "(empty: embedded)", "Redis for Asynq, e.g. redis://127.0.0.1:6379/0; empty runs an in-process Redis"},
 		{"RAGQ_DATABASE_URL", "(empty: SQLite)", "metadata database, e.g. postgres://user:pass@host:5432/db; empty uses SQLite in the data dir"},
 		{"RAGQ_QDRANT_URL", "(empty: embedded)", "Qdrant gRPC address; empty uses the embedded SQLite index (Qdrant support is not built yet)"},
-		{"RAGQ_EMBEDDER", "hash", "embedder: hash or hash:DIM (feature hashing, no model)"},
+		{"RAGQ_EMBEDDER", "hash", "embedder: hash or hash:DIM (feature hashing, no model), or openai:MODEL, ollama:MODEL, googleai:MODEL, mistral:MODEL, voyageai:MODEL, jina:MODEL; changing it re-indexes in the background"},
 		{"RAGQ_LLM", "extractive", "answer generator: extractive (no model)"},
 		{"RAGQ_WORKER_CONCURRENCY", "2×CPUs, at least 4", "jobs run at once per worker process"},
 		{"RAGQ_RUN_WORKERS", "false", "with RAGQ_REDIS_URL set, also run workers inside cmd/api"},
@@ -201,11 +201,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.QdrantURL != "" {
 		bad("RAGQ_QDRANT_URL", "the Qdrant index is not built yet; leave it empty to use the embedded index")
 	}
-	if d, err := hashDim(c.Embedder); err != nil {
+	if err := CheckEmbedder(c.Embedder); err != nil {
 		bad("RAGQ_EMBEDDER", "%s", ragqueue.ErrorMessage(err))
-	} else {
-		c.EmbedderDim = d
 	}
+	c.Providers = loadProviderEnv(get)
 	if strings.ToLower(c.LLM) != "extractive" {
 		bad("RAGQ_LLM", "%q is not available; supported: extractive (LLM providers come with the answers issue)", c.LLM)
 	}

@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 			require.Equal(t, ":8080", c.Addr)
 			require.Equal(t, "./data", c.DataDir)
 			require.EqualValues(t, 100<<20, c.MaxUploadBytes)
-			require.Equal(t, 384, c.EmbedderDim)
+			require.Equal(t, "hash", c.Embedder)
 			require.Equal(t, 30*time.Second, c.QueryTimeout)
 			require.Empty(t, c.FetchAllowCIDRs)
 			require.Equal(t, []uint16{80, 443}, c.FetchAllowedPorts)
@@ -50,10 +50,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "redis with run workers", env: map[string]string{"RAGQ_REDIS_URL": "redis://127.0.0.1:6379", "RAGQ_RUN_WORKERS": "true"},
 			check: func(t *testing.T, c app.Config) { require.True(t, c.RunWorkers) }},
 		{name: "hash dim", env: map[string]string{"RAGQ_EMBEDDER": "hash:128"},
-			check: func(t *testing.T, c app.Config) { require.Equal(t, 128, c.EmbedderDim) }},
+			check: func(t *testing.T, c app.Config) { require.Equal(t, "hash:128", c.Embedder) }},
+		{name: "provider embedder", env: map[string]string{
+			"RAGQ_EMBEDDER": "openai:text-embedding-3-small", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "OLLAMA_HOST": "127.0.0.1:11434",
+		}, check: func(t *testing.T, c app.Config) {
+			require.Equal(t, "openai:text-embedding-3-small", c.Embedder)
+			require.Equal(t, "http://127.0.0.1:8000/v1", c.Providers.OpenAIBaseURL)
+			require.Equal(t, "127.0.0.1:11434", c.Providers.OllamaHost)
+		}},
 		{name: "every bad setting named", env: map[string]string{
 			"RAGQ_ADDR": "nonsense", "RAGQ_WORKER_CONCURRENCY": "0", "RAGQ_MAX_UPLOAD_BYTES": "lots",
-			"RAGQ_REDIS_URL": "http://x", "RAGQ_DATABASE_URL": "mysql://x", "RAGQ_EMBEDDER": "openai:x",
+			"RAGQ_REDIS_URL": "http://x", "RAGQ_DATABASE_URL": "mysql://x", "RAGQ_EMBEDDER": "word2vec:x",
 			"RAGQ_LLM": "gpt", "RAGQ_QUERY_TIMEOUT": "soon", "RAGQ_ADMIN_KEY": "short", "RAGQ_LOG_LEVEL": "loud",
 			"RAGQ_CHUNK_SIZE": "200", "RAGQ_CHUNK_OVERLAP": "300", "RAGQ_QDRANT_URL": "localhost:6334",
 			"RAGQ_RUN_WORKERS": "maybe", "RAGQ_LOG_FORMAT": "xml",
@@ -86,8 +93,8 @@ func TestSettingsDocumentsEveryVariable(t *testing.T) {
 	read := map[string]bool{}
 	_, _ = app.LoadConfig(func(k string) string { read[k] = true; return "" })
 	documented := map[string]bool{}
-	for _, s := range app.Settings() {
+	for _, s := range append(app.Settings(), app.ProviderVariables()...) {
 		documented[s.Name] = true
 	}
-	require.Equal(t, read, documented, "Settings() must list exactly the variables LoadConfig reads")
+	require.Equal(t, read, documented, "Settings() and ProviderVariables() must list exactly the variables LoadConfig reads")
 }
