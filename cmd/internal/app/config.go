@@ -200,9 +200,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("RAGQ_SESSION_SECRET", "is %d characters; use at least 32 random characters", len(c.SessionSecret))
 	}
 	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			bad("RAGQ_METRICS_ADDR", "%q is not host:port (for example 127.0.0.1:9090)", c.MetricsAddr)
-		} else if c.MetricsAddr == c.Addr {
+		} else if c.MetricsAddr == c.Addr && port != "0" {
 			bad("RAGQ_METRICS_ADDR", "%q is RAGQ_ADDR; use another port, or leave it empty to serve /metrics there to admin keys", c.MetricsAddr)
 		}
 	}
