@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,11 @@ func (s *server) monitoringAuth() gin.HandlerFunc {
 			k, err = s.bearerKey(c)
 		} else if cookie, cerr := c.Cookie(sessionCookie); cerr == nil {
 			var hash []byte
-			if hash, err = s.verifySession(cookie, time.Now()); err == nil {
+			if !sameOrigin(c) {
+				// SameSite=Strict already keeps the cookie off cross-site
+				// requests; this also refuses them if a browser does not.
+				err = ragqueue.Errorf(ragqueue.EFORBIDDEN, "cross-origin requests to the monitoring UI are refused")
+			} else if hash, err = s.verifySession(cookie, time.Now()); err == nil {
 				k, err = s.keys.KeyByHash(c.Request.Context(), hash)
 				if ragqueue.IsNotFound(err) {
 					err = errBadSession
@@ -127,6 +132,22 @@ func (s *server) monitoringAuth() gin.HandlerFunc {
 		c.Set(ctxKey, k)
 		c.Next()
 	}
+}
+
+// sameOrigin reports whether a state-changing request comes from this
+// server's own pages: safe methods always pass, others must not name
+// another origin.
+func sameOrigin(c *gin.Context) bool {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	origin := c.GetHeader("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == c.Request.Host
 }
 
 // serveMonitoring hands the request to the Asynq UI.
