@@ -98,6 +98,9 @@ func TestMonitoring(t *testing.T) {
 				{"admin ui", "/monitoring/", testAdminKey, html, 200, "<title>Asynq - Monitoring</title>"},
 				{"admin api", "/monitoring/api/queues", testAdminKey, nil, 200, `"queues"`},
 			}
+			resp, _ := b.get(t, "/monitoring", "", html)
+			require.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+			require.Equal(t, "/monitoring/", resp.Header.Get("Location"))
 			for _, tt := range tests {
 				resp, body := b.get(t, tt.path, tt.key, tt.header)
 				require.Equal(t, tt.want, resp.StatusCode, "%s: %s", tt.name, body)
@@ -110,6 +113,7 @@ func TestMonitoring(t *testing.T) {
 			require.Equal(t, http.SameSiteStrictMode, cookie.SameSite)
 			require.Equal(t, "/monitoring", cookie.Path)
 			require.False(t, cookie.Secure, "plain HTTP on loopback")
+			var body string
 			require.Positive(t, cookie.MaxAge)
 			var queues struct {
 				Queues []struct {
@@ -117,7 +121,7 @@ func TestMonitoring(t *testing.T) {
 					Paused bool   `json:"paused"`
 				} `json:"queues"`
 			}
-			resp, body := b.get(t, "/monitoring/api/queues", "", cookieHeader(cookie))
+			resp, body = b.get(t, "/monitoring/api/queues", "", cookieHeader(cookie))
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			require.NoError(t, json.Unmarshal([]byte(body), &queues))
 			names := map[string]bool{}
@@ -180,6 +184,16 @@ func TestMonitoringSessions(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	require.Contains(t, body, "needs an admin key")
 
+	// Behind a TLS-terminating proxy the cookie is Secure.
+	req, err := http.NewRequest(http.MethodPost, b.base+"/v1/admin/monitoring-session", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, body = b.send(t, req)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	require.Len(t, resp.Cookies(), 1)
+	require.True(t, resp.Cookies()[0].Secure)
+
 	// Rotating the key that opened a session ends the session.
 	cookie := b.monitoringSession(t, admin2)
 	resp, _ = b.get(t, "/monitoring/api/queues", "", cookieHeader(cookie))
@@ -202,7 +216,7 @@ func TestMonitoringSessions(t *testing.T) {
 			logins++
 		}
 	}
-	require.Equal(t, 3, logins, "the bearer and form sign-ins that succeeded")
+	require.Equal(t, 4, logins, "the bearer and form sign-ins that succeeded")
 }
 
 type auditResp struct {
