@@ -184,7 +184,7 @@ func TestNotBuiltRoutesAnswer501(t *testing.T) {
 	b := setup(t, nil)
 	for _, p := range []struct{ method, path string }{
 		{http.MethodGet, "/v1/jobs/x/events"},
-		{http.MethodGet, "/v1/ws"}, {http.MethodGet, "/monitoring/"}, {http.MethodGet, "/metrics"},
+		{http.MethodGet, "/v1/ws"},
 	} {
 		var e apiError
 		require.Equal(t, http.StatusNotImplemented, b.do(t, p.method, p.path, testAdminKey, nil, "", &e), p.path)

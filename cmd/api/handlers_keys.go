@@ -42,6 +42,7 @@ func (s *server) createKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.audit(c, "key.create", k.ID, "tenant="+k.Tenant+" role="+k.Role)
 	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "key": secret, "tenant": k.Tenant, "role": k.Role, "prefix": k.Prefix, "created_at": k.CreatedAt})
 }
 
@@ -69,5 +70,25 @@ func (s *server) deleteKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.audit(c, "key.revoke", id, "")
 	c.Status(http.StatusNoContent)
+}
+
+// rotateKey gives a key a new secret, keeping its ID, tenant and role; the
+// old secret stops working at once, and so do monitoring sessions opened
+// with it. The new secret is in this response only.
+func (s *server) rotateKey(c *gin.Context) {
+	secret, err := newKeySecret()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fresh := keyRecord(secret, "", "")
+	k, err := s.admin.RotateKey(c.Request.Context(), c.Param("id"), fresh.Hash, fresh.Prefix)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, "key.rotate", k.ID, "tenant="+k.Tenant+" role="+k.Role)
+	c.JSON(http.StatusOK, gin.H{"id": k.ID, "key": secret, "tenant": k.Tenant, "role": k.Role, "prefix": k.Prefix, "created_at": k.CreatedAt})
 }

@@ -93,6 +93,9 @@ func setup(t testing.TB, env map[string]string, opts ...startOption) *testBundle
 		"RAGQ_WORKER_CONCURRENCY": "4",
 		"RAGQ_SHUTDOWN_TIMEOUT":   "5s",
 		"RAGQ_LOG_LEVEL":          "warn",
+		// Tests poll fast; rate limits are tested on their own.
+		"RAGQ_RATE_LIMIT_RPS":           "0",
+		"RAGQ_RATE_LIMIT_EXPENSIVE_RPM": "0",
 	}
 	for k, v := range env {
 		full[k] = v

@@ -39,7 +39,6 @@ func (s *server) requestID() gin.HandlerFunc {
 		}
 		c.Set(ctxRequestID, id)
 		c.Header("X-Request-ID", id)
-		c.Header("X-Content-Type-Options", "nosniff")
 		c.Next()
 	}
 }
@@ -76,24 +75,35 @@ func (s *server) recoverJSON() gin.HandlerFunc {
 // always comes from here, never from the request.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-		secret = strings.TrimSpace(secret)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\""))
-			return
-		}
-		sum := sha256.Sum256([]byte(secret))
-		k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
-		if ragqueue.IsNotFound(err) {
-			s.fail(c, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key"))
-			return
-		} else if err != nil {
+		k, err := s.bearerKey(c)
+		if err != nil {
 			s.fail(c, err)
 			return
 		}
 		c.Set(ctxKey, k)
 		c.Next()
 	}
+}
+
+// bearerKey returns the key named by the Authorization header; EUNAUTH when
+// there is none or it is unknown.
+func (s *server) bearerKey(c *gin.Context) (storage.Key, error) {
+	scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return storage.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\"")
+	}
+	return s.keyBySecret(c, secret)
+}
+
+// keyBySecret looks a key up by its secret; EUNAUTH when it is unknown.
+func (s *server) keyBySecret(c *gin.Context, secret string) (storage.Key, error) {
+	sum := sha256.Sum256([]byte(secret))
+	k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
+	if ragqueue.IsNotFound(err) {
+		return storage.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key")
+	}
+	return k, err
 }
 
 // require allows the request only for keys whose role is at least role.

@@ -18,7 +18,7 @@ func (s *server) routes() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true // c.Done()/c.Err() follow the request context
-	r.Use(s.requestID(), s.accessLog(), s.recoverJSON())
+	r.Use(s.requestID(), s.observe(), s.securityHeaders(), s.corsPolicy(), s.accessLog(), s.recoverJSON())
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, ragqueue.Errorf(ragqueue.ENOTFOUND, "no route %s %s; see /openapi.json", c.Request.Method, c.Request.URL.Path))
 	})
@@ -30,8 +30,9 @@ func (s *server) routes() http.Handler {
 	r.GET("/readyz", s.readyz)
 	r.GET("/openapi.json", s.openapi)
 
-	v1 := r.Group("/v1", s.authenticate())
 	small := s.limitBody(jsonBodyLimit)
+	v1 := r.Group("/v1", s.authenticate(), s.rateLimit())
+	expensive := s.rateLimitExpensive()
 
 	v1.POST("/documents", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.createDocuments)
 	v1.GET("/documents", s.require(roleReader), s.listDocuments)
@@ -41,9 +42,9 @@ func (s *server) routes() http.Handler {
 	v1.POST("/documents/:id/retry", s.require(roleWriter), small, s.retryDocument)
 
 	v1.GET("/search", s.require(roleReader), s.search)
-	v1.POST("/queries", s.require(roleReader), small, s.createQuery)
+	v1.POST("/queries", s.require(roleReader), expensive, small, s.createQuery)
 	v1.GET("/jobs/:id", s.require(roleReader), s.getJob)
-	v1.POST("/crawls", s.require(roleWriter), small, s.createCrawl)
+	v1.POST("/crawls", s.require(roleWriter), expensive, small, s.createCrawl)
 	v1.GET("/crawls/:id", s.require(roleReader), s.getCrawl)
 
 	admin := v1.Group("/admin", s.require(roleAdmin))
@@ -51,12 +52,21 @@ func (s *server) routes() http.Handler {
 	admin.GET("/keys", s.listKeys)
 	admin.DELETE("/keys/:id", s.deleteKey)
 	admin.POST("/reindex", small, s.reindex)
+	admin.POST("/keys/:id/rotate", s.rotateKey)
+	admin.GET("/audit", s.listAudit)
+	// Sign-in to the Asynq UI also takes the key from its HTML form, so it
+	// authenticates on its own.
+	r.POST("/v1/admin/monitoring-session", small, s.authenticateLogin(), s.rateLimit(), s.require(roleAdmin), s.createMonitoringSession)
+
+	// Operators: the Asynq web UI and Prometheus metrics, admin keys only.
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		r.Handle(method, monitoringRoot+"/*path", s.monitoringAuth(), s.serveMonitoring)
+	}
+	r.GET("/metrics", s.authenticate(), s.require(roleAdmin), s.serveMetrics)
 
 	// In the contract, built by later issues: answer 501, never pretend.
 	v1.GET("/jobs/:id/events", s.notImplemented("job event streaming (SSE)"))
 	v1.GET("/ws", s.notImplemented("the WebSocket endpoint"))
-	r.GET("/monitoring/*path", s.notImplemented("the Asynq monitoring UI"))
-	r.GET("/metrics", s.notImplemented("Prometheus metrics"))
 	return r
 }
 

@@ -14,11 +14,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynqmon"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/limit"
+	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -59,6 +62,21 @@ type server struct {
 	spaces *jobs.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
 	ready  func(ctx context.Context) map[string]error
+
+	// Operations; any may be nil (the OpenAPI test builds routes only).
+	admin       adminStore
+	httpMetrics *obs.HTTP
+	metrics     http.Handler // /metrics on the main router, admin keys only
+	limiter     *limit.Limiter
+	monitor     http.Handler // the Asynq web UI under /monitoring/
+	sessionKey  []byte       // signs monitoring session cookies
+}
+
+// adminStore is what key rotation and the audit log need.
+type adminStore interface {
+	AppendAudit(ctx context.Context, e storage.AuditEntry) error
+	ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error)
+	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error)
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -68,6 +86,8 @@ type instance struct {
 	srv         *http.Server
 	ln          net.Listener
 	stopWorkers func()
+	metricsSrv  *app.MetricsServer
+	monitor     *asynqmon.HTTPHandler
 	served      chan error
 	cancel      context.CancelFunc
 }
@@ -113,21 +133,51 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		limiter: limit.NewLimiter(a.Redis),
+	}
+	if s.admin, err = a.Admin(); err != nil {
+		return nil, err
+	}
+	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
+		return nil, err
+	}
+	// The pipeline figures are recorded by the workers; in this process
+	// that is the ones StartWorkers runs (the lead wires them through Deps).
+	reg, _ := a.NewMetrics()
+	s.httpMetrics = obs.NewHTTP(reg)
+	s.metrics = app.MetricsHandler(reg, logger)
+	inst.monitor = asynqmon.New(asynqmon.Options{RootPath: monitoringRoot, RedisConnOpt: a.RedisOpt})
+	s.monitor = inst.monitor
+	if cfg.MetricsAddr != "" {
+		if inst.metricsSrv, err = app.StartMetricsServer(cfg.MetricsAddr, reg, logger); err != nil {
+			return nil, err
+		}
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (RAGQ_ADDR): %w", cfg.Addr, err)
 	}
-	inst.srv = &http.Server{
-		Handler:           s.routes(),
+	inst.srv = newHTTPServer(cfg, s.routes(), logger)
+	go func() { inst.served <- inst.srv.Serve(inst.ln) }()
+	logger.Info("ragqueue api listening", "addr", inst.ln.Addr().String())
+	return inst, nil
+}
+
+// newHTTPServer sets the limits that keep slow or oversized clients from
+// holding connections: headers must arrive within 10 s, the whole request
+// (uploads included) within RAGQ_HTTP_READ_TIMEOUT, headers stay under
+// 64 KiB, and idle keep-alive connections close after 2 minutes. There is
+// no write timeout: sync queries wait up to RAGQ_QUERY_TIMEOUT and event
+// streams stay open.
+func newHTTPServer(cfg app.Config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.HTTPReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go func() { inst.served <- inst.srv.Serve(inst.ln) }()
-	logger.Info("ragqueue api listening", "addr", inst.ln.Addr().String())
-	return inst, nil
 }
 
 // Addr is the address the API listens on.
@@ -146,11 +196,27 @@ func (i *instance) shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if i.metricsSrv != nil {
+		if err := i.metricsSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
+		}
+		i.metricsSrv = nil
+	}
 	errs = append(errs, i.close())
 	return errors.Join(errs...)
 }
 
 func (i *instance) close() error {
+	if i.metricsSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = i.metricsSrv.Shutdown(ctx)
+		cancel()
+		i.metricsSrv = nil
+	}
+	if i.monitor != nil {
+		_ = i.monitor.Close()
+		i.monitor = nil
+	}
 	if i.stopWorkers != nil {
 		i.stopWorkers()
 		i.stopWorkers = nil

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -54,6 +55,15 @@ type Config struct {
 
 	// Providers are the model providers' own variables (OPENAI_BASE_URL…).
 	Providers ProviderEnv
+	// Operations (see ops.go).
+	MetricsAddr           string        // RAGQ_METRICS_ADDR: "" → /metrics on the main router, admin keys only
+	RateLimitRPS          int           // RAGQ_RATE_LIMIT_RPS: requests per second per key; 0 disables
+	RateLimitBurst        int           // RAGQ_RATE_LIMIT_BURST
+	RateLimitExpensiveRPM int           // RAGQ_RATE_LIMIT_EXPENSIVE_RPM: queries and crawls per minute per key; 0 disables
+	TenantDailyTokens     int64         // RAGQ_TENANT_DAILY_TOKENS: LLM tokens per tenant per UTC day; 0 = no cap
+	CORSOrigins           []string      // RAGQ_CORS_ORIGINS: empty → no CORS headers
+	HTTPReadTimeout       time.Duration // RAGQ_HTTP_READ_TIMEOUT: whole request, body included
+	SessionSecret         string        // RAGQ_SESSION_SECRET: signs monitoring session cookies; "" → random per process
 }
 
 // Embedded reports whether ragqueue runs with its in-process Redis.
@@ -94,6 +104,14 @@ func Settings() []Setting {
 		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
+		{"RAGQ_METRICS_ADDR", "(empty)", "separate listen address serving /metrics without a key (keep it private); empty: /metrics on RAGQ_ADDR for admin keys"},
+		{"RAGQ_RATE_LIMIT_RPS", "20", "requests per second each API key may make on average (0 disables rate limiting)"},
+		{"RAGQ_RATE_LIMIT_BURST", "40", "requests an API key may make at once before RAGQ_RATE_LIMIT_RPS applies"},
+		{"RAGQ_RATE_LIMIT_EXPENSIVE_RPM", "30", "POST /v1/queries and POST /v1/crawls per minute per key, on top of the general limit (0 disables)"},
+		{"RAGQ_TENANT_DAILY_TOKENS", "0", "LLM tokens each tenant may use per UTC day (0: no cap)"},
+		{"RAGQ_CORS_ORIGINS", "(empty)", "browser origins allowed to call the API, e.g. https://app.example.com (comma-separated, or *); empty sends no CORS headers"},
+		{"RAGQ_HTTP_READ_TIMEOUT", "10m", "longest a client may take to send a whole request, upload included"},
+		{"RAGQ_SESSION_SECRET", "(random)", "secret (≥ 32 characters) signing /monitoring session cookies; set the same value on every api replica, else each process makes its own"},
 	}
 }
 
@@ -170,6 +188,31 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.FetchAllowedPorts = append(c.FetchAllowedPorts, uint16(p))
 	}
 
+	c.MetricsAddr = get("RAGQ_METRICS_ADDR", "")
+	c.RateLimitRPS = int(intSetting("RAGQ_RATE_LIMIT_RPS", 20, 0, 1_000_000))
+	c.RateLimitBurst = int(intSetting("RAGQ_RATE_LIMIT_BURST", 40, 1, 1_000_000))
+	c.RateLimitExpensiveRPM = int(intSetting("RAGQ_RATE_LIMIT_EXPENSIVE_RPM", 30, 0, 1_000_000))
+	c.TenantDailyTokens = intSetting("RAGQ_TENANT_DAILY_TOKENS", 0, 0, 1<<50)
+	c.HTTPReadTimeout = durSetting("RAGQ_HTTP_READ_TIMEOUT", 10*time.Minute)
+	c.SessionSecret = get("RAGQ_SESSION_SECRET", "")
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		bad("RAGQ_SESSION_SECRET", "is %d characters; use at least 32 random characters", len(c.SessionSecret))
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("RAGQ_METRICS_ADDR", "%q is not host:port (for example 127.0.0.1:9090)", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr && port != "0" {
+			bad("RAGQ_METRICS_ADDR", "%q is RAGQ_ADDR; use another port, or leave it empty to serve /metrics there to admin keys", c.MetricsAddr)
+		}
+	}
+	for _, o := range strings.FieldsFunc(get("RAGQ_CORS_ORIGINS", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if err := checkOrigin(o); err != nil {
+			bad("RAGQ_CORS_ORIGINS", "%q %v", o, err)
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, strings.TrimSuffix(o, "/"))
+	}
+
 	switch s := strings.ToLower(get("RAGQ_RUN_WORKERS", "false")); s {
 	case "1", "true", "yes":
 		c.RunWorkers = true
@@ -222,6 +265,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// checkOrigin accepts "*" or a bare origin such as https://app.example.com
+// (scheme, host and optional port; no path, query or credentials).
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("is not an origin such as https://app.example.com, or *")
+	}
+	return nil
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/limit"
+)
+
+// generalRate is every key's request budget (RAGQ_RATE_LIMIT_RPS/BURST).
+func (s *server) generalRate() limit.Rate {
+	return limit.Rate{Events: s.cfg.RateLimitRPS, Per: time.Second, Burst: s.cfg.RateLimitBurst}
+}
+
+// expensiveRate is the extra budget of routes that run an LLM or a crawl
+// (RAGQ_RATE_LIMIT_EXPENSIVE_RPM), with a burst of a fifth of a minute's
+// worth, at least one.
+func (s *server) expensiveRate() limit.Rate {
+	rpm := s.cfg.RateLimitExpensiveRPM
+	return limit.Rate{Events: rpm, Per: time.Minute, Burst: max(1, rpm/5)}
+}
+
+// rateLimit counts the request against its key's general budget; put it
+// behind authenticate.
+func (s *server) rateLimit() gin.HandlerFunc {
+	return s.limitBy("key:", s.generalRate, "RAGQ_RATE_LIMIT_RPS and RAGQ_RATE_LIMIT_BURST")
+}
+
+// rateLimitExpensive counts the request against its key's budget for
+// expensive routes, on top of the general one.
+func (s *server) rateLimitExpensive() gin.HandlerFunc {
+	return s.limitBy("expensive:", s.expensiveRate, "RAGQ_RATE_LIMIT_EXPENSIVE_RPM")
+}
+
+// limitBy answers 429 once the key has spent its budget, and tells the
+// client where it stands with the IETF RateLimit headers. If Redis cannot
+// be asked, the request goes through (fail open) with a warning: /readyz
+// already reports Redis, and refusing every request would turn a queue
+// outage into an API outage.
+func (s *server) limitBy(prefix string, rate func() limit.Rate, settings string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r := rate()
+		if s.limiter == nil || r.Unlimited() {
+			c.Next()
+			return
+		}
+		k := key(c)
+		d, err := s.limiter.Allow(c.Request.Context(), prefix+k.ID, r)
+		if err != nil {
+			s.logger.Warn("rate limit unavailable; letting the request through",
+				"request_id", c.GetString(ctxRequestID), "key_id", k.ID, "error", err)
+			c.Next()
+			return
+		}
+		h := c.Writer.Header()
+		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.ResetAfter)))
+		if !d.Allowed {
+			retry := max(1, ceilSeconds(d.RetryAfter))
+			h.Set("Retry-After", strconv.Itoa(retry))
+			s.fail(c, ragqueue.Errorf(ragqueue.ERATELIMIT,
+				"this API key is over its rate limit of %d per %s with bursts of %d (%s); retry in %d s",
+				r.Events, perName(r.Per), d.Limit, settings, retry))
+			return
+		}
+		c.Next()
+	}
+}
+
+// ceilSeconds rounds d up to whole seconds, as the headers want them.
+func ceilSeconds(d time.Duration) int {
+	return int(math.Ceil(d.Seconds()))
+}
+
+func perName(d time.Duration) string {
+	switch d {
+	case time.Second:
+		return "second"
+	case time.Minute:
+		return "minute"
+	}
+	return d.String()
+}

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ragqueue/ragqueue/limit"
+	"github.com/ragqueue/ragqueue/obs"
+	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/storage/postgres"
+	"github.com/ragqueue/ragqueue/storage/sqlite"
+)
+
+// AdminStore is the part of the metadata store that administration uses
+// beyond MetaStore: the audit log and key rotation. Both stores provide it.
+type AdminStore interface {
+	AppendAudit(ctx context.Context, e storage.AuditEntry) error
+	ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error)
+	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error)
+}
+
+var (
+	_ AdminStore = (*sqlite.Store)(nil)
+	_ AdminStore = (*postgres.Store)(nil)
+)
+
+// Admin returns the metadata store's administration side.
+func (a *App) Admin() (AdminStore, error) {
+	s, ok := a.Store.(AdminStore)
+	if !ok {
+		return nil, fmt.Errorf("app: metadata store %T has no audit log", a.Store)
+	}
+	return s, nil
+}
+
+// NewMetrics makes this process's metrics registry: Go runtime and process
+// figures, the Asynq queues' sizes, latency and failures (read from Redis
+// at each scrape), and the pipeline figures the jobs record, which it
+// returns for them.
+func (a *App) NewMetrics() (*prometheus.Registry, *obs.Pipeline) {
+	reg := obs.NewRegistry()
+	reg.MustRegister(metrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(a.Redis)))
+	return reg, obs.NewPipeline(reg)
+}
+
+// NewTokenBudget returns the per-tenant daily LLM token budget
+// (RAGQ_TENANT_DAILY_TOKENS), counted in this app's Redis.
+func (a *App) NewTokenBudget() *limit.TokenBudget {
+	return limit.NewTokenBudget(a.Redis, a.Config.TenantDailyTokens)
+}
+
+// MetricsServer serves /metrics on its own address (RAGQ_METRICS_ADDR),
+// without authentication: bind it to an address only Prometheus reaches.
+type MetricsServer struct {
+	srv    *http.Server
+	ln     net.Listener
+	served chan error
+}
+
+// StartMetricsServer listens on addr and serves reg's metrics at /metrics
+// until Shutdown.
+func StartMetricsServer(addr string, reg prometheus.Gatherer, logger *slog.Logger) (*MetricsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("app: listen on %s (RAGQ_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", MetricsHandler(reg, logger))
+	m := &MetricsServer{
+		ln: ln, served: make(chan error, 1),
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		},
+	}
+	go func() { m.served <- m.srv.Serve(ln) }()
+	logger.Info("metrics listening", "addr", ln.Addr().String())
+	return m, nil
+}
+
+// Addr is the address the metrics server listens on.
+func (m *MetricsServer) Addr() string { return m.ln.Addr().String() }
+
+// Shutdown stops the metrics server.
+func (m *MetricsServer) Shutdown(ctx context.Context) error {
+	err := m.srv.Shutdown(ctx)
+	if serr := <-m.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// MetricsHandler serves reg in the Prometheus text format; a collector that
+// fails (Redis away) is logged and the rest is still served.
+func MetricsHandler(reg prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+}
