@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
@@ -51,6 +52,8 @@ func (e *testEmbedder) option() startOption {
 	return func(a *app.App) {
 		e.Embedder = a.Embedder
 		a.Embedder = e
+		// One fixed space with this embedder, over the live index.
+		a.Spaces = jobs.StaticSpaces(e, a.Index)
 	}
 }
 
