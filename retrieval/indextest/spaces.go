@@ -91,12 +91,24 @@ func (b *spacesBundle) fill(t *testing.T, ix retrieval.Index, s retrieval.Space,
 	require.NoError(t, ix.Upsert(b.ctx, chunks))
 }
 
-// find runs a hybrid search for text in ix, embedded for space s.
+// find runs a hybrid search for text in ix, embedded for space s, and
+// returns the best hit's chunk ID (none when nothing matched).
 func (b *spacesBundle) find(t *testing.T, ix retrieval.Index, s retrieval.Space, text string) []string {
+	t.Helper()
+	return b.search(t, ix, s, text, 1)
+}
+
+// all is find returning every hit, up to 10.
+func (b *spacesBundle) all(t *testing.T, ix retrieval.Index, s retrieval.Space, text string) []string {
+	t.Helper()
+	return b.search(t, ix, s, text, 10)
+}
+
+func (b *spacesBundle) search(t *testing.T, ix retrieval.Index, s retrieval.Space, text string, topK int) []string {
 	t.Helper()
 	vecs, err := retrieval.NewHashEmbedder(s.Dim).Embed(b.ctx, []string{text})
 	require.NoError(t, err)
-	ps, err := ix.Search(b.ctx, retrieval.Query{Tenant: b.tenant, Text: text, Vector: vecs[0], TopK: 10})
+	ps, err := ix.Search(b.ctx, retrieval.Query{Tenant: b.tenant, Text: text, Vector: vecs[0], TopK: topK})
 	require.NoError(t, err)
 	return chunkIDs(ps)
 }
@@ -117,7 +129,7 @@ func testSpacesOpenCreatesEmpty(t *testing.T, b *spacesBundle) {
 	require.Empty(t, b.names(t), "newSpaces must start without spaces")
 	ix := b.open(t, spaceOld)
 	require.NoError(t, ix.Ping(b.ctx))
-	require.Empty(t, b.find(t, ix, spaceOld, "glaciers carve valleys"))
+	require.Empty(t, b.all(t, ix, spaceOld, "glaciers carve valleys"))
 	spaces, err := b.sp.List(b.ctx)
 	require.NoError(t, err)
 	require.Equal(t, []retrieval.Space{spaceOld}, spaces, "List returns the space as opened, embedder and dim included")
@@ -215,8 +227,8 @@ func testSpacesIsolated(t *testing.T, b *spacesBundle) {
 	oldIx := b.open(t, spaceOld)
 	newIx := b.open(t, spaceNew)
 	b.fill(t, oldIx, spaceOld, "Photosynthesis converts light energy.")
-	require.Empty(t, b.find(t, newIx, spaceNew, "photosynthesis light energy"), "a space sees only its own chunks")
-	require.Equal(t, []string{"hash-384:doc:0"}, b.find(t, oldIx, spaceOld, "photosynthesis light energy"))
+	require.Empty(t, b.all(t, newIx, spaceNew, "photosynthesis light energy"), "a space sees only its own chunks")
+	require.Equal(t, []string{"hash-384:doc:0"}, b.all(t, oldIx, spaceOld, "photosynthesis light energy"))
 }
 
 func testSpacesDropLive(t *testing.T, b *spacesBundle) {
@@ -242,7 +254,7 @@ func testSpacesDropRemovesData(t *testing.T, b *spacesBundle) {
 	require.Empty(t, b.names(t))
 	// Opened again, the space starts empty.
 	again := b.open(t, spaceNew)
-	require.Empty(t, b.find(t, again, spaceNew, "orchestra oboe"))
+	require.Empty(t, b.all(t, again, spaceNew, "orchestra oboe"))
 	require.Equal(t, []string{spaceNew.Name}, b.names(t))
 }
 
