@@ -19,7 +19,55 @@ type collection struct {
 	metadata  map[string]*qc.Value
 	indexes   map[string]qc.FieldType
 	points    map[string]*point // point ID → point
+	// postings index the sparse vectors: vector name → sparse index → IDs
+	// of the points holding it, so that a sparse query touches only them.
+	postings map[string]map[uint32]map[string]struct{}
+	sparseN  map[string]int // vector name → points holding it
 }
+
+// put stores p, replacing any point with its ID.
+func (c *collection) put(p *point) {
+	c.remove(p.id)
+	c.points[p.id] = p
+	for name, sv := range p.sparse {
+		c.sparseN[name]++
+		byIndex := c.postings[name]
+		if byIndex == nil {
+			byIndex = make(map[uint32]map[string]struct{})
+			c.postings[name] = byIndex
+		}
+		for _, ix := range sv.indices {
+			ids := byIndex[ix]
+			if ids == nil {
+				ids = make(map[string]struct{})
+				byIndex[ix] = ids
+			}
+			ids[p.id] = struct{}{}
+		}
+	}
+}
+
+// remove deletes the point with ID id, if any.
+func (c *collection) remove(id string) {
+	old, ok := c.points[id]
+	if !ok {
+		return
+	}
+	delete(c.points, id)
+	for name, sv := range old.sparse {
+		c.sparseN[name]--
+		for _, ix := range sv.indices {
+			ids := c.postings[name][ix]
+			delete(ids, id)
+			if len(ids) == 0 {
+				delete(c.postings[name], ix)
+			}
+		}
+	}
+}
+
+// sparseCount is the number of points holding sparse vector name.
+func (c *collection) sparseCount(name string) int { return c.sparseN[name] }
 
 // Create implements qc.CollectionsServer for collections with exactly one
 // named cosine dense vector and any number of named sparse vectors.
@@ -44,6 +92,8 @@ func (s collectionsService) Create(_ context.Context, req *qc.CreateCollection) 
 		metadata: maps.Clone(req.GetMetadata()),
 		indexes:  make(map[string]qc.FieldType),
 		points:   make(map[string]*point),
+		postings: make(map[string]map[uint32]map[string]struct{}),
+		sparseN:  make(map[string]int),
 	}
 	for vname, p := range params {
 		if p.GetDistance() != qc.Distance_Cosine {

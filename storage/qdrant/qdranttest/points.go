@@ -53,7 +53,7 @@ func (s pointsService) Upsert(_ context.Context, req *qc.UpsertPoints) (*qc.Poin
 		stored = append(stored, p)
 	}
 	for _, p := range stored {
-		c.points[p.id] = p
+		c.put(p)
 	}
 	return completed(), nil
 }
@@ -174,7 +174,7 @@ func (s pointsService) Delete(_ context.Context, req *qc.DeletePoints) (*qc.Poin
 		return nil, err
 	}
 	for _, id := range ids {
-		delete(c.points, id)
+		c.remove(id)
 	}
 	return completed(), nil
 }
@@ -256,7 +256,7 @@ func (s pointsService) UpdateBatch(_ context.Context, req *qc.UpdateBatchPoints)
 		} else {
 			ids, _ := s.selected("UpdateBatch/DeletePoints", c, op.GetDeletePoints().GetPoints())
 			for _, id := range ids {
-				delete(c.points, id)
+				c.remove(id)
 			}
 		}
 		resp.Result = append(resp.Result, &qc.UpdateResult{Status: qc.UpdateStatus_Completed})

@@ -147,39 +147,24 @@ func (s pointsService) nearest(c *collection, q *qc.Query, using string, f1, f2 
 			return nil, s.violate("Query", "sparse query on %s malformed or empty", using)
 		}
 		weights := slices.Clone(sq.GetValues())
+		postings := c.postings[using]
 		if idf {
-			n, df := 0, make([]int, len(weights))
-			for _, p := range c.points {
-				sv, ok := p.sparse[using]
-				if !ok {
-					continue
-				}
-				n++
-				for i, ix := range sq.GetIndices() {
-					if _, found := slices.BinarySearch(sv.indices, ix); found {
-						df[i]++
-					}
-				}
-			}
-			for i := range weights {
-				weights[i] *= float32(math.Log((float64(n-df[i])+0.5)/(float64(df[i])+0.5) + 1))
+			n := c.sparseCount(using)
+			for i, ix := range sq.GetIndices() {
+				df := len(postings[ix])
+				weights[i] *= float32(math.Log((float64(n-df)+0.5)/(float64(df)+0.5) + 1))
 			}
 		}
-		for _, p := range c.points {
-			sv, ok := p.sparse[using]
-			if !ok {
-				continue
+		scores := make(map[string]float64)
+		for i, ix := range sq.GetIndices() {
+			for id := range postings[ix] {
+				sv := c.points[id].sparse[using]
+				j, _ := slices.BinarySearch(sv.indices, ix)
+				scores[id] += float64(weights[i]) * float64(sv.values[j])
 			}
-			score, overlap := 0.0, false
-			for i, ix := range sq.GetIndices() {
-				if j, found := slices.BinarySearch(sv.indices, ix); found {
-					score += float64(weights[i]) * float64(sv.values[j])
-					overlap = true
-				}
-			}
-			if !overlap {
-				continue
-			}
+		}
+		for id, score := range scores {
+			p := c.points[id]
 			ok, err := pass(p)
 			if err != nil {
 				return nil, status.Errorf(codes.InvalidArgument, "qdranttest: Query: %v", err)
