@@ -1,0 +1,4 @@
+package qdrant
+
+// PointID exposes pointID to the external tests.
+var PointID = pointID

@@ -1,0 +1,94 @@
+package qdrant
+
+import (
+	"context"
+	"fmt"
+
+	qc "github.com/qdrant/go-client/qdrant"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// Search limits, the same as the embedded index's.
+const (
+	defaultTopK = 5
+	maxTopK     = 100
+	// minCandidates is the least number of hits each retriever (sparse,
+	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
+	minCandidates = 20
+)
+
+// Search implements retrieval.Index with one Query request: a dense
+// prefetch when q has a vector, a sparse prefetch when q's text has terms,
+// fused by reciprocal rank (k = retrieval.DefaultRRFK, as the embedded
+// index). A query with only one of the two is fused all the same, so that
+// scores mean the same on every path. The tenant and staged=false filter
+// is on the query and on each prefetch.
+func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+	if q.Tenant == "" {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID, "qdrant: search: no tenant")
+	}
+	if len(q.Vector) > 0 && len(q.Vector) != ix.dim {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID,
+			"qdrant: search: a %d-dimensional query vector, the index holds %d dimensions", len(q.Vector), ix.dim)
+	}
+	topK := q.TopK
+	if topK <= 0 {
+		topK = defaultTopK
+	}
+	topK = min(topK, maxTopK)
+	candidates := uint64(max(minCandidates, 4*topK))
+
+	filter := searchFilter(q)
+	var prefetch []*qc.PrefetchQuery
+	if len(q.Vector) > 0 {
+		prefetch = append(prefetch, &qc.PrefetchQuery{
+			Query:  qc.NewQueryDense(q.Vector),
+			Using:  ptr(denseVector),
+			Filter: filter,
+			Limit:  ptr(candidates),
+		})
+	}
+	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
+		prefetch = append(prefetch, &qc.PrefetchQuery{
+			Query:  qc.NewQuerySparse(sv.Indices, sv.Values),
+			Using:  ptr(sparseVector),
+			Filter: filter,
+			Limit:  ptr(candidates),
+		})
+	}
+	if len(prefetch) == 0 {
+		return nil, nil // nothing to match on: no vector, no terms
+	}
+	points, err := ix.client.Query(ctx, &qc.QueryPoints{
+		CollectionName: ix.collection,
+		Prefetch:       prefetch,
+		Query:          qc.NewQueryRRF(&qc.Rrf{K: ptr(uint32(retrieval.DefaultRRFK))}),
+		Filter:         filter,
+		Limit:          ptr(uint64(topK)),
+		WithPayload:    qc.NewWithPayloadInclude(passageKeys...),
+		WithVectors:    qc.NewWithVectors(false),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("qdrant: search: %w", mapErr(err))
+	}
+	out := make([]retrieval.Passage, len(points))
+	for i, p := range points {
+		out[i] = passage(p)
+	}
+	return out, nil
+}
+
+// searchFilter is the filter every search carries: the tenant, searchable
+// points only, and the document restriction when q has one.
+func searchFilter(q retrieval.Query) *qc.Filter {
+	must := []*qc.Condition{
+		qc.NewMatchKeyword(keyTenant, q.Tenant),
+		qc.NewMatchBool(keyStaged, false),
+	}
+	if len(q.DocumentIDs) > 0 {
+		must = append(must, qc.NewMatchKeywords(keyDocumentID, q.DocumentIDs...))
+	}
+	return &qc.Filter{Must: must}
+}
