@@ -175,6 +175,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		})
 	}
 	onPage := func(p web.Page) error {
+		h.countFetch(nil)
 		mu.Lock()
 		c.PagesFetched++
 		mu.Unlock()
@@ -188,6 +189,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	onError := func(u string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		h.countFetch(err)
 		if errors.Is(err, web.ErrBlocked) {
 			c.PagesBlocked++
 		} else {

@@ -167,6 +167,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	if doc.ContentType == ingest.TypePDF {
 		pages = pdfPages // blank pages make no chunks but still count
 	}
+	h.Metrics.PagesParsed.Add(float64(max(pages, 1)))
 	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, chunks); ragqueue.IsNotFound(err) {
 		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced while we parsed
 	} else if err != nil {
@@ -499,6 +500,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			if err := idx.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)
 			}
+			h.Metrics.ChunksEmbedded.Add(float64(len(batch)))
 			report(gctx, len(batch), reused)
 			return nil
 		})
@@ -535,7 +537,9 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	if len(texts) == 0 {
 		return vecs, reused, nil
 	}
+	started := time.Now()
 	out, err := emb.Embed(ctx, texts)
+	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
 	if err != nil {
 		err = fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
 		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
@@ -66,9 +67,14 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		}
 		passages = prependPassages(named, passages, topK)
 	}
+	started := time.Now()
 	answer, err := h.Generator.Generate(ctx, question, passages)
 	if err != nil {
 		return fmt.Errorf("jobs: generate answer: %w", err)
+	}
+	h.Metrics.GenerateSeconds.Observe(time.Since(started).Seconds())
+	if answer.Usage != nil {
+		h.Metrics.TokensUsed.Add(float64(answer.Usage.PromptTokens + answer.Usage.CompletionTokens))
 	}
 	res := queryResult{
 		Answer:    answer.Text,
@@ -112,6 +118,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 			continue
 		}
 		page, ferr := h.Fetcher.Fetch(ctx, u)
+		h.countFetch(ferr)
 		if ferr != nil {
 			if ctx.Err() != nil {
 				return nil, nil, fmt.Errorf("jobs: fetch %s: %w", u, ctx.Err())

@@ -16,6 +16,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
+	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -69,6 +70,8 @@ type Deps struct {
 	PutBlob BlobPutter
 	// QueryMaxURLs caps the URLs one question fetches; default 3.
 	QueryMaxURLs int
+	// Metrics receives the pipeline figures; nil records them nowhere.
+	Metrics *obs.Pipeline
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -129,6 +132,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	if d.Spaces == nil {
 		d.Spaces = StaticSpaces(d.Embedder, d.Index)
+	}
+	if d.Metrics == nil {
+		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
@@ -286,3 +292,15 @@ func marshal(v any) json.RawMessage {
 
 // statePtr returns a pointer to s, for JobUpdate.
 func statePtr(s State) *State { return &s }
+
+// countFetch records one page fetch's outcome in the metrics: fetched, or
+// blocked (robots.txt, the SSRF guard, the crawl's scope); other failures
+// count as neither.
+func (h *handlers) countFetch(err error) {
+	switch {
+	case err == nil:
+		h.Metrics.CrawlPagesFetched.Inc()
+	case errors.Is(err, web.ErrBlocked):
+		h.Metrics.CrawlPagesBlocked.Inc()
+	}
+}

@@ -326,7 +326,9 @@ func TestMetrics(t *testing.T) {
 		`ragqueue_http_request_duration_seconds_bucket{method="GET",route="/v1/documents/:id",status="200",le="+Inf"}`,
 		`asynq_queue_size{queue="` + jobs.QueueIngest + `"}`,
 		`asynq_tasks_processed_total{queue="` + jobs.QueueIngest + `"}`,
-		"ragqueue_pipeline_pages_parsed_total",
+		"ragqueue_pipeline_pages_parsed_total 1",
+		"ragqueue_pipeline_chunks_embedded_total 1",
+		"ragqueue_pipeline_embed_seconds_count",
 		"go_goroutines",
 	} {
 		require.Contains(t, body, want)

@@ -141,9 +141,9 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
 		return nil, err
 	}
-	// The pipeline figures are recorded by the workers; in this process
-	// that is the ones StartWorkers runs (the lead wires them through Deps).
-	reg, _ := a.NewMetrics()
+	// The pipeline figures are recorded by the workers this process runs
+	// (StartWorkers), on the same registry.
+	reg := a.Registry
 	s.httpMetrics = obs.NewHTTP(reg)
 	s.metrics = app.MetricsHandler(reg, logger)
 	inst.monitor = asynqmon.New(asynqmon.Options{RootPath: monitoringRoot, RedisConnOpt: a.RedisOpt})

@@ -36,6 +36,16 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg.MetricsAddr != "" {
+		// Workers serve no HTTP otherwise: this is where Prometheus reads
+		// their pipeline figures.
+		ms, err := app.StartMetricsServer(cfg.MetricsAddr, a.Registry, logger)
+		if err != nil {
+			stopWorkers()
+			return err
+		}
+		defer func() { _ = ms.Shutdown(context.WithoutCancel(ctx)) }()
+	}
 	<-ctx.Done()
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	stopWorkers()

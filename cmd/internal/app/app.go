@@ -13,11 +13,13 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
@@ -63,6 +65,10 @@ type App struct {
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
 	Fetcher   *web.Fetcher
+	// Registry is this process's Prometheus registry; Pipeline the job
+	// figures recorded on it.
+	Registry *prometheus.Registry
+	Pipeline *obs.Pipeline
 
 	closers []func() error // run in reverse order by Close
 }
@@ -147,6 +153,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	// One connection pool for both; closing rc closes Queue's.
 	a.Queue = asynq.NewClientFromRedisClient(rc)
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
+	a.Registry, a.Pipeline = a.NewMetrics()
 	return a, nil
 }
 
@@ -180,6 +187,7 @@ func (a *App) Deps() jobs.Deps {
 		Fetcher:         a.Fetcher,
 		WebClient:       a.WebClient,
 		QueryMaxURLs:    a.Config.QueryMaxURLs,
+		Metrics:         a.Pipeline,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err
