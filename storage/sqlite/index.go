@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
@@ -29,64 +28,76 @@ const (
 	maxSearchAttempts = 3
 )
 
-// Index is the embedded-mode search index: chunk rows and an FTS5 index in
-// the SQLite file, and each tenant's vectors in memory for brute-force dense
-// search, fused by reciprocal rank. Several processes may share the file
-// (an api process searching while a worker process ingests): a per-tenant
-// generation counter in the database tells each process when its copy of a
-// tenant's vectors is stale. It is safe for concurrent use.
+// Index is the embedded-mode search index of one embedding space: chunk
+// rows and an FTS5 index in the SQLite file, and each tenant's vectors in
+// memory for brute-force dense search, fused by reciprocal rank. Several
+// processes may share the file (an api process searching while a worker
+// process ingests): a per-tenant generation counter in the database tells
+// each process when its copy of a tenant's vectors is stale. Spaces opens
+// one per space; it is safe for concurrent use.
 type Index struct {
-	db  *sql.DB // writes (one connection)
-	rdb *sql.DB // reads
-	dim int
+	db    *sql.DB // writes (one connection)
+	rdb   *sql.DB // reads
+	dim   int
+	space retrieval.Space
+	sid   int64  // index_spaces.sid: every row of this space carries it
+	salt  string // index_spaces.fts_salt: see ftsKey
 
 	// Prepared once: they run on every search.
-	genStmt     *sql.Stmt // tenant → generation
-	lexicalStmt *sql.Stmt // match, limit, tenant → rows (no document filter)
+	genStmt     *sql.Stmt // space, tenant → generation
+	lexicalStmt *sql.Stmt // match, limit, space, tenant → rows (no document filter)
 
-	mu    sync.RWMutex
-	cache map[string]*denseSet // tenant → vectors; guarded by mu
-	loads singleflight.Group   // one reload per tenant at a time
+	cache *denseCache
+	loads singleflight.Group // one reload per tenant at a time
 }
 
 var _ retrieval.Index = (*Index)(nil)
 
-// NewIndex returns the index stored in db for vectors of dim dimensions.
-// It fails when dim is not positive or when db already holds vectors of
-// another dimension (vectors of different embedders must never mix).
+// NewIndex returns the index stored in db for vectors of dim dimensions: the
+// space of the hash embedder at dim ("hash-<dim>"), made live when no space
+// is. It fails when dim is not positive or when another space is live and
+// holds chunks (vectors of different embedders must never mix; Spaces is how
+// to move from one to another). It is how callers that know one embedder
+// open the index; Spaces.Open is the general form.
 func NewIndex(ctx context.Context, db *DB, dim int) (*Index, error) {
 	if dim <= 0 {
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "sqlite: index dimension must be positive, got %d", dim)
 	}
-	var bytes int
-	err := db.sql.QueryRowContext(ctx, `SELECT length(vector) FROM index_chunks LIMIT 1`).Scan(&bytes)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, fmt.Errorf("sqlite: new index: %w", err)
-	case bytes != 4*dim:
-		return nil, ragqueue.Errorf(ragqueue.EINVALID,
-			"sqlite: the index holds %d-dimensional vectors, not %d: re-index with the embedder it was built with or start a new data dir", bytes/4, dim)
+	return NewSpaces(db, SpacesOptions{}).openDefault(ctx, hashSpace(dim))
+}
+
+// openIndex prepares the index of space sid, whose FTS tenant tokens are
+// salted with salt.
+func openIndex(ctx context.Context, db *DB, space retrieval.Space, sid int64, salt string, cacheBytes int64) (*Index, error) {
+	ix := &Index{
+		db: db.sql, rdb: db.read, dim: space.Dim, space: space, sid: sid, salt: salt,
+		cache: newDenseCache(cacheBytes),
 	}
-	ix := &Index{db: db.sql, rdb: db.read, dim: dim, cache: make(map[string]*denseSet)}
-	if ix.genStmt, err = db.read.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE tenant = ?`); err != nil {
-		return nil, fmt.Errorf("sqlite: new index: prepare: %w", err)
+	var err error
+	if ix.genStmt, err = db.read.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`); err != nil {
+		return nil, fmt.Errorf("sqlite: open index %s: prepare: %w", space.Name, err)
 	}
 	// Rank and cut inside FTS5 first (the tenant token already narrows the
-	// match to the tenant), then read only the winning rows: a common term
-	// must not cost one row lookup per match.
+	// match to the tenant of this space), then read only the winning rows:
+	// a common term must not cost one row lookup per match.
 	if ix.lexicalStmt, err = db.read.PrepareContext(ctx, `
 		SELECT c.id, c.document_id, c.text, c.page, c.title, c.source
 		FROM (SELECT rowid, bm25(index_fts, 0.0, 1.0) AS rank FROM index_fts
 			WHERE index_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f
 		JOIN index_chunks c ON c.rid = f.rowid
-		WHERE c.tenant = ?
+		WHERE c.space_id = ? AND c.tenant = ?
 		ORDER BY f.rank, f.rowid`); err != nil {
 		_ = ix.genStmt.Close()
-		return nil, fmt.Errorf("sqlite: new index: prepare: %w", err)
+		return nil, fmt.Errorf("sqlite: open index %s: prepare: %w", space.Name, err)
 	}
 	return ix, nil
 }
+
+// ftsKey is the FTS5 token of tenant in this space.
+func (ix *Index) ftsKey(tenant string) string { return tenantKey(ix.salt + tenant) }
+
+// Space is the embedding space the index holds.
+func (ix *Index) Space() retrieval.Space { return ix.space }
 
 // Close releases the index's prepared statements. The DB stays open: close
 // it separately, after the index.
@@ -133,9 +144,9 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	upsertRow, err := tx.PrepareContext(ctx, `
-		INSERT INTO index_chunks (id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET
+		INSERT INTO index_chunks (space_id, id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (space_id, id) DO UPDATE SET
 			document_id = excluded.document_id, version = excluded.version, idx = excluded.idx,
 			text = excluded.text, page = excluded.page, title = excluded.title, source = excluded.source,
 			vector = excluded.vector, content_hash = excluded.content_hash,
@@ -170,7 +181,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			rid    int64
 			staged bool
 		)
-		err := upsertRow.QueryRowContext(ctx, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
+		err := upsertRow.QueryRowContext(ctx, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
 			c.Title, c.Source, blob, c.ContentHash, c.Staged).Scan(&rid, &staged)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ragqueue.Errorf(ragqueue.ECONFLICT, "sqlite: upsert: chunk ID %s belongs to another tenant", c.ID)
@@ -183,7 +194,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 		visible = append(visible, *c)
 		key, ok := tenantKeys[c.Tenant]
 		if !ok {
-			key = tenantKey(c.Tenant)
+			key = ix.ftsKey(c.Tenant)
 			tenantKeys[c.Tenant] = key
 		}
 		if _, err := upsertFTS.ExecContext(ctx, rid, key, joinTerms(&terms, c.Text)); err != nil {
@@ -192,7 +203,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	gens := make(map[string]int64, len(tenantKeys))
 	for tenant := range tenantKeys {
-		g, err := bumpGeneration(ctx, tx, tenant)
+		g, err := bumpGeneration(ctx, tx, ix.sid, tenant)
 		if err != nil {
 			return err
 		}
@@ -201,7 +212,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: upsert: commit: %w", err)
 	}
-	ix.applyUpsert(visible, gens)
+	ix.cache.applyUpsert(ix.dim, visible, gens)
 	return nil
 }
 
@@ -232,11 +243,11 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 	// The FTS rows first, while their rowids can still be found. Staged rows
 	// have none.
 	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks WHERE tenant = ? AND document_id = ? AND staged = 0)`,
-		tenant, documentID); err != nil {
+		`DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND staged = 0)`,
+		ix.sid, tenant, documentID); err != nil {
 		return fmt.Errorf("sqlite: delete document %s: fts: %w", documentID, err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ? AND staged = 0`, tenant, documentID)
+	res, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND staged = 0`, ix.sid, tenant, documentID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete document %s: %w", documentID, err)
 	}
@@ -244,7 +255,7 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 	if err != nil {
 		return fmt.Errorf("sqlite: delete document %s: %w", documentID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ?`, tenant, documentID); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ?`, ix.sid, tenant, documentID); err != nil {
 		return fmt.Errorf("sqlite: delete document %s: staged: %w", documentID, err)
 	}
 	if visible == 0 {
@@ -254,14 +265,14 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 		}
 		return nil
 	}
-	gen, err := bumpGeneration(ctx, tx, tenant)
+	gen, err := bumpGeneration(ctx, tx, ix.sid, tenant)
 	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: delete document %s: commit: %w", documentID, err)
 	}
-	ix.applyDelete(tenant, documentID, gen)
+	ix.cache.applyDelete(ix.dim, tenant, documentID, gen)
 	return nil
 }
 
@@ -280,7 +291,7 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 
 	var newest sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM index_chunks
-		WHERE tenant = ? AND document_id = ? AND staged = 0`, tenant, documentID).Scan(&newest); err != nil {
+		WHERE space_id = ? AND tenant = ? AND document_id = ? AND staged = 0`, ix.sid, tenant, documentID).Scan(&newest); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if newest.Valid && newest.Int64 > int64(version) {
@@ -289,7 +300,7 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 
 	// The staged chunks of version: FTS rows, then searchable.
 	rows, err := tx.QueryContext(ctx, `SELECT rid, id, text, vector FROM index_chunks
-		WHERE tenant = ? AND document_id = ? AND version = ? AND staged = 1`, tenant, documentID, version)
+		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
 	if err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
@@ -325,7 +336,7 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 			return fmt.Errorf("sqlite: publish %s v%d: prepare fts: %w", documentID, version, err)
 		}
 		defer ins.Close()
-		key := tenantKey(tenant)
+		key := ix.ftsKey(tenant)
 		var terms strings.Builder
 		for i, r := range staged {
 			if i%256 == 0 {
@@ -338,25 +349,25 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE index_chunks SET staged = 0
-			WHERE tenant = ? AND document_id = ? AND version = ? AND staged = 1`, tenant, documentID, version); err != nil {
+			WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version); err != nil {
 			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 		}
 	}
 
 	// The older versions: searchable ones lose their FTS rows first.
 	removed, err := queryStrings(ctx, tx, `SELECT id FROM index_chunks
-		WHERE tenant = ? AND document_id = ? AND version < ? AND staged = 0`, tenant, documentID, version)
+		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`, ix.sid, tenant, documentID, version)
 	if err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if len(removed) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks
-			WHERE tenant = ? AND document_id = ? AND version < ? AND staged = 0)`, tenant, documentID, version); err != nil {
+			WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0)`, ix.sid, tenant, documentID, version); err != nil {
 			return fmt.Errorf("sqlite: publish %s v%d: fts: %w", documentID, version, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE tenant = ? AND document_id = ? AND version < ?`,
-		tenant, documentID, version); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ?`,
+		ix.sid, tenant, documentID, version); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 
@@ -367,14 +378,14 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		}
 		return nil
 	}
-	gen, err := bumpGeneration(ctx, tx, tenant)
+	gen, err := bumpGeneration(ctx, tx, ix.sid, tenant)
 	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: commit: %w", documentID, version, err)
 	}
-	ix.applyPublish(tenant, removed, published, gen)
+	ix.cache.applyPublish(ix.dim, tenant, removed, published, gen)
 	return nil
 }
 
@@ -400,8 +411,8 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 	for start := 0; start < len(want); start += maxHashesPerQuery {
 		part := want[start:min(start+maxHashesPerQuery, len(want))]
 		var sb strings.Builder
-		sb.WriteString(`SELECT content_hash, vector FROM index_chunks WHERE tenant = ? AND document_id = ?`)
-		args := appendIn(&sb, []any{tenant, documentID}, "content_hash", part)
+		sb.WriteString(`SELECT content_hash, vector FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ?`)
+		args := appendIn(&sb, []any{ix.sid, tenant, documentID}, "content_hash", part)
 		rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
@@ -517,21 +528,21 @@ func (ix *Index) searchAt(ctx context.Context, q retrieval.Query, topK, n int, g
 // q.Text, best bm25 first. Only ragqueue tokens, each quoted, reach MATCH,
 // so no user text can make an FTS5 syntax error.
 func (ix *Index) searchLexical(ctx context.Context, q retrieval.Query, n int) ([]retrieval.Passage, error) {
-	match := matchQuery(q.Tenant, q.Text)
+	match := matchQuery(ix.ftsKey(q.Tenant), q.Text)
 	if match == "" {
 		return nil, nil
 	}
 	var rows *sql.Rows
 	var err error
 	if len(q.DocumentIDs) == 0 {
-		rows, err = ix.lexicalStmt.QueryContext(ctx, match, n, q.Tenant)
+		rows, err = ix.lexicalStmt.QueryContext(ctx, match, n, ix.sid, q.Tenant)
 	} else {
 		// The document filter lives in index_chunks: filter before the cut.
 		var sb strings.Builder
 		sb.WriteString(`SELECT c.id, c.document_id, c.text, c.page, c.title, c.source
 			FROM index_fts JOIN index_chunks c ON c.rid = index_fts.rowid
-			WHERE index_fts MATCH ? AND c.tenant = ?`)
-		args := appendIn(&sb, []any{match, q.Tenant}, "c.document_id", q.DocumentIDs)
+			WHERE index_fts MATCH ? AND c.space_id = ? AND c.tenant = ?`)
+		args := appendIn(&sb, []any{match, ix.sid, q.Tenant}, "c.document_id", q.DocumentIDs)
 		sb.WriteString(` ORDER BY bm25(index_fts, 0.0, 1.0), c.rid LIMIT ?`)
 		args = append(args, n)
 		rows, err = ix.rdb.QueryContext(ctx, sb.String(), args...)
@@ -558,9 +569,9 @@ func (ix *Index) searchLexical(ctx context.Context, q retrieval.Query, n int) ([
 // turn into a thousand-term FTS5 query.
 const maxMatchTerms = 32
 
-// matchQuery builds the FTS5 query for text within tenant, or "" when text
-// has no terms.
-func matchQuery(tenant, text string) string {
+// matchQuery builds the FTS5 query for text within the tenant whose FTS
+// token is key, or "" when text has no terms.
+func matchQuery(key, text string) string {
 	seen := make(map[string]struct{})
 	var sb strings.Builder
 	for _, t := range retrieval.Tokenize(text) {
@@ -573,7 +584,7 @@ func matchQuery(tenant, text string) string {
 		seen[t] = struct{}{}
 		if sb.Len() == 0 {
 			sb.WriteString(`tenant_key : "`)
-			sb.WriteString(tenantKey(tenant))
+			sb.WriteString(key)
 			sb.WriteString(`" AND terms : (`)
 		} else {
 			sb.WriteString(" OR ")
@@ -602,11 +613,11 @@ func (ix *Index) fillPassages(ctx context.Context, tenant string, ps []retrieval
 	if len(missing) == 0 {
 		return ps, nil
 	}
-	// By id alone, so that SQLite uses the id index rather than scanning the
-	// tenant's rows; the tenant is checked on each row instead.
+	// By space and id, so that SQLite uses the (space_id, id) index rather
+	// than scanning the tenant's rows; the tenant is checked on each row.
 	var sb strings.Builder
-	sb.WriteString(`SELECT tenant, id, document_id, text, page, title, source FROM index_chunks WHERE 1`)
-	args := appendIn(&sb, nil, "id", missing)
+	sb.WriteString(`SELECT tenant, id, document_id, text, page, title, source FROM index_chunks WHERE space_id = ?`)
+	args := appendIn(&sb, []any{ix.sid}, "id", missing)
 	rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
@@ -663,12 +674,12 @@ func appendIn(sb *strings.Builder, args []any, col string, values []string) []an
 // bumpGeneration advances tenant's generation inside tx and returns the new
 // value. Transactions take the write lock up front (_txlock=immediate), so
 // the new value is exactly one more than the state tx started from.
-func bumpGeneration(ctx context.Context, tx *sql.Tx, tenant string) (int64, error) {
+func bumpGeneration(ctx context.Context, tx *sql.Tx, sid int64, tenant string) (int64, error) {
 	var gen int64
 	err := tx.QueryRowContext(ctx, `
-		INSERT INTO index_generations (tenant, gen) VALUES (?, 1)
-		ON CONFLICT (tenant) DO UPDATE SET gen = gen + 1
-		RETURNING gen`, tenant).Scan(&gen)
+		INSERT INTO index_generations (space_id, tenant, gen) VALUES (?, ?, 1)
+		ON CONFLICT (space_id, tenant) DO UPDATE SET gen = gen + 1
+		RETURNING gen`, sid, tenant).Scan(&gen)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: bump index generation: %w", err)
 	}
@@ -678,7 +689,7 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx, tenant string) (int64, erro
 // generation reads tenant's generation; 0 means the tenant was never written.
 func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
 	var gen int64
-	err := ix.genStmt.QueryRowContext(ctx, tenant).Scan(&gen)
+	err := ix.genStmt.QueryRowContext(ctx, ix.sid, tenant).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {

@@ -347,7 +347,7 @@ func TestMatchQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tt.want, matchQuery("acme", tt.text))
+			require.Equal(t, tt.want, matchQuery(key, tt.text))
 		})
 	}
 	require.NotEqual(t, tenantKey("a b"), tenantKey("a-b"))
