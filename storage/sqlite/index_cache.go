@@ -19,21 +19,21 @@ const defaultCacheBytes = 2 << 30
 // its next search.
 type denseCache struct {
 	mu    sync.RWMutex
-	sets  map[string]*denseSet // tenant → vectors; guarded by mu
+	sets  map[string]*tenantSet // tenant → vectors; guarded by mu
 	limit int64
-	clock atomic.Int64 // ticks once per search; denseSet.used holds a tick
+	clock atomic.Int64 // ticks once per search; tenantSet.used holds a tick
 }
 
 func newDenseCache(limit int64) *denseCache {
 	if limit <= 0 {
 		limit = defaultCacheBytes
 	}
-	return &denseCache{sets: make(map[string]*denseSet), limit: limit}
+	return &denseCache{sets: make(map[string]*tenantSet), limit: limit}
 }
 
 // withSet runs fn on tenant's set under the read lock when the cached set is
 // at least at generation gen, and reports whether it did.
-func (c *denseCache) withSet(tenant string, gen int64, fn func(*denseSet)) bool {
+func (c *denseCache) withSet(tenant string, gen int64, fn func(*tenantSet)) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	set := c.sets[tenant]
@@ -46,7 +46,7 @@ func (c *denseCache) withSet(tenant string, gen int64, fn func(*denseSet)) bool 
 }
 
 // install caches set for tenant unless a copy at least as new is there.
-func (c *denseCache) install(tenant string, set *denseSet) {
+func (c *denseCache) install(tenant string, set *tenantSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cur := c.sets[tenant]; cur != nil && cur.gen >= set.gen {
@@ -104,6 +104,7 @@ func (c *denseCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens 
 				set.put(dim, &chunks[i])
 			}
 		}
+		set.shrink(dim) // updates in place leave dead postings too
 		set.gen = gen
 		c.evictLocked(tenant)
 	}
@@ -159,36 +160,46 @@ func (c *denseCache) applyPublish(dim int, tenant string, removed []string, publ
 	c.evictLocked(tenant)
 }
 
-// put adds c's vector to the set, or replaces the one stored under its ID.
-func (set *denseSet) put(dim int, c *retrieval.IndexedChunk) {
+// put adds c (vector and text) to the set, or replaces the chunk stored
+// under its ID.
+func (set *tenantSet) put(dim int, c *retrieval.IndexedChunk) {
 	if s, ok := set.slot[c.ID]; ok {
 		copy(set.vecs[s*dim:(s+1)*dim], c.Vector)
 		set.docs[s] = c.DocumentID
+		set.lex.drop(s)
+		set.lex.add(s, c.Text)
 		return
 	}
-	set.slot[c.ID] = len(set.ids)
+	s := len(set.ids)
+	set.slot[c.ID] = s
 	set.ids = append(set.ids, c.ID)
 	set.docs = append(set.docs, c.DocumentID)
 	set.vecs = append(set.vecs, c.Vector...)
+	set.lex.add(s, c.Text)
 }
 
 // remove swap-removes slot s: the last slot moves into it.
-func (set *denseSet) remove(dim, s int) {
+func (set *tenantSet) remove(dim, s int) {
 	last := len(set.ids) - 1
 	delete(set.slot, set.ids[s])
+	set.lex.drop(s)
 	if s != last {
 		set.ids[s], set.docs[s] = set.ids[last], set.docs[last]
 		copy(set.vecs[s*dim:(s+1)*dim], set.vecs[last*dim:(last+1)*dim])
 		set.slot[set.ids[s]] = s
+		set.lex.move(last, s)
 	}
 	set.ids[last], set.docs[last] = "", ""
 	set.ids, set.docs = set.ids[:last], set.docs[:last]
 	set.vecs = set.vecs[:last*dim]
+	set.lex.truncate(last)
 }
 
-// shrink gives memory back after large deletes: a slab less than a quarter
-// full is copied into one of the right size.
-func (set *denseSet) shrink(dim int) {
+// shrink gives memory back after large deletes: postings of removed rows
+// go once they are half the lists, and a slab less than a quarter full is
+// copied into one of the right size.
+func (set *tenantSet) shrink(dim int) {
+	set.lex.compact()
 	if cap(set.ids) < 1024 || len(set.ids) >= cap(set.ids)/4 {
 		return
 	}

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"sync/atomic"
 
@@ -12,44 +10,38 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// denseSet is one tenant's vectors in memory, laid out contiguously so that
-// brute-force search streams through memory. gen is the tenant generation
-// the set reflects: it is valid for a search while the database's
-// generation is not newer.
-type denseSet struct {
+// tenantSet is one tenant's searchable chunks in memory: the vectors, laid
+// out contiguously so that brute-force search streams through memory, and
+// the lexicon for BM25. gen is the tenant generation the set reflects: it is
+// valid for a search while the database's generation is not newer.
+type tenantSet struct {
 	gen  int64
 	ids  []string       // chunk ID per slot
 	docs []string       // document ID per slot
 	vecs []float32      // slot i is vecs[i*dim : (i+1)*dim]
 	slot map[string]int // chunk ID → slot
-	used atomic.Int64   // denseCache.clock at the last search: eviction order
+	lex  *lexicon
+	used atomic.Int64 // denseCache.clock at the last search: eviction order
 }
 
-// bytes estimates the memory the set holds: the vector slab plus, per
-// slot, two string headers, a map entry and the ID strings.
-func (set *denseSet) bytes() int64 {
-	return int64(cap(set.vecs))*4 + int64(len(set.ids))*96
-}
-
-// tenantKey is the FTS5 token standing for a tenant: a hash, because a
-// tenant name may hold characters the tokenizer splits on. The SQL join on
-// index_chunks.tenant stays the authority; the token only narrows postings.
-func tenantKey(tenant string) string {
-	sum := sha256.Sum256([]byte(tenant))
-	return "t" + hex.EncodeToString(sum[:12])
+// bytes estimates the memory the set holds: the vector slab, the lexicon
+// and, per slot, two string headers, a map entry and the ID strings.
+func (set *tenantSet) bytes() int64 {
+	return int64(cap(set.vecs))*4 + int64(len(set.ids))*96 + set.lex.bytes()
 }
 
 // maxCacheAttempts bounds how often one search re-reads a tenant's vectors
 // when concurrent writes keep making the fresh copy stale.
 const maxCacheAttempts = 5
 
-// searchDense returns the n chunks of q.Tenant whose vectors are closest to
-// q.Vector (cosine), best first, with ChunkID and DocumentID set. gen is the
-// tenant's generation in the database: the tenant's vectors are reloaded
-// when this process's copy is older.
-func (ix *Index) searchDense(ctx context.Context, q retrieval.Query, n int, gen int64) ([]retrieval.Passage, error) {
+// searchMemory runs the lexical (q.Text) and dense (q.Vector) retrievers
+// over q.Tenant's chunks in memory, each returning up to n chunks best
+// first, with ChunkID, DocumentID and Score set. Both read one copy of the
+// tenant, so they see the same state. gen is the tenant's generation in the
+// database: the tenant is reloaded when this process's copy is older.
+func (ix *Index) searchMemory(ctx context.Context, q retrieval.Query, n int, gen int64) (lexical, dense []retrieval.Passage, err error) {
 	if gen == 0 {
-		return nil, nil // never written
+		return nil, nil, nil // never written
 	}
 	var filter map[string]struct{}
 	if len(q.DocumentIDs) > 0 {
@@ -59,27 +51,42 @@ func (ix *Index) searchDense(ctx context.Context, q retrieval.Query, n int, gen 
 		}
 	}
 	for range maxCacheAttempts {
-		var (
-			hits []retrieval.Passage
-			err  error
-		)
-		if ix.cache.withSet(q.Tenant, gen, func(set *denseSet) {
-			hits, err = set.topK(ctx, ix.dim, q.Vector, filter, n)
+		if ix.cache.withSet(q.Tenant, gen, func(set *tenantSet) {
+			if q.Text != "" {
+				scores := ix.scratch(len(set.ids))
+				lexical = set.passages(set.lexicalTopK(q.Text, filter, n, *scores))
+				ix.scores.Put(scores)
+			}
+			if len(q.Vector) > 0 {
+				dense, err = set.topK(ctx, ix.dim, q.Vector, filter, n)
+			}
 		}) {
-			return hits, err
+			return lexical, dense, err
 		}
 		// Concurrent searches of one tenant share one reload, which must
 		// not fail for all of them because the one that started it gave up.
 		if _, err, _ := ix.loads.Do(q.Tenant, func() (any, error) {
 			return nil, ix.reload(context.WithoutCancel(ctx), q.Tenant)
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return nil, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "sqlite: dense search: tenant vectors keep changing; retry")
+	return nil, nil, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "sqlite: search: tenant chunks keep changing; retry")
 }
 
-// reload reads tenant's generation and vectors in one statement (one
+// scratch returns a zeroed score buffer of at least n entries from the
+// pool; lexicalTopK leaves it zeroed for the next search.
+func (ix *Index) scratch(n int) *[]float32 {
+	p, _ := ix.scores.Get().(*[]float32)
+	if p == nil || cap(*p) < n {
+		buf := make([]float32, n)
+		return &buf
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// reload reads tenant's generation and chunks in one statement (one
 // consistent snapshot) and installs them unless the cache already holds a
 // copy at least as new.
 func (ix *Index) reload(ctx context.Context, tenant string) error {
@@ -92,23 +99,24 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
 	}
 	rows, err := ix.rdb.QueryContext(ctx, `
-		SELECT g.gen, c.id, c.document_id, c.vector
+		SELECT g.gen, c.id, c.document_id, c.vector, c.text
 		FROM index_generations g LEFT JOIN index_chunks c ON c.space_id = g.space_id AND c.tenant = g.tenant AND c.staged = 0
 		WHERE g.space_id = ? AND g.tenant = ?`, ix.sid, tenant)
 	if err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
 	}
 	defer rows.Close()
-	set := &denseSet{
+	set := &tenantSet{
 		ids:  make([]string, 0, hint),
 		docs: make([]string, 0, hint),
 		vecs: make([]float32, 0, hint*ix.dim),
 		slot: make(map[string]int, hint),
+		lex:  newLexicon(hint),
 	}
 	var blob []byte
 	for rows.Next() {
-		var id, doc sql.NullString
-		if err := rows.Scan(&set.gen, &id, &doc, &blob); err != nil {
+		var id, doc, text sql.NullString
+		if err := rows.Scan(&set.gen, &id, &doc, &blob, &text); err != nil {
 			return fmt.Errorf("sqlite: load vectors: %w", err)
 		}
 		if !id.Valid {
@@ -117,6 +125,7 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 		if len(blob) != 4*ix.dim {
 			return fmt.Errorf("sqlite: load vectors: chunk %s has %d bytes of vector, want %d", id.String, len(blob), 4*ix.dim)
 		}
+		set.lex.add(len(set.ids), text.String)
 		set.slot[id.String] = len(set.ids)
 		set.ids = append(set.ids, id.String)
 		set.docs = append(set.docs, doc.String)

@@ -75,7 +75,7 @@ func (sc *queryScorer) score(v []float32) float32 {
 // split across GOMAXPROCS goroutines, each keeping its own heap; the
 // partial results merge into the same ranking one goroutine would give.
 // The caller holds the cache's read lock.
-func (set *denseSet) topK(ctx context.Context, dim int, query []float32, filter map[string]struct{}, n int) ([]retrieval.Passage, error) {
+func (set *tenantSet) topK(ctx context.Context, dim int, query []float32, filter map[string]struct{}, n int) ([]retrieval.Passage, error) {
 	sc := newQueryScorer(query)
 	total := len(set.ids)
 	workers := max(1, min(runtime.GOMAXPROCS(0), total/minSlotsPerWorker))
@@ -108,17 +108,24 @@ func (set *denseSet) topK(ctx context.Context, dim int, query []float32, filter 
 		}
 		return cmp.Compare(a.slot, b.slot)
 	})
-	hits = hits[:min(n, len(hits))]
+	return set.passages(hits[:min(n, len(hits))]), nil
+}
+
+// passages turns hits into passages with ChunkID, DocumentID and Score.
+func (set *tenantSet) passages(hits []denseHit) []retrieval.Passage {
+	if len(hits) == 0 {
+		return nil
+	}
 	out := make([]retrieval.Passage, len(hits))
 	for i, hit := range hits {
 		out[i] = retrieval.Passage{ChunkID: set.ids[hit.slot], DocumentID: set.docs[hit.slot], Score: float64(hit.score)}
 	}
-	return out, nil
+	return out
 }
 
 // worse orders hits for the heap: lower score first, then later chunk ID,
 // so that equal scores rank deterministically.
-func (set *denseSet) worse(a, b denseHit) bool {
+func (set *tenantSet) worse(a, b denseHit) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
@@ -126,7 +133,7 @@ func (set *denseSet) worse(a, b denseHit) bool {
 }
 
 // scan keeps the n best of slots [lo, hi) in a min-heap, unordered.
-func (set *denseSet) scan(ctx context.Context, dim int, sc *queryScorer, filter map[string]struct{}, n, lo, hi int) ([]denseHit, error) {
+func (set *tenantSet) scan(ctx context.Context, dim int, sc *queryScorer, filter map[string]struct{}, n, lo, hi int) ([]denseHit, error) {
 	h := make([]denseHit, 0, n)
 	for s := lo; s < hi; s++ {
 		if s%8192 == 8191 {

@@ -20,9 +20,9 @@ type SpacesOptions struct {
 	CacheBytes int64
 }
 
-// Spaces is the embedded index's retrieval.Spaces: every space's chunks,
-// FTS rows and generations live in the same SQLite file, told apart by the
-// space's row in index_spaces, and index_live is the one-row pointer that
+// Spaces is the embedded index's retrieval.Spaces: every space's chunks and
+// generations live in the same SQLite file, told apart by the space's row
+// in index_spaces, and index_live is the one-row pointer that
 // names the live space. Data written before spaces existed is the space
 // "hash-<dim>" (migration 00008), live. It is safe for concurrent use; an
 // index it returns stays valid until Close.
@@ -67,7 +67,6 @@ func validSpaceName(name string) bool {
 type spaceRow struct {
 	sid   int64
 	space retrieval.Space
-	salt  string
 }
 
 // lookup reads the space called name; ok is false when there is none.
@@ -75,8 +74,8 @@ func lookupSpace(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, name string) (row spaceRow, ok bool, err error) {
 	row.space.Name = name
-	err = q.QueryRowContext(ctx, `SELECT sid, embedder, dim, fts_salt FROM index_spaces WHERE name = ?`, name).
-		Scan(&row.sid, &row.space.Embedder, &row.space.Dim, &row.salt)
+	err = q.QueryRowContext(ctx, `SELECT sid, embedder, dim FROM index_spaces WHERE name = ?`, name).
+		Scan(&row.sid, &row.space.Embedder, &row.space.Dim)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, false, nil
 	} else if err != nil {
@@ -115,7 +114,7 @@ func (sp *Spaces) OpenIndex(ctx context.Context, space retrieval.Space) (*Index,
 		sp.retired = append(sp.retired, ix)
 		delete(sp.open, space.Name)
 	}
-	ix, err := openIndex(ctx, sp.db, row.space, row.sid, row.salt, sp.opts.CacheBytes)
+	ix, err := openIndex(ctx, sp.db, row.space, row.sid, sp.opts.CacheBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +140,9 @@ func (sp *Spaces) ensure(ctx context.Context, space retrieval.Space) (spaceRow, 
 			return row, err
 		}
 		if !ok {
-			// Every new space salts its tenants' FTS tokens with its sid, so
-			// that one tenant's postings in two spaces never mix.
 			row.space = space
-			if err := tx.QueryRowContext(ctx, `INSERT INTO index_spaces (name, embedder, dim, fts_salt)
-				VALUES (?, ?, ?, '') RETURNING sid`, space.Name, space.Embedder, space.Dim).Scan(&row.sid); err != nil {
-				return row, fmt.Errorf("sqlite: create space %s: %w", space.Name, err)
-			}
-			row.salt = "space-" + strconv.FormatInt(row.sid, 10) + ":"
-			if _, err := tx.ExecContext(ctx, `UPDATE index_spaces SET fts_salt = ? WHERE sid = ?`, row.salt, row.sid); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO index_spaces (name, embedder, dim)
+				VALUES (?, ?, ?) RETURNING sid`, space.Name, space.Embedder, space.Dim).Scan(&row.sid); err != nil {
 				return row, fmt.Errorf("sqlite: create space %s: %w", space.Name, err)
 			}
 		}
@@ -227,8 +220,8 @@ func (sp *Spaces) List(ctx context.Context) ([]retrieval.Space, error) {
 	return out, nil
 }
 
-// Drop implements retrieval.Spaces: the space's FTS rows, chunks,
-// generations and row go in one transaction. Indexes of it that this
+// Drop implements retrieval.Spaces: the space's chunks, generations and
+// row go in one transaction. Indexes of it that this
 // process handed out answer empty afterwards and refuse writes.
 func (sp *Spaces) Drop(ctx context.Context, name string) error {
 	tx, err := sp.db.sql.BeginTx(ctx, nil)
@@ -248,7 +241,6 @@ func (sp *Spaces) Drop(ctx context.Context, name string) error {
 		return ragqueue.Errorf(ragqueue.ECONFLICT, "sqlite: space %s is live: make another space live before dropping it", name)
 	}
 	for _, stmt := range []string{
-		`DELETE FROM index_fts WHERE rowid IN (SELECT rid FROM index_chunks WHERE space_id = ? AND staged = 0)`,
 		`DELETE FROM index_chunks WHERE space_id = ?`,
 		`DELETE FROM index_generations WHERE space_id = ?`,
 		`DELETE FROM index_spaces WHERE sid = ?`,

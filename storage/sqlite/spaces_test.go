@@ -54,14 +54,12 @@ func chunkIDs(ps []retrieval.Passage) []string {
 }
 
 // countRows counts the rows a space has left in every index table.
-func countRows(t *testing.T, db *DB, sid int64) (chunks, fts, gens int) {
+func countRows(t *testing.T, db *DB, sid int64) (chunks, gens, spaces int) {
 	t.Helper()
 	require.NoError(t, db.read.QueryRow(`SELECT count(*) FROM index_chunks WHERE space_id = ?`, sid).Scan(&chunks))
 	require.NoError(t, db.read.QueryRow(`SELECT count(*) FROM index_generations WHERE space_id = ?`, sid).Scan(&gens))
-	// index_fts is contentless: count its rows through the docsize shadow
-	// table, whose ids are the FTS rowids.
-	require.NoError(t, db.read.QueryRow(`SELECT count(*) FROM index_fts_docsize WHERE id NOT IN (SELECT rid FROM index_chunks WHERE space_id != ?)`, sid).Scan(&fts))
-	return chunks, fts, gens
+	require.NoError(t, db.read.QueryRow(`SELECT count(*) FROM index_spaces WHERE sid = ?`, sid).Scan(&spaces))
+	return chunks, gens, spaces
 }
 
 func TestSpacesLifecycle(t *testing.T) {
@@ -111,8 +109,8 @@ func TestSpacesLifecycle(t *testing.T) {
 	require.Equal(t, newSpace, live)
 	oldSID := oldIx.sid
 	require.NoError(t, b.sp.Drop(b.ctx, oldSpace.Name))
-	chunks, fts, gens := countRows(t, b.db, oldSID)
-	require.Zero(t, chunks+fts+gens, "nothing of the dropped space is left")
+	chunks, gens, rows := countRows(t, b.db, oldSID)
+	require.Zero(t, chunks+gens+rows, "nothing of the dropped space is left")
 	spaces, err = b.sp.List(b.ctx)
 	require.NoError(t, err)
 	require.Equal(t, []retrieval.Space{newSpace}, spaces)
@@ -196,17 +194,8 @@ func TestSpacesMigrationAdoptsExistingIndex(t *testing.T) {
 	const dim = 16
 	chunks := chunksOf(t, dim, "acme", "doc", "Lighthouses guide ships at night.", "Bread needs a sourdough starter.")
 	for i, c := range chunks {
-		_, err := raw.Exec(`INSERT INTO index_chunks (rid, id, tenant, document_id, idx, text, vector, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+		_, err = raw.Exec(`INSERT INTO index_chunks (rid, id, tenant, document_id, idx, text, vector, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
 			i+1, c.ID, c.Tenant, c.DocumentID, c.Index, c.Text, encodeVector(nil, c.Vector))
-		require.NoError(t, err)
-		var terms []byte
-		for j, tok := range retrieval.Tokenize(c.Text) {
-			if j > 0 {
-				terms = append(terms, ' ')
-			}
-			terms = append(terms, tok...)
-		}
-		_, err = raw.Exec(`INSERT INTO index_fts (rowid, tenant_key, terms) VALUES (?, ?, ?)`, i+1, tenantKey(c.Tenant), string(terms))
 		require.NoError(t, err)
 	}
 	_, err = raw.Exec(`INSERT INTO index_generations (tenant, gen) VALUES ('acme', 3)`)
@@ -228,7 +217,7 @@ func TestSpacesMigrationAdoptsExistingIndex(t *testing.T) {
 	t.Cleanup(func() { _ = ix.Close() })
 	ps, err := ix.Search(ctx, retrieval.Query{Tenant: "acme", Text: "lighthouses", TopK: 5})
 	require.NoError(t, err)
-	require.Equal(t, []string{"doc-0"}, chunkIDs(ps), "the old FTS rows still answer")
+	require.Equal(t, []string{"doc-0"}, chunkIDs(ps), "the old texts answer lexically")
 	ps, err = ix.Search(ctx, retrieval.Query{Tenant: "acme", Vector: chunks[1].Vector, TopK: 1})
 	require.NoError(t, err)
 	require.Equal(t, []string{"doc-1"}, chunkIDs(ps), "the old vectors still answer")

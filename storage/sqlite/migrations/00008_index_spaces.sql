@@ -6,16 +6,17 @@
 --
 -- Data written before spaces existed came from the only embedder there was,
 -- the hash embedder, at the dimension its vectors have: it becomes the space
--- "hash-<dim>" (embedder "hash:<dim>"), with sid 1, and is made live. Its FTS
--- rows keep their tenant tokens, which is why a space carries fts_salt: the
--- FTS token of a tenant in a space is a hash of fts_salt || tenant, and
--- only this adopted space has the empty salt.
+-- "hash-<dim>" (embedder "hash:<dim>"), with sid 1, and is made live.
+--
+-- Lexical search now runs over an inverted index each process builds in
+-- memory from index_chunks.text (beside the vectors it already kept there),
+-- so the FTS5 table is dropped: nothing reads it any more, and keeping it
+-- cost every write.
 CREATE TABLE index_spaces (
     sid      INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: caches key on it
     name     TEXT    NOT NULL UNIQUE,
     embedder TEXT    NOT NULL,
-    dim      INTEGER NOT NULL CHECK (dim > 0),
-    fts_salt TEXT    NOT NULL
+    dim      INTEGER NOT NULL CHECK (dim > 0)
 );
 
 CREATE TABLE index_live (
@@ -23,14 +24,15 @@ CREATE TABLE index_live (
     sid INTEGER NOT NULL REFERENCES index_spaces (sid)
 );
 
-INSERT INTO index_spaces (sid, name, embedder, dim, fts_salt)
-SELECT 1, 'hash-' || (length(vector) / 4), 'hash:' || (length(vector) / 4), length(vector) / 4, ''
+INSERT INTO index_spaces (sid, name, embedder, dim)
+SELECT 1, 'hash-' || (length(vector) / 4), 'hash:' || (length(vector) / 4), length(vector) / 4
 FROM index_chunks LIMIT 1;
 INSERT INTO index_live (one, sid) SELECT 1, sid FROM index_spaces;
 
+DROP TABLE index_fts;
+
 -- Chunk IDs are unique within a space (the same chunk lives in the old and
--- the new space during a re-index). rid values are kept: index_fts points at
--- them.
+-- the new space during a re-index).
 CREATE TABLE index_chunks_spaced (
     rid          INTEGER PRIMARY KEY,
     space_id     INTEGER NOT NULL REFERENCES index_spaces (sid),
@@ -67,11 +69,10 @@ DROP TABLE index_generations;
 ALTER TABLE index_generations_spaced RENAME TO index_generations;
 
 -- +goose Down
--- Back to one unnamed index: only the spaces whose FTS rows the old code can
--- find (the one adopted above) are kept; every other space is deleted.
-DELETE FROM index_fts WHERE rowid IN (
-    SELECT c.rid FROM index_chunks c JOIN index_spaces s ON s.sid = c.space_id
-    WHERE s.fts_salt != '' AND c.staged = 0);
+-- Back to one unnamed index holding the space adopted above (sid 1); every
+-- other space is deleted. The FTS5 table comes back empty: the old code's
+-- lexical search finds nothing until documents are re-indexed, since SQL
+-- alone cannot tokenize text the way ragqueue does.
 CREATE TABLE index_chunks_flat (
     rid          INTEGER PRIMARY KEY,
     id           TEXT    NOT NULL UNIQUE,
@@ -88,8 +89,8 @@ CREATE TABLE index_chunks_flat (
     staged       INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO index_chunks_flat (rid, id, tenant, document_id, idx, text, page, title, source, vector, version, content_hash, staged)
-SELECT c.rid, c.id, c.tenant, c.document_id, c.idx, c.text, c.page, c.title, c.source, c.vector, c.version, c.content_hash, c.staged
-FROM index_chunks c JOIN index_spaces s ON s.sid = c.space_id WHERE s.fts_salt = '';
+SELECT rid, id, tenant, document_id, idx, text, page, title, source, vector, version, content_hash, staged
+FROM index_chunks WHERE space_id = 1;
 DROP TABLE index_chunks;
 ALTER TABLE index_chunks_flat RENAME TO index_chunks;
 CREATE INDEX index_chunks_tenant_document ON index_chunks (tenant, document_id);
@@ -99,10 +100,17 @@ CREATE TABLE index_generations_flat (
     tenant TEXT    NOT NULL PRIMARY KEY,
     gen    INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT INTO index_generations_flat (tenant, gen)
-SELECT g.tenant, g.gen FROM index_generations g JOIN index_spaces s ON s.sid = g.space_id WHERE s.fts_salt = '';
+INSERT INTO index_generations_flat (tenant, gen) SELECT tenant, gen FROM index_generations WHERE space_id = 1;
 DROP TABLE index_generations;
 ALTER TABLE index_generations_flat RENAME TO index_generations;
+
+CREATE VIRTUAL TABLE index_fts USING fts5(
+    tenant_key,
+    terms,
+    content = '',
+    contentless_delete = 1,
+    tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co Mn'"
+);
 
 DROP TABLE index_live;
 DROP TABLE index_spaces;
