@@ -44,10 +44,10 @@ type lexicon struct {
 	rowSlot   []int32     // row → slot, -1 when removed
 	slotRow   []uint32    // slot → row
 	slotTerms [][]termFreq
-	slotLen   []uint32 // slot → number of terms (its BM25 length)
-	totalLen  int64    // sum of slotLen
-	dead      int      // removed rows still in the postings
-	entries   int64    // postings held, dead ones included
+	slotLen   []uint32          // slot → number of terms (its BM25 length)
+	totalLen  int64             // sum of slotLen
+	dead      int               // removed rows still in the postings
+	entries   int64             // postings held, dead ones included
 	counts    map[string]uint32 // scratch of add
 }
 
