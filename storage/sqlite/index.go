@@ -122,13 +122,13 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	upsertRow, err := tx.PrepareContext(ctx, `
-		INSERT INTO index_chunks (space_id, id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO index_chunks (space_id, id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged, gen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (space_id, id) DO UPDATE SET
 			document_id = excluded.document_id, version = excluded.version, idx = excluded.idx,
 			text = excluded.text, page = excluded.page, title = excluded.title, source = excluded.source,
 			vector = excluded.vector, content_hash = excluded.content_hash,
-			staged = min(index_chunks.staged, excluded.staged)
+			staged = min(index_chunks.staged, excluded.staged), gen = excluded.gen
 		WHERE index_chunks.tenant = excluded.tenant
 		RETURNING staged`)
 	if err != nil {
@@ -136,6 +136,10 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	defer upsertRow.Close()
 	var blob []byte
+	// next is each tenant's generation after this write, which every row
+	// written carries (a staged row's is replaced when it is published);
+	// only tenants with visible chunks get there.
+	next := make(map[string]int64)
 	tenants := make(map[string]struct{})
 	// visible are the chunks searchable after the commit: only they touch
 	// the generations and the in-memory copies.
@@ -147,10 +151,17 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			}
 		}
 		c := &chunks[i]
+		gen, ok := next[c.Tenant]
+		if !ok {
+			if gen, err = nextGeneration(ctx, tx, ix.sid, c.Tenant); err != nil {
+				return err
+			}
+			next[c.Tenant] = gen
+		}
 		blob = encodeVector(blob[:0], c.Vector)
 		var staged bool
 		err := upsertRow.QueryRowContext(ctx, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
-			c.Title, c.Source, blob, c.ContentHash, c.Staged).Scan(&staged)
+			c.Title, c.Source, blob, c.ContentHash, c.Staged, gen).Scan(&staged)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ragqueue.Errorf(ragqueue.ECONFLICT, "sqlite: upsert: chunk ID %s belongs to another tenant", c.ID)
 		} else if err != nil {
@@ -164,11 +175,10 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	}
 	gens := make(map[string]int64, len(tenants))
 	for tenant := range tenants {
-		g, err := bumpGeneration(ctx, tx, ix.sid, tenant)
-		if err != nil {
+		if err := bumpGeneration(ctx, tx, ix.sid, tenant, next[tenant]); err != nil {
 			return err
 		}
-		gens[tenant] = g
+		gens[tenant] = next[tenant]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: upsert: commit: %w", err)
@@ -188,7 +198,15 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 		return fmt.Errorf("sqlite: delete document %s: begin: %w", documentID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	res, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND staged = 0`, ix.sid, tenant, documentID)
+	gen, err := nextGeneration(ctx, tx, ix.sid, tenant)
+	if err != nil {
+		return err
+	}
+	// The searchable chunks are recorded as removed, for other processes
+	// to catch up from.
+	res, err := tx.ExecContext(ctx, `INSERT INTO index_removed (space_id, tenant, gen, id)
+		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND staged = 0`,
+		gen, ix.sid, tenant, documentID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete document %s: %w", documentID, err)
 	}
@@ -206,8 +224,7 @@ func (ix *Index) DeleteDocument(ctx context.Context, tenant, documentID string) 
 		}
 		return nil
 	}
-	gen, err := bumpGeneration(ctx, tx, ix.sid, tenant)
-	if err != nil {
+	if err := bumpGeneration(ctx, tx, ix.sid, tenant, gen); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -239,6 +256,10 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		return nil // a newer version answers already; never go back
 	}
 
+	gen, err := nextGeneration(ctx, tx, ix.sid, tenant)
+	if err != nil {
+		return err
+	}
 	// The staged chunks of version become searchable.
 	rows, err := tx.QueryContext(ctx, `SELECT id, text, vector FROM index_chunks
 		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
@@ -265,8 +286,8 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if len(published) > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE index_chunks SET staged = 0
-			WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE index_chunks SET staged = 0, gen = ?
+			WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, gen, ix.sid, tenant, documentID, version); err != nil {
 			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 		}
 	}
@@ -275,6 +296,11 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 	removed, err := queryStrings(ctx, tx, `SELECT id FROM index_chunks
 		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`, ix.sid, tenant, documentID, version)
 	if err != nil {
+		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO index_removed (space_id, tenant, gen, id)
+		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`,
+		gen, ix.sid, tenant, documentID, version); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ?`,
@@ -289,8 +315,7 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		}
 		return nil
 	}
-	gen, err := bumpGeneration(ctx, tx, ix.sid, tenant)
-	if err != nil {
+	if err := bumpGeneration(ctx, tx, ix.sid, tenant, gen); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -482,21 +507,6 @@ func appendIn(sb *strings.Builder, args []any, col string, values []string) []an
 	}
 	sb.WriteByte(')')
 	return args
-}
-
-// bumpGeneration advances tenant's generation inside tx and returns the new
-// value. Transactions take the write lock up front (_txlock=immediate), so
-// the new value is exactly one more than the state tx started from.
-func bumpGeneration(ctx context.Context, tx *sql.Tx, sid int64, tenant string) (int64, error) {
-	var gen int64
-	err := tx.QueryRowContext(ctx, `
-		INSERT INTO index_generations (space_id, tenant, gen) VALUES (?, ?, 1)
-		ON CONFLICT (space_id, tenant) DO UPDATE SET gen = gen + 1
-		RETURNING gen`, sid, tenant).Scan(&gen)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: bump index generation: %w", err)
-	}
-	return gen, nil
 }
 
 // generation reads tenant's generation; 0 means the tenant was never written.

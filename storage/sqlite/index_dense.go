@@ -86,10 +86,16 @@ func (ix *Index) scratch(n int) *[]float32 {
 	return p
 }
 
-// reload reads tenant's generation and chunks in one statement (one
-// consistent snapshot) and installs them unless the cache already holds a
-// copy at least as new.
+// reload brings this process's copy of tenant up to date: incrementally
+// when it holds an older copy (refresh), else by reading the tenant's
+// generation and chunks in one statement (one consistent snapshot) and
+// installing them unless the cache already holds a copy at least as new.
 func (ix *Index) reload(ctx context.Context, tenant string) error {
+	if base, baseGen := ix.cache.current(tenant); base != nil {
+		if done, err := ix.refresh(ctx, tenant, base, baseGen); err != nil || done {
+			return err
+		}
+	}
 	// A size hint, so the slab is allocated once instead of grown by
 	// copying: it may be off if a write lands in between, which only costs
 	// one regrowth.

@@ -220,8 +220,8 @@ func (sp *Spaces) List(ctx context.Context) ([]retrieval.Space, error) {
 	return out, nil
 }
 
-// Drop implements retrieval.Spaces: the space's chunks, generations and
-// row go in one transaction. Indexes of it that this
+// Drop implements retrieval.Spaces: the space's chunks, generations,
+// removal records and row go in one transaction. Indexes of it that this
 // process handed out answer empty afterwards and refuse writes.
 func (sp *Spaces) Drop(ctx context.Context, name string) error {
 	tx, err := sp.db.sql.BeginTx(ctx, nil)
@@ -243,6 +243,7 @@ func (sp *Spaces) Drop(ctx context.Context, name string) error {
 	for _, stmt := range []string{
 		`DELETE FROM index_chunks WHERE space_id = ?`,
 		`DELETE FROM index_generations WHERE space_id = ?`,
+		`DELETE FROM index_removed WHERE space_id = ?`,
 		`DELETE FROM index_spaces WHERE sid = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt, row.sid); err != nil {

@@ -48,6 +48,7 @@ CREATE TABLE index_chunks_spaced (
     version      INTEGER NOT NULL DEFAULT 0,
     content_hash TEXT    NOT NULL DEFAULT '',
     staged       INTEGER NOT NULL DEFAULT 0,
+    gen          INTEGER NOT NULL DEFAULT 0, -- tenant generation of the last visible change
     UNIQUE (space_id, id)
 );
 INSERT INTO index_chunks_spaced (rid, space_id, id, tenant, document_id, idx, text, page, title, source, vector, version, content_hash, staged)
@@ -56,17 +57,32 @@ DROP TABLE index_chunks;
 ALTER TABLE index_chunks_spaced RENAME TO index_chunks;
 CREATE INDEX index_chunks_tenant_document ON index_chunks (space_id, tenant, document_id);
 CREATE INDEX index_chunks_document_hash ON index_chunks (space_id, tenant, document_id, content_hash);
+CREATE INDEX index_chunks_tenant_gen ON index_chunks (space_id, tenant, gen);
 
+-- A process holding a tenant at generation g catches up by reading the rows
+-- changed after g (index_chunks.gen) and the chunks removed after g
+-- (index_removed) instead of the whole tenant. Old removals are pruned;
+-- pruned says up to which generation, and a process further behind reads
+-- the whole tenant again.
 CREATE TABLE index_generations_spaced (
     space_id INTEGER NOT NULL,
     tenant   TEXT    NOT NULL,
     gen      INTEGER NOT NULL,
+    pruned   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (space_id, tenant)
 ) WITHOUT ROWID;
-INSERT INTO index_generations_spaced (space_id, tenant, gen)
-SELECT 1, tenant, gen FROM index_generations WHERE EXISTS (SELECT 1 FROM index_spaces WHERE sid = 1);
+INSERT INTO index_generations_spaced (space_id, tenant, gen, pruned)
+SELECT 1, tenant, gen, gen FROM index_generations WHERE EXISTS (SELECT 1 FROM index_spaces WHERE sid = 1);
 DROP TABLE index_generations;
 ALTER TABLE index_generations_spaced RENAME TO index_generations;
+
+CREATE TABLE index_removed (
+    space_id INTEGER NOT NULL,
+    tenant   TEXT    NOT NULL,
+    gen      INTEGER NOT NULL, -- the generation that removed the chunk
+    id       TEXT    NOT NULL,
+    PRIMARY KEY (space_id, tenant, gen, id)
+) WITHOUT ROWID;
 
 -- +goose Down
 -- Back to one unnamed index holding the space adopted above (sid 1); every
@@ -112,5 +128,6 @@ CREATE VIRTUAL TABLE index_fts USING fts5(
     tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co Mn'"
 );
 
+DROP TABLE index_removed;
 DROP TABLE index_live;
 DROP TABLE index_spaces;
