@@ -330,25 +330,3 @@ func TestIndexConcurrentSearchAndWrite(t *testing.T) {
 		require.Equal(t, w, got)
 	}
 }
-
-func TestMatchQuery(t *testing.T) {
-	t.Parallel()
-	key := tenantKey("acme")
-	tests := []struct {
-		text string
-		want string
-	}{
-		{"", ""},
-		{"the of and", ""},
-		{`"; DROP TABLE x`, `tenant_key : "` + key + `" AND terms : ("drop" OR "tabl" OR "x")`},
-		{"Queues queue QUEUE", `tenant_key : "` + key + `" AND terms : ("queu")`},
-		{"NEAR(a b) OR c*", `tenant_key : "` + key + `" AND terms : ("near" OR "b" OR "c")`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tt.want, matchQuery("acme", tt.text))
-		})
-	}
-	require.NotEqual(t, tenantKey("a b"), tenantKey("a-b"))
-}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// evalTenant owns every document the embedded evaluation ingests.
+const evalTenant = "eval"
+
+// embeddedBackend runs ragqueue's embedded mode in this process on a
+// temporary data dir: documents go through the queue and the ingest jobs
+// as uploads do, searches go to the index as GET /v1/search does.
+type embeddedBackend struct {
+	app     *app.App
+	stop    func()
+	dataDir string
+	docs    map[string][]string // document ID → corpus IDs
+}
+
+func newEmbeddedBackend(ctx context.Context, getenv func(string) string, stderr io.Writer) (*embeddedBackend, error) {
+	dir, err := os.MkdirTemp("", "ragqueue-eval-")
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	cfg, err := app.LoadConfig(func(name string) string {
+		switch name {
+		case "RAGQ_DATA_DIR":
+			return dir
+		case "RAGQ_REDIS_URL", "RAGQ_DATABASE_URL", "RAGQ_QDRANT_URL":
+			return "" // embedded, whatever the environment says
+		}
+		return getenv(name)
+	})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	stop, err := a.StartWorkers(ctx)
+	if err != nil {
+		_ = a.Close()
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &embeddedBackend{app: a, stop: stop, dataDir: dir, docs: make(map[string][]string)}, nil
+}
+
+func (b *embeddedBackend) Describe() string {
+	return "embedded mode, embedder " + b.app.Embedder.Name()
+}
+
+func (b *embeddedBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
+
+// Ingest records each passage as a text document (title, blank line, text)
+// and enqueues its ingestion, then waits until all are ready.
+func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
+	var pending []string
+	for _, p := range corpus {
+		text := p.Text
+		if p.Title != "" {
+			text = p.Title + "\n\n" + p.Text
+		}
+		info, err := b.app.Blobs.Put(ctx, strings.NewReader(text), b.app.Config.MaxUploadBytes)
+		if err != nil {
+			return fmt.Errorf("eval: store passage %s: %w", p.ID, err)
+		}
+		meta, err := json.Marshal(map[string]string{"beir_id": p.ID})
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		now := time.Now().UTC()
+		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{
+			ID: uuid.NewString(), Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
+			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
+			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
+			CreatedAt: now, UpdatedAt: now,
+		})
+		if err != nil {
+			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
+		}
+		b.docs[doc.ID] = append(b.docs[doc.ID], p.ID)
+		if !created { // the same text as an earlier passage
+			_ = b.app.Blobs.Delete(ctx, info.Key)
+			continue
+		}
+		if err := b.app.Jobs.EnqueueIngest(ctx, doc); err != nil {
+			return fmt.Errorf("eval: enqueue passage %s: %w", p.ID, err)
+		}
+		pending = append(pending, doc.ID)
+	}
+	return waitReady(ctx, pending, func(ctx context.Context, id string) (ingest.Status, string, error) {
+		d, err := b.app.Store.GetDocument(ctx, evalTenant, id)
+		return d.Status, d.Error, err
+	})
+}
+
+// waitReady polls each document until it is ready; a failed or rejected
+// document ends the evaluation, since the corpus would be incomplete.
+func waitReady(ctx context.Context, ids []string, status func(ctx context.Context, id string) (ingest.Status, string, error)) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for len(ids) > 0 {
+		st, msg, err := status(ctx, ids[0])
+		switch {
+		case err != nil:
+			return fmt.Errorf("eval: document %s: %w", ids[0], err)
+		case st == ingest.StatusReady:
+			ids = ids[1:]
+			continue
+		case st == ingest.StatusFailed || st == ingest.StatusRejected:
+			return fmt.Errorf("eval: document %s %s: %s", ids[0], st, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("eval: waiting for %d documents: %w", len(ids), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// Search embeds text as the API's search does and queries the index with
+// the text, the vector, or both.
+func (b *embeddedBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
+	q := retrieval.Query{Tenant: evalTenant, TopK: searchDepth}
+	if mode != modeDense {
+		q.Text = text
+	}
+	if mode != modeBM25 {
+		vecs, err := b.app.Embedder.Embed(ctx, []string{text})
+		if err != nil {
+			return nil, err
+		}
+		q.Vector = vecs[0]
+	}
+	ps, err := b.app.Index.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.DocumentID
+	}
+	return rankDocuments(ids, b.docs), nil
+}
+
+func (b *embeddedBackend) Close() error {
+	b.stop()
+	err := b.app.Close()
+	if rerr := os.RemoveAll(b.dataDir); err == nil {
+		err = rerr
+	}
+	return err
+}
