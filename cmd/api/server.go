@@ -231,7 +231,7 @@ func (i *instance) close() error {
 }
 
 // defaultTenant is the tenant of the bootstrap admin key.
-const defaultTenant = "default"
+const defaultTenant = app.DefaultTenant
 
 // newKeySecret makes a key: "rq_" and 32 random bytes, URL-safe base64.
 func newKeySecret() (string, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
@@ -23,6 +24,7 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
+	"github.com/ragqueue/ragqueue/storage/qdrant"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
@@ -42,6 +44,10 @@ var (
 	_ MetaStore = (*sqlite.Store)(nil)
 	_ MetaStore = (*postgres.Store)(nil)
 )
+
+// DefaultTenant is the tenant of the admin key RAGQ_ADMIN_KEY registers,
+// and of the jobs the processes start on their own (a re-index).
+const DefaultTenant = "default"
 
 // App is one process's set of connected parts. cmd/api and cmd/worker build
 // one with Open and use the parts they need.
@@ -70,7 +76,8 @@ type App struct {
 	Registry *prometheus.Registry
 	Pipeline *obs.Pipeline
 
-	closers []func() error // run in reverse order by Close
+	closers   []func() error // run in reverse order by Close
+	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
 }
 
 // Open connects everything cfg names. In embedded mode it starts an
@@ -108,15 +115,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if a.Store == nil {
 		a.Store = sqlite.NewStore(db)
 	}
-	if a.Embedder, err = cfg.NewEmbedder(ctx, cfg.Embedder); err != nil {
-		return nil, fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
+	if err := a.openSpaces(ctx, db); err != nil {
+		return nil, err
 	}
-	idx, err := sqlite.NewIndex(ctx, db, a.Embedder.Dim())
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	a.Index = idx
-	a.Spaces = jobs.StaticSpaces(a.Embedder, a.Index)
 	a.Generator = retrieval.NewExtractive()
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
 	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
@@ -155,6 +156,62 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
 	a.Registry, a.Pipeline = a.NewMetrics()
 	return a, nil
+}
+
+// openSpaces opens the embedding spaces (Qdrant's collections, or the
+// embedded index's), makes the configured embedder's space live when none
+// is, and sets Spaces, and Embedder and Index to the live space's. When
+// another space is live (RAGQ_EMBEDDER changed), it keeps answering, and
+// reindexTo names the space to build.
+func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
+	cfg := a.Config
+	var spaces retrieval.Spaces
+	if cfg.QdrantURL != "" {
+		qc, err := qdrant.ConfigFromURL(cfg.QdrantURL, cfg.QdrantAPIKey)
+		if err != nil {
+			return fmt.Errorf("app: RAGQ_QDRANT_URL: %w", err)
+		}
+		qs, err := qdrant.Open(ctx, qc, a.Logger)
+		if err != nil {
+			return fmt.Errorf("app: qdrant at %s: %w", qc.Addr, err)
+		}
+		a.closers = append(a.closers, qs.Close)
+		spaces = qs
+	} else {
+		ss := sqlite.NewSpaces(db, sqlite.SpacesOptions{})
+		a.closers = append(a.closers, ss.Close)
+		spaces = ss
+	}
+	emb, err := cfg.NewEmbedder(ctx, cfg.Embedder)
+	if err != nil {
+		return fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
+	}
+	configured := retrieval.Space{Name: emb.Name(), Embedder: cfg.Embedder, Dim: emb.Dim()}
+	live, ok, err := spaces.Live(ctx)
+	if err != nil {
+		return fmt.Errorf("app: live embedding space: %w", err)
+	}
+	if !ok {
+		if _, err := spaces.Open(ctx, configured); err != nil {
+			return fmt.Errorf("app: open embedding space %s: %w", configured.Name, err)
+		}
+		if err := spaces.SetLive(ctx, configured); err != nil {
+			return fmt.Errorf("app: embedding space %s: %w", configured.Name, err)
+		}
+		live = configured
+	}
+	a.Spaces = jobs.NewSpaceSet(spaces, cfg.NewEmbedder, jobs.DefaultSpaceRefresh, a.Logger)
+	snap, err := a.Spaces.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("app: embedding spaces: %w", err)
+	}
+	a.Embedder, a.Index = snap.Embedder(), snap.Live.Index
+	if live.Name != configured.Name {
+		a.reindexTo = cfg.Embedder
+		a.Logger.Warn("RAGQ_EMBEDDER names another embedding space than the live one: the live one answers until a re-index into the new one completes",
+			"live", live.Name, "configured", configured.Name)
+	}
+	return nil
 }
 
 // selfExe is the binary PDF children are started from: this process's own
@@ -213,6 +270,17 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("app: reconcile: %w", err)
 	} else if n > 0 {
 		a.Logger.Info("re-enqueued unfinished documents", "count", n)
+	}
+	if a.reindexTo != "" {
+		// Every process that runs workers asks; the task ID makes it one job.
+		job, err := a.Jobs.EnqueueReindex(ctx, DefaultTenant, a.reindexTo)
+		switch {
+		case err == nil:
+			a.Logger.Info("re-index into the configured embedding space started", "embedder", a.reindexTo, "job_id", job.ID)
+		case ragqueue.ErrorCode(err) == ragqueue.ECONFLICT:
+		default:
+			return nil, fmt.Errorf("app: start re-index into %s: %w", a.reindexTo, err)
+		}
 	}
 	srv := jobs.NewServer(a.RedisOpt, jobs.ServerConfig{
 		Concurrency:     a.Config.WorkerConcurrency,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
+	"github.com/ragqueue/ragqueue/storage/qdrant"
 )
 
 // Config is ragqueue's configuration. Every field comes from a RAGQ_*
@@ -31,6 +32,7 @@ type Config struct {
 	RedisURL          string         // RAGQ_REDIS_URL; "" → embedded (in-process miniredis)
 	DatabaseURL       string         // RAGQ_DATABASE_URL; "" → SQLite in DataDir
 	QdrantURL         string         // RAGQ_QDRANT_URL; "" → embedded index
+	QdrantAPIKey      string         // RAGQ_QDRANT_API_KEY
 	Embedder          string         // RAGQ_EMBEDDER
 	LLM               string         // RAGQ_LLM
 	WorkerConcurrency int            // RAGQ_WORKER_CONCURRENCY
@@ -82,7 +84,8 @@ func Settings() []Setting {
 		{"RAGQ_ADMIN_KEY", "(generated)", "admin API key for tenant \"default\" (≥ 24 characters); generated and printed on first start when unset"},
 		{"RAGQ_REDIS_URL", "(empty: embedded)", "Redis for Asynq, e.g. redis://127.0.0.1:6379/0; empty runs an in-process Redis"},
 		{"RAGQ_DATABASE_URL", "(empty: SQLite)", "metadata database, e.g. postgres://user:pass@host:5432/db; empty uses SQLite in the data dir"},
-		{"RAGQ_QDRANT_URL", "(empty: embedded)", "Qdrant gRPC address; empty uses the embedded SQLite index (Qdrant support is not built yet)"},
+		{"RAGQ_QDRANT_URL", "(empty: embedded)", "Qdrant gRPC address (port 6334), e.g. http://127.0.0.1:6334, or https://… for TLS; empty uses the embedded index"},
+		{"RAGQ_QDRANT_API_KEY", "(empty)", "Qdrant API key"},
 		{"RAGQ_EMBEDDER", "hash", "embedder: hash or hash:DIM (feature hashing, no model), or openai:MODEL, ollama:MODEL, googleai:MODEL, mistral:MODEL, voyageai:MODEL, jina:MODEL; changing it re-indexes in the background"},
 		{"RAGQ_LLM", "extractive", "answer generator: extractive (no model)"},
 		{"RAGQ_WORKER_CONCURRENCY", "2×CPUs, at least 4", "jobs run at once per worker process"},
@@ -148,15 +151,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		Addr:        get("RAGQ_ADDR", ":8080"),
-		DataDir:     get("RAGQ_DATA_DIR", "./data"),
-		AdminKey:    get("RAGQ_ADMIN_KEY", ""),
-		RedisURL:    get("RAGQ_REDIS_URL", ""),
-		DatabaseURL: get("RAGQ_DATABASE_URL", ""),
-		QdrantURL:   get("RAGQ_QDRANT_URL", ""),
-		Embedder:    get("RAGQ_EMBEDDER", "hash"),
-		LLM:         get("RAGQ_LLM", "extractive"),
-		LogFormat:   get("RAGQ_LOG_FORMAT", "auto"),
+		Addr:         get("RAGQ_ADDR", ":8080"),
+		DataDir:      get("RAGQ_DATA_DIR", "./data"),
+		AdminKey:     get("RAGQ_ADMIN_KEY", ""),
+		RedisURL:     get("RAGQ_REDIS_URL", ""),
+		DatabaseURL:  get("RAGQ_DATABASE_URL", ""),
+		QdrantURL:    get("RAGQ_QDRANT_URL", ""),
+		QdrantAPIKey: get("RAGQ_QDRANT_API_KEY", ""),
+		Embedder:     get("RAGQ_EMBEDDER", "hash"),
+		LLM:          get("RAGQ_LLM", "extractive"),
+		LogFormat:    get("RAGQ_LOG_FORMAT", "auto"),
 	}
 	defConc := int64(max(4, 2*runtime.NumCPU()))
 	c.WorkerConcurrency = int(intSetting("RAGQ_WORKER_CONCURRENCY", defConc, 1, 1024))
@@ -242,7 +246,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("RAGQ_DATABASE_URL", "only postgres:// URLs are supported; leave it empty for SQLite in RAGQ_DATA_DIR")
 	}
 	if c.QdrantURL != "" {
-		bad("RAGQ_QDRANT_URL", "the Qdrant index is not built yet; leave it empty to use the embedded index")
+		if _, err := qdrant.ConfigFromURL(c.QdrantURL, c.QdrantAPIKey); err != nil {
+			bad("RAGQ_QDRANT_URL", "%s (expected the gRPC address, e.g. http://127.0.0.1:6334)", ragqueue.ErrorMessage(err))
+		}
 	}
 	if err := CheckEmbedder(c.Embedder); err != nil {
 		bad("RAGQ_EMBEDDER", "%s", ragqueue.ErrorMessage(err))

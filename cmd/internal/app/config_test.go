@@ -62,7 +62,7 @@ func TestLoadConfig(t *testing.T) {
 			"RAGQ_ADDR": "nonsense", "RAGQ_WORKER_CONCURRENCY": "0", "RAGQ_MAX_UPLOAD_BYTES": "lots",
 			"RAGQ_REDIS_URL": "http://x", "RAGQ_DATABASE_URL": "mysql://x", "RAGQ_EMBEDDER": "word2vec:x",
 			"RAGQ_LLM": "gpt", "RAGQ_QUERY_TIMEOUT": "soon", "RAGQ_ADMIN_KEY": "short", "RAGQ_LOG_LEVEL": "loud",
-			"RAGQ_CHUNK_SIZE": "200", "RAGQ_CHUNK_OVERLAP": "300", "RAGQ_QDRANT_URL": "localhost:6334",
+			"RAGQ_CHUNK_SIZE": "200", "RAGQ_CHUNK_OVERLAP": "300", "RAGQ_QDRANT_URL": "ftp://localhost:6334",
 			"RAGQ_RUN_WORKERS": "maybe", "RAGQ_LOG_FORMAT": "xml",
 			"RAGQ_FETCH_ALLOW_CIDRS": "10.0.0.0/33", "RAGQ_FETCH_ALLOWED_PORTS": "http",
 			"RAGQ_CRAWL_MAX_PAGES": "0", "RAGQ_CRAWL_MAX_DEPTH": "-1", "RAGQ_QUERY_MAX_URLS": "many",
