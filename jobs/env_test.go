@@ -40,7 +40,7 @@ type env struct {
 }
 
 // newEnv builds an env on redis.
-func newEnv(t *testing.T, redis asynq.RedisClientOpt) *env {
+func newEnv(t testing.TB, redis asynq.RedisClientOpt) *env {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -105,7 +105,7 @@ func (e *env) startServer(t *testing.T, d jobs.Deps) {
 }
 
 // addDocument stores text as a new queued document (version 1) of tenant.
-func (e *env) addDocument(t *testing.T, tenant, contentType, text string) ingest.Document {
+func (e *env) addDocument(t testing.TB, tenant, contentType, text string) ingest.Document {
 	t.Helper()
 	info, err := e.blobs.Put(t.Context(), strings.NewReader(text), 0)
 	require.NoError(t, err)

@@ -126,6 +126,9 @@ type ingestRun struct {
 	// fresh: the calling task has just created the document, so no earlier
 	// version or attempt has vectors to reuse and none are looked up.
 	fresh bool
+	// vectors are vectors already made (by a cross-document batch), by
+	// content hash; they are used before anything is looked up or embedded.
+	vectors map[string][]float32
 }
 
 // parseThenEmbed is parse, embedding in this task rather than a separate
@@ -193,6 +196,14 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
+	if h.BatchEmbeds && !run.quiet && run.pre == nil && len(chunks) <= h.EmbedBatch {
+		// A small document alone would not fill a provider's batch: its
+		// embedding waits in a group for others (embed_batch.go).
+		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
+			Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
+		})})
+		return h.enqueueGroupedEmbed(ctx, next)
+	}
 	if len(chunks) <= run.maxInline {
 		// A small document fits one embedding batch: embedding it in this
 		// task costs less than the queue round trip of a second one. A retry
@@ -333,31 +344,42 @@ const noTextWarning = "warning: no page of this PDF has a text layer (scanned im
 // Upserts are keyed by chunk ID, so running it twice is harmless. If the
 // document is deleted while it runs, it removes what it indexed.
 func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
-	doc, err := h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
+	doc, chunks, ok, err := h.embedInputs(ctx, a)
+	if err != nil || !ok {
+		return err
+	}
+	return h.embedVersion(ctx, a, doc, chunks, ingestRun{})
+}
+
+// embedInputs loads what embedding a document version needs: the document
+// and its stored chunks. ok is false when there is nothing to do (the
+// document was deleted or replaced since; skipStale has settled it).
+func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Document, chunks []ingest.Chunk, ok bool, err error) {
+	doc, err = h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 	if ragqueue.IsNotFound(err) {
 		// An earlier attempt may have indexed chunks before the delete.
 		if err := h.dropIndexed(ctx, a); err != nil {
-			return err
+			return doc, nil, false, err
 		}
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	} else if err != nil {
-		return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, err)
+		return doc, nil, false, fmt.Errorf("jobs: get document %s: %w", a.DocumentID, err)
 	} else if doc.Version != a.Version || doc.JobID != a.JobID {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // replaced by a newer version or a retry
+		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // replaced by a newer version or a retry
 	}
-	chunks, err := h.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
+	chunks, err = h.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
 	if err != nil {
-		return fmt.Errorf("jobs: list chunks of document %s: %w", a.DocumentID, err)
+		return doc, nil, false, fmt.Errorf("jobs: list chunks of document %s: %w", a.DocumentID, err)
 	}
 	if len(chunks) == 0 && doc.ContentType != ingest.TypePDF {
 		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
-			return err
+			return doc, nil, false, err
 		} else if !ok {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // nothing was indexed by this attempt
+			return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // nothing was indexed by this attempt
 		}
-		return permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
+		return doc, nil, false, permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
-	return h.embedVersion(ctx, a, doc, chunks, ingestRun{})
+	return doc, chunks, true, nil
 }
 
 // embedVersion is embed once doc (the current version, a.Version) and its
@@ -476,7 +498,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			for i, c := range batch {
 				hashes[i] = ContentHash(space, c.Text)
 			}
-			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run.fresh, emb, idx)
+			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run, emb, idx)
 			if err != nil {
 				return err
 			}
@@ -512,9 +534,9 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 // start): the stored vector of a chunk of this document with the same
 // content hash where the index has one, otherwise the embedder's, asking it
 // once per distinct text. reused counts the stored vectors used.
-func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, fresh bool, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
-	var known map[string][]float32
-	if !fresh {
+func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
+	known := run.vectors
+	if !run.fresh && !coversAll(known, hashes) {
 		if known, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
 			return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
 		}
@@ -558,4 +580,17 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 		}
 	}
 	return vecs, reused, nil
+}
+
+// coversAll reports whether vectors holds every hash.
+func coversAll(vectors map[string][]float32, hashes []string) bool {
+	if vectors == nil {
+		return false
+	}
+	for _, h := range hashes {
+		if _, ok := vectors[h]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -72,6 +72,13 @@ type Deps struct {
 	QueryMaxURLs int
 	// Metrics receives the pipeline figures; nil records them nowhere.
 	Metrics *obs.Pipeline
+	// BatchEmbeds sends small documents' embeddings through an Asynq group
+	// that the server aggregates into cross-document batches (for model
+	// providers, whose calls cost per batch); off, they are embedded by
+	// their parse task. BatchTexts caps the texts of one Embed call in a
+	// batch; default 1024 (the embedder splits them further to its size).
+	BatchEmbeds bool
+	BatchTexts  int
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -133,6 +140,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Spaces == nil {
 		d.Spaces = StaticSpaces(d.Embedder, d.Index)
 	}
+	if d.BatchTexts <= 0 {
+		d.BatchTexts = 1024
+	}
 	if d.Metrics == nil {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
@@ -144,6 +154,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.query, h.queryFailed))
 	Register(mux, guard(h, h.crawl, h.crawlFailed))
 	Register(mux, guard(h, h.reindex, h.reindexFailed))
+	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
 	return mux
 }
 

@@ -62,6 +62,11 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig) *asynq.Server {
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		TaskCheckInterval:        poll,
 		DelayedTaskCheckInterval: delayedCheckInterval,
+		// Cross-document embedding batches (embed_batch.go).
+		GroupAggregator:  aggregateEmbeds(logger),
+		GroupGracePeriod: DefaultEmbedGroupGrace,
+		GroupMaxDelay:    DefaultEmbedGroupMaxDelay,
+		GroupMaxSize:     DefaultEmbedGroupMaxSize,
 	})
 }
 

@@ -1,0 +1,87 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage/redistest"
+)
+
+// callSizes records how many texts each Embed call carried.
+type callSizes struct {
+	retrieval.Embedder
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (c *callSizes) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	c.mu.Lock()
+	c.sizes = append(c.sizes, len(texts))
+	c.mu.Unlock()
+	return c.Embedder.Embed(ctx, texts)
+}
+
+func (c *callSizes) calls() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.sizes...)
+}
+
+// TestCrossDocumentBatches checks that with BatchEmbeds, small documents'
+// embeddings are aggregated by the Asynq group into batches that carry
+// several documents' chunks per Embed call, on a real Redis and on
+// miniredis (embedded mode), and that every document ends ready.
+func TestCrossDocumentBatches(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		redis func(t *testing.T) asynq.RedisClientOpt
+	}{
+		{"redis", func(t *testing.T) asynq.RedisClientOpt { return redisServer.NewDB(t) }},
+		{"miniredis", func(t *testing.T) asynq.RedisClientOpt { return redistest.Miniredis(t) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := &pipelineBundle{env: newEnv(t, tt.redis(t)), tenant: "acme"}
+			emb := &callSizes{Embedder: retrieval.NewHashEmbedder(dim)}
+			d := b.deps(b.asynq)
+			d.Embedder, d.BatchEmbeds = emb, true
+			b.startServer(t, d)
+
+			const n = 8
+			var docs []ingest.Document
+			for i := range n {
+				doc := b.addDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
+				require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+				docs = append(docs, doc)
+			}
+			for _, doc := range docs {
+				job := b.waitJob(t, b.tenant, doc.JobID)
+				require.Equal(t, jobs.StateSucceeded, job.State, job.Error)
+				got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+				require.NoError(t, err)
+				require.Equal(t, ingest.StatusReady, got.Status)
+				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
+			}
+			calls := emb.calls()
+			require.Less(t, len(calls), n, "fewer Embed calls than documents: %v", calls)
+			require.Greater(t, maxOf(calls), 1, "a call carried several documents' chunks: %v", calls)
+		})
+	}
+}
+
+func maxOf(xs []int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
