@@ -44,7 +44,7 @@ type Index struct {
 
 	genStmt *sql.Stmt // space, tenant → generation; prepared once, runs on every search
 
-	cache  *denseCache
+	cache  *tenantCache
 	loads  singleflight.Group // one reload per tenant at a time
 	scores sync.Pool          // of *[]float32, lexical scoring scratch
 }

@@ -7,33 +7,34 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// defaultCacheBytes is the vector memory one space's index keeps when
-// SpacesOptions leaves it unset: about 1.7 million 384-dimensional vectors.
+// defaultCacheBytes is the memory one space's index keeps for search when
+// SpacesOptions leaves it unset: roughly 800k chunks of 384 dimensions,
+// vectors and BM25 index together.
 const defaultCacheBytes = 2 << 30
 
-// denseCache holds the tenants' vector sets of one index within a memory
-// budget. A set is evicted, least recently searched first, when the total
+// tenantCache holds the tenants' in-memory sets (vectors and BM25 index) of
+// one index within a memory budget. A set is evicted, least recently searched first, when the total
 // exceeds the budget; the set just loaded or written always stays, so one
 // tenant larger than the budget is still searched from memory (the budget
 // is soft by that one set). An evicted tenant is reloaded from the file by
 // its next search.
-type denseCache struct {
+type tenantCache struct {
 	mu    sync.RWMutex
 	sets  map[string]*tenantSet // tenant → vectors; guarded by mu
 	limit int64
 	clock atomic.Int64 // ticks once per search; tenantSet.used holds a tick
 }
 
-func newDenseCache(limit int64) *denseCache {
+func newDenseCache(limit int64) *tenantCache {
 	if limit <= 0 {
 		limit = defaultCacheBytes
 	}
-	return &denseCache{sets: make(map[string]*tenantSet), limit: limit}
+	return &tenantCache{sets: make(map[string]*tenantSet), limit: limit}
 }
 
 // withSet runs fn on tenant's set under the read lock when the cached set is
 // at least at generation gen, and reports whether it did.
-func (c *denseCache) withSet(tenant string, gen int64, fn func(*tenantSet)) bool {
+func (c *tenantCache) withSet(tenant string, gen int64, fn func(*tenantSet)) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	set := c.sets[tenant]
@@ -46,7 +47,7 @@ func (c *denseCache) withSet(tenant string, gen int64, fn func(*tenantSet)) bool
 }
 
 // install caches set for tenant unless a copy at least as new is there.
-func (c *denseCache) install(tenant string, set *tenantSet) {
+func (c *tenantCache) install(tenant string, set *tenantSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cur := c.sets[tenant]; cur != nil && cur.gen >= set.gen {
@@ -59,7 +60,7 @@ func (c *denseCache) install(tenant string, set *tenantSet) {
 
 // evictLocked drops least recently used sets other than keep's until the
 // total fits the budget. The caller holds the write lock.
-func (c *denseCache) evictLocked(keep string) {
+func (c *tenantCache) evictLocked(keep string) {
 	var total int64
 	for _, set := range c.sets {
 		total += set.bytes()
@@ -77,7 +78,7 @@ func (c *denseCache) evictLocked(keep string) {
 }
 
 // clear drops every set (a dropped space).
-func (c *denseCache) clear() {
+func (c *tenantCache) clear() {
 	c.mu.Lock()
 	clear(c.sets)
 	c.mu.Unlock()
@@ -87,7 +88,7 @@ func (c *denseCache) clear() {
 // after this process committed chunks (the searchable ones only). A cached
 // set that was not at the generation just before the commit missed someone
 // else's write: it is dropped, and the next search reloads it.
-func (c *denseCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens map[string]int64) {
+func (c *tenantCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for tenant, gen := range gens {
@@ -112,7 +113,7 @@ func (c *denseCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens 
 
 // applyDelete removes documentID's vectors from tenant's cached set after
 // this process committed the delete, or drops a set that was stale.
-func (c *denseCache) applyDelete(dim int, tenant, documentID string, gen int64) {
+func (c *tenantCache) applyDelete(dim int, tenant, documentID string, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	set := c.sets[tenant]
@@ -136,7 +137,7 @@ func (c *denseCache) applyDelete(dim int, tenant, documentID string, gen int64) 
 
 // applyPublish updates tenant's cached set after this process committed a
 // version switch: removed chunk IDs go, published chunks come in.
-func (c *denseCache) applyPublish(dim int, tenant string, removed []string, published []retrieval.IndexedChunk, gen int64) {
+func (c *tenantCache) applyPublish(dim int, tenant string, removed []string, published []retrieval.IndexedChunk, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	set := c.sets[tenant]

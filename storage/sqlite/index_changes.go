@@ -114,7 +114,7 @@ func (ix *Index) refresh(ctx context.Context, tenant string, base *tenantSet, ba
 }
 
 // current returns tenant's cached set and the generation it is at, or nil.
-func (c *denseCache) current(tenant string) (*tenantSet, int64) {
+func (c *tenantCache) current(tenant string) (*tenantSet, int64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	set := c.sets[tenant]
@@ -127,7 +127,7 @@ func (c *denseCache) current(tenant string) (*tenantSet, int64) {
 // applyChanges applies what changed between generations from and to to
 // set, if set is still tenant's cached copy at from; otherwise someone else
 // already moved it, and the caller's search looks again.
-func (c *denseCache) applyChanges(dim int, tenant string, set *tenantSet, from, to int64, removed []string, changed []retrieval.IndexedChunk) {
+func (c *tenantCache) applyChanges(dim int, tenant string, set *tenantSet, from, to int64, removed []string, changed []retrieval.IndexedChunk) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sets[tenant] != set || set.gen != from {

@@ -21,7 +21,7 @@ type tenantSet struct {
 	vecs []float32      // slot i is vecs[i*dim : (i+1)*dim]
 	slot map[string]int // chunk ID → slot
 	lex  *lexicon
-	used atomic.Int64 // denseCache.clock at the last search: eviction order
+	used atomic.Int64 // tenantCache.clock at the last search: eviction order
 }
 
 // bytes estimates the memory the set holds: the vector slab, the lexicon

@@ -14,9 +14,9 @@ import (
 
 // SpacesOptions tunes the embedded index's spaces. The zero value is usable.
 type SpacesOptions struct {
-	// CacheBytes bounds the vector memory each open space keeps for dense
-	// search (least recently searched tenants are evicted first); 0 means
-	// 2 GiB.
+	// CacheBytes bounds the memory each open space keeps for search, the
+	// tenants' vectors and BM25 indexes (least recently searched tenants are
+	// evicted first, and reloaded by their next search); 0 means 2 GiB.
 	CacheBytes int64
 }
 
