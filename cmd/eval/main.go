@@ -9,9 +9,9 @@
 //
 // Embedded mode (the default) runs the embedded-mode pipeline in this
 // process on a temporary data dir, with the embedder RAGQ_EMBEDDER names.
-// Server mode uploads to a running ragqueue and searches through its API,
-// which offers hybrid search only; the key's tenant should hold nothing
-// else, since its other documents compete in the rankings.
+// Server mode uploads to a running ragqueue and searches through its API
+// (GET /v1/search?mode=lexical|dense|hybrid); the key's tenant should hold
+// nothing else, since its other documents compete in the rankings.
 package main
 
 import (

@@ -18,9 +18,8 @@ import (
 
 // serverBackend evaluates a running ragqueue through its HTTP API:
 // POST /v1/documents with JSON text, GET /v1/documents/{id} until ready,
-// GET /v1/search. The API's search is hybrid only (it has no parameter
-// choosing lexical or dense), so only the hybrid row is measured, and its
-// latency includes the HTTP round trip.
+// GET /v1/search with mode=lexical, dense or hybrid. Its latency includes
+// the HTTP round trip.
 type serverBackend struct {
 	base   *url.URL
 	key    string
@@ -40,10 +39,10 @@ func newServerBackend(base, key string) (*serverBackend, error) {
 }
 
 func (b *serverBackend) Describe() string {
-	return "server " + b.base.String() + " (its search API is hybrid only: no bm25 or dense row)"
+	return "server " + b.base.String()
 }
 
-func (b *serverBackend) Modes() []string { return []string{modeHybrid} }
+func (b *serverBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
 
 func (b *serverBackend) Close() error {
 	b.client.CloseIdleConnections()
@@ -120,7 +119,8 @@ func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 }
 
 func (b *serverBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	if mode != modeHybrid {
+	apiMode := map[string]string{modeBM25: "lexical", modeDense: "dense", modeHybrid: "hybrid"}[mode]
+	if apiMode == "" {
 		return nil, fmt.Errorf("eval: the server's search has no %s mode", mode)
 	}
 	var resp struct {
@@ -128,7 +128,7 @@ func (b *serverBackend) Search(ctx context.Context, mode, text string) ([]string
 			DocumentID string `json:"document_id"`
 		} `json:"results"`
 	}
-	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}}
+	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}, "mode": {apiMode}}
 	if err := b.do(ctx, http.MethodGet, "/v1/search", q, nil, &resp); err != nil {
 		return nil, err
 	}

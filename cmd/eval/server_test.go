@@ -48,6 +48,7 @@ func fakeAPI(t *testing.T, key string) *httptest.Server {
 	}))
 	mux.HandleFunc("GET /v1/search", auth(func(w http.ResponseWriter, r *http.Request) {
 		require.Equal(t, "100", r.URL.Query().Get("top_k"))
+		require.Contains(t, []string{"lexical", "dense", "hybrid"}, r.URL.Query().Get("mode"))
 		mu.Lock()
 		defer mu.Unlock()
 		var results []map[string]any
@@ -83,9 +84,11 @@ func TestEvalServerMode(t *testing.T) {
 	getenv := func(k string) string { return map[string]string{"RAGQ_EVAL_KEY": "secret-key"}[k] }
 	require.NoError(t, run(ctx, []string{"-data", dir, "-server", srv.URL}, getenv, &out, &errOut), errOut.String())
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 3, out.String())
-	require.Contains(t, lines[0], "2 passages, 1 judged queries; server "+srv.URL+" (its search API is hybrid only")
-	require.Regexp(t, `^hybrid +1\.000 +1\.000 +1\.000 `, lines[2])
+	require.Len(t, lines, 5, out.String())
+	require.Contains(t, lines[0], "2 passages, 1 judged queries; server "+srv.URL)
+	require.Regexp(t, `^bm25 +1\.000 +1\.000 +1\.000 `, lines[2])
+	require.Regexp(t, `^dense +1\.000 +1\.000 +1\.000 `, lines[3])
+	require.Regexp(t, `^hybrid +1\.000 +1\.000 +1\.000 `, lines[4])
 
 	err := run(ctx, []string{"-data", dir, "-server", srv.URL, "-key", "wrong"}, getenv, &out, &errOut)
 	require.ErrorContains(t, err, "401")
