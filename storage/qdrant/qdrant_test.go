@@ -23,6 +23,9 @@ import (
 // run the contract suites against besides the fake.
 const realAddrEnv = "RAGQ_TEST_QDRANT_ADDR"
 
+// realKeyEnv names the API key of that Qdrant, if it needs one.
+const realKeyEnv = "RAGQ_TEST_QDRANT_API_KEY"
+
 var contractSpace = retrieval.Space{Name: "hash-384", Embedder: "hash:384", Dim: indextest.Dim}
 
 // prefixes hands out collection prefixes no other test of this process
@@ -47,7 +50,11 @@ func ctxFor(t *testing.T) context.Context {
 // space of that prefix when the test ends.
 func openSpaces(t *testing.T, addr string) *qdrant.Spaces {
 	t.Helper()
-	sp, err := qdrant.Open(ctxFor(t), qdrant.Config{Addr: addr, CollectionPrefix: newPrefix()}, slog.New(slog.DiscardHandler))
+	cfg := qdrant.Config{Addr: addr, CollectionPrefix: newPrefix()}
+	if addr == os.Getenv(realAddrEnv) {
+		cfg.APIKey = os.Getenv(realKeyEnv)
+	}
+	sp, err := qdrant.Open(ctxFor(t), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
