@@ -2,3 +2,6 @@ package jobs
 
 // LogTasksForTest exposes the task logging middleware to the benchmark.
 var LogTasksForTest = logTasks
+
+// ReconcileWithGraceForTest exposes the periodic reconciler's pass.
+var ReconcileWithGraceForTest = reconcile

@@ -155,6 +155,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.crawl, h.crawlFailed))
 	Register(mux, guard(h, h.reindex, h.reindexFailed))
 	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
+	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
 	return mux
 }
 

@@ -571,3 +571,46 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	require.Equal(t, jobs.StateQueued, job.State)
 	require.Equal(t, jobs.KindCrawl, job.Type)
 }
+
+// TestPeriodicReconcileSparesRecentProcessing checks the periodic pass:
+// a lost queued document is enqueued again at once, a document in
+// processing only once it has been there longer than the grace period.
+func TestPeriodicReconcileSparesRecentProcessing(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	b.addDocument(t, b.tenant, ingest.TypeText, manual) // queued, its task lost
+	busy := b.addDocument(t, b.tenant, ingest.TypeText, manual+"\nAnother appendix.")
+	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ingest.StatusProcessing, ""))
+
+	n, err := jobs.ReconcileWithGraceForTest(t.Context(), b.store, b.client, b.logger, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "only the queued document: the other changed moments ago")
+	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+
+	n, err = jobs.ReconcileWithGraceForTest(t.Context(), b.store, b.client, b.logger, time.Nanosecond)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "past the grace period the processing document is enqueued; the queued one already is")
+}
+
+// TestReconcilerSchedules checks that the scheduler registers the periodic
+// pass.
+func TestReconcilerSchedules(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	s, err := jobs.StartReconciler(b.redis, b.logger)
+	require.NoError(t, err)
+	t.Cleanup(s.Shutdown)
+	// The scheduler publishes its entries on its first heartbeat.
+	require.Eventually(t, func() bool {
+		entries, err := b.inspector.SchedulerEntries()
+		require.NoError(t, err)
+		for _, e := range entries {
+			if e.Task.Type() == jobs.TaskReconcile && e.Spec == "@every "+jobs.ReconcileEvery.String() {
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 50*time.Millisecond)
+}

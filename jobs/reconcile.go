@@ -2,10 +2,15 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // reconcileLimit bounds one reconciliation pass; unfinished documents beyond
@@ -19,6 +24,14 @@ const reconcileLimit = 10000
 // makes the enqueue a no-op); one whose task Redis lost gets a new task. It
 // returns how many tasks it added. Run it at worker or API start.
 func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger) (requeued int, err error) {
+	return reconcile(ctx, store, c, logger, 0)
+}
+
+// reconcile is Reconcile, leaving alone the documents in processing that
+// changed less than processingGrace ago: their task may have finished its
+// stage and handed over to another (parse to embed) that the first task's
+// ID no longer guards, and running the stage again would only waste work.
+func reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger, processingGrace time.Duration) (requeued int, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -29,7 +42,11 @@ func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger)
 	if len(docs) == reconcileLimit {
 		logger.WarnContext(ctx, "reconcile: more unfinished documents than one pass handles", "limit", reconcileLimit)
 	}
+	cutoff := time.Now().Add(-processingGrace)
 	for _, doc := range docs {
+		if processingGrace > 0 && doc.Status == ingest.StatusProcessing && doc.UpdatedAt.After(cutoff) {
+			continue
+		}
 		enqueued, err := c.enqueueIngest(ctx, doc)
 		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
 			// A record we cannot enqueue (no job ID): skip it, do the rest.
@@ -101,4 +118,72 @@ func FailInterruptedQueries(ctx context.Context, store JobStore) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// TaskReconcile is the Asynq task type of the periodic reconciliation.
+const TaskReconcile = "maintenance:reconcile"
+
+// ReconcileEvery is how often the workers reconcile the queue with the
+// database, besides at start.
+const ReconcileEvery = time.Minute
+
+// reconcileGrace is how long a document may stay in processing before the
+// periodic reconciler enqueues it again: the longest stage (embedding)
+// plus a margin. A document whose task Redis still holds is never
+// duplicated (task IDs); this only spares the work of a stage that
+// finished while the next one runs.
+const reconcileGrace = embedTimeout + 5*time.Minute
+
+// ReconcileArgs asks a worker for one reconciliation pass.
+type ReconcileArgs struct{}
+
+// Kind implements Args.
+func (ReconcileArgs) Kind() string { return TaskReconcile }
+
+// TaskOptions implements ArgsWithOptions: the maintenance queue, no retry
+// (the next pass comes soon), one pass at a time across all workers.
+func (ReconcileArgs) TaskOptions() []asynq.Option {
+	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute),
+		asynq.Unique(ReconcileEvery - time.Second)}
+}
+
+func (ReconcileArgs) validate() error { return nil }
+
+func (ReconcileArgs) logAttrs() []slog.Attr { return nil }
+
+// reconcileTask is the periodic pass.
+func (h *handlers) reconcileTask(ctx context.Context, _ ReconcileArgs) error {
+	n, err := reconcile(ctx, h.Store, h.client, h.Logger, reconcileGrace)
+	if n > 0 {
+		h.Logger.InfoContext(ctx, "reconcile: re-enqueued lost work", "count", n)
+	}
+	return err
+}
+
+func (h *handlers) reconcileFailed(_ context.Context, _ ReconcileArgs, err error) error { return err }
+
+// StartReconciler runs an Asynq scheduler that enqueues a reconciliation
+// pass every ReconcileEvery. Every worker process runs one; the task's
+// uniqueness lock makes their ticks one pass. Stop it with Shutdown.
+func StartReconciler(r asynq.RedisConnOpt, logger *slog.Logger) (*asynq.Scheduler, error) {
+	task, err := NewTask(ReconcileArgs{})
+	if err != nil {
+		return nil, err
+	}
+	s := asynq.NewScheduler(r, &asynq.SchedulerOpts{
+		Logger:   NewAsynqLogger(logger),
+		LogLevel: asynq.WarnLevel,
+		EnqueueErrorHandler: func(_ *asynq.Task, _ []asynq.Option, err error) {
+			if !errors.Is(err, asynq.ErrDuplicateTask) {
+				logger.Warn("reconcile: could not enqueue the periodic pass", "error", err)
+			}
+		},
+	})
+	if _, err := s.Register(fmt.Sprintf("@every %s", ReconcileEvery), task); err != nil {
+		return nil, fmt.Errorf("jobs: register reconciler: %w", err)
+	}
+	if err := s.Start(); err != nil {
+		return nil, fmt.Errorf("jobs: start reconciler: %w", err)
+	}
+	return s, nil
 }

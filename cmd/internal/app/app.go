@@ -292,8 +292,16 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	if err := srv.Start(jobs.NewMux(a.Deps())); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)
 	}
+	// The reconciliation at start above, then every jobs.ReconcileEvery:
+	// what Redis lost while running (a restart without persistence, an
+	// eviction) is found again.
+	sched, err := jobs.StartReconciler(a.RedisOpt, a.Logger)
+	if err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	a.Logger.Info("workers started", "concurrency", a.Config.WorkerConcurrency, "queues", jobs.Queues())
-	return srv.Shutdown, nil
+	return func() { sched.Shutdown(); srv.Shutdown() }, nil
 }
 
 // Ready reports whether Redis, the metadata database and the index answer.
