@@ -8,14 +8,33 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/storage/qdrant/qdranttest"
 )
 
 // TestReindexEndToEnd re-embeds every tenant's documents into another
-// embedding space through POST /v1/admin/reindex: searches answer from the
-// old space until the switch and from the new one after, in every tenant.
+// embedding space through POST /v1/admin/reindex, on the embedded index and
+// on Qdrant: searches answer from the old space until the switch and from
+// the new one after, in every tenant, and the old space is dropped.
 func TestReindexEndToEnd(t *testing.T) {
 	t.Parallel()
-	b := setup(t, nil)
+	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
+		testReindex(t, nil, nil)
+	})
+	t.Run("qdrant", func(t *testing.T) {
+		t.Parallel()
+		q := qdranttest.New(t)
+		testReindex(t, map[string]string{"RAGQ_QDRANT_URL": "http://" + q.Addr()}, func(t *testing.T) {
+			require.Zero(t, q.PointCount("ragqueue_hash-384"), "the old collection is gone")
+			require.Equal(t, 2, q.PointCount("ragqueue_hash-128"))
+			require.Empty(t, q.TakeViolations())
+		})
+	})
+}
+
+func testReindex(t *testing.T, env map[string]string, after func(t *testing.T)) {
+	b := setup(t, env)
 	alpha := b.newKey(t, "alpha", "writer")
 	beta := b.newKey(t, "beta", "writer")
 	a1, _ := b.postText(t, alpha, "Bells", "Change ringing rings church bells in permutations called methods.")
@@ -61,4 +80,7 @@ func TestReindexEndToEnd(t *testing.T) {
 		return space(alpha, "church bells permutations", a1) == "hash-128"
 	}, 10*time.Second, 50*time.Millisecond, "searches move to the new space")
 	require.Equal(t, "hash-128", space(beta, "pipe organ stops ranks", b1))
+	if after != nil {
+		after(t)
+	}
 }
