@@ -60,6 +60,8 @@ func (s *server) createCrawl(c *gin.Context) {
 		s.fail(c, unavailable("the job queue", err))
 		return
 	}
+	logAttr(c, "crawl_id", cr.ID)
+	logAttr(c, "job_id", cr.JobID)
 	c.JSON(http.StatusAccepted, gin.H{"crawl_id": cr.ID, "job_id": cr.JobID})
 }
 

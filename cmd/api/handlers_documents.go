@@ -184,6 +184,17 @@ func (s *server) uploadMultipart(c *gin.Context) {
 		})
 		return
 	}
+	var docIDs, jobIDs []string
+	for _, r := range results {
+		if r.ID != "" {
+			docIDs = append(docIDs, r.ID)
+		}
+		if r.JobID != "" {
+			jobIDs = append(jobIDs, r.JobID)
+		}
+	}
+	logAttr(c, "doc_id", docIDs...)
+	logAttr(c, "job_id", jobIDs...)
 	c.JSON(http.StatusAccepted, gin.H{"documents": results})
 }
 
@@ -251,6 +262,8 @@ func (s *server) uploadJSON(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	logAttr(c, "doc_id", res.ID)
+	logAttr(c, "job_id", res.JobID)
 	c.JSON(http.StatusAccepted, gin.H{"documents": []uploadResult{res}})
 }
 

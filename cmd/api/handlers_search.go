@@ -97,6 +97,7 @@ func (s *server) reindex(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	logAttr(c, "job_id", job.ID)
 	c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "embedder": req.Embedder})
 }
 

@@ -79,6 +79,7 @@ func (s *server) putDocument(c *gin.Context) {
 		// the reconciler enqueues it once the queue is back.
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
+	logAttr(c, "job_id", doc.JobID)
 	c.JSON(http.StatusAccepted, versionResponse{Document: doc, JobID: doc.JobID, Version: doc.Version})
 }
 
@@ -136,5 +137,6 @@ func (s *server) retryDocument(c *gin.Context) {
 	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
+	logAttr(c, "job_id", doc.JobID)
 	c.JSON(http.StatusAccepted, gin.H{"job_id": doc.JobID, "document": doc})
 }

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,6 +80,27 @@ type testBundle struct {
 	opts    []startOption
 	http    *http.Client
 	dataDir string
+	// logs holds the app's JSON log lines (at RAGQ_LOG_LEVEL, warn unless
+	// the test says otherwise).
+	logs lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for the app's concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // setup starts an API on a free loopback port with env on top of test
@@ -109,7 +131,7 @@ func (b *testBundle) start(t testing.TB) {
 	t.Helper()
 	cfg, err := app.LoadConfig(func(k string) string { return b.env[k] })
 	require.NoError(t, err)
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(&b.logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	inst, err := start(context.Background(), cfg, logger, io.Discard, b.opts...)
 	require.NoError(t, err)
 	b.inst = inst

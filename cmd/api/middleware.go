@@ -58,8 +58,40 @@ func (s *server) accessLog() gin.HandlerFunc {
 		if k, ok := c.Get(ctxKey); ok {
 			attrs = append(attrs, slog.String("tenant", k.(storage.Key).Tenant))
 		}
+		// The IDs a request is about, under the names the worker logs use,
+		// so that one document or job can be followed from api to worker.
+		if id := c.Param("id"); id != "" {
+			switch {
+			case strings.HasPrefix(c.FullPath(), "/v1/documents/"):
+				attrs = append(attrs, slog.String("doc_id", id))
+			case strings.HasPrefix(c.FullPath(), "/v1/jobs/"):
+				attrs = append(attrs, slog.String("job_id", id))
+			case strings.HasPrefix(c.FullPath(), "/v1/crawls/"):
+				attrs = append(attrs, slog.String("crawl_id", id))
+			}
+		}
+		if v, ok := c.Get(ctxLogAttrs); ok {
+			attrs = append(attrs, v.([]slog.Attr)...)
+		}
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "http request", attrs...)
 	}
+}
+
+// ctxLogAttrs holds attributes handlers add to the request's access log line.
+const ctxLogAttrs = "ragq.log_attrs"
+
+// logAttr adds key=value to the request's access log line: the IDs a
+// handler created (doc_id, job_id, crawl_id), joined with commas when a
+// request made several.
+func logAttr(c *gin.Context, key string, values ...string) {
+	if len(values) == 0 {
+		return
+	}
+	var attrs []slog.Attr
+	if v, ok := c.Get(ctxLogAttrs); ok {
+		attrs = v.([]slog.Attr)
+	}
+	c.Set(ctxLogAttrs, append(attrs, slog.String(key, strings.Join(values, ","))))
 }
 
 // recoverJSON turns a handler panic into a JSON 500 instead of a dropped
