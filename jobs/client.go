@@ -60,18 +60,21 @@ func embedTaskID(docID string, version int, jobID string) string {
 // what lets the reconciler call it for every unfinished document. A job
 // whose ingestion finally failed stays archived: to try again, give the
 // document a new job (the store's RetryDocument) or a new version.
-func (c *Client) EnqueueIngest(ctx context.Context, doc ingest.Document) error {
-	_, err := c.enqueueIngest(ctx, doc)
+func (c *Client) EnqueueIngest(ctx context.Context, doc ingest.Document, opts ...EnqueueOption) error {
+	_, err := c.enqueueIngest(ctx, doc, opts...)
 	return err
 }
 
 // enqueueIngest is EnqueueIngest, also reporting whether a task was added.
-func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document) (enqueued bool, err error) {
+func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document, opts ...EnqueueOption) (enqueued bool, err error) {
 	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
 		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
 	}
 	now := time.Now().UTC()
 	job := Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	for _, o := range opts {
+		o(&job)
+	}
 	if err := c.ensureJob(ctx, job); err != nil {
 		return false, err
 	}

@@ -107,6 +107,16 @@ func (e *env) startServer(t *testing.T, d jobs.Deps) {
 // addDocument stores text as a new queued document (version 1) of tenant.
 func (e *env) addDocument(t testing.TB, tenant, contentType, text string) ingest.Document {
 	t.Helper()
+	doc := e.addDocumentOnly(t, tenant, contentType, text)
+	// What the API records with the document; EnqueueIngest would too.
+	require.NoError(t, e.store.CreateJob(t.Context(), jobs.Job{ID: doc.JobID, Tenant: tenant, Type: jobs.KindIngest, State: jobs.StateQueued}))
+	return doc
+}
+
+// addDocumentOnly is addDocument without the job record, which
+// EnqueueIngest then creates (with its options).
+func (e *env) addDocumentOnly(t testing.TB, tenant, contentType, text string) ingest.Document {
+	t.Helper()
 	info, err := e.blobs.Put(t.Context(), strings.NewReader(text), 0)
 	require.NoError(t, err)
 	sum := sha256.Sum256([]byte(text))
@@ -125,8 +135,6 @@ func (e *env) addDocument(t testing.TB, tenant, contentType, text string) ingest
 	})
 	require.NoError(t, err)
 	require.True(t, created)
-	// What the API records with the document; EnqueueIngest would too.
-	require.NoError(t, e.store.CreateJob(t.Context(), jobs.Job{ID: doc.JobID, Tenant: tenant, Type: jobs.KindIngest, State: jobs.StateQueued}))
 	return doc
 }
 

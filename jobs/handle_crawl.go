@@ -253,9 +253,12 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 // EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
 // its job, then enqueues the task that runs it. The crawl ID is the task
 // ID, so enqueueing it twice runs it once.
-func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore) error {
+func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore, opts ...EnqueueOption) error {
 	now := time.Now().UTC()
 	job := Job{ID: cr.JobID, Tenant: cr.Tenant, Type: KindCrawl, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	for _, o := range opts {
+		o(&job)
+	}
 	if err := c.ensureJob(ctx, job); err != nil {
 		return err
 	}

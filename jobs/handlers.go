@@ -79,6 +79,9 @@ type Deps struct {
 	// batch; default 1024 (the embedder splits them further to its size).
 	BatchEmbeds bool
 	BatchTexts  int
+	// WebhookSecret signs webhook deliveries (RAGQ_WEBHOOK_SECRET); they
+	// are sent through WebClient.
+	WebhookSecret []byte
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -146,6 +149,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Metrics == nil {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
+	// Jobs that end notify their callback URL (webhook.go).
+	d.Store = notifyingStore{Store: d.Store, enq: d.Enqueuer, logger: d.Logger}
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
@@ -156,6 +161,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.reindex, h.reindexFailed))
 	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
 	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
+	Register(mux, guard(h, h.deliverWebhook, h.webhookFailed))
 	return mux
 }
 

@@ -43,6 +43,9 @@ type Job struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"-"`
 	CompletedAt *time.Time      `json:"completed_at"`
+	// CallbackURL, when set, receives a signed POST when the job ends
+	// (webhook.go). Set at creation only.
+	CallbackURL string `json:"-"`
 }
 
 // JobUpdate changes a job. Nil fields are left as they are.

@@ -24,6 +24,7 @@ type crawlRequest struct {
 	AllowedHosts  []string `json:"allowed_hosts"`
 	RespectRobots *bool    `json:"respect_robots"`
 	Refresh       string   `json:"refresh"`
+	CallbackURL   string   `json:"callback_url"`
 }
 
 // crawlResponse is a crawl as GET /v1/crawls/{id} shows it.
@@ -56,7 +57,11 @@ func (s *server) createCrawl(c *gin.Context) {
 		return
 	}
 	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: tenant(c), Status: jobs.StateQueued, Spec: spec}
-	if err := s.queue.EnqueueCrawl(c.Request.Context(), cr, s.crawls); err != nil {
+	if err := s.setCallback(c, req.CallbackURL); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.queue.EnqueueCrawl(c.Request.Context(), cr, s.crawls, enqueueOpts(c)...); err != nil {
 		s.fail(c, unavailable("the job queue", err))
 		return
 	}

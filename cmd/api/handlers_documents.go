@@ -117,8 +117,16 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 			if metadata, err = parseMetadata(raw); err != nil {
 				return uploads, nil, err
 			}
+		case "callback_url":
+			raw, err := io.ReadAll(io.LimitReader(part, maxCallbackURL+1))
+			if err != nil {
+				return uploads, nil, readErr(err, "the callback_url part cannot be read: %v")
+			}
+			if err := s.setCallback(c, string(raw)); err != nil {
+				return uploads, nil, err
+			}
 		default:
-			return uploads, nil, invalid("unknown form field %q: send files as \"file\" parts and an optional \"metadata\" JSON object", part.FormName())
+			return uploads, nil, invalid("unknown form field %q: send files as \"file\" parts, an optional \"metadata\" JSON object and an optional \"callback_url\"", part.FormName())
 		}
 	}
 	if len(uploads) == 0 {
@@ -248,6 +256,7 @@ type textUpload struct {
 	Text        string          `json:"text"`
 	ContentType string          `json:"content_type"`
 	Metadata    json.RawMessage `json:"metadata"`
+	CallbackURL string          `json:"callback_url"`
 }
 
 func (s *server) uploadJSON(c *gin.Context) {
@@ -293,6 +302,9 @@ func (s *server) readTextUpload(c *gin.Context) (u *pendingUpload, metadata json
 			return nil, nil, err
 		}
 	}
+	if err := s.setCallback(c, req.CallbackURL); err != nil {
+		return nil, nil, err
+	}
 	info, err := s.blobs.Put(c.Request.Context(), strings.NewReader(req.Text), s.cfg.MaxUploadBytes)
 	if err != nil {
 		return nil, nil, err
@@ -332,7 +344,7 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 		}
 		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
 	}
-	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
+	if err := s.queue.EnqueueIngest(ctx, doc, enqueueOpts(c)...); err != nil {
 		// The document is recorded as queued, and the database is the truth:
 		// the reconciler enqueues it once the queue is back.
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)

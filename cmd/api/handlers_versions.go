@@ -74,7 +74,7 @@ func (s *server) putDocument(c *gin.Context) {
 		return
 	}
 	kept = true
-	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
+	if err := s.queue.EnqueueIngest(ctx, doc, enqueueOpts(c)...); err != nil {
 		// The version is recorded as queued, and the database is the truth:
 		// the reconciler enqueues it once the queue is back.
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)

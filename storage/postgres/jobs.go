@@ -13,7 +13,7 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at`
+const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at, callback_url`
 
 // CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
 // exists it returns nil and changes nothing. An empty State becomes queued;
@@ -24,9 +24,9 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO jobs (`+jobColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
 		j.ID, j.Tenant, j.Type, string(j.State), progress, result, j.Error,
-		ts(j.CreatedAt), ts(j.UpdatedAt), nullTS(j.CompletedAt))
+		ts(j.CreatedAt), ts(j.UpdatedAt), nullTS(j.CompletedAt), j.CallbackURL)
 	if err != nil {
 		return fmt.Errorf("postgres: create job %s: %w", j.ID, err)
 	}
@@ -128,7 +128,7 @@ func scanJob(row pgx.Row) (jobs.Job, error) {
 		progress, result []byte
 	)
 	err := row.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error,
-		&j.CreatedAt, &j.UpdatedAt, &j.CompletedAt)
+		&j.CreatedAt, &j.UpdatedAt, &j.CompletedAt, &j.CallbackURL)
 	if err != nil {
 		return jobs.Job{}, err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at`
+const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at, callback_url`
 
 // CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
 // exists it returns nil and changes nothing. An empty State becomes queued;
@@ -24,9 +24,9 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		j.ID, j.Tenant, j.Type, string(j.State), progress, result, j.Error,
-		nanos(j.CreatedAt), nanos(j.UpdatedAt), nullNanos(j.CompletedAt))
+		nanos(j.CreatedAt), nanos(j.UpdatedAt), nullNanos(j.CompletedAt), j.CallbackURL)
 	if err != nil {
 		return fmt.Errorf("sqlite: create job %s: %w", j.ID, err)
 	}
@@ -127,7 +127,7 @@ func scanJob(sc scanner) (jobs.Job, error) {
 		created, updated int64
 		completed        sql.NullInt64
 	)
-	err := sc.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error, &created, &updated, &completed)
+	err := sc.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error, &created, &updated, &completed, &j.CallbackURL)
 	if err != nil {
 		return jobs.Job{}, err
 	}

@@ -59,6 +59,7 @@ func testJobRoundTrip(t *testing.T, s Store) {
 		Result:    json.RawMessage(`{"answer": "42", "citations": [1, 2]}`),
 		Error:     "",
 		CreatedAt: at(10), UpdatedAt: at(20), CompletedAt: &done,
+		CallbackURL: "https://hooks.example/ragqueue?team=7",
 	}
 	require.NoError(t, s.CreateJob(ctx, full))
 	got = mustGetJob(t, s, "acme", "j2")
@@ -70,6 +71,7 @@ func testJobRoundTrip(t *testing.T, s Store) {
 	requireTime(t, done, *got.CompletedAt)
 	require.Equal(t, full.Type, got.Type)
 	require.Equal(t, full.State, got.State)
+	require.Equal(t, full.CallbackURL, got.CallbackURL)
 
 	// A JSON null is no value.
 	j := newJob("acme", "j3")

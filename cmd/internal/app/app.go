@@ -246,7 +246,8 @@ func (a *App) Deps() jobs.Deps {
 		QueryMaxURLs:    a.Config.QueryMaxURLs,
 		Metrics:         a.Pipeline,
 		// A model provider is paid per call: small documents share calls.
-		BatchEmbeds: !isHash(a.Config.Embedder),
+		BatchEmbeds:   !isHash(a.Config.Embedder),
+		WebhookSecret: a.Config.WebhookSecret,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

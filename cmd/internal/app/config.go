@@ -66,6 +66,7 @@ type Config struct {
 	CORSOrigins           []string      // RAGQ_CORS_ORIGINS: empty → no CORS headers
 	HTTPReadTimeout       time.Duration // RAGQ_HTTP_READ_TIMEOUT: whole request, body included
 	SessionSecret         string        // RAGQ_SESSION_SECRET: signs monitoring session cookies; "" → random per process
+	WebhookSecret         []byte        // RAGQ_WEBHOOK_SECRET: signs webhook deliveries; empty refuses callback_url
 }
 
 // Embedded reports whether ragqueue runs with its in-process Redis.
@@ -105,6 +106,7 @@ func Settings() []Setting {
 		{"RAGQ_CRAWL_MAX_DEPTH", "3", "deepest a crawl may ask to go (max_depth)"},
 		{"RAGQ_CRAWL_MIN_REFRESH", "1h", "shortest interval a crawl may ask to be re-run at (refresh)"},
 		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
+		{"RAGQ_WEBHOOK_SECRET", "(empty)", "signs webhook notifications (HMAC-SHA256, ≥ 16 characters); without it requests with callback_url are refused"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 		{"RAGQ_METRICS_ADDR", "(empty)", "separate listen address serving /metrics without a key (keep it private); empty: /metrics on RAGQ_ADDR for admin keys"},
@@ -256,6 +258,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Providers = loadProviderEnv(get)
 	if strings.ToLower(c.LLM) != "extractive" {
 		bad("RAGQ_LLM", "%q is not available; supported: extractive (LLM providers come with the answers issue)", c.LLM)
+	}
+	if ws := get("RAGQ_WEBHOOK_SECRET", ""); ws != "" {
+		if len(ws) < 16 {
+			bad("RAGQ_WEBHOOK_SECRET", "is %d characters; use at least 16 random characters", len(ws))
+		}
+		c.WebhookSecret = []byte(ws)
 	}
 	if lvl, err := parseLevel(get("RAGQ_LOG_LEVEL", "info")); err != nil {
 		bad("RAGQ_LOG_LEVEL", "%v", err)

@@ -1,0 +1,177 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest/web"
+)
+
+// Webhooks: a job created with a CallbackURL gets a signed POST when it
+// ends, sent by a task of its own (retried with backoff) through the
+// SSRF-guarded client, so that a slow or failing receiver never holds up
+// the job and an address inside the network is never reached.
+const (
+	// TaskWebhook is the Asynq task type of one webhook delivery.
+	TaskWebhook = "webhook:deliver"
+	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>" over
+	// "<t>.<body>" with the webhook secret.
+	SignatureHeader = "Ragqueue-Signature"
+	// webhookTimeout bounds one delivery attempt.
+	webhookTimeout = 15 * time.Second
+	// webhookMaxRetry: with RetryDelay's doubling (capped at 5 minutes),
+	// about half an hour of attempts.
+	webhookMaxRetry = 10
+)
+
+// WebhookArgs asks a worker to notify a finished job's callback URL.
+type WebhookArgs struct {
+	Tenant string `json:"tenant"`
+	JobID  string `json:"job_id"`
+}
+
+// Kind implements Args.
+func (WebhookArgs) Kind() string { return TaskWebhook }
+
+// TaskOptions implements ArgsWithOptions: the maintenance queue, retried
+// with backoff for about half an hour.
+func (WebhookArgs) TaskOptions() []asynq.Option {
+	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(webhookMaxRetry), asynq.Timeout(webhookTimeout + 5*time.Second)}
+}
+
+func (a WebhookArgs) validate() error {
+	if a.Tenant == "" || a.JobID == "" {
+		return errors.New("tenant and job_id are required")
+	}
+	return nil
+}
+
+func (a WebhookArgs) logAttrs() []slog.Attr {
+	return []slog.Attr{slog.String("tenant", a.Tenant), slog.String("job_id", a.JobID)}
+}
+
+// WebhookPayload is the body a callback URL receives: the event and the job
+// as GET /v1/jobs/{id} shows it.
+type WebhookPayload struct {
+	Event string `json:"event"` // "job.finished"
+	Job   Job    `json:"job"`
+}
+
+// Sign returns the SignatureHeader value for body sent at t.
+func Sign(secret []byte, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(ts))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// deliverWebhook POSTs the finished job to its callback URL. A 2xx answer
+// is delivery; 410 Gone, a refused address or a job without a URL end the
+// attempts; anything else is retried.
+func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
+	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
+	if ragqueue.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("jobs: webhook: get job %s: %w", a.JobID, err)
+	}
+	if job.CallbackURL == "" {
+		return nil
+	}
+	if len(h.WebhookSecret) == 0 || h.WebClient == nil {
+		return permanent(errors.New("jobs: webhook: this worker has no RAGQ_WEBHOOK_SECRET or no web client"))
+	}
+	body, err := json.Marshal(WebhookPayload{Event: "job.finished", Job: job})
+	if err != nil {
+		return permanent(fmt.Errorf("jobs: webhook: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.CallbackURL, bytes.NewReader(body))
+	if err != nil {
+		return permanent(fmt.Errorf("jobs: webhook: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "ragqueue-webhook/1")
+	req.Header.Set("Ragqueue-Job-Id", job.ID)
+	req.Header.Set(SignatureHeader, Sign(h.WebhookSecret, time.Now(), body))
+	resp, err := h.WebClient.Do(req)
+	if err != nil {
+		if errors.Is(err, web.ErrBlocked) {
+			return permanent(fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err))
+		}
+		return fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		h.Logger.InfoContext(ctx, "webhook delivered", "tenant", a.Tenant, "job_id", a.JobID, "status", resp.StatusCode)
+		return nil
+	case resp.StatusCode == http.StatusGone:
+		return permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered 410 Gone", job.CallbackURL))
+	}
+	return fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode)
+}
+
+func (h *handlers) webhookFailed(ctx context.Context, a WebhookArgs, err error) error {
+	if !willRetry(ctx, err) {
+		h.Logger.WarnContext(ctx, "webhook not delivered; giving up", "tenant", a.Tenant, "job_id", a.JobID, "error", err)
+	}
+	return err
+}
+
+// notifyingStore is the handlers' Store: when an update ends a job that has
+// a callback URL, it enqueues the job's webhook. The task ID is the job's,
+// so a job ended twice (a retried step) is notified once.
+type notifyingStore struct {
+	Store
+	enq    Enqueuer
+	logger *slog.Logger
+}
+
+func (s notifyingStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
+	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
+		return err
+	}
+	if u.State == nil || !u.State.Terminal() {
+		return nil
+	}
+	job, err := s.Store.GetJob(ctx, tenant, id)
+	if err != nil || job.CallbackURL == "" {
+		return nil
+	}
+	task, err := NewTask(WebhookArgs{Tenant: tenant, JobID: id}, asynq.TaskID("webhook-"+id))
+	if err == nil {
+		_, err = s.enq.EnqueueContext(ctx, task)
+	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		// The job's outcome is recorded; only its notification is lost.
+		s.logger.WarnContext(ctx, "could not enqueue webhook", "tenant", tenant, "job_id", id, "error", err)
+	}
+	return nil
+}
+
+// EnqueueOption adjusts the job record an Enqueue call creates.
+type EnqueueOption func(*Job)
+
+// WithCallback makes the job notify url when it ends.
+func WithCallback(url string) EnqueueOption {
+	return func(j *Job) { j.CallbackURL = url }
+}
