@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"jobs", jobTests()},
 		{"keys", keyTests()},
 		{"crawls", crawlTests()},
+		{"conversations", conversationTests()},
+		{"cache", cacheTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
