@@ -69,6 +69,8 @@ type Deps struct {
 	PutBlob BlobPutter
 	// QueryMaxURLs caps the URLs one question fetches; default 3.
 	QueryMaxURLs int
+	// Cache answers repeated questions; nil turns the answer cache off.
+	Cache *AnswerCache
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.

@@ -107,6 +107,10 @@ type queryRequest struct {
 	Mode     string `json:"mode"`
 	// URLs are pages to fetch and answer from (with any written in the question).
 	URLs []string `json:"urls"`
+	// ConversationID keeps the question in a conversation (see
+	// handlers_conversations.go); Cache false turns the answer cache off.
+	ConversationID string `json:"conversation_id"`
+	Cache          *bool  `json:"cache"`
 }
 
 // createQuery runs a question as a job. Sync waits (bounded by
@@ -142,8 +146,16 @@ func (s *server) createQuery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := checkConversationID(req.ConversationID); err != nil {
+		s.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
-	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK, urls...)
+	args, answered := s.answerFromCache(c, req, topK, urls)
+	if answered {
+		return
+	}
+	job, err := s.queue.EnqueueQueryArgs(ctx, args)
 	if err != nil {
 		s.fail(c, unavailable("the job queue", err))
 		return

@@ -41,6 +41,7 @@ type blobStore interface {
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ingest.Document) error
 	EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (jobs.Job, error)
+	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs) (jobs.Job, error)
 	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore) error
 	EnqueueReindex(ctx context.Context, tenant, embedder string) (jobs.Job, error)
 	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
@@ -59,6 +60,12 @@ type server struct {
 	spaces *jobs.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
 	ready  func(ctx context.Context) map[string]error
+	// convos keeps conversations; cache answers repeated questions here,
+	// without a job round trip (nil: off); cacheStore is invalidated when
+	// a document is deleted.
+	convos     jobs.ConversationStore
+	cache      *jobs.AnswerCache
+	cacheStore jobs.CacheStore
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -113,6 +120,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		convos: a.Store, cache: a.AnswerCache(), cacheStore: a.Store,
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
