@@ -121,6 +121,13 @@ func TestConversationFollowUp(t *testing.T) {
 			require.True(t, follow.cited(x100), "follow-up: %+v", follow)
 			require.Contains(t, follow.Answer, "three years")
 
+			// The standalone question is the cache key: the same follow-up
+			// in another conversation with the same history is a hit.
+			b.ask(t, key, map[string]any{"question": "What is the X100 printer?", "top_k": 1, "conversation_id": "chat-2"})
+			again := b.ask(t, key, map[string]any{"question": "what about its warranty?", "top_k": 1, "conversation_id": "chat-2"})
+			require.Equal(t, "exact", again.cache())
+			require.Equal(t, follow.Answer, again.Answer)
+
 			var conv conversationResp
 			require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/conversations/chat-1", key, nil, "", &conv))
 			require.Equal(t, "chat-1", conv.ID)
