@@ -402,6 +402,7 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 	if err := snap.Index().PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
 		return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
 	}
+	InvalidateCache(ctx, h.Store, h.Logger, a.Tenant, a.DocumentID) // answers citing the old version are stale
 	// A PDF with pages but no text layer is ready, with a warning set in
 	// the same step, so no reader sees it ready without the warning.
 	note := ""

@@ -21,6 +21,13 @@ type queryResult struct {
 	// FetchErrors lists the URLs named in the question that could not be
 	// fetched or indexed, and why; the answer comes from the rest.
 	FetchErrors []URLError `json:"fetch_errors,omitempty"`
+	// Cache says where the answer came from: "exact" or "semantic" (the
+	// answer cache), "miss" (answered now); absent when the cache was off.
+	Cache string `json:"cache,omitempty"`
+	// ConversationID and StandaloneQuestion are set for a question asked in
+	// a conversation: the question as retrieval saw it.
+	ConversationID     string `json:"conversation_id,omitempty"`
+	StandaloneQuestion string `json:"standalone_question,omitempty"`
 }
 
 // urlPattern finds http(s) URLs written in a question.
@@ -37,6 +44,10 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 			question = q
 		}
 	}
+	question, err := h.standaloneQuestion(ctx, a, question)
+	if err != nil {
+		return err
+	}
 	snap, err := h.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
@@ -46,6 +57,10 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		return fmt.Errorf("jobs: embed question: %w", err)
 	} else if len(vecs) != 1 {
 		return fmt.Errorf("jobs: embed question: %d vectors for 1 text", len(vecs))
+	}
+	cache, cached := h.lookupCache(ctx, a, snap.Live, question, vecs[0])
+	if cached != nil {
+		return h.answerFromCache(ctx, a, question, cache, *cached)
 	}
 	topK := a.TopK
 	if topK <= 0 {
@@ -93,6 +108,9 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	}
 	if res.Generator == "" {
 		res.Generator = h.Generator.Name()
+	}
+	if err := h.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
+		return err
 	}
 	// Unlike progress, the outcome must be recorded: a client is waiting on it.
 	// A job record that is gone (pruned) cannot be helped by retrying.

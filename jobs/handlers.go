@@ -82,6 +82,8 @@ type Deps struct {
 	// WebhookSecret signs webhook deliveries (RAGQ_WEBHOOK_SECRET); they
 	// are sent through WebClient.
 	WebhookSecret []byte
+	// Cache answers repeated questions; nil turns the answer cache off.
+	Cache *AnswerCache
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.

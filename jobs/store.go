@@ -95,4 +95,6 @@ type Store interface {
 	ChunkStore
 	JobStore
 	CrawlStore
+	ConversationStore
+	CacheStore
 }

@@ -99,6 +99,14 @@ type QueryArgs struct {
 	// URLs are pages the user named, fetched and indexed before answering
 	// (at most Deps.QueryMaxURLs). Nothing else is ever fetched for a question.
 	URLs []string `json:"urls,omitempty"`
+	// ConversationID keeps the question in that conversation of the tenant
+	// (created when new); a follow-up is rewritten into a standalone
+	// question from the recent turns before retrieval.
+	ConversationID string `json:"conversation_id,omitempty"`
+	// NoCache turns the answer cache off for this question (request
+	// "cache": false); CacheChecked says the API already looked it up.
+	NoCache      bool `json:"no_cache,omitempty"`
+	CacheChecked bool `json:"cache_checked,omitempty"`
 }
 
 // Kind implements Args.

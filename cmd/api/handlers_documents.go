@@ -417,6 +417,7 @@ func (s *server) deleteDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	jobs.InvalidateCache(ctx, s.cacheStore, s.logger, t, id) // answers citing it are gone with it
 	if err := index.DeleteDocument(ctx, t, id); err != nil {
 		s.logger.Error("second index delete failed; chunks may remain until the job's cleanup", "doc_id", id, "error", err)
 	}

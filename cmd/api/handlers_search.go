@@ -108,6 +108,12 @@ type queryRequest struct {
 	Mode     string `json:"mode"`
 	// URLs are pages to fetch and answer from (with any written in the question).
 	URLs []string `json:"urls"`
+	// ConversationID keeps the question in a conversation (see
+	// handlers_conversations.go); Cache false turns the answer cache off.
+	ConversationID string `json:"conversation_id"`
+	Cache          *bool  `json:"cache"`
+	// CallbackURL receives the finished job (callbacks.go).
+	CallbackURL string `json:"callback_url"`
 }
 
 // createQuery runs a question as a job. Sync waits (bounded by
@@ -143,12 +149,25 @@ func (s *server) createQuery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := checkConversationID(req.ConversationID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.setCallback(c, req.CallbackURL); err != nil {
+		s.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
-	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK, urls...)
+	args, answered := s.answerFromCache(c, req, topK, urls)
+	if answered {
+		return
+	}
+	job, err := s.queue.EnqueueQueryArgs(ctx, args, enqueueOpts(c)...)
 	if err != nil {
 		s.fail(c, unavailable("the job queue", err))
 		return
 	}
+	logAttr(c, "job_id", job.ID)
 	if req.Mode == "async" {
 		c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "state": job.State})
 		return

@@ -43,6 +43,8 @@ func (s *server) routes() http.Handler {
 
 	v1.GET("/search", s.require(roleReader), s.search)
 	v1.POST("/queries", s.require(roleReader), expensive, small, s.createQuery)
+	v1.GET("/conversations/:id", s.require(roleReader), s.getConversation)
+	v1.DELETE("/conversations/:id", s.require(roleReader), s.deleteConversation)
 	v1.GET("/jobs/:id", s.require(roleReader), s.getJob)
 	v1.POST("/crawls", s.require(roleWriter), expensive, small, s.createCrawl)
 	v1.GET("/crawls/:id", s.require(roleReader), s.getCrawl)

@@ -44,6 +44,7 @@ type blobStore interface {
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ingest.Document, opts ...jobs.EnqueueOption) error
 	EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (jobs.Job, error)
+	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (jobs.Job, error)
 	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore, opts ...jobs.EnqueueOption) error
 	EnqueueReindex(ctx context.Context, tenant, embedder string) (jobs.Job, error)
 	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
@@ -70,6 +71,13 @@ type server struct {
 	limiter     *limit.Limiter
 	monitor     http.Handler // the Asynq web UI under /monitoring/
 	sessionKey  []byte       // signs monitoring session cookies
+
+	// convos keeps conversations; cache answers repeated questions here,
+	// without a job round trip (nil: off); cacheStore is invalidated when
+	// a document is deleted.
+	convos     jobs.ConversationStore
+	cache      *jobs.AnswerCache
+	cacheStore jobs.CacheStore
 }
 
 // adminStore is what key rotation and the audit log need.
@@ -133,6 +141,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		convos: a.Store, cache: a.AnswerCache(), cacheStore: a.Store,
 		limiter: limit.NewLimiter(a.Redis),
 	}
 	if s.admin, err = a.Admin(); err != nil {

@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"keys", keyTests()},
 		{"crawls", crawlTests()},
 		{"audit", auditTests()},
+		{"conversations", conversationTests()},
+		{"cache", cacheTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -228,6 +228,17 @@ func selfExe() string {
 	return exe
 }
 
+// AnswerCache returns the answer cache the configuration asks for; nil
+// when RAGQ_CACHE_MAX_ENTRIES is 0 (the cache is off).
+func (a *App) AnswerCache() *jobs.AnswerCache {
+	if a.Config.CacheMaxEntries <= 0 {
+		return nil
+	}
+	return jobs.NewAnswerCache(a.Store, jobs.CacheOptions{
+		Similarity: a.Config.CacheSimilarity, TTL: a.Config.CacheTTL, MaxEntries: a.Config.CacheMaxEntries,
+	}, a.Logger)
+}
+
 // Deps returns what the job handlers need.
 func (a *App) Deps() jobs.Deps {
 	return jobs.Deps{
@@ -248,6 +259,7 @@ func (a *App) Deps() jobs.Deps {
 		// A model provider is paid per call: small documents share calls.
 		BatchEmbeds:   !isHash(a.Config.Embedder),
 		WebhookSecret: a.Config.WebhookSecret,
+		Cache:         a.AnswerCache(),
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

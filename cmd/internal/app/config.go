@@ -54,6 +54,9 @@ type Config struct {
 	CrawlMaxDepth     int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
 	CrawlMinRefresh   time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
 	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
+	CacheSimilarity   float64        // RAGQ_CACHE_SIMILARITY: cosine from which a cached question answers another
+	CacheTTL          time.Duration  // RAGQ_CACHE_TTL: how long a cached answer is served
+	CacheMaxEntries   int            // RAGQ_CACHE_MAX_ENTRIES: cached answers per tenant; 0 turns the cache off
 
 	// Providers are the model providers' own variables (OPENAI_BASE_URL…).
 	Providers ProviderEnv
@@ -107,6 +110,9 @@ func Settings() []Setting {
 		{"RAGQ_CRAWL_MIN_REFRESH", "1h", "shortest interval a crawl may ask to be re-run at (refresh)"},
 		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
 		{"RAGQ_WEBHOOK_SECRET", "(empty)", "signs webhook notifications (HMAC-SHA256, ≥ 16 characters); without it requests with callback_url are refused"},
+		{"RAGQ_CACHE_SIMILARITY", "0.95", "answer cache: cosine similarity (0–1] from which an earlier question's answer is served for a new one"},
+		{"RAGQ_CACHE_TTL", "24h", "answer cache: how long a cached answer is served"},
+		{"RAGQ_CACHE_MAX_ENTRIES", "1000", "answer cache: cached answers kept per tenant (oldest go first); 0 turns the cache off"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 		{"RAGQ_METRICS_ADDR", "(empty)", "separate listen address serving /metrics without a key (keep it private); empty: /metrics on RAGQ_ADDR for admin keys"},
@@ -180,6 +186,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CrawlMaxDepth = int(intSetting("RAGQ_CRAWL_MAX_DEPTH", 3, 0, 100))
 	c.CrawlMinRefresh = durSetting("RAGQ_CRAWL_MIN_REFRESH", time.Hour)
 	c.QueryMaxURLs = int(intSetting("RAGQ_QUERY_MAX_URLS", 3, 0, 20))
+	c.CacheTTL = durSetting("RAGQ_CACHE_TTL", 24*time.Hour)
+	c.CacheMaxEntries = int(intSetting("RAGQ_CACHE_MAX_ENTRIES", 1000, 0, 1_000_000))
+	if s := get("RAGQ_CACHE_SIMILARITY", "0.95"); true {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || v > 1 {
+			bad("RAGQ_CACHE_SIMILARITY", "%q is not a number above 0 and at most 1, such as 0.95", s)
+			v = 0.95
+		}
+		c.CacheSimilarity = v
+	}
 	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
 		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))
 	} else {

@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+const turnColumns = `conversation_id, tenant, seq, question, standalone, answer, citations, job_id, created_at`
+
+// AddTurn implements jobs.ConversationStore. Turns of one conversation
+// are numbered under the conversation row's lock.
+func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
+	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
+		return jobs.Turn{}, ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
+	}
+	if t.Citations == nil {
+		t.Citations = []retrieval.Citation{}
+	}
+	cites, err := json.Marshal(t.Citations)
+	if err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn: %w", err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	now := now()
+	// The upsert locks the conversation row until commit: concurrent turns
+	// of one conversation take turns.
+	if _, err := tx.Exec(ctx, `INSERT INTO conversations (tenant, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (tenant, id) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
+		t.Tenant, t.ConversationID, now); err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	existing, err := scanTurn(tx.QueryRow(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = $1 AND conversation_id = $2 AND job_id = $3`, t.Tenant, t.ConversationID, t.JobID))
+	if err == nil {
+		return existing, tx.Commit(ctx)
+	} else if !isNoRows(err) {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns
+		WHERE tenant = $1 AND conversation_id = $2`, t.Tenant, t.ConversationID).Scan(&t.Seq); err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	t.CreatedAt = now
+	if _, err := tx.Exec(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, string(cites), t.JobID, now); err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	return t, nil
+}
+
+// RecentTurns implements jobs.ConversationStore.
+func (s *Store) RecentTurns(ctx context.Context, tenant, conversationID string, n int) ([]jobs.Turn, error) {
+	if n <= 0 {
+		return []jobs.Turn{}, nil
+	}
+	turns, err := s.queryTurns(ctx, `SELECT * FROM (SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3) recent ORDER BY seq`, tenant, conversationID, n)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: recent turns of conversation %s: %w", conversationID, err)
+	}
+	return turns, nil
+}
+
+// GetConversation implements jobs.ConversationStore.
+func (s *Store) GetConversation(ctx context.Context, tenant, id string) (jobs.Conversation, error) {
+	c := jobs.Conversation{ID: id, Tenant: tenant}
+	err := s.pool.QueryRow(ctx, `SELECT created_at, updated_at FROM conversations WHERE tenant = $1 AND id = $2`,
+		tenant, id).Scan(&c.CreatedAt, &c.UpdatedAt)
+	if isNoRows(err) {
+		return jobs.Conversation{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "conversation %s not found", id)
+	} else if err != nil {
+		return jobs.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	c.Turns, err = s.queryTurns(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = $1 AND conversation_id = $2 ORDER BY seq`, tenant, id)
+	if err != nil {
+		return jobs.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// DeleteConversation implements jobs.ConversationStore.
+func (s *Store) DeleteConversation(ctx context.Context, tenant, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM conversations WHERE tenant = $1 AND id = $2`, tenant, id)
+	if err != nil {
+		return fmt.Errorf("postgres: delete conversation %s: %w", id, err)
+	}
+	return mustAffect(tag, "conversation %s not found", id)
+}
+
+func (s *Store) queryTurns(ctx context.Context, query string, args ...any) ([]jobs.Turn, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	turns := []jobs.Turn{}
+	for rows.Next() {
+		t, err := scanTurn(rows)
+		if err != nil {
+			return nil, err
+		}
+		turns = append(turns, t)
+	}
+	return turns, rows.Err()
+}
+
+func scanTurn(row pgx.Row) (jobs.Turn, error) {
+	var (
+		t     jobs.Turn
+		cites []byte
+	)
+	if err := row.Scan(&t.ConversationID, &t.Tenant, &t.Seq, &t.Question, &t.Standalone, &t.Answer, &cites, &t.JobID, &t.CreatedAt); err != nil {
+		return jobs.Turn{}, err
+	}
+	if err := json.Unmarshal(cites, &t.Citations); err != nil {
+		return jobs.Turn{}, fmt.Errorf("citations of turn %d: %w", t.Seq, err)
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return t, nil
+}

@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+const turnColumns = `conversation_id, tenant, seq, question, standalone, answer, citations, job_id, created_at`
+
+// AddTurn implements jobs.ConversationStore.
+func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
+	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
+		return jobs.Turn{}, ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
+	}
+	if t.Citations == nil {
+		t.Citations = []retrieval.Citation{}
+	}
+	cites, err := json.Marshal(t.Citations)
+	if err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	now := now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (tenant, id, created_at, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant, id) DO UPDATE SET updated_at = excluded.updated_at`,
+		t.Tenant, t.ConversationID, nanos(now), nanos(now)); err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	existing, err := scanTurn(tx.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = ? AND conversation_id = ? AND job_id = ?`, t.Tenant, t.ConversationID, t.JobID))
+	if err == nil {
+		return existing, tx.Commit()
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns
+		WHERE tenant = ? AND conversation_id = ?`, t.Tenant, t.ConversationID).Scan(&t.Seq); err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	t.CreatedAt = now
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, string(cites), t.JobID, nanos(now)); err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
+	}
+	return t, nil
+}
+
+// RecentTurns implements jobs.ConversationStore.
+func (s *Store) RecentTurns(ctx context.Context, tenant, conversationID string, n int) ([]jobs.Turn, error) {
+	if n <= 0 {
+		return []jobs.Turn{}, nil
+	}
+	turns, err := s.queryTurns(ctx, `SELECT * FROM (SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, tenant, conversationID, n)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent turns of conversation %s: %w", conversationID, err)
+	}
+	return turns, nil
+}
+
+// GetConversation implements jobs.ConversationStore.
+func (s *Store) GetConversation(ctx context.Context, tenant, id string) (jobs.Conversation, error) {
+	c := jobs.Conversation{ID: id, Tenant: tenant}
+	var created, updated int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT created_at, updated_at FROM conversations WHERE tenant = ? AND id = ?`,
+		tenant, id).Scan(&created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return jobs.Conversation{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "conversation %s not found", id)
+	} else if err != nil {
+		return jobs.Conversation{}, fmt.Errorf("sqlite: get conversation %s: %w", id, err)
+	}
+	c.CreatedAt, c.UpdatedAt = fromNanos(created), fromNanos(updated)
+	c.Turns, err = s.queryTurns(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+		WHERE tenant = ? AND conversation_id = ? ORDER BY seq`, tenant, id)
+	if err != nil {
+		return jobs.Conversation{}, fmt.Errorf("sqlite: get conversation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// DeleteConversation implements jobs.ConversationStore.
+func (s *Store) DeleteConversation(ctx context.Context, tenant, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM conversations WHERE tenant = ? AND id = ?`, tenant, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete conversation %s: %w", id, err)
+	}
+	return mustAffect(res, "conversation %s not found", id)
+}
+
+func (s *Store) queryTurns(ctx context.Context, query string, args ...any) ([]jobs.Turn, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	turns := []jobs.Turn{}
+	for rows.Next() {
+		t, err := scanTurn(rows)
+		if err != nil {
+			return nil, err
+		}
+		turns = append(turns, t)
+	}
+	return turns, rows.Err()
+}
+
+func scanTurn(sc scanner) (jobs.Turn, error) {
+	var (
+		t       jobs.Turn
+		cites   string
+		created int64
+	)
+	if err := sc.Scan(&t.ConversationID, &t.Tenant, &t.Seq, &t.Question, &t.Standalone, &t.Answer, &cites, &t.JobID, &created); err != nil {
+		return jobs.Turn{}, err
+	}
+	if err := json.Unmarshal([]byte(cites), &t.Citations); err != nil {
+		return jobs.Turn{}, fmt.Errorf("citations of turn %d: %w", t.Seq, err)
+	}
+	t.CreatedAt = fromNanos(created)
+	return t, nil
+}
