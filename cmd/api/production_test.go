@@ -95,10 +95,21 @@ func TestSeparateWorkerWithRedisAndPostgres(t *testing.T) {
 // reconciler to enqueue once Redis is back.
 func TestReadyzAndQueueDown(t *testing.T) {
 	t.Parallel()
+	// A port that stays ours but hangs up on every connection: a closed
+	// port could be taken meanwhile by another test's server.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
 	deadAddr := ln.Addr().String()
-	require.NoError(t, ln.Close()) // nothing listens here now
 	b := setup(t, map[string]string{"RAGQ_REDIS_URL": "redis://" + deadAddr + "/0"})
 
 	var ready struct {
