@@ -69,6 +69,9 @@ type Deps struct {
 	PutBlob BlobPutter
 	// QueryMaxURLs caps the URLs one question fetches; default 3.
 	QueryMaxURLs int
+	// Events receives each job's events (progress, tokens, outcome) for
+	// SSE and WebSocket clients; nil publishes none.
+	Events EventPublisher
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -130,6 +133,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Spaces == nil {
 		d.Spaces = StaticSpaces(d.Embedder, d.Index)
 	}
+	d = withEvents(d)
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
@@ -270,6 +274,9 @@ func (h *handlers) embedFailed(ctx context.Context, a EmbedArgs, err error) erro
 func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
 	ctx, cancel := settleContext(ctx)
 	defer cancel()
+	if h.queryCanceled(ctx, a) {
+		return permanent(err) // its client went away: the record says so already
+	}
 	h.jobFailed(ctx, a.Tenant, a.JobID, err)
 	return err
 }
