@@ -63,7 +63,9 @@ func newStreams(t testing.TB, rdb redis.UniversalClient, opts redisstream.Option
 	return s
 }
 
-func token(i int) jobs.Event { return jobs.NewEvent(jobs.EventToken, jobs.TokenEvent{Text: strconv.Itoa(i)}) }
+func token(i int) jobs.Event {
+	return jobs.NewEvent(jobs.EventToken, jobs.TokenEvent{Text: strconv.Itoa(i)})
+}
 
 func done() jobs.Event {
 	return jobs.NewEvent(jobs.EventDone, jobs.DoneEvent{State: jobs.StateSucceeded})
