@@ -20,6 +20,7 @@ import (
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/storage/redisstream"
 )
 
 // keyStore is what the API needs to authenticate and manage keys.
@@ -59,6 +60,10 @@ type server struct {
 	spaces *jobs.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
 	ready  func(ctx context.Context) map[string]error
+	// events relays job events (SSE, WebSocket); tasks cancels the query
+	// of a streaming client that went away.
+	events *redisstream.Streams
+	tasks  taskCanceler
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -113,6 +118,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		events: a.Events, tasks: a.Inspector,
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
+	"github.com/ragqueue/ragqueue/storage/redisstream"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
@@ -63,6 +64,11 @@ type App struct {
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
 	Fetcher   *web.Fetcher
+	// Events holds each job's event stream in Redis: workers publish,
+	// the API relays to SSE and WebSocket clients.
+	Events *redisstream.Streams
+	// Inspector cancels running tasks (a streaming client went away).
+	Inspector *asynq.Inspector
 
 	closers []func() error // run in reverse order by Close
 }
@@ -145,6 +151,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	// One connection pool for both; closing rc closes Queue's.
 	a.Queue = asynq.NewClientFromRedisClient(rc)
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
+	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
+	a.Events = redisstream.New(rc, redisstream.Options{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
+	a.closers = append(a.closers, a.Events.Close)
 	return a, nil
 }
 
@@ -178,6 +187,7 @@ func (a *App) Deps() jobs.Deps {
 		Fetcher:         a.Fetcher,
 		WebClient:       a.WebClient,
 		QueryMaxURLs:    a.Config.QueryMaxURLs,
+		Events:          a.Events,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

@@ -51,6 +51,9 @@ type Config struct {
 	CrawlMaxDepth     int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
 	CrawlMinRefresh   time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
 	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
+	EventsTTL         time.Duration  // RAGQ_EVENTS_TTL: how long a job's event stream outlives its last event
+	EventsMaxLen      int64          // RAGQ_EVENTS_MAXLEN: approximate cap on one job's event stream
+	SSEHeartbeat      time.Duration  // RAGQ_SSE_HEARTBEAT: comment line interval on idle SSE streams
 
 	// Derived by LoadConfig.
 	EmbedderDim int
@@ -92,6 +95,9 @@ func Settings() []Setting {
 		{"RAGQ_CRAWL_MAX_DEPTH", "3", "deepest a crawl may ask to go (max_depth)"},
 		{"RAGQ_CRAWL_MIN_REFRESH", "1h", "shortest interval a crawl may ask to be re-run at (refresh)"},
 		{"RAGQ_QUERY_MAX_URLS", "3", "most URLs one question may name; each is fetched and indexed before answering"},
+		{"RAGQ_EVENTS_TTL", "24h", "how long a job's event stream (SSE/WebSocket replay) is kept after its last event"},
+		{"RAGQ_EVENTS_MAXLEN", "10000", "approximate most events kept per job stream"},
+		{"RAGQ_SSE_HEARTBEAT", "15s", "interval of the comment heartbeat on idle SSE and WebSocket streams"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 	}
@@ -156,6 +162,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CrawlMaxDepth = int(intSetting("RAGQ_CRAWL_MAX_DEPTH", 3, 0, 100))
 	c.CrawlMinRefresh = durSetting("RAGQ_CRAWL_MIN_REFRESH", time.Hour)
 	c.QueryMaxURLs = int(intSetting("RAGQ_QUERY_MAX_URLS", 3, 0, 20))
+	c.EventsTTL = durSetting("RAGQ_EVENTS_TTL", 24*time.Hour)
+	c.EventsMaxLen = intSetting("RAGQ_EVENTS_MAXLEN", 10000, 100, 10_000_000)
+	c.SSEHeartbeat = durSetting("RAGQ_SSE_HEARTBEAT", 15*time.Second)
 	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
 		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))
 	} else {
