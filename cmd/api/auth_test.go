@@ -183,8 +183,7 @@ func TestNotBuiltRoutesAnswer501(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	for _, p := range []struct{ method, path string }{
-		{http.MethodGet, "/v1/jobs/x/events"},
-		{http.MethodGet, "/v1/ws"}, {http.MethodGet, "/monitoring/"}, {http.MethodGet, "/metrics"},
+		{http.MethodGet, "/monitoring/"}, {http.MethodGet, "/metrics"},
 	} {
 		var e apiError
 		require.Equal(t, http.StatusNotImplemented, b.do(t, p.method, p.path, testAdminKey, nil, "", &e), p.path)
