@@ -218,6 +218,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		Concurrency:     a.Config.WorkerConcurrency,
 		Logger:          a.Logger,
 		ShutdownTimeout: a.Config.ShutdownTimeout,
+		PollInterval:    a.Config.WorkerPoll,
 	})
 	if err := srv.Start(jobs.NewMux(a.Deps())); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)
