@@ -8,8 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -454,4 +458,46 @@ func TestSSEJobWithoutStream(t *testing.T) {
 	require.JSONEq(t, `{"error":"the model was down","state":"failed"}`, evs[0].Data)
 	rest := b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/old-job/events", b.key, "", map[string]string{"Last-Event-ID": evs[0].ID}).untilDone(t)
 	require.Equal(t, evs[1:], rest)
+}
+
+// TestSSEAcrossProcesses follows a query answered by a separate worker
+// process (the real cmd/worker binary): the events travel through Redis.
+func TestSSEAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	needServers(t)
+	redisOpt := testRedis.NewDB(t)
+	b := setup(t, map[string]string{
+		"RAGQ_REDIS_URL":    fmt.Sprintf("redis://%s/%d", redisOpt.Addr, redisOpt.DB),
+		"RAGQ_DATABASE_URL": testPG.NewDatabase(t),
+	})
+	bin := filepath.Join(t.TempDir(), "worker")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/ragqueue/ragqueue/cmd/worker").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := exec.CommandContext(ctx, bin)
+	w.Env = os.Environ()
+	for k, v := range b.env {
+		w.Env = append(w.Env, k+"="+v)
+	}
+	w.Cancel = func() error { return w.Process.Signal(syscall.SIGTERM) }
+	w.WaitDelay = 20 * time.Second
+	require.NoError(t, w.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = w.Wait()
+	})
+
+	var up uploadResp
+	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
+		map[string]any{"title": "Sky", "text": eventsDoc}, &up))
+	eb := &eventsBundle{testBundle: b, key: testAdminKey}
+	tctx := testCtx(t)
+	ingest := eb.openSSE(t, tctx, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID+"/events", testAdminKey, "", nil).untilDone(t)
+	require.Equal(t, []string{"progress", "result", "done"}, kinds(ingest))
+
+	s := eb.openSSE(t, tctx, http.MethodPost, "/v1/queries", testAdminKey, `{"question":"why does the sky look blue?"}`, nil)
+	evs := s.untilDone(t)
+	requireWellFormed(t, evs)
+	require.Equal(t, []string{"token", "citation", "result", "done"}, kinds(evs))
+	require.Contains(t, tokenText(t, evs), "scatters short blue wavelengths")
 }
