@@ -501,3 +501,47 @@ func TestSSEAcrossProcesses(t *testing.T) {
 	require.Equal(t, []string{"token", "citation", "result", "done"}, kinds(evs))
 	require.Contains(t, tokenText(t, evs), "scatters short blue wavelengths")
 }
+
+// Shutting down ends open streams at once (clients resume elsewhere with
+// Last-Event-ID) rather than holding the shutdown, and does not cancel the
+// queries they follow.
+func TestSSEShutdownEndsStreams(t *testing.T) {
+	t.Parallel()
+	fake := newCancelFake(t)
+	b := setupEvents(t, fake.URL, map[string]string{"RAGQ_SHUTDOWN_TIMEOUT": "20s"})
+	s := b.openSSE(t, testCtx(t), http.MethodPost, "/v1/queries", b.key, `{"question":"why is the sky blue?"}`, nil)
+	<-fake.arrived
+	require.Equal(t, "token", s.nextEvent(t).Event)
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			ev, err := s.next()
+			if err != nil {
+				ended <- err
+				return
+			}
+			if ev.Event == jobs.EventDone {
+				ended <- fmt.Errorf("unexpected done: %+v", ev)
+				return
+			}
+		}
+	}()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		b.stop(t)
+	}()
+	select {
+	case err := <-ended:
+		require.ErrorIs(t, err, io.EOF, "the stream ends without done")
+	case <-time.After(15 * time.Second):
+		t.Fatal("shutdown did not end the open stream")
+	}
+	select {
+	case <-fake.gone:
+		t.Fatal("shutting down canceled the query")
+	default:
+	}
+	fake.release <- struct{}{} // the worker finishes the query, then stops
+	<-stopped
+}

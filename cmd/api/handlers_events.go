@@ -55,7 +55,8 @@ func (s *server) jobEvents(c *gin.Context) {
 // or the client leaves. With cancelOnLeave, a client that leaves first
 // cancels the job (it started the query and nobody else waits for it).
 func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOnLeave bool) {
-	ctx := c.Request.Context()
+	ctx, stop := s.streamContext(c.Request.Context())
+	defer stop()
 	w := startSSE(c)
 	finished, err := s.follow(ctx, tenant, jobID, lastID, func(e redisstream.Entry) error {
 		return w.event(e.ID, e.Event.Type, e.Event.Data)
@@ -65,7 +66,9 @@ func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOn
 		s.logger.WarnContext(ctx, "relay job events", "job_id", jobID, "error", err)
 		_ = w.event(lastIDOr(lastID), jobs.EventError, mustJSON(jobs.ErrorEvent{Error: "the event stream failed; reconnect with Last-Event-ID"}))
 	}
-	if !finished && cancelOnLeave && ctx.Err() != nil {
+	// The client left, unless the stream ended because the server shuts
+	// down: then the query runs on and the client can resume elsewhere.
+	if !finished && cancelOnLeave && c.Request.Context().Err() != nil && s.streamsDown.Context().Err() == nil {
 		s.cancelQuery(tenant, jobID)
 	}
 }

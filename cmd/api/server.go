@@ -62,8 +62,9 @@ type server struct {
 	ready  func(ctx context.Context) map[string]error
 	// events relays job events (SSE, WebSocket); tasks cancels the query
 	// of a streaming client that went away.
-	events *redisstream.Streams
-	tasks  taskCanceler
+	events      *redisstream.Streams
+	tasks       taskCanceler
+	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -131,6 +132,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	inst.srv.RegisterOnShutdown(s.streamsDown.Fire)
 	go func() { inst.served <- inst.srv.Serve(inst.ln) }()
 	logger.Info("ragqueue api listening", "addr", inst.ln.Addr().String())
 	return inst, nil

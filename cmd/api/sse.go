@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -71,4 +73,37 @@ func wantsEventStream(c *gin.Context) bool {
 		}
 	}
 	return false
+}
+
+// shutdownSignal tells long-lived streams that the server is shutting down,
+// so that they end (clients reconnect elsewhere with Last-Event-ID) instead
+// of holding http.Server.Shutdown until its timeout. The zero value is ready.
+type shutdownSignal struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (s *shutdownSignal) init() {
+	s.once.Do(func() { s.ctx, s.cancel = context.WithCancel(context.Background()) })
+}
+
+// Context is done once the server shuts down.
+func (s *shutdownSignal) Context() context.Context {
+	s.init()
+	return s.ctx
+}
+
+// Fire signals the shutdown; for http.Server.RegisterOnShutdown.
+func (s *shutdownSignal) Fire() {
+	s.init()
+	s.cancel()
+}
+
+// streamContext is ctx, also ended by the server's shutdown. Call stop when
+// done with it.
+func (s *server) streamContext(ctx context.Context) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	unhook := context.AfterFunc(s.streamsDown.Context(), cancel)
+	return ctx, func() { unhook(); cancel() }
 }

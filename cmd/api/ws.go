@@ -104,11 +104,15 @@ func (s *server) ws(c *gin.Context) {
 		return // Accept has answered the client
 	}
 	conn.SetReadLimit(wsMaxMessage)
-	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Request.Context()))
+	ctx, stop := s.streamContext(context.WithoutCancel(c.Request.Context()))
 	w := &wsConn{s: s, conn: conn, tenant: tenant(c), ctx: ctx}
 	defer func() {
-		cancel()
+		stop()
 		w.wg.Wait()
+		if s.streamsDown.Context().Err() != nil {
+			_ = conn.Close(websocket.StatusGoingAway, "server shutting down; reconnect and subscribe with last_event_id")
+			return
+		}
 		_ = conn.Close(websocket.StatusNormalClosure, "")
 	}()
 	go w.heartbeat()
@@ -183,7 +187,7 @@ func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
 			w.s.logger.WarnContext(w.ctx, "relay job events over websocket", "job_id", jobID, "error", err)
 			w.refuse(jobID, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the event stream failed; subscribe again with last_event_id"))
 		}
-		if !finished && cancelOnLeave && w.ctx.Err() != nil {
+		if !finished && cancelOnLeave && w.ctx.Err() != nil && w.s.streamsDown.Context().Err() == nil {
 			w.s.cancelQuery(w.tenant, jobID)
 		}
 	}()
