@@ -105,27 +105,30 @@ func publish(ctx context.Context, pub EventPublisher, logger *slog.Logger, tenan
 }
 
 // eventStore is a Store whose job updates are also published as events,
-// so that every place a handler records progress or an outcome feeds the
-// job's followers without knowing about them.
+// and whose job endings trigger webhooks, so that every place a handler
+// records progress or an outcome feeds the job's followers without knowing
+// about them.
 type eventStore struct {
 	Store
-	pub    EventPublisher
-	logger *slog.Logger
+	d Deps
 }
 
 func (s eventStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
 	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
 		return err
 	}
-	PublishUpdate(ctx, s.pub, s.logger, tenant, id, u)
+	PublishUpdate(ctx, s.d.Events, s.d.Logger, tenant, id, u)
+	if s.d.Callbacks != nil && u.State != nil && u.State.Terminal() {
+		notifyEnd(ctx, s.d, tenant, id)
+	}
 	return nil
 }
 
-// withEvents wraps d.Store so that job updates are published; without a
-// publisher it changes nothing.
+// withEvents wraps d.Store so that job updates are published and job
+// endings call back; without a publisher or callbacks it changes nothing.
 func withEvents(d Deps) Deps {
-	if d.Events != nil {
-		d.Store = eventStore{Store: d.Store, pub: d.Events, logger: d.Logger}
+	if d.Events != nil || d.Callbacks != nil {
+		d.Store = eventStore{Store: d.Store, d: d}
 	}
 	return d
 }

@@ -72,6 +72,10 @@ type Deps struct {
 	// Events receives each job's events (progress, tokens, outcome) for
 	// SSE and WebSocket clients; nil publishes none.
 	Events EventPublisher
+	// Callbacks know the jobs whose end is posted to a callback_url, signed
+	// with WebhookSecret and sent through WebClient; nil sends none.
+	Callbacks     CallbackStore
+	WebhookSecret []byte
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -142,6 +146,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.query, h.queryFailed))
 	Register(mux, guard(h, h.crawl, h.crawlFailed))
 	Register(mux, guard(h, h.reindex, h.reindexFailed))
+	Register(mux, guard(h, h.webhook, h.webhookFailed))
 	return mux
 }
 

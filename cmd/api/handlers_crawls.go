@@ -24,6 +24,8 @@ type crawlRequest struct {
 	AllowedHosts  []string `json:"allowed_hosts"`
 	RespectRobots *bool    `json:"respect_robots"`
 	Refresh       string   `json:"refresh"`
+	// CallbackURL receives a signed POST when the crawl's job ends.
+	CallbackURL string `json:"callback_url"`
 }
 
 // crawlResponse is a crawl as GET /v1/crawls/{id} shows it.
@@ -55,9 +57,18 @@ func (s *server) createCrawl(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	callback, err := s.checkCallback(req.CallbackURL)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: tenant(c), Status: jobs.StateQueued, Spec: spec}
 	if err := s.queue.EnqueueCrawl(c.Request.Context(), cr, s.crawls); err != nil {
 		s.fail(c, unavailable("the job queue", err))
+		return
+	}
+	if err := s.registerCallback(c.Request.Context(), tenant(c), cr.JobID, callback); err != nil {
+		s.failWith(c, err, cr.JobID)
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"crawl_id": cr.ID, "job_id": cr.JobID})

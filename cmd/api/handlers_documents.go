@@ -117,6 +117,14 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 			if metadata, err = parseMetadata(raw); err != nil {
 				return uploads, nil, err
 			}
+		case "callback_url":
+			raw, err := io.ReadAll(io.LimitReader(part, maxCallbackURL+1))
+			if err != nil {
+				return uploads, nil, readErr(err, "the callback_url part cannot be read: %v")
+			}
+			if err := s.setUploadCallback(c, string(raw)); err != nil {
+				return uploads, nil, err
+			}
 		default:
 			return uploads, nil, invalid("unknown form field %q: send files as \"file\" parts and an optional \"metadata\" JSON object", part.FormName())
 		}
@@ -237,6 +245,8 @@ type textUpload struct {
 	Text        string          `json:"text"`
 	ContentType string          `json:"content_type"`
 	Metadata    json.RawMessage `json:"metadata"`
+	// CallbackURL receives a signed POST when the ingestion job ends.
+	CallbackURL string `json:"callback_url"`
 }
 
 func (s *server) uploadJSON(c *gin.Context) {
@@ -263,6 +273,9 @@ func (s *server) readTextUpload(c *gin.Context) (u *pendingUpload, metadata json
 	}
 	if strings.TrimSpace(req.Text) == "" {
 		return nil, nil, invalid("text is required and must not be blank")
+	}
+	if err := s.setUploadCallback(c, req.CallbackURL); err != nil {
+		return nil, nil, err
 	}
 	if !utf8.ValidString(req.Text) {
 		return nil, nil, invalid("text must be valid UTF-8")
@@ -317,7 +330,13 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 		if err := s.blobs.Delete(ctx, u.blob.Key); err != nil {
 			s.logger.Warn("could not delete duplicate upload", "error", err)
 		}
+		if err := s.uploadCallback(c, doc.JobID); err != nil {
+			return uploadResult{}, err
+		}
 		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
+	}
+	if err := s.uploadCallback(c, doc.JobID); err != nil {
+		return uploadResult{}, err
 	}
 	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
 		// The document is recorded as queued, and the database is the truth:

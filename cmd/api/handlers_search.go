@@ -107,6 +107,8 @@ type queryRequest struct {
 	Mode     string `json:"mode"`
 	// URLs are pages to fetch and answer from (with any written in the question).
 	URLs []string `json:"urls"`
+	// CallbackURL receives a signed POST when the job ends.
+	CallbackURL string `json:"callback_url"`
 }
 
 // createQuery runs a question as a job. Sync waits (bounded by
@@ -126,6 +128,10 @@ func (s *server) createQuery(c *gin.Context) {
 	job, err := s.queue.EnqueueQuery(ctx, tenant(c), req.Question, topK, urls...)
 	if err != nil {
 		s.fail(c, unavailable("the job queue", err))
+		return
+	}
+	if err := s.registerCallback(ctx, tenant(c), job.ID, req.CallbackURL); err != nil {
+		s.failWith(c, err, job.ID)
 		return
 	}
 	if wantsEventStream(c) {
@@ -176,7 +182,10 @@ func (s *server) checkQuery(req *queryRequest) (topK int, urls []string, err err
 		}
 		topK = *req.TopK
 	}
-	urls, err = questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs)
+	if urls, err = questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs); err != nil {
+		return 0, nil, err
+	}
+	req.CallbackURL, err = s.checkCallback(req.CallbackURL)
 	return topK, urls, err
 }
 

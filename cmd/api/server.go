@@ -65,6 +65,7 @@ type server struct {
 	events      *redisstream.Streams
 	tasks       taskCanceler
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
+	webhooks    webhooks       // callback_url registration
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -120,6 +121,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
+		webhooks: webhooks{registry: a.Callbacks, queue: a.Queue},
 	}
 	inst.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -53,6 +53,7 @@ type wsMessage struct {
 	Mode        string   `json:"mode"`
 	JobID       string   `json:"job_id"`
 	LastEventID string   `json:"last_event_id"`
+	CallbackURL string   `json:"callback_url"`
 }
 
 // wsEvent is a job event as the server sends it.
@@ -133,7 +134,7 @@ func (s *server) ws(c *gin.Context) {
 func (w *wsConn) handle(m wsMessage) {
 	switch m.Type {
 	case "query":
-		req := queryRequest{Question: m.Question, TopK: m.TopK, Mode: m.Mode, URLs: m.URLs}
+		req := queryRequest{Question: m.Question, TopK: m.TopK, Mode: m.Mode, URLs: m.URLs, CallbackURL: m.CallbackURL}
 		topK, urls, err := w.s.checkQuery(&req)
 		if err != nil {
 			w.refuse("", err)
@@ -148,6 +149,9 @@ func (w *wsConn) handle(m wsMessage) {
 			w.release()
 			w.refuse("", unavailable("the job queue", err))
 			return
+		}
+		if err := w.s.registerCallback(w.ctx, w.tenant, job.ID, req.CallbackURL); err != nil {
+			w.refuse(job.ID, err)
 		}
 		if err := w.send(wsEvent{Type: "job", JobID: job.ID}); err != nil {
 			w.release()

@@ -282,3 +282,21 @@ func TestNextTimesOutEmpty(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
+
+func TestCallbacks(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := t.Context()
+		c := redisstream.NewCallbacks(rdb, time.Hour)
+		url, err := c.Callback(ctx, "t1", "job")
+		require.NoError(t, err)
+		require.Empty(t, url)
+		require.NoError(t, c.Register(ctx, "t1", "job", "https://example.com/hook"))
+		url, err = c.Callback(ctx, "t1", "job")
+		require.NoError(t, err)
+		require.Equal(t, "https://example.com/hook", url)
+		url, err = c.Callback(ctx, "t2", "job")
+		require.NoError(t, err)
+		require.Empty(t, url, "callbacks are per tenant")
+	})
+}

@@ -69,6 +69,8 @@ type App struct {
 	Events *redisstream.Streams
 	// Inspector cancels running tasks (a streaming client went away).
 	Inspector *asynq.Inspector
+	// Callbacks keeps jobs' callback_url for webhooks.
+	Callbacks *redisstream.Callbacks
 
 	closers []func() error // run in reverse order by Close
 }
@@ -154,6 +156,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
 	a.Events = redisstream.New(rc, redisstream.Options{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
 	a.closers = append(a.closers, a.Events.Close)
+	a.Callbacks = redisstream.NewCallbacks(rc, 0)
 	return a, nil
 }
 
@@ -188,6 +191,8 @@ func (a *App) Deps() jobs.Deps {
 		WebClient:       a.WebClient,
 		QueryMaxURLs:    a.Config.QueryMaxURLs,
 		Events:          a.Events,
+		Callbacks:       a.Callbacks,
+		WebhookSecret:   []byte(a.Config.WebhookSecret),
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

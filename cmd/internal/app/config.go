@@ -55,6 +55,7 @@ type Config struct {
 	EventsMaxLen      int64          // RAGQ_EVENTS_MAXLEN: approximate cap on one job's event stream
 	SSEHeartbeat      time.Duration  // RAGQ_SSE_HEARTBEAT: comment line interval on idle SSE streams
 	WorkerPoll        time.Duration  // RAGQ_WORKER_POLL_INTERVAL: how often an idle worker looks for new tasks
+	WebhookSecret     string         // RAGQ_WEBHOOK_SECRET: signs callback_url POSTs; "" refuses callback_url
 
 	// Derived by LoadConfig.
 	EmbedderDim int
@@ -99,6 +100,7 @@ func Settings() []Setting {
 		{"RAGQ_EVENTS_TTL", "24h", "how long a job's event stream (SSE/WebSocket replay) is kept after its last event"},
 		{"RAGQ_EVENTS_MAXLEN", "10000", "approximate most events kept per job stream"},
 		{"RAGQ_SSE_HEARTBEAT", "15s", "interval of the comment heartbeat on idle SSE and WebSocket streams"},
+		{"RAGQ_WEBHOOK_SECRET", "(empty: no webhooks)", "HMAC-SHA256 key signing callback_url POSTs (≥ 24 characters); callback_url is refused without it"},
 		{"RAGQ_WORKER_POLL_INTERVAL", "200ms", "how often an idle worker looks at empty queues; bounds the pickup delay of a new job (each poll is one Redis script call)"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
@@ -168,6 +170,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.EventsMaxLen = intSetting("RAGQ_EVENTS_MAXLEN", 10000, 100, 10_000_000)
 	c.SSEHeartbeat = durSetting("RAGQ_SSE_HEARTBEAT", 15*time.Second)
 	c.WorkerPoll = durSetting("RAGQ_WORKER_POLL_INTERVAL", 200*time.Millisecond)
+	if c.WebhookSecret = get("RAGQ_WEBHOOK_SECRET", ""); c.WebhookSecret != "" && len(c.WebhookSecret) < 24 {
+		bad("RAGQ_WEBHOOK_SECRET", "is %d characters; use at least 24 random characters", len(c.WebhookSecret))
+	}
 	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
 		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))
 	} else {
