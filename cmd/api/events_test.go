@@ -445,7 +445,8 @@ func TestSSEIngestProgress(t *testing.T) {
 func TestSSEJobWithoutStream(t *testing.T) {
 	t.Parallel()
 	fake := providertest.NewOpenAI(t, providertest.Options{})
-	b := setupEvents(t, fake.URL, nil)
+	// No heartbeat comes within the test: the record is read at once.
+	b := setupEvents(t, fake.URL, map[string]string{"RAGQ_SSE_HEARTBEAT": "1h"})
 	ctx := testCtx(t)
 	old := time.Now().Add(-time.Hour).UTC()
 	require.NoError(t, b.inst.app.Store.CreateJob(ctx, jobs.Job{
@@ -458,6 +459,19 @@ func TestSSEJobWithoutStream(t *testing.T) {
 	require.JSONEq(t, `{"error":"the model was down","state":"failed"}`, evs[0].Data)
 	rest := b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/old-job/events", b.key, "", map[string]string{"Last-Event-ID": evs[0].ID}).untilDone(t)
 	require.Equal(t, evs[1:], rest)
+
+	// A stream that never got its outcome (the job was ended by something
+	// that wrote only the record) is completed from the record.
+	require.NoError(t, b.inst.app.Store.CreateJob(ctx, jobs.Job{
+		ID: "cut-job", Tenant: "acme", Type: jobs.KindQuery, State: jobs.StateFailed, Error: "interrupted by a restart",
+		CreatedAt: old, UpdatedAt: old, CompletedAt: &old,
+	}))
+	_, err := b.inst.app.Events.Publish(ctx, "acme", "cut-job", jobs.NewEvent(jobs.EventToken, jobs.TokenEvent{Text: "Air"}))
+	require.NoError(t, err)
+	evs = b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/cut-job/events", b.key, "", nil).untilDone(t)
+	requireWellFormed(t, evs)
+	require.Equal(t, []string{"token", "error", "done"}, kinds(evs))
+	require.JSONEq(t, `{"error":"interrupted by a restart","state":"failed"}`, evs[1].Data)
 }
 
 // TestSSEAcrossProcesses follows a query answered by a separate worker

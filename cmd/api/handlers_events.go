@@ -87,9 +87,15 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 	if lastID == "" {
 		lastID = "0-0"
 	}
-	heartbeat := s.cfg.SSEHeartbeat
+	// The record is first consulted as soon as the backlog is read, so
+	// that a job without a stream is told at once; then at each heartbeat.
+	backlogRead := false
 	for {
-		entries, err := sub.Next(ctx, heartbeat)
+		wait := s.cfg.SSEHeartbeat
+		if !backlogRead {
+			wait = time.Millisecond
+		}
+		entries, err := sub.Next(ctx, wait)
 		if err != nil {
 			return false, err
 		}
@@ -105,9 +111,12 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 		if len(entries) > 0 {
 			continue
 		}
-		if err := beat(); err != nil {
-			return false, err
+		if backlogRead {
+			if err := beat(); err != nil {
+				return false, err
+			}
 		}
+		backlogRead = true
 		if done, err := s.finishFromRecord(ctx, tenant, jobID, lastID, emit); done || err != nil {
 			return done, err
 		}
@@ -115,7 +124,9 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 }
 
 // finishFromRecord ends a stream from the job record when the job finished
-// a while ago and the stream never got its outcome.
+// a while ago and the stream never got its outcome: its events expired, it
+// predates them, or whatever ended it (a restart failing interrupted
+// queries, a lost publish) wrote only the record.
 func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID string, emit func(redisstream.Entry) error) (bool, error) {
 	job, err := s.jobs.GetJob(ctx, tenant, jobID)
 	if err != nil || !job.State.Terminal() || time.Since(job.UpdatedAt) < eventSettle {
@@ -125,17 +136,16 @@ func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID str
 	if err != nil {
 		return false, err
 	}
-	evs := []jobs.Event{jobs.NewEvent(jobs.EventDone, jobs.DoneEvent{State: job.State})}
+	// Made-up events get IDs right after the last one the client has (or,
+	// without a stream, below any real entry's), so that resuming from one
+	// of them works.
+	ms, seq := splitID(lastIDOr(lastID))
 	if !exists {
-		evs = recordEvents(job)
+		ms, seq = 0, 0
 	}
-	for i, ev := range evs {
-		// Made-up events get IDs below any real stream entry's, so that
-		// resuming from one of them works.
-		id := "0-" + strconv.Itoa(i+1)
-		if exists {
-			id = lastIDOr(lastID)
-		} else if !afterID(id, lastID) {
+	for i, ev := range recordEvents(job) {
+		id := strconv.FormatUint(ms, 10) + "-" + strconv.FormatUint(seq+uint64(i)+1, 10)
+		if !afterID(id, lastIDOr(lastID)) {
 			continue
 		}
 		if err := emit(redisstream.Entry{ID: id, Event: ev}); err != nil {
