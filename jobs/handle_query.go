@@ -36,6 +36,9 @@ var urlPattern = regexp.MustCompile(`(?i)https?://[^\s<>"'()\[\]{}]+`)
 // query answers a question: it embeds it, searches the tenant's index, and
 // has the generator write a cited answer, which becomes the job's result.
 func (h *handlers) query(ctx context.Context, a QueryArgs) error {
+	if h.queryCanceled(ctx, a) {
+		return nil
+	}
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive)})
 	question := a.Question
 	if len(a.URLs) > 0 {
@@ -83,7 +86,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		passages = prependPassages(named, passages, topK)
 	}
 	started := time.Now()
-	answer, err := h.Generator.Generate(ctx, question, passages)
+	answer, err := h.generate(ctx, a, question, passages)
 	if err != nil {
 		return fmt.Errorf("jobs: generate answer: %w", err)
 	}

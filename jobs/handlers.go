@@ -84,6 +84,9 @@ type Deps struct {
 	WebhookSecret []byte
 	// Cache answers repeated questions; nil turns the answer cache off.
 	Cache *AnswerCache
+	// Events receives each job's events (progress, tokens, outcome) for
+	// SSE and WebSocket clients; nil publishes none.
+	Events EventPublisher
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
@@ -153,6 +156,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	// Jobs that end notify their callback URL (webhook.go).
 	d.Store = notifyingStore{Store: d.Store, enq: d.Enqueuer, logger: d.Logger}
+	d = withEvents(d)
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
@@ -296,6 +300,9 @@ func (h *handlers) embedFailed(ctx context.Context, a EmbedArgs, err error) erro
 func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
 	ctx, cancel := settleContext(ctx)
 	defer cancel()
+	if h.queryCanceled(ctx, a) {
+		return permanent(err) // its client went away: the record says so already
+	}
 	h.jobFailed(ctx, a.Tenant, a.JobID, err)
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -28,9 +29,11 @@ import (
 const (
 	// TaskWebhook is the Asynq task type of one webhook delivery.
 	TaskWebhook = "webhook:deliver"
-	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>" over
-	// "<t>.<body>" with the webhook secret.
-	SignatureHeader = "Ragqueue-Signature"
+	// WebhookSignatureHeader carries "t=<unix seconds>,v1=<hex
+	// HMAC-SHA256>" over "<t>.<body>" with the webhook secret.
+	WebhookSignatureHeader = "Ragqueue-Signature"
+	// WebhookEvent is the event field of every delivery.
+	WebhookEvent = "job.finished"
 	// webhookTimeout bounds one delivery attempt.
 	webhookTimeout = 15 * time.Second
 	// webhookMaxRetry: with RetryDelay's doubling (capped at 5 minutes),
@@ -71,7 +74,7 @@ type WebhookPayload struct {
 	Job   Job    `json:"job"`
 }
 
-// Sign returns the SignatureHeader value for body sent at t.
+// Sign returns the WebhookSignatureHeader value for body sent at t.
 func Sign(secret []byte, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	mac := hmac.New(sha256.New, secret)
@@ -81,9 +84,41 @@ func Sign(secret []byte, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// VerifyWebhook checks a delivery as a receiver must: header is the
+// WebhookSignatureHeader value, body the raw request body. It fails when
+// the signature does not match or the timestamp is further than tolerance
+// from now (a replayed delivery).
+func VerifyWebhook(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	var ts string
+	var sigs []string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || len(sigs) == 0 {
+		return errors.New("jobs: webhook signature header is malformed")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return errors.New("jobs: webhook timestamp is outside the tolerance")
+	}
+	want := Sign(secret, time.Unix(sec, 0), body)
+	for _, sig := range sigs {
+		if hmac.Equal([]byte("t="+ts+",v1="+sig), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("jobs: webhook signature does not match")
+}
+
 // deliverWebhook POSTs the finished job to its callback URL. A 2xx answer
-// is delivery; 410 Gone, a refused address or a job without a URL end the
-// attempts; anything else is retried.
+// is delivery; 408, 429, 5xx and network errors are retried; any other
+// answer, a refused address or a job without a URL end the attempts.
 func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
 	if ragqueue.IsNotFound(err) {
@@ -97,7 +132,7 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	if len(h.WebhookSecret) == 0 || h.WebClient == nil {
 		return permanent(errors.New("jobs: webhook: this worker has no RAGQ_WEBHOOK_SECRET or no web client"))
 	}
-	body, err := json.Marshal(WebhookPayload{Event: "job.finished", Job: job})
+	body, err := json.Marshal(WebhookPayload{Event: WebhookEvent, Job: job})
 	if err != nil {
 		return permanent(fmt.Errorf("jobs: webhook: %w", err))
 	}
@@ -110,7 +145,7 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ragqueue-webhook/1")
 	req.Header.Set("Ragqueue-Job-Id", job.ID)
-	req.Header.Set(SignatureHeader, Sign(h.WebhookSecret, time.Now(), body))
+	req.Header.Set(WebhookSignatureHeader, Sign(h.WebhookSecret, time.Now(), body))
 	resp, err := h.WebClient.Do(req)
 	if err != nil {
 		if errors.Is(err, web.ErrBlocked) {
@@ -124,8 +159,12 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		h.Logger.InfoContext(ctx, "webhook delivered", "tenant", a.Tenant, "job_id", a.JobID, "status", resp.StatusCode)
 		return nil
-	case resp.StatusCode == http.StatusGone:
-		return permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered 410 Gone", job.CallbackURL))
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		// Retried with backoff.
+	default:
+		// The receiver refuses this delivery (410 Gone, a 4xx): asking
+		// again cannot change its mind.
+		return permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode))
 	}
 	return fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode)
 }

@@ -46,7 +46,7 @@ func newReceiver(t *testing.T, secret []byte) *receiver {
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if err := verify(r.secret, req.Header.Get(jobs.SignatureHeader), body, time.Now()); err != "" {
+		if err := verify(r.secret, req.Header.Get(jobs.WebhookSignatureHeader), body, time.Now()); err != "" {
 			r.bad = append(r.bad, err)
 			http.Error(w, err, http.StatusUnauthorized)
 			return

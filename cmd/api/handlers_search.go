@@ -124,27 +124,7 @@ func (s *server) createQuery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	req.Question = strings.TrimSpace(req.Question)
-	switch {
-	case req.Question == "":
-		s.fail(c, invalid("question is required"))
-		return
-	case len([]rune(req.Question)) > maxQuestionRunes:
-		s.fail(c, invalid("question is longer than %d characters", maxQuestionRunes))
-		return
-	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
-		s.fail(c, invalid("mode must be \"sync\" or \"async\""))
-		return
-	}
-	topK := 5
-	if req.TopK != nil {
-		if *req.TopK < 1 || *req.TopK > 50 {
-			s.fail(c, invalid("top_k must be from 1 to 50"))
-			return
-		}
-		topK = *req.TopK
-	}
-	urls, err := questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs)
+	topK, urls, err := s.checkQuery(&req)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -168,6 +148,13 @@ func (s *server) createQuery(c *gin.Context) {
 		return
 	}
 	logAttr(c, "job_id", job.ID)
+	if wantsEventStream(c) {
+		// Tokens as they are written; a client that leaves before the end
+		// cancels the query, unless it asked for async.
+		c.Header("X-Job-ID", job.ID)
+		s.relaySSE(c, tenant(c), job.ID, "", req.Mode != "async")
+		return
+	}
 	if req.Mode == "async" {
 		c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "state": job.State})
 		return
@@ -188,6 +175,32 @@ func (s *server) createQuery(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", done.Result)
+}
+
+// checkQuery validates a question (trimming it), its mode, its top_k
+// (default 5) and its URLs (those given and those written in the question).
+func (s *server) checkQuery(req *queryRequest) (topK int, urls []string, err error) {
+	req.Question = strings.TrimSpace(req.Question)
+	switch {
+	case req.Question == "":
+		return 0, nil, invalid("question is required")
+	case len([]rune(req.Question)) > maxQuestionRunes:
+		return 0, nil, invalid("question is longer than %d characters", maxQuestionRunes)
+	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
+		return 0, nil, invalid("mode must be \"sync\" or \"async\"")
+	}
+	topK = 5
+	if req.TopK != nil {
+		if *req.TopK < 1 || *req.TopK > 50 {
+			return 0, nil, invalid("top_k must be from 1 to 50")
+		}
+		topK = *req.TopK
+	}
+	if urls, err = questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs); err != nil {
+		return 0, nil, err
+	}
+	req.CallbackURL, err = s.checkCallback(req.CallbackURL)
+	return topK, urls, err
 }
 
 // getJob returns a job of the caller's tenant.

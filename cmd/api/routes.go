@@ -46,6 +46,7 @@ func (s *server) routes() http.Handler {
 	v1.GET("/conversations/:id", s.require(roleReader), s.getConversation)
 	v1.DELETE("/conversations/:id", s.require(roleReader), s.deleteConversation)
 	v1.GET("/jobs/:id", s.require(roleReader), s.getJob)
+	v1.GET("/jobs/:id/events", s.require(roleReader), s.jobEvents)
 	v1.POST("/crawls", s.require(roleWriter), expensive, small, s.createCrawl)
 	v1.GET("/crawls/:id", s.require(roleReader), s.getCrawl)
 
@@ -67,8 +68,9 @@ func (s *server) routes() http.Handler {
 	r.GET("/metrics", s.authenticate(), s.require(roleAdmin), s.serveMetrics)
 
 	// In the contract, built by later issues: answer 501, never pretend.
-	v1.GET("/jobs/:id/events", s.notImplemented("job event streaming (SSE)"))
-	v1.GET("/ws", s.notImplemented("the WebSocket endpoint"))
+	// Browsers cannot set headers on a WebSocket: the key may come as a
+	// subprotocol instead (see wsKeyFromProtocol).
+	r.GET("/v1/ws", wsKeyFromProtocol(), s.authenticate(), s.require(roleReader), s.ws)
 	return r
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/storage/redisstream"
 )
 
 // keyStore is what the API needs to authenticate and manage keys.
@@ -78,6 +79,12 @@ type server struct {
 	convos     jobs.ConversationStore
 	cache      *jobs.AnswerCache
 	cacheStore jobs.CacheStore
+
+	// events relays job events (SSE, WebSocket); tasks cancels the query
+	// of a streaming client that went away.
+	events      *redisstream.Streams
+	tasks       taskCanceler
+	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
 
 // adminStore is what key rotation and the audit log need.
@@ -141,6 +148,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.AnswerCache(), cacheStore: a.Store,
 		limiter: limit.NewLimiter(a.Redis),
 	}
@@ -167,6 +175,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		return nil, fmt.Errorf("listen on %s (RAGQ_ADDR): %w", cfg.Addr, err)
 	}
 	inst.srv = newHTTPServer(cfg, s.routes(), logger)
+	inst.srv.RegisterOnShutdown(s.streamsDown.Fire)
 	go func() { inst.served <- inst.srv.Serve(inst.ln) }()
 	logger.Info("ragqueue api listening", "addr", inst.ln.Addr().String())
 	return inst, nil

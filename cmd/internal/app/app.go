@@ -25,6 +25,7 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/qdrant"
+	"github.com/ragqueue/ragqueue/storage/redisstream"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
@@ -75,6 +76,11 @@ type App struct {
 	// figures recorded on it.
 	Registry *prometheus.Registry
 	Pipeline *obs.Pipeline
+	// Events holds each job's event stream in Redis: workers publish,
+	// the API relays to SSE and WebSocket clients.
+	Events *redisstream.Streams
+	// Inspector cancels running tasks (a streaming client went away).
+	Inspector *asynq.Inspector
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
@@ -155,6 +161,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Queue = asynq.NewClientFromRedisClient(rc)
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
 	a.Registry, a.Pipeline = a.NewMetrics()
+	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
+	a.Events = redisstream.New(rc, redisstream.Options{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
+	a.closers = append(a.closers, a.Events.Close)
 	return a, nil
 }
 
@@ -260,6 +269,7 @@ func (a *App) Deps() jobs.Deps {
 		BatchEmbeds:   !isHash(a.Config.Embedder),
 		WebhookSecret: a.Config.WebhookSecret,
 		Cache:         a.AnswerCache(),
+		Events:        a.Events,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err
@@ -301,6 +311,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		Concurrency:     a.Config.WorkerConcurrency,
 		Logger:          a.Logger,
 		ShutdownTimeout: a.Config.ShutdownTimeout,
+		PollInterval:    a.Config.WorkerPoll,
 	})
 	if err := srv.Start(jobs.NewMux(a.Deps())); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)

@@ -57,6 +57,10 @@ type Config struct {
 	CacheSimilarity   float64        // RAGQ_CACHE_SIMILARITY: cosine from which a cached question answers another
 	CacheTTL          time.Duration  // RAGQ_CACHE_TTL: how long a cached answer is served
 	CacheMaxEntries   int            // RAGQ_CACHE_MAX_ENTRIES: cached answers per tenant; 0 turns the cache off
+	EventsTTL         time.Duration  // RAGQ_EVENTS_TTL: how long a job's event stream outlives its last event
+	EventsMaxLen      int64          // RAGQ_EVENTS_MAXLEN: approximate cap on one job's event stream
+	SSEHeartbeat      time.Duration  // RAGQ_SSE_HEARTBEAT: comment line interval on idle SSE streams
+	WorkerPoll        time.Duration  // RAGQ_WORKER_POLL_INTERVAL: how often an idle worker looks for new tasks
 
 	// Providers are the model providers' own variables (OPENAI_BASE_URL…).
 	Providers ProviderEnv
@@ -113,6 +117,10 @@ func Settings() []Setting {
 		{"RAGQ_CACHE_SIMILARITY", "0.95", "answer cache: cosine similarity (0–1] from which an earlier question's answer is served for a new one"},
 		{"RAGQ_CACHE_TTL", "24h", "answer cache: how long a cached answer is served"},
 		{"RAGQ_CACHE_MAX_ENTRIES", "1000", "answer cache: cached answers kept per tenant (oldest go first); 0 turns the cache off"},
+		{"RAGQ_EVENTS_TTL", "24h", "how long a job's event stream (SSE/WebSocket replay) is kept after its last event"},
+		{"RAGQ_EVENTS_MAXLEN", "10000", "approximate most events kept per job stream"},
+		{"RAGQ_SSE_HEARTBEAT", "15s", "interval of the comment heartbeat on idle SSE and WebSocket streams"},
+		{"RAGQ_WORKER_POLL_INTERVAL", "200ms", "how often an idle worker looks at empty queues; bounds the pickup delay of a new job (each poll is one Redis script call)"},
 		{"RAGQ_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"RAGQ_LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, else JSON)"},
 		{"RAGQ_METRICS_ADDR", "(empty)", "separate listen address serving /metrics without a key (keep it private); empty: /metrics on RAGQ_ADDR for admin keys"},
@@ -186,6 +194,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CrawlMaxDepth = int(intSetting("RAGQ_CRAWL_MAX_DEPTH", 3, 0, 100))
 	c.CrawlMinRefresh = durSetting("RAGQ_CRAWL_MIN_REFRESH", time.Hour)
 	c.QueryMaxURLs = int(intSetting("RAGQ_QUERY_MAX_URLS", 3, 0, 20))
+	c.EventsTTL = durSetting("RAGQ_EVENTS_TTL", 24*time.Hour)
+	c.EventsMaxLen = intSetting("RAGQ_EVENTS_MAXLEN", 10000, 100, 10_000_000)
+	c.SSEHeartbeat = durSetting("RAGQ_SSE_HEARTBEAT", 15*time.Second)
+	c.WorkerPoll = durSetting("RAGQ_WORKER_POLL_INTERVAL", 200*time.Millisecond)
 	c.CacheTTL = durSetting("RAGQ_CACHE_TTL", 24*time.Hour)
 	c.CacheMaxEntries = int(intSetting("RAGQ_CACHE_MAX_ENTRIES", 1000, 0, 1_000_000))
 	if s := get("RAGQ_CACHE_SIMILARITY", "0.95"); true {

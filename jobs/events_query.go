@@ -1,0 +1,52 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// generate has the generator answer, publishing the answer's text as token
+// events while it is written (when the generator streams; otherwise the
+// whole text as one token) and then one citation event per citation. The
+// result and done events follow when the outcome is recorded (eventStore).
+func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
+	if h.Events == nil {
+		return h.Generator.Generate(ctx, question, passages)
+	}
+	var (
+		answer retrieval.Answer
+		err    error
+	)
+	if sg, ok := h.Generator.(retrieval.StreamingGenerator); ok {
+		answer, err = sg.GenerateStream(ctx, question, passages, func(tok string) error {
+			if tok == "" {
+				return nil
+			}
+			if perr := h.Events.PublishEvent(ctx, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: tok})); perr != nil {
+				// Followers would miss text; the record keeps the answer.
+				h.Logger.WarnContext(ctx, "publish token", "tenant", a.Tenant, "job_id", a.JobID, "error", perr)
+			}
+			return nil
+		})
+	} else {
+		answer, err = h.Generator.Generate(ctx, question, passages)
+		if err == nil && answer.Text != "" {
+			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: answer.Text}))
+		}
+	}
+	if err != nil {
+		return answer, err
+	}
+	for _, c := range answer.Citations {
+		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventCitation, c))
+	}
+	return answer, nil
+}
+
+// queryCanceled reports whether the query's job was canceled (a streaming
+// client went away): such a job is neither run nor retried.
+func (h *handlers) queryCanceled(ctx context.Context, a QueryArgs) bool {
+	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
+	return err == nil && job.State == StateCanceled
+}

@@ -1,0 +1,150 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage/redistest"
+)
+
+func TestUpdateEvents(t *testing.T) {
+	t.Parallel()
+	st := func(s jobs.State) *jobs.State { return &s }
+	msg := "boom"
+	for _, tc := range []struct {
+		name string
+		u    jobs.JobUpdate
+		want []string // type:data
+	}{
+		{"nothing", jobs.JobUpdate{State: st(jobs.StateActive)}, nil},
+		{"progress", jobs.JobUpdate{Progress: json.RawMessage(`{"stage":"parse"}`)}, []string{`progress:{"stage":"parse"}`}},
+		{"succeeded", jobs.JobUpdate{State: st(jobs.StateSucceeded), Result: json.RawMessage(`{"chunks":3}`)},
+			[]string{`result:{"chunks":3}`, `done:{"state":"succeeded"}`}},
+		{"retrying", jobs.JobUpdate{State: st(jobs.StateRetrying), Error: &msg},
+			[]string{`error:{"error":"boom","state":"retrying"}`}},
+		{"failed", jobs.JobUpdate{State: st(jobs.StateFailed), Error: &msg},
+			[]string{`error:{"error":"boom","state":"failed"}`, `done:{"state":"failed"}`}},
+		{"canceled", jobs.JobUpdate{State: st(jobs.StateCanceled), Error: &msg},
+			[]string{`error:{"error":"boom","state":"canceled"}`, `done:{"state":"canceled"}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, ev := range jobs.UpdateEvents(tc.u) {
+				got = append(got, ev.Type+":"+string(ev.Data))
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// eventLog is an in-memory EventPublisher.
+type eventLog struct {
+	mu  sync.Mutex
+	evs map[string][]jobs.Event
+}
+
+func (l *eventLog) PublishEvent(_ context.Context, tenant, jobID string, ev jobs.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.evs == nil {
+		l.evs = make(map[string][]jobs.Event)
+	}
+	l.evs[tenant+"/"+jobID] = append(l.evs[tenant+"/"+jobID], ev)
+	return nil
+}
+
+func (l *eventLog) types(tenant, jobID string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, ev := range l.evs[tenant+"/"+jobID] {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// streamingGen streams fixed pieces and cites passage 1.
+type streamingGen struct{ calls atomic.Int32 }
+
+func (g *streamingGen) Name() string { return "streaming-fake" }
+
+func (g *streamingGen) Generate(ctx context.Context, q string, ps []retrieval.Passage) (retrieval.Answer, error) {
+	return g.GenerateStream(ctx, q, ps, func(string) error { return nil })
+}
+
+func (g *streamingGen) GenerateStream(_ context.Context, _ string, ps []retrieval.Passage, onToken func(string) error) (retrieval.Answer, error) {
+	g.calls.Add(1)
+	for _, tok := range []string{"Boil", " water", " [1]."} {
+		if err := onToken(tok); err != nil {
+			return retrieval.Answer{}, err
+		}
+	}
+	return retrieval.Answer{Text: "Boil water [1].", Generator: g.Name(), Citations: []retrieval.Citation{{Index: 1, DocumentID: ps[0].DocumentID, ChunkID: ps[0].ChunkID}}}, nil
+}
+
+func TestJobsPublishEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, redistest.Miniredis(t))
+	log := &eventLog{}
+	gen := &streamingGen{}
+	d := e.deps(e.asynq)
+	d.Events, d.Generator, d.InlineEmbedChunks = log, gen, 0
+	e.startServer(t, d)
+
+	doc := e.addDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
+	require.NoError(t, e.client.EnqueueIngest(t.Context(), doc))
+	require.Equal(t, jobs.StateSucceeded, e.waitJob(t, "acme", doc.JobID).State)
+	require.Eventually(t, func() bool {
+		ts := log.types("acme", doc.JobID)
+		return len(ts) > 0 && ts[len(ts)-1] == jobs.EventDone
+	}, 10*time.Second, 5*time.Millisecond)
+	ts := log.types("acme", doc.JobID)
+	require.Equal(t, jobs.EventProgress, ts[0])
+	require.Equal(t, []string{jobs.EventResult, jobs.EventDone}, ts[len(ts)-2:])
+
+	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	require.NoError(t, err)
+	done := e.waitJob(t, "acme", job.ID)
+	require.Equal(t, jobs.StateSucceeded, done.State)
+	require.Eventually(t, func() bool { return len(log.types("acme", job.ID)) == 6 }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, []string{"token", "token", "token", "citation", "result", "done"}, log.types("acme", job.ID))
+	log.mu.Lock()
+	result := log.evs["acme/"+job.ID][4].Data
+	log.mu.Unlock()
+	require.JSONEq(t, string(done.Result), string(result), "the result event is the job's result")
+}
+
+// A query whose job was canceled before a worker took it is not run.
+func TestCanceledQueryIsNotRun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, redistest.Miniredis(t))
+	gen := &streamingGen{}
+	d := e.deps(e.asynq)
+	d.Events, d.Generator = &eventLog{}, gen
+
+	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	require.NoError(t, err)
+	st, msg := jobs.StateCanceled, "canceled by the test"
+	require.NoError(t, e.store.UpdateJob(t.Context(), "acme", job.ID, jobs.JobUpdate{State: &st, Error: &msg}))
+	e.startServer(t, d)
+	require.Eventually(t, func() bool {
+		info, err := e.inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
+		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)
+	}, 10*time.Second, 5*time.Millisecond, "the task is taken and finishes")
+	got, err := e.store.GetJob(t.Context(), "acme", job.ID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.StateCanceled, got.State)
+	require.Zero(t, gen.calls.Load(), "the generator never ran")
+}
