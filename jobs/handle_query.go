@@ -28,6 +28,9 @@ type queryResult struct {
 	// a conversation: the question as retrieval saw it.
 	ConversationID     string `json:"conversation_id,omitempty"`
 	StandaloneQuestion string `json:"standalone_question,omitempty"`
+	// Usage is what the model reported using (prompt and completion
+	// tokens); absent for generators without a model.
+	Usage *retrieval.Usage `json:"usage,omitempty"`
 }
 
 // urlPattern finds http(s) URLs written in a question.
@@ -85,6 +88,13 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		}
 		passages = prependPassages(named, passages, topK)
 	}
+	if h.TokenBudget != nil {
+		if err := h.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
+			return permanent(err)
+		} else if err != nil {
+			h.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
+		}
+	}
 	started := time.Now()
 	answer, err := h.generate(ctx, a, question, passages)
 	if err != nil {
@@ -92,7 +102,13 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	}
 	h.Metrics.GenerateSeconds.Observe(time.Since(started).Seconds())
 	if answer.Usage != nil {
-		h.Metrics.TokensUsed.Add(float64(answer.Usage.PromptTokens + answer.Usage.CompletionTokens))
+		n := answer.Usage.PromptTokens + answer.Usage.CompletionTokens
+		h.Metrics.TokensUsed.Add(float64(n))
+		if h.TokenBudget != nil {
+			if _, err := h.TokenBudget.Add(ctx, a.Tenant, n); err != nil {
+				h.Logger.WarnContext(ctx, "record tokens used", "tenant", a.Tenant, "tokens", n, "error", err)
+			}
+		}
 	}
 	res := queryResult{
 		Answer:    answer.Text,
@@ -100,6 +116,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		Generator: answer.Generator,
 		JobID:     a.JobID,
 		Passages:  passages,
+		Usage:     answer.Usage,
 
 		FetchErrors: fetchErrs,
 	}

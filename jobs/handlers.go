@@ -84,6 +84,8 @@ type Deps struct {
 	WebhookSecret []byte
 	// Cache answers repeated questions; nil turns the answer cache off.
 	Cache *AnswerCache
+	// TokenBudget caps each tenant's LLM tokens per day; nil: no cap.
+	TokenBudget TokenBudget
 	// Events receives each job's events (progress, tokens, outcome) for
 	// SSE and WebSocket clients; nil publishes none.
 	Events EventPublisher
@@ -330,4 +332,13 @@ func (h *handlers) countFetch(err error) {
 	case errors.Is(err, web.ErrBlocked):
 		h.Metrics.CrawlPagesBlocked.Inc()
 	}
+}
+
+// TokenBudget is a per-tenant daily budget of LLM tokens (limit.TokenBudget).
+type TokenBudget interface {
+	// Allow fails with a ragqueue ERATELIMIT error once tenant's budget for
+	// the day is spent.
+	Allow(ctx context.Context, tenant string) error
+	// Add records n tokens used by tenant.
+	Add(ctx context.Context, tenant string, n int) (int64, error)
 }

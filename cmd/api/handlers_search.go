@@ -138,6 +138,14 @@ func (s *server) createQuery(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	if s.budget != nil {
+		// Refused here, before a job is made, when the day's tokens are
+		// spent (the worker checks again before each model call).
+		if err := s.budget.Allow(ctx, tenant(c)); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
+			s.fail(c, err)
+			return
+		}
+	}
 	args, answered := s.answerFromCache(c, req, topK, urls)
 	if answered {
 		return

@@ -70,8 +70,9 @@ type server struct {
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
 	limiter     *limit.Limiter
-	monitor     http.Handler // the Asynq web UI under /monitoring/
-	sessionKey  []byte       // signs monitoring session cookies
+	monitor     http.Handler     // the Asynq web UI under /monitoring/
+	sessionKey  []byte           // signs monitoring session cookies
+	budget      jobs.TokenBudget // per-tenant daily LLM tokens; nil: no cap
 
 	// convos keeps conversations; cache answers repeated questions here,
 	// without a job round trip (nil: off); cacheStore is invalidated when
@@ -151,6 +152,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.AnswerCache(), cacheStore: a.Store,
 		limiter: limit.NewLimiter(a.Redis),
+		budget:  a.NewTokenBudget(),
 	}
 	if s.admin, err = a.Admin(); err != nil {
 		return nil, err

@@ -124,7 +124,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if err := a.openSpaces(ctx, db); err != nil {
 		return nil, err
 	}
-	a.Generator = retrieval.NewExtractive()
+	if a.Generator, err = cfg.NewGenerator(ctx); err != nil {
+		return nil, fmt.Errorf("app: RAGQ_LLM: %w", err)
+	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
 	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
@@ -270,6 +272,7 @@ func (a *App) Deps() jobs.Deps {
 		WebhookSecret: a.Config.WebhookSecret,
 		Cache:         a.AnswerCache(),
 		Events:        a.Events,
+		TokenBudget:   a.NewTokenBudget(),
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

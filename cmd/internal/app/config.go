@@ -20,47 +20,50 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
+	"github.com/ragqueue/ragqueue/retrieval/provider"
 	"github.com/ragqueue/ragqueue/storage/qdrant"
 )
 
 // Config is ragqueue's configuration. Every field comes from a RAGQ_*
 // environment variable; LoadConfig documents the names and defaults.
 type Config struct {
-	Addr              string         // RAGQ_ADDR
-	DataDir           string         // RAGQ_DATA_DIR
-	AdminKey          string         // RAGQ_ADMIN_KEY
-	RedisURL          string         // RAGQ_REDIS_URL; "" → embedded (in-process miniredis)
-	DatabaseURL       string         // RAGQ_DATABASE_URL; "" → SQLite in DataDir
-	QdrantURL         string         // RAGQ_QDRANT_URL; "" → embedded index
-	QdrantAPIKey      string         // RAGQ_QDRANT_API_KEY
-	Embedder          string         // RAGQ_EMBEDDER
-	LLM               string         // RAGQ_LLM
-	WorkerConcurrency int            // RAGQ_WORKER_CONCURRENCY
-	RunWorkers        bool           // RAGQ_RUN_WORKERS: api also runs workers (always true when embedded)
-	MaxUploadBytes    int64          // RAGQ_MAX_UPLOAD_BYTES
-	ChunkSize         int            // RAGQ_CHUNK_SIZE
-	ChunkOverlap      int            // RAGQ_CHUNK_OVERLAP
-	QueryTimeout      time.Duration  // RAGQ_QUERY_TIMEOUT: how long a sync query waits
-	ShutdownTimeout   time.Duration  // RAGQ_SHUTDOWN_TIMEOUT
-	LogLevel          slog.Level     // RAGQ_LOG_LEVEL
-	LogFormat         string         // RAGQ_LOG_FORMAT: auto, json or text
-	PDFTimeout        time.Duration  // RAGQ_PDF_TIMEOUT
-	PDFMaxMemory      int64          // RAGQ_PDF_MAX_MEMORY_BYTES
-	PDFMaxPages       int            // RAGQ_PDF_MAX_PAGES
-	PDFParallelism    int            // RAGQ_PDF_PARALLELISM
-	FetchAllowCIDRs   []netip.Prefix // RAGQ_FETCH_ALLOW_CIDRS: private ranges fetching may reach
-	FetchAllowedPorts []uint16       // RAGQ_FETCH_ALLOWED_PORTS
-	CrawlMaxPages     int            // RAGQ_CRAWL_MAX_PAGES: cap on a crawl's max_pages
-	CrawlMaxDepth     int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
-	CrawlMinRefresh   time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
-	QueryMaxURLs      int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
-	CacheSimilarity   float64        // RAGQ_CACHE_SIMILARITY: cosine from which a cached question answers another
-	CacheTTL          time.Duration  // RAGQ_CACHE_TTL: how long a cached answer is served
-	CacheMaxEntries   int            // RAGQ_CACHE_MAX_ENTRIES: cached answers per tenant; 0 turns the cache off
-	EventsTTL         time.Duration  // RAGQ_EVENTS_TTL: how long a job's event stream outlives its last event
-	EventsMaxLen      int64          // RAGQ_EVENTS_MAXLEN: approximate cap on one job's event stream
-	SSEHeartbeat      time.Duration  // RAGQ_SSE_HEARTBEAT: comment line interval on idle SSE streams
-	WorkerPoll        time.Duration  // RAGQ_WORKER_POLL_INTERVAL: how often an idle worker looks for new tasks
+	Addr         string // RAGQ_ADDR
+	DataDir      string // RAGQ_DATA_DIR
+	AdminKey     string // RAGQ_ADMIN_KEY
+	RedisURL     string // RAGQ_REDIS_URL; "" → embedded (in-process miniredis)
+	DatabaseURL  string // RAGQ_DATABASE_URL; "" → SQLite in DataDir
+	QdrantURL    string // RAGQ_QDRANT_URL; "" → embedded index
+	QdrantAPIKey string // RAGQ_QDRANT_API_KEY
+	Embedder     string // RAGQ_EMBEDDER
+	LLM          string // RAGQ_LLM
+	// RAGQ_LLM_MAX_CONTEXT_TOKENS, RAGQ_LLM_MAX_OUTPUT_TOKENS
+	LLMMaxContextTokens, LLMMaxOutputTokens int
+	WorkerConcurrency                       int            // RAGQ_WORKER_CONCURRENCY
+	RunWorkers                              bool           // RAGQ_RUN_WORKERS: api also runs workers (always true when embedded)
+	MaxUploadBytes                          int64          // RAGQ_MAX_UPLOAD_BYTES
+	ChunkSize                               int            // RAGQ_CHUNK_SIZE
+	ChunkOverlap                            int            // RAGQ_CHUNK_OVERLAP
+	QueryTimeout                            time.Duration  // RAGQ_QUERY_TIMEOUT: how long a sync query waits
+	ShutdownTimeout                         time.Duration  // RAGQ_SHUTDOWN_TIMEOUT
+	LogLevel                                slog.Level     // RAGQ_LOG_LEVEL
+	LogFormat                               string         // RAGQ_LOG_FORMAT: auto, json or text
+	PDFTimeout                              time.Duration  // RAGQ_PDF_TIMEOUT
+	PDFMaxMemory                            int64          // RAGQ_PDF_MAX_MEMORY_BYTES
+	PDFMaxPages                             int            // RAGQ_PDF_MAX_PAGES
+	PDFParallelism                          int            // RAGQ_PDF_PARALLELISM
+	FetchAllowCIDRs                         []netip.Prefix // RAGQ_FETCH_ALLOW_CIDRS: private ranges fetching may reach
+	FetchAllowedPorts                       []uint16       // RAGQ_FETCH_ALLOWED_PORTS
+	CrawlMaxPages                           int            // RAGQ_CRAWL_MAX_PAGES: cap on a crawl's max_pages
+	CrawlMaxDepth                           int            // RAGQ_CRAWL_MAX_DEPTH: cap on a crawl's max_depth
+	CrawlMinRefresh                         time.Duration  // RAGQ_CRAWL_MIN_REFRESH: shortest refresh interval a crawl may ask for
+	QueryMaxURLs                            int            // RAGQ_QUERY_MAX_URLS: URLs fetched per question
+	CacheSimilarity                         float64        // RAGQ_CACHE_SIMILARITY: cosine from which a cached question answers another
+	CacheTTL                                time.Duration  // RAGQ_CACHE_TTL: how long a cached answer is served
+	CacheMaxEntries                         int            // RAGQ_CACHE_MAX_ENTRIES: cached answers per tenant; 0 turns the cache off
+	EventsTTL                               time.Duration  // RAGQ_EVENTS_TTL: how long a job's event stream outlives its last event
+	EventsMaxLen                            int64          // RAGQ_EVENTS_MAXLEN: approximate cap on one job's event stream
+	SSEHeartbeat                            time.Duration  // RAGQ_SSE_HEARTBEAT: comment line interval on idle SSE streams
+	WorkerPoll                              time.Duration  // RAGQ_WORKER_POLL_INTERVAL: how often an idle worker looks for new tasks
 
 	// Providers are the model providers' own variables (OPENAI_BASE_URL…).
 	Providers ProviderEnv
@@ -95,7 +98,9 @@ func Settings() []Setting {
 		{"RAGQ_QDRANT_URL", "(empty: embedded)", "Qdrant gRPC address (port 6334), e.g. http://127.0.0.1:6334, or https://… for TLS; empty uses the embedded index"},
 		{"RAGQ_QDRANT_API_KEY", "(empty)", "Qdrant API key"},
 		{"RAGQ_EMBEDDER", "hash", "embedder: hash or hash:DIM (feature hashing, no model), or openai:MODEL, ollama:MODEL, googleai:MODEL, mistral:MODEL, voyageai:MODEL, jina:MODEL; changing it re-indexes in the background"},
-		{"RAGQ_LLM", "extractive", "answer generator: extractive (no model)"},
+		{"RAGQ_LLM", "extractive", "answer generator: extractive (no model), or openai:MODEL, ollama:MODEL, anthropic:MODEL, googleai:MODEL, mistral:MODEL (streamed where the provider streams)"},
+		{"RAGQ_LLM_MAX_CONTEXT_TOKENS", "3000", "passages given to the model, in tokens (estimated); the rest are left out"},
+		{"RAGQ_LLM_MAX_OUTPUT_TOKENS", "1024", "most tokens the model may write per answer"},
 		{"RAGQ_WORKER_CONCURRENCY", "2×CPUs, at least 4", "jobs run at once per worker process"},
 		{"RAGQ_RUN_WORKERS", "false", "with RAGQ_REDIS_URL set, also run workers inside cmd/api"},
 		{"RAGQ_MAX_UPLOAD_BYTES", "104857600", "largest request body accepted (413 above)"},
@@ -285,8 +290,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.Providers = loadProviderEnv(get)
 	if strings.ToLower(c.LLM) != "extractive" {
-		bad("RAGQ_LLM", "%q is not available; supported: extractive (LLM providers come with the answers issue)", c.LLM)
+		if _, _, err := provider.ParseGeneratorSpec(c.LLM); err != nil {
+			bad("RAGQ_LLM", "%s; or extractive (no model)", ragqueue.ErrorMessage(err))
+		}
 	}
+	c.LLMMaxContextTokens = int(intSetting("RAGQ_LLM_MAX_CONTEXT_TOKENS", 3000, 100, 1_000_000))
+	c.LLMMaxOutputTokens = int(intSetting("RAGQ_LLM_MAX_OUTPUT_TOKENS", 1024, 16, 200_000))
 	if ws := get("RAGQ_WEBHOOK_SECRET", ""); ws != "" {
 		if len(ws) < 16 {
 			bad("RAGQ_WEBHOOK_SECRET", "is %d characters; use at least 16 random characters", len(ws))

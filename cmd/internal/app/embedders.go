@@ -128,3 +128,34 @@ func (c Config) NewEmbedder(ctx context.Context, spec string) (retrieval.Embedde
 	}
 	return e, nil
 }
+
+// NewGenerator builds the answer generator RAGQ_LLM names: the extractive
+// one, or a model through retrieval/provider (no call is made here).
+func (c Config) NewGenerator(ctx context.Context) (retrieval.Generator, error) {
+	if strings.EqualFold(c.LLM, "extractive") {
+		return retrieval.NewExtractive(), nil
+	}
+	name, _, err := provider.ParseGeneratorSpec(c.LLM)
+	if err != nil {
+		return nil, err
+	}
+	p := c.Providers
+	opts := provider.GenOptions{MaxContextTokens: c.LLMMaxContextTokens, MaxOutputTokens: c.LLMMaxOutputTokens}
+	switch name {
+	case "openai":
+		opts.BaseURL, opts.APIKey = p.OpenAIBaseURL, p.OpenAIAPIKey
+	case "ollama":
+		opts.BaseURL = p.OllamaHost
+	case "anthropic":
+		opts.BaseURL, opts.APIKey = p.AnthropicBaseURL, p.AnthropicAPIKey
+	case "googleai":
+		opts.APIKey = p.GoogleAPIKey
+	case "mistral":
+		opts.APIKey = p.MistralAPIKey
+	}
+	g, err := provider.NewGenerator(ctx, c.LLM, opts)
+	if err != nil {
+		return nil, fmt.Errorf("app: generator %s: %w", c.LLM, err)
+	}
+	return g, nil
+}
