@@ -58,15 +58,14 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 		name string
 		env  func(b *testing.B) map[string]string
 	}{
-		{"embedded/poll=200ms", func(*testing.B) map[string]string { return map[string]string{} }},
+		{"embedded/default-poll(50ms)", func(*testing.B) map[string]string { return map[string]string{} }},
 		{"embedded/poll=2ms", func(*testing.B) map[string]string {
 			return map[string]string{"RAGQ_WORKER_POLL_INTERVAL": "2ms"}
 		}},
-		{"redis/poll=2ms", func(b *testing.B) map[string]string {
+		{"redis/default-poll(5ms)", func(b *testing.B) map[string]string {
 			needServers(b)
 			opt := testRedis.NewDB(b)
-			return map[string]string{"RAGQ_REDIS_URL": fmt.Sprintf("redis://%s/%d", opt.Addr, opt.DB), "RAGQ_RUN_WORKERS": "true",
-				"RAGQ_WORKER_POLL_INTERVAL": "2ms"}
+			return map[string]string{"RAGQ_REDIS_URL": fmt.Sprintf("redis://%s/%d", opt.Addr, opt.DB), "RAGQ_RUN_WORKERS": "true"}
 		}},
 	} {
 		b.Run(m.name, func(b *testing.B) {

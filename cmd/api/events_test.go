@@ -559,3 +559,33 @@ func TestSSEShutdownEndsStreams(t *testing.T) {
 	fake.release <- struct{}{} // the worker finishes the query, then stops
 	<-stopped
 }
+
+// TestSSECachedAnswer checks that a question answered from the cache still
+// reaches a streaming client as events, not as a JSON body.
+func TestSSECachedAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	id, _ := b.postText(t, testAdminKey, "Sky", "The sky is blue because air scatters blue light more than red light.")
+	require.Equal(t, "ready", b.waitStatus(t, testAdminKey, id).Status)
+	for i := range 2 { // the second time from the answer cache
+		req, err := http.NewRequest(http.MethodPost, b.base+"/v1/queries", strings.NewReader(`{"question":"Why is the sky blue?"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+testAdminKey)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := b.http.Do(req)
+		require.NoError(t, err)
+		require.Contains(t, resp.Header.Get("Content-Type"), "text/event-stream", "attempt %d", i)
+		s := &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
+		var types []string
+		for {
+			ev := s.nextEvent(t)
+			types = append(types, ev.Event)
+			if ev.Event == jobs.EventDone {
+				break
+			}
+		}
+		_ = resp.Body.Close()
+		require.Contains(t, types, jobs.EventResult, "attempt %d: %v", i, types)
+	}
+}

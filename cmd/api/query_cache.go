@@ -27,7 +27,9 @@ func (s *server) answerFromCache(c *gin.Context, req queryRequest, topK int, url
 	}
 	// A question with a callback goes to a worker, whose job end notifies
 	// it (the worker consults the cache too).
-	if s.cache == nil || args.ConversationID != "" || c.GetString(ctxCallback) != "" || !jobs.Cacheable(!args.NoCache, urls) {
+	// A streaming client (SSE) gets its events from the job as well.
+	if s.cache == nil || args.ConversationID != "" || c.GetString(ctxCallback) != "" || wantsEventStream(c) ||
+		!jobs.Cacheable(!args.NoCache, urls) {
 		return args, false
 	}
 	ctx := c.Request.Context()
