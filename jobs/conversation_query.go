@@ -109,6 +109,16 @@ func (h *handlers) answerFromCache(ctx context.Context, a QueryArgs, question st
 	if err := h.rememberAnswer(ctx, a, question, run, nil, &res); err != nil {
 		return err
 	}
+	if h.Events != nil {
+		// Streaming clients get the text and citations as they would from
+		// a generator that does not stream: one token, then each citation.
+		if res.Answer != "" {
+			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: res.Answer}))
+		}
+		for _, c := range res.Citations {
+			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventCitation, c))
+		}
+	}
 	err := h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateSucceeded), Result: marshal(res)})
 	if err != nil && !ragqueue.IsNotFound(err) {
 		return fmt.Errorf("jobs: record cached answer of job %s: %w", a.JobID, err)

@@ -77,7 +77,7 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 			added := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				req, _ := http.NewRequest(http.MethodPost, eb.base+"/v1/queries", strings.NewReader(`{"question":"why is the sky blue?"}`))
+				req, _ := http.NewRequest(http.MethodPost, eb.base+"/v1/queries", strings.NewReader(`{"question":"why is the sky blue?","cache":false}`))
 				req.Header.Set("Authorization", "Bearer "+eb.key)
 				req.Header.Set("Accept", "text/event-stream")
 				req.Header.Set("Content-Type", "application/json")

@@ -586,6 +586,7 @@ func TestSSECachedAnswer(t *testing.T) {
 			}
 		}
 		_ = resp.Body.Close()
+		require.Equal(t, jobs.EventToken, types[0], "attempt %d: %v", i, types)
 		require.Contains(t, types, jobs.EventResult, "attempt %d: %v", i, types)
 	}
 }
