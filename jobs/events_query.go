@@ -18,11 +18,13 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 		answer retrieval.Answer
 		err    error
 	)
+	streamed := false
 	if sg, ok := h.Generator.(retrieval.StreamingGenerator); ok {
 		answer, err = sg.GenerateStream(ctx, question, passages, func(tok string) error {
 			if tok == "" {
 				return nil
 			}
+			streamed = true
 			if perr := h.Events.PublishEvent(ctx, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: tok})); perr != nil {
 				// Followers would miss text; the record keeps the answer.
 				h.Logger.WarnContext(ctx, "publish token", "tenant", a.Tenant, "job_id", a.JobID, "error", perr)
@@ -35,7 +37,12 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: answer.Text}))
 		}
 	}
-	if err != nil {
+	if err != nil && streamed {
+		// Followers have part of an answer: running the job again would
+		// start another one under it. The job fails with the provider's
+		// message instead; asking again is the client's choice.
+		return answer, permanent(err)
+	} else if err != nil {
 		return answer, err
 	}
 	for _, c := range answer.Citations {

@@ -590,3 +590,35 @@ func TestSSECachedAnswer(t *testing.T) {
 		require.Contains(t, types, jobs.EventResult, "attempt %d: %v", i, types)
 	}
 }
+
+// TestStreamBrokenAfterTokensFails checks that a model stream that breaks
+// after tokens reached the client fails the job with the provider's
+// message, without running it again under the tokens already sent.
+func TestStreamBrokenAfterTokensFails(t *testing.T) {
+	t.Parallel()
+	fake := providertest.NewOpenAI(t, providertest.Options{Tokens: []string{"Air ", "scatters ", "blue ", "light [1]."}, CutAfter: 2})
+	eb := setupEvents(t, fake.URL, nil)
+	req, err := http.NewRequest(http.MethodPost, eb.base+"/v1/queries", strings.NewReader(`{"question":"Why is the sky blue?","cache":false}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+eb.key)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := eb.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	evs := (&sseStream{resp: resp, r: bufio.NewReader(resp.Body)}).untilDone(t)
+	var tokens, errs int
+	for _, ev := range evs {
+		switch ev.Event {
+		case jobs.EventToken:
+			tokens++
+		case jobs.EventError:
+			errs++
+			require.Contains(t, ev.Data, "failed")
+		}
+	}
+	require.Equal(t, 2, tokens, "the two tokens sent before the break, once: %+v", evs)
+	require.Equal(t, 1, errs)
+	require.Contains(t, evs[len(evs)-1].Data, `"failed"`)
+	require.Len(t, fake.RequestsTo("/chat/completions"), 1, "not run again")
+}
