@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -154,3 +155,6 @@ func ledgerText(i int) string {
 	}
 	return sb.String()
 }
+
+func jsonMarshal(v any) ([]byte, error)     { return json.Marshal(v) }
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
