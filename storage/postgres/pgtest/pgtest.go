@@ -149,7 +149,8 @@ func (c *Cluster) startServer(ctx context.Context, bindir, data string, cred *sy
 // startOn runs postgres on port and waits until it accepts connections.
 func (c *Cluster) startOn(ctx context.Context, bindir, data string, cred *syscall.Credential, port int) error {
 	logPath := filepath.Join(c.dir, fmt.Sprintf("postgres-%d.log", port))
-	logFile, err := os.Create(logPath)
+	// Appended to: a resumed server (Resume) logs after the paused one.
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
