@@ -87,11 +87,13 @@ func killWorkerMidIngest(t *testing.T, survivor bool) {
 	key := b.newKey(t, "ledgers", "writer")
 	bin := buildWorker(t)
 
+	jobOf := map[string]string{}
 	upload := func(from, to int) []string {
 		var ids []string
 		for i := from; i < to; i++ {
-			id, _ := b.postText(t, key, fmt.Sprintf("Ledger %d", i), ledgerText(i))
+			id, job := b.postText(t, key, fmt.Sprintf("Ledger %d", i), ledgerText(i))
 			ids = append(ids, id)
+			jobOf[id] = job
 		}
 		return ids
 	}
@@ -153,6 +155,9 @@ func killWorkerMidIngest(t *testing.T, survivor bool) {
 			require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/documents/"+id, key, nil, "", &d))
 			require.Equal(t, "ready", d.Status, phase)
 			require.Greater(t, d.Chunks, 1, "several chunks per document")
+			var j jobResp
+			require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/jobs/"+jobOf[id], key, nil, "", &j))
+			require.Equal(t, "succeeded", j.State, "%s: job of document %s: %s", phase, id, j.Error)
 			got := b.indexOf(t, "index.db", id)
 			require.Equal(t, indexCounts{Rows: d.Chunks, DistinctIdx: d.Chunks}, got, "%s: document %s (%s)", phase, id, d.Title)
 		}

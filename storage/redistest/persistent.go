@@ -96,7 +96,14 @@ func (p *Persistent) Start(ctx context.Context) error {
 	started := make(chan error, 1)
 	go func() {
 		defer close(s.exited)
-		runtime.LockOSThread() // see startOnce: Pdeathsig follows the thread
+		// Pdeathsig fires when the thread that started the child exits, so
+		// keep this goroutine on its thread while the server runs (see
+		// startOnce). Unlike the package's shared server, this one exits
+		// mid-test (Kill): unlock before returning, or Go would end the
+		// thread, and with it every other child process (a PostgreSQL, a
+		// worker) that happened to be started from that thread.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
 			started <- err
 			return
