@@ -178,6 +178,19 @@ func newIsoFixture(t *testing.T, env map[string]string) *isoFixture {
 	f.ids["query_job"] = ans.JobID
 	require.NotEmpty(t, ans.JobID)
 
+	// A asks and searches first exactly what B will (isolationRows), so
+	// that a cache shared across tenants would hand B A's answer.
+	for _, q := range []string{"What is the vault code of the Ostrava branch?", "Which vault code does the Ostrava branch use?"} {
+		ans = answerResp{}
+		require.Equal(t, http.StatusOK, b.doJSON(t, http.MethodPost, "/v1/queries", a, map[string]any{"question": q}, &ans))
+		require.Contains(t, ans.Answer+fmt.Sprint(ans.Citations), isoCanary, "A's own answer quotes its canary")
+	}
+	for _, mode := range []string{"hybrid", "lexical", "dense"} {
+		for _, q := range []string{isoCanary, "vault code Ostrava branch"} {
+			require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/search?top_k=100&mode="+mode+"&q="+url.QueryEscape(q), a, nil, "", nil))
+		}
+	}
+
 	// B's own document, so that B's searches and questions have an answer.
 	id, _ := b.postText(t, f.keys["b-writer"], "Brno", "The Brno branch keeps its ledgers in the basement vault next to the boiler.")
 	require.Equal(t, "ready", b.waitStatus(t, f.keys["b-writer"], id).Status)
