@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/jobs"
-
 	"github.com/ragqueue/ragqueue/retrieval/provider/providertest"
 )
 
