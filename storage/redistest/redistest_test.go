@@ -121,3 +121,20 @@ func TestMiniredis(t *testing.T) {
 	require.Eventually(t, func() bool { return c.Exists(t.Context(), "k").Val() == 0 }, 5*time.Second, 5*time.Millisecond,
 		"miniredis TTLs must follow the clock")
 }
+
+// TestPersistentSurvivesKill: what a client wrote before kill -9 is there
+// after a restart on the same port, thanks to the append-only file.
+func TestPersistentSurvivesKill(t *testing.T) {
+	t.Parallel()
+	p := redistest.StartPersistent(t)
+	c := client(t, p.Opt(3))
+	ctx := t.Context()
+	require.NoError(t, c.Set(ctx, "k", "v", 0).Err())
+	p.Kill()
+	require.Error(t, c.Ping(ctx).Err(), "the server is down")
+	require.NoError(t, p.Start(ctx))
+	got, err := c.Get(ctx, "k").Result()
+	require.NoError(t, err)
+	require.Equal(t, "v", got)
+	require.Error(t, p.Start(ctx), "it already runs")
+}

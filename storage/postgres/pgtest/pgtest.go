@@ -42,6 +42,10 @@ type Cluster struct {
 	done  chan struct{} // closed when the server process has exited
 	admin *pgxpool.Pool // connected to the "postgres" database
 
+	// What Resume needs to start the server again.
+	bindir, data string
+	cred         *syscall.Credential
+
 	stopOnce sync.Once
 }
 
@@ -87,14 +91,14 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: temp dir: %w", err)
 	}
-	c := &Cluster{dir: dir}
+	data := filepath.Join(dir, "data")
+	c := &Cluster{dir: dir, bindir: bindir, data: data, cred: cred}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			c.Stop()
 			return nil, fmt.Errorf("pgtest: chown %s to postgres: %w", dir, err)
 		}
 	}
-	data := filepath.Join(dir, "data")
 	initdb := exec.CommandContext(ctx, filepath.Join(bindir, "initdb"),
 		"-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C", "-D", data)
 	initdb.Dir = dir // the caller's working directory may be closed to the postgres user
@@ -139,8 +143,14 @@ func (c *Cluster) startServer(ctx context.Context, bindir, data string, cred *sy
 	if err != nil {
 		return err
 	}
+	return c.startOn(ctx, bindir, data, cred, port)
+}
+
+// startOn runs postgres on port and waits until it accepts connections.
+func (c *Cluster) startOn(ctx context.Context, bindir, data string, cred *syscall.Credential, port int) error {
 	logPath := filepath.Join(c.dir, fmt.Sprintf("postgres-%d.log", port))
-	logFile, err := os.Create(logPath)
+	// Appended to: a resumed server (Resume) logs after the paused one.
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
