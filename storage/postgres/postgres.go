@@ -28,7 +28,7 @@ var migrations embed.FS
 // Store is the PostgreSQL metadata store. It is safe for concurrent use;
 // Close it when done.
 type Store struct {
-	pool *pgxpool.Pool
+	pool pool
 }
 
 var _ jobs.Store = (*Store)(nil)
@@ -37,19 +37,19 @@ var _ jobs.Store = (*Store)(nil)
 // string) and migrates its schema. Processes opening the same database at
 // once take turns: migrations run under a session advisory lock.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	p, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: ping: %w", err)
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", unavailable(err))
 	}
-	if err := migrate(ctx, pool); err != nil {
-		pool.Close()
+	if err := migrate(ctx, p); err != nil {
+		p.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool{p}}, nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {

@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ragqueue/ragqueue"
+)
+
+// pool is the connection pool as the store uses it: every error that says
+// the database cannot be reached (refused or dropped connections, a server
+// shutting down or starting) comes back as a ragqueue EUNAVAILABLE error,
+// which the API answers with 503 and the workers retry, instead of an
+// internal error. Other errors are unchanged.
+type pool struct{ *pgxpool.Pool }
+
+func (p pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := p.Pool.Exec(ctx, sql, args...)
+	return tag, unavailable(err)
+}
+
+func (p pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	rows, err := p.Pool.Query(ctx, sql, args...)
+	return rows, unavailable(err)
+}
+
+func (p pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return row{p.Pool.QueryRow(ctx, sql, args...)}
+}
+
+func (p pool) Begin(ctx context.Context) (pgx.Tx, error) {
+	tx, err := p.Pool.Begin(ctx)
+	return tx, unavailable(err)
+}
+
+func (p pool) Ping(ctx context.Context) error { return unavailable(p.Pool.Ping(ctx)) }
+
+// row classifies the error of a single-row query, which pgx reports at Scan.
+type row struct{ pgx.Row }
+
+func (r row) Scan(dest ...any) error { return unavailable(r.Row.Scan(dest...)) }
+
+// errUnavailable is what a request that needs the database gets while it
+// cannot be reached.
+var errUnavailable = ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the metadata database is unavailable; try again shortly")
+
+// unavailable wraps err with errUnavailable when it says the server cannot
+// be reached; the cause stays in the chain for logs.
+func unavailable(err error) error {
+	if err == nil || !isUnavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
+}
+
+func isUnavailable(err error) bool {
+	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-03: admin shutdown, crash
+		// shutdown, cannot connect now (starting up).
+		return len(pgErr.Code) == 5 && (pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03")
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
