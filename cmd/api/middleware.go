@@ -150,6 +150,32 @@ func (s *server) require(role string) gin.HandlerFunc {
 	}
 }
 
+// operatorErr says why k may not operate the platform (keys of every
+// tenant, the audit log, re-indexing, metrics, the Asynq UI), or nil: that
+// takes an admin key of the default tenant, the operators' tenant. An
+// admin of another tenant has a writer's rights in its own tenant only, so
+// that no tenant can reach another's keys, jobs or questions.
+func operatorErr(k storage.Key) error {
+	if roleRank[k.Role] < roleRank[roleAdmin] {
+		return ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs an admin key; yours is a %s key", k.Role)
+	}
+	if k.Tenant != defaultTenant {
+		return ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs an admin key of the %q tenant (the operators'); yours is an admin key of %q", defaultTenant, k.Tenant)
+	}
+	return nil
+}
+
+// requireOperator lets through operator keys only (operatorErr).
+func (s *server) requireOperator() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := operatorErr(key(c)); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Next()
+	}
+}
+
 // limitBody caps the request body before any handler reads it, and refuses
 // early when the client announces a larger body.
 func (s *server) limitBody(limit int64) gin.HandlerFunc {

@@ -117,8 +117,8 @@ func (s *server) monitoringAuth() gin.HandlerFunc {
 		} else {
 			err = ragqueue.Errorf(ragqueue.EUNAUTH, "sign in: POST /v1/admin/monitoring-session with an admin key (a browser gets a form at %s/), or send \"Authorization: Bearer <admin key>\"", monitoringRoot)
 		}
-		if err == nil && roleRank[k.Role] < roleRank[roleAdmin] {
-			err = ragqueue.Errorf(ragqueue.EFORBIDDEN, "the monitoring UI needs an admin key; yours is a %s key", k.Role)
+		if err == nil {
+			err = operatorErr(k)
 		}
 		if err != nil {
 			if c.Request.Method == http.MethodGet && strings.Contains(c.GetHeader("Accept"), "text/html") {
@@ -179,8 +179,8 @@ func (s *server) authenticateLogin() gin.HandlerFunc {
 		} else {
 			k, err = s.keyBySecret(c, secret)
 		}
-		if err == nil && roleRank[k.Role] < roleRank[roleAdmin] {
-			err = ragqueue.Errorf(ragqueue.EFORBIDDEN, "the monitoring UI needs an admin key; that is a %s key", k.Role)
+		if err == nil {
+			err = operatorErr(k)
 		}
 		if err != nil {
 			_, status := statusOf(normalize(err))

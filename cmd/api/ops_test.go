@@ -158,7 +158,7 @@ func TestMonitoringSessions(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	writer := b.newKey(t, "acme", "writer")
-	admin2 := b.newKey(t, "ops", "admin")
+	admin2 := b.newKey(t, "default", "admin")
 
 	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodPost, "/v1/admin/monitoring-session", writer, nil, "", nil))
 	require.Equal(t, http.StatusUnauthorized, b.do(t, http.MethodPost, "/v1/admin/monitoring-session", "", nil, "", nil))
@@ -198,7 +198,7 @@ func TestMonitoringSessions(t *testing.T) {
 	cookie := b.monitoringSession(t, admin2)
 	resp, _ = b.get(t, "/monitoring/api/queues", "", cookieHeader(cookie))
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	admin2ID := keyID(t, b, "ops")
+	admin2ID := keyIDOf(t, b, admin2)
 	var rotated struct {
 		ID, Key, Tenant, Role string
 	}
@@ -234,6 +234,22 @@ type auditResp struct {
 }
 
 // keyID returns the ID of the (only) key of tenant.
+// keyIDOf returns the ID of the key whose secret is secret (by its prefix).
+func keyIDOf(t *testing.T, b *testBundle, secret string) string {
+	t.Helper()
+	var keys struct {
+		Keys []struct{ ID, Prefix string } `json:"keys"`
+	}
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/admin/keys", testAdminKey, nil, "", &keys))
+	for _, k := range keys.Keys {
+		if k.Prefix != "" && strings.HasPrefix(secret, k.Prefix) {
+			return k.ID
+		}
+	}
+	t.Fatalf("no key with the secret's prefix")
+	return ""
+}
+
 func keyID(t *testing.T, b *testBundle, tenant string) string {
 	t.Helper()
 	var keys struct {
@@ -433,4 +449,30 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "https://app.example.com", resp.Header.Get("Access-Control-Allow-Origin"))
 	require.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Retry-After")
+}
+
+// TestOperatorScope checks that only admin keys of the default tenant (the
+// operators') reach the platform: an admin of another tenant cannot list or
+// make keys, read the audit log, re-index, read metrics or open the Asynq
+// UI, and keeps a writer's rights in its own tenant.
+func TestOperatorScope(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	tenantAdmin := b.newKey(t, "beta", "admin")
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, "/v1/admin/keys"},
+		{http.MethodPost, "/v1/admin/keys"},
+		{http.MethodGet, "/v1/admin/audit"},
+		{http.MethodPost, "/v1/admin/reindex"},
+		{http.MethodPost, "/v1/admin/monitoring-session"},
+		{http.MethodGet, "/metrics"},
+		{http.MethodGet, "/monitoring/api/queues"},
+	} {
+		var e apiError
+		require.Equal(t, http.StatusForbidden, b.doJSON(t, r.method, r.path, tenantAdmin, map[string]any{"tenant": "default", "role": "admin"}, &e), "%s %s", r.method, r.path)
+		require.Contains(t, e.Error.Message, "default", "%s %s", r.method, r.path)
+	}
+	id, _ := b.postText(t, tenantAdmin, "Own", "A tenant admin still writes in its own tenant.")
+	require.Equal(t, "ready", b.waitStatus(t, tenantAdmin, id).Status)
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/admin/keys", testAdminKey, nil, "", nil))
 }

@@ -50,7 +50,7 @@ func (s *server) routes() http.Handler {
 	v1.POST("/crawls", s.require(roleWriter), expensive, small, s.createCrawl)
 	v1.GET("/crawls/:id", s.require(roleReader), s.getCrawl)
 
-	admin := v1.Group("/admin", s.require(roleAdmin))
+	admin := v1.Group("/admin", s.requireOperator())
 	admin.POST("/keys", small, s.createKey)
 	admin.GET("/keys", s.listKeys)
 	admin.DELETE("/keys/:id", s.deleteKey)
@@ -59,13 +59,13 @@ func (s *server) routes() http.Handler {
 	admin.GET("/audit", s.listAudit)
 	// Sign-in to the Asynq UI also takes the key from its HTML form, so it
 	// authenticates on its own.
-	r.POST("/v1/admin/monitoring-session", small, s.authenticateLogin(), s.rateLimit(), s.require(roleAdmin), s.createMonitoringSession)
+	r.POST("/v1/admin/monitoring-session", small, s.authenticateLogin(), s.rateLimit(), s.requireOperator(), s.createMonitoringSession)
 
 	// Operators: the Asynq web UI and Prometheus metrics, admin keys only.
 	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		r.Handle(method, monitoringRoot+"/*path", s.monitoringAuth(), s.serveMonitoring)
 	}
-	r.GET("/metrics", s.authenticate(), s.require(roleAdmin), s.serveMetrics)
+	r.GET("/metrics", s.authenticate(), s.requireOperator(), s.serveMetrics)
 
 	// In the contract, built by later issues: answer 501, never pretend.
 	// Browsers cannot set headers on a WebSocket: the key may come as a
