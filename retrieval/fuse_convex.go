@@ -1,10 +1,5 @@
 package retrieval
 
-import (
-	"cmp"
-	"slices"
-)
-
 // Ranked is one ranked list of passages (best first, Score set by its
 // retriever) and the weight it carries in FuseConvex.
 type Ranked struct {
@@ -22,13 +17,11 @@ type Ranked struct {
 // The weights of Ranked are the mixing weights (conventionally summing
 // to 1). Passage fields come from the first occurrence with Text.
 func FuseConvex(topK int, lists ...Ranked) []Passage {
-	total := 0
-	for _, l := range lists {
-		total += len(l.Passages)
+	plain := make([][]Passage, len(lists))
+	for i, l := range lists {
+		plain[i] = l.Passages
 	}
-	pos := make(map[string]int, total)
-	fused := make([]Passage, 0, total)
-	seen := make(map[string]struct{}, total)
+	f := newFusion(plain...)
 	for _, l := range lists {
 		if len(l.Passages) == 0 {
 			continue
@@ -37,39 +30,13 @@ func FuseConvex(topK int, lists ...Ranked) []Passage {
 		for _, p := range l.Passages {
 			lo, hi = min(lo, p.Score), max(hi, p.Score)
 		}
-		clear(seen)
-		for _, p := range l.Passages {
-			if _, dup := seen[p.ChunkID]; dup {
-				continue
-			}
-			seen[p.ChunkID] = struct{}{}
+		f.list(l.Passages, func(_ int, p Passage) float64 {
 			norm := 1.0
 			if hi > lo {
 				norm = (p.Score - lo) / (hi - lo)
 			}
-			s := l.Weight * norm
-			if i, ok := pos[p.ChunkID]; ok {
-				if fused[i].Text == "" && p.Text != "" {
-					score := fused[i].Score
-					fused[i] = p
-					fused[i].Score = score
-				}
-				fused[i].Score += s
-				continue
-			}
-			pos[p.ChunkID] = len(fused)
-			p.Score = s
-			fused = append(fused, p)
-		}
+			return l.Weight * norm
+		})
 	}
-	slices.SortFunc(fused, func(a, b Passage) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ChunkID, b.ChunkID)
-	})
-	if topK > 0 && len(fused) > topK {
-		fused = fused[:topK:topK]
-	}
-	return fused
+	return f.ranked(topK)
 }

@@ -23,43 +23,65 @@ func FuseRRF(k int, topK int, lists ...[]Passage) []Passage {
 	if k <= 0 {
 		k = DefaultRRFK
 	}
+	f := newFusion(lists...)
+	for _, l := range lists {
+		f.list(l, func(rank int, _ Passage) float64 { return 1 / float64(k+rank+1) })
+	}
+	return f.ranked(topK)
+}
+
+// fusion sums the scores that several ranked lists give each chunk.
+type fusion struct {
+	pos   map[string]int // ChunkID → index in fused
+	fused []Passage
+	seen  map[string]struct{}
+}
+
+func newFusion(lists ...[]Passage) *fusion {
 	total := 0
 	for _, l := range lists {
 		total += len(l)
 	}
-	pos := make(map[string]int, total) // ChunkID → index in fused
-	fused := make([]Passage, 0, total)
-	seen := make(map[string]struct{}, total)
-	for _, l := range lists {
-		clear(seen)
-		for r, p := range l {
-			if _, dup := seen[p.ChunkID]; dup {
-				continue
-			}
-			seen[p.ChunkID] = struct{}{}
-			s := 1 / float64(k+r+1)
-			if i, ok := pos[p.ChunkID]; ok {
-				if fused[i].Text == "" && p.Text != "" {
-					score := fused[i].Score
-					fused[i] = p
-					fused[i].Score = score
-				}
-				fused[i].Score += s
-				continue
-			}
-			pos[p.ChunkID] = len(fused)
-			p.Score = s
-			fused = append(fused, p)
+	return &fusion{pos: make(map[string]int, total), fused: make([]Passage, 0, total), seen: make(map[string]struct{}, total)}
+}
+
+// list adds score(rank, passage) to each chunk of one list; within the list
+// only a chunk's first (best) occurrence counts. A passage's fields come
+// from its first occurrence that has Text.
+func (f *fusion) list(l []Passage, score func(rank int, p Passage) float64) {
+	clear(f.seen)
+	for r, p := range l {
+		if _, dup := f.seen[p.ChunkID]; dup {
+			continue
 		}
+		f.seen[p.ChunkID] = struct{}{}
+		s := score(r, p)
+		if i, ok := f.pos[p.ChunkID]; ok {
+			if f.fused[i].Text == "" && p.Text != "" {
+				total := f.fused[i].Score
+				f.fused[i] = p
+				f.fused[i].Score = total
+			}
+			f.fused[i].Score += s
+			continue
+		}
+		f.pos[p.ChunkID] = len(f.fused)
+		p.Score = s
+		f.fused = append(f.fused, p)
 	}
-	slices.SortFunc(fused, func(a, b Passage) int {
+}
+
+// ranked returns the chunks best first (ties by ChunkID, so the order is
+// deterministic), at most topK of them (all when topK <= 0).
+func (f *fusion) ranked(topK int) []Passage {
+	slices.SortFunc(f.fused, func(a, b Passage) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ChunkID, b.ChunkID)
 	})
-	if topK > 0 && len(fused) > topK {
-		fused = fused[:topK:topK]
+	if topK > 0 && len(f.fused) > topK {
+		f.fused = f.fused[:topK:topK]
 	}
-	return fused
+	return f.fused
 }
