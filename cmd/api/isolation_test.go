@@ -69,9 +69,14 @@ func isolationRows() []isoRow {
 		{name: "A's query job", method: http.MethodGet, path: "/v1/jobs/{query_job}", key: "b-reader", want: notFound},
 		{name: "A's crawl job", method: http.MethodGet, path: "/v1/jobs/{crawl_job}", key: "b-reader", want: notFound},
 		{name: "A's crawl", method: http.MethodGet, path: "/v1/crawls/{crawl}", key: "b-reader", want: notFound},
-		// Job events: not built yet (501); once they are, A's job is 404.
-		{name: "A's job events", method: http.MethodGet, path: "/v1/jobs/{query_job}/events", key: "b-reader",
-			want: []int{http.StatusNotFound, http.StatusNotImplemented}},
+		// Job events (SSE) of A's job.
+		{name: "A's job events", method: http.MethodGet, path: "/v1/jobs/{query_job}/events", key: "b-reader", want: notFound},
+		// Conversations: A's is not B's; B asking under the same ID starts
+		// a conversation of its own, without A's turns.
+		{name: "A's conversation", method: http.MethodGet, path: "/v1/conversations/vault-chat", key: "b-reader", want: notFound},
+		{name: "delete A's conversation", method: http.MethodDelete, path: "/v1/conversations/vault-chat", key: "b-reader", want: notFound},
+		{name: "question in A's conversation ID", method: http.MethodPost, path: "/v1/queries", key: "b-reader",
+			body: map[string]any{"question": "and what about the vault code there?", "conversation_id": "vault-chat"}, want: ok},
 		// Admin and operator routes refuse non-admin keys.
 		{name: "list keys", method: http.MethodGet, path: "/v1/admin/keys", key: "b-writer", want: forbidden},
 		{name: "audit log", method: http.MethodGet, path: "/v1/admin/audit", key: "b-writer", want: forbidden},
@@ -173,7 +178,7 @@ func newIsoFixture(t *testing.T, env map[string]string) *isoFixture {
 	// A's question naming the canary, whose answer quotes it.
 	var ans answerResp
 	require.Equal(t, http.StatusOK, b.doJSON(t, http.MethodPost, "/v1/queries", a,
-		map[string]any{"question": "Is " + isoCanary + " the vault code of the Ostrava branch?"}, &ans))
+		map[string]any{"question": "Is " + isoCanary + " the vault code of the Ostrava branch?", "conversation_id": "vault-chat"}, &ans))
 	require.Contains(t, ans.Answer+fmt.Sprint(ans.Citations), isoCanary, "A itself sees its canary")
 	f.ids["query_job"] = ans.JobID
 	require.NotEmpty(t, ans.JobID)
