@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,21 +21,28 @@ func TestLogsFollowADocument(t *testing.T) {
 	require.Equal(t, "ready", b.waitStatus(t, writer, id).Status)
 
 	var api, worker []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.logs.String()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &line), sc.Text())
-		if line["doc_id"] != id {
-			continue
-		}
-		switch line["msg"] {
-		case "http request":
-			api = append(api, line)
-		case "task done":
-			worker = append(worker, line)
+	read := func() {
+		api, worker = nil, nil
+		sc := bufio.NewScanner(strings.NewReader(b.logs.String()))
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &line), sc.Text())
+			if line["doc_id"] != id {
+				continue
+			}
+			switch line["msg"] {
+			case "http request":
+				api = append(api, line)
+			case "task done":
+				worker = append(worker, line)
+			}
 		}
 	}
+	// The task's line is written when its handler returns, just after the
+	// document is marked ready.
+	require.Eventually(t, func() bool { read(); return len(worker) > 0 }, 10*time.Second, 10*time.Millisecond,
+		"the worker's task lines name the document")
 	require.NotEmpty(t, api, "the upload's access line names the document")
 	require.Equal(t, "POST", api[0]["method"])
 	require.Equal(t, "loggers", api[0]["tenant"])
