@@ -30,6 +30,11 @@ vet:
 ## bench: the figures named in the issues (real redis-server; no timed assertions anywhere)
 bench: deps
 	$(GO) test -run='^$$' -bench=BenchmarkEnqueueProcess -count=3 ./jobs/
-	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
+	$(GO) test -run='^$$' -bench='BenchmarkIngest1000|BenchmarkPDFIngest|BenchmarkCrawlIngest|BenchmarkCacheHit|BenchmarkSSESubscribers' -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
+	$(GO) test -run='^$$' -bench='BenchmarkTimeToFirstToken' -benchtime=200x -count=1 ./cmd/api/
+	$(GO) test -run='^$$' -bench='BenchmarkLoadSearchAndQueries' -benchtime=1x -count=1 ./cmd/api/
 	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/
-	$(GO) test -run='^$$' -bench=. -count=1 ./storage/sqlite/ ./retrieval/
+	$(GO) test -run='^$$' -bench=. -benchtime=100x -count=1 ./storage/sqlite/ ./storage/qdrant/
+	$(GO) test -run='^$$' -bench=. -count=1 ./retrieval/ ./retrieval/provider/
+	$(GO) test -run='^$$' -bench=BenchmarkEmbedThroughput -benchtime=2x -count=1 ./jobs/
+	$(GO) run ./cmd/eval -data cmd/eval/testdata/beir-gospec
