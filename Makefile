@@ -30,7 +30,7 @@ vet:
 ## bench: the figures named in the issues (real redis-server; no timed assertions anywhere)
 bench: deps
 	$(GO) test -run='^$$' -bench=BenchmarkEnqueueProcess -count=3 ./jobs/
-	$(GO) test -run='^$$' -bench='BenchmarkIngest1000|BenchmarkPDFIngest|BenchmarkCrawlIngest|BenchmarkCacheHit|BenchmarkSSESubscribers' -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
+	$(GO) test -run='^$$' -bench='BenchmarkIngest1000|BenchmarkPDFIngest|BenchmarkCrawl|BenchmarkCacheHit|BenchmarkSSESubscribers' -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
 	$(GO) test -run='^$$' -bench='BenchmarkTimeToFirstToken' -benchtime=200x -count=1 ./cmd/api/
 	$(GO) test -run='^$$' -bench='BenchmarkLoadSearchAndQueries' -benchtime=1x -count=1 ./cmd/api/
 	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/
