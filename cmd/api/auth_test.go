@@ -179,14 +179,9 @@ func TestBadInput(t *testing.T) {
 	require.Equal(t, "unsupported_media_type", up.Documents[1].Error.Code)
 }
 
-func TestNotBuiltRoutesAnswer501(t *testing.T) {
+func TestHealthAndReadiness(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	for _, p := range []struct{ method, path string }{} {
-		var e apiError
-		require.Equal(t, http.StatusNotImplemented, b.do(t, p.method, p.path, testAdminKey, nil, "", &e), p.path)
-		require.Equal(t, "not_implemented", e.Error.Code)
-	}
 	var h map[string]any
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", nil, "", &h))
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/readyz", "", nil, "", &h))

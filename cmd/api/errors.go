@@ -86,13 +86,6 @@ func invalid(format string, args ...any) error {
 	return ragqueue.Errorf(ragqueue.EINVALID, format, args...)
 }
 
-// notImplemented answers routes that are in the contract but not built yet.
-func (s *server) notImplemented(what string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		s.fail(c, ragqueue.Errorf(ragqueue.ENOTIMPL, "%s is not built yet", what))
-	}
-}
-
 // unavailable marks a dependency failure as 503 rather than 500. Errors
 // that already carry a client-facing code keep it.
 func unavailable(what string, err error) error {

@@ -1,6 +1,7 @@
 // Package sqlite is the embedded-mode storage adapter: the metadata store
-// (documents, chunks, jobs, keys) and the search index (FTS5 + dense vectors)
-// in one SQLite file, through the cgo-free modernc.org/sqlite driver.
+// (documents, chunks, jobs, keys) and the search index (chunks stored here,
+// their BM25 postings and vectors kept in memory per tenant) in one SQLite
+// file, through the cgo-free modernc.org/sqlite driver.
 package sqlite
 
 import (
