@@ -5,3 +5,6 @@ var LogTasksForTest = logTasks
 
 // ReconcileWithGraceForTest exposes the periodic reconciler's pass.
 var ReconcileWithGraceForTest = reconcile
+
+// IsFailureForTest exposes the server's IsFailure.
+var IsFailureForTest = isFailure

@@ -56,6 +56,7 @@ func NewServer(r asynq.RedisConnOpt, cfg ServerConfig) *asynq.Server {
 		Concurrency:              cfg.Concurrency,
 		Queues:                   Queues(),
 		RetryDelayFunc:           RetryDelay,
+		IsFailure:                isFailure,
 		ErrorHandler:             errorLogger(logger),
 		Logger:                   NewAsynqLogger(logger),
 		LogLevel:                 asynq.InfoLevel,
@@ -116,4 +117,12 @@ func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) {
 	a.l.Error(fmt.Sprint(args...))
 	os.Exit(1)
+}
+
+// isFailure is the server's asynq IsFailure: a task that failed because the
+// metadata database was unreachable is retried without counting the
+// attempt, so that an outage longer than the retry budget does not use up
+// every document's retries.
+func isFailure(err error) bool {
+	return err != nil && !errors.Is(err, ErrStoreUnavailable)
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"github.com/ragqueue/ragqueue"
 
 	"github.com/ragqueue/ragqueue/ingest"
 )
@@ -71,6 +72,12 @@ type DocumentStore interface {
 	// to walk every document.
 	ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error)
 }
+
+// ErrStoreUnavailable is what a Store returns (wrapped) while the metadata
+// database cannot be reached. A task failing with it is retried without
+// spending its retries: an outage of the database is nobody's fault and
+// its documents must not end failed, or stuck, for it.
+var ErrStoreUnavailable = ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the metadata database is unavailable; try again shortly")
 
 // ChunkStore keeps chunk text in the metadata database so that embedding can
 // be retried, and an index rebuilt, without parsing again.

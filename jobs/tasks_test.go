@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
 )
 
@@ -134,3 +136,22 @@ func (funcHandler) Enabled(context.Context, slog.Level) bool        { return tru
 func (f funcHandler) Handle(_ context.Context, r slog.Record) error { f(r); return nil }
 func (f funcHandler) WithAttrs([]slog.Attr) slog.Handler            { return f }
 func (f funcHandler) WithGroup(string) slog.Handler                 { return f }
+
+func TestIsFailure(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errors.New("boom"), true},
+		{"provider unavailable", ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the provider is down"), true},
+		{"database unavailable, wrapped", fmt.Errorf("jobs: get document d: %w", fmt.Errorf("%w: dial tcp: refused", jobs.ErrStoreUnavailable)), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, jobs.IsFailureForTest(tt.err))
+		})
+	}
+}

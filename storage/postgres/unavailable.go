@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // pool is the connection pool as the store uses it: every error that says
@@ -50,7 +50,7 @@ func (r row) Scan(dest ...any) error { return unavailable(r.Row.Scan(dest...)) }
 
 // errUnavailable is what a request that needs the database gets while it
 // cannot be reached.
-var errUnavailable = ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the metadata database is unavailable; try again shortly")
+var errUnavailable = jobs.ErrStoreUnavailable
 
 // unavailable wraps err with errUnavailable when it says the server cannot
 // be reached; the cause stays in the chain for logs.
