@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // NewAnthropic starts a fake Anthropic Messages API on loopback: POST
@@ -52,18 +51,11 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request) {
 		"usage": map[string]any{"input_tokens": s.opts.PromptTokens, "output_tokens": 1}}})
 	send("content_block_start", map[string]any{"type": "content_block_start", "index": 0,
 		"content_block": map[string]any{"type": "text", "text": ""}})
-	for i, tok := range s.opts.Tokens {
-		if s.opts.CutAfter > 0 && i == s.opts.CutAfter {
-			cut(w)
-			return
-		}
+	if !s.stream(w, r, func(tok string) {
 		send("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
 			"delta": map[string]any{"type": "text_delta", "text": tok}})
-		select {
-		case <-time.After(s.opts.TokenDelay):
-		case <-r.Context().Done():
-			return
-		}
+	}) {
+		return
 	}
 	send("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0})
 	send("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": "end_turn"},

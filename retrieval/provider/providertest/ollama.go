@@ -52,23 +52,12 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
-	fl, _ := w.(http.Flusher)
 	enc := json.NewEncoder(w)
-	for i, tok := range s.opts.Tokens {
-		if s.opts.CutAfter > 0 && i == s.opts.CutAfter {
-			cut(w)
-			return
-		}
+	if !s.stream(w, r, func(tok string) {
 		_ = enc.Encode(map[string]any{"model": req.Model, "created_at": time.Now().UTC().Format(time.RFC3339Nano),
 			"message": map[string]any{"role": "assistant", "content": tok}, "done": false})
-		if fl != nil {
-			fl.Flush()
-		}
-		select {
-		case <-time.After(s.opts.TokenDelay):
-		case <-r.Context().Done():
-			return
-		}
+	}) {
+		return
 	}
 	_ = enc.Encode(final(""))
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // NewOpenAI starts a fake OpenAI-compatible server on loopback: POST
@@ -69,18 +68,11 @@ func (s *Server) openAIChat(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
-	for i, tok := range s.opts.Tokens {
-		if s.opts.CutAfter > 0 && i == s.opts.CutAfter {
-			cut(w)
-			return
-		}
+	if !s.stream(w, r, func(tok string) {
 		send(map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": req.Model,
 			"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": tok}}}})
-		select {
-		case <-time.After(s.opts.TokenDelay):
-		case <-r.Context().Done():
-			return
-		}
+	}) {
+		return
 	}
 	send(map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": req.Model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "stop"}}})

@@ -270,6 +270,30 @@ func Vector(text string, dim int) []float32 {
 	return v
 }
 
+// stream hands each of the chat answer's pieces to send, flushing after
+// each and pausing TokenDelay between them. It reports false when the
+// stream must not be finished: CutAfter dropped the connection or the
+// client went away.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, send func(tok string)) bool {
+	fl, _ := w.(http.Flusher)
+	for i, tok := range s.opts.Tokens {
+		if s.opts.CutAfter > 0 && i == s.opts.CutAfter {
+			cut(w)
+			return false
+		}
+		send(tok)
+		if fl != nil {
+			fl.Flush()
+		}
+		select {
+		case <-time.After(s.opts.TokenDelay):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	return true
+}
+
 // cut drops the client's connection without finishing the response.
 func cut(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
