@@ -67,7 +67,7 @@ func (e *Embedder) connect(ctx context.Context, opts Options) error {
 		if opts.APIKey == "" {
 			return missingKey("MISTRAL_API_KEY")
 		}
-		mo := []mistral.Option{mistral.WithAPIKey(opts.APIKey), mistral.WithTimeout(opts.Timeout), mistral.WithMaxRetries(opts.Retry.withDefaults().MaxRetries)}
+		mo := []mistral.Option{mistral.WithAPIKey(opts.APIKey), mistral.WithTimeout(opts.Timeout), mistral.WithMaxRetries(opts.Retry.MaxRetries)}
 		if opts.BaseURL != "" {
 			mo = append(mo, mistral.WithEndpoint(opts.BaseURL))
 		}
@@ -147,7 +147,7 @@ func newLLM(ctx context.Context, provider, model string, opts GenOptions, hc *ht
 			return nil, nil, missingKey("MISTRAL_API_KEY")
 		}
 		mo := []mistral.Option{mistral.WithAPIKey(opts.APIKey), mistral.WithModel(model), mistral.WithTimeout(opts.Timeout),
-			mistral.WithMaxRetries(opts.Retry.withDefaults().MaxRetries)}
+			mistral.WithMaxRetries(opts.Retry.MaxRetries)}
 		if opts.BaseURL != "" {
 			mo = append(mo, mistral.WithEndpoint(opts.BaseURL))
 		}

@@ -59,10 +59,11 @@ func NewEmbedder(ctx context.Context, spec string, opts Options) (*Embedder, err
 	if opts.sleep == nil {
 		opts.sleep = sleepCtx
 	}
+	opts.Retry = opts.Retry.withDefaults()
 	e := &Embedder{
 		provider: provider, model: model,
 		batch: opts.BatchSize, timeout: opts.Timeout,
-		retry: opts.Retry.withDefaults(), sleep: opts.sleep, logger: opts.Logger,
+		retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger,
 		close: func() error { return nil },
 	}
 	if err := e.connect(ctx, opts); err != nil {

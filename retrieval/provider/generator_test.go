@@ -149,6 +149,17 @@ func TestGeneratorRetriesBeforeFirstToken(t *testing.T) {
 	}
 }
 
+func TestGeneratorRetriesDisabled(t *testing.T) {
+	t.Parallel()
+	b := setupGenerator(t, OpenAI, providertest.Options{Fail: func(int, string) *providertest.Failure {
+		return &providertest.Failure{Status: 500, Message: "oops"}
+	}}, GenOptions{Retry: Retry{MaxRetries: -1}})
+	_, err := b.gen.GenerateStream(context.Background(), "q?", genPassages, nil)
+	require.Error(t, err)
+	require.Equal(t, 1, len(b.srv.Requests()), "MaxRetries < 0 disables retries")
+	require.Empty(t, b.sleep.recorded())
+}
+
 func TestGeneratorFailureAfterFirstTokenIsNotRetried(t *testing.T) {
 	t.Parallel()
 	for _, provider := range []string{OpenAI, Ollama, Anthropic} {

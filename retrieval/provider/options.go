@@ -21,6 +21,9 @@ type Retry struct {
 	MaxDelay time.Duration
 }
 
+// withDefaults resolves r's zero and negative fields. It is applied once,
+// by the constructors: it is not idempotent (a negative MaxRetries becomes
+// 0, which a second pass would read as "the default").
 func (r Retry) withDefaults() Retry {
 	if r.MaxRetries == 0 {
 		r.MaxRetries = 4

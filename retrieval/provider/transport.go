@@ -60,6 +60,8 @@ type retryTransport struct {
 	provider string
 }
 
+// newHTTPClient wraps base's transport in the retrying one. retry must
+// already be resolved by withDefaults, and sleep set.
 func newHTTPClient(base *http.Client, retry Retry, sleep sleepFunc, logger *slog.Logger, provider string) *http.Client {
 	var rt http.RoundTripper
 	if base != nil && base.Transport != nil {
@@ -67,10 +69,7 @@ func newHTTPClient(base *http.Client, retry Retry, sleep sleepFunc, logger *slog
 	} else {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	if sleep == nil {
-		sleep = sleepCtx
-	}
-	c := &http.Client{Transport: &retryTransport{base: rt, retry: retry.withDefaults(), sleep: sleep, logger: logger, provider: provider}}
+	c := &http.Client{Transport: &retryTransport{base: rt, retry: retry, sleep: sleep, logger: logger, provider: provider}}
 	if base != nil {
 		c.CheckRedirect, c.Jar = base.CheckRedirect, base.Jar
 	}
