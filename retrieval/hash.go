@@ -121,17 +121,7 @@ func (sc *hashScratch) embed(text string, v []float32) {
 		}
 		v[((ent.key>>32)*dim)>>32] += w
 	}
-	var ss float32
-	for _, x := range v {
-		ss += x * x
-	}
-	if ss == 0 {
-		return
-	}
-	inv := float32(1 / math.Sqrt(float64(ss)))
-	for i := range v {
-		v[i] *= inv
-	}
+	Normalize(v)
 }
 
 // addCharGrams counts the character 3- and 4-grams of "<w>", where < and >
