@@ -53,16 +53,6 @@ func IsStopWord(word string) bool {
 	return ok
 }
 
-// Stem reduces a lowercase word to its stem with ragqueue's light English
-// stemmer (plural, -ing, -ed and final -e stripping). Words that are not
-// plain ASCII letters are returned unchanged.
-func Stem(word string) string {
-	if !isASCIILetters(word) {
-		return word
-	}
-	return string(stemBytes([]byte(word)))
-}
-
 // wordScanner yields the lowercase words of a text one at a time into a
 // reused buffer, so that hot paths (the hash embedder) tokenize without an
 // allocation per word.
@@ -151,15 +141,6 @@ func isASCIIWordByte(c byte) bool {
 // invalid UTF-8 decodes to) is a symbol, so invalid bytes never reach a token.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
-}
-
-func isASCIILetters(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if c := w[i]; c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return w != ""
 }
 
 func isStopWord(w []byte) bool {

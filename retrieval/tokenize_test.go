@@ -53,8 +53,8 @@ func TestWordsAndStopWords(t *testing.T) {
 	require.Equal(t, []string{"what", "is", "indexing"}, Words("What is INDEXING?"))
 	require.True(t, IsStopWord("the"))
 	require.False(t, IsStopWord("redis"))
-	require.Equal(t, "index", Stem("indexing"))
-	require.Equal(t, "größe", Stem("größe"))
+	require.Equal(t, []string{"index"}, Tokenize("indexing"), "stemmed")
+	require.Equal(t, []string{"größe"}, Tokenize("größe"), "not plain ASCII letters: not stemmed")
 }
 
 func FuzzTokenize(f *testing.F) {
