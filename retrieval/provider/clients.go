@@ -23,7 +23,7 @@ const noKey = "not-needed"
 
 // connect builds the provider's langchaingo client for embeddings.
 func (e *Embedder) connect(ctx context.Context, opts Options) error {
-	hc := newHTTPClient(opts.HTTPClient, opts.Retry, opts.sleep, opts.Logger, e.provider)
+	hc := newHTTPClient(opts.HTTPClient, e.retrier)
 	switch e.provider {
 	case OpenAI:
 		key, err := openAIKey(opts.APIKey, opts.BaseURL)

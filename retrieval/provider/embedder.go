@@ -24,12 +24,10 @@ type Embedder struct {
 	batch           int
 	timeout         time.Duration
 	embed           embedFunc
+	retrier         *retrier
 	// selfRetry: the client bypasses our HTTP transport (gRPC), so
 	// retries happen here, around whole calls.
 	selfRetry bool
-	retry     Retry
-	sleep     sleepFunc
-	logger    *slog.Logger
 	close     func() error
 }
 
@@ -63,8 +61,8 @@ func NewEmbedder(ctx context.Context, spec string, opts Options) (*Embedder, err
 	e := &Embedder{
 		provider: provider, model: model,
 		batch: opts.BatchSize, timeout: opts.Timeout,
-		retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger,
-		close: func() error { return nil },
+		retrier: &retrier{retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger, provider: provider},
+		close:   func() error { return nil },
 	}
 	if err := e.connect(ctx, opts); err != nil {
 		return nil, fmt.Errorf("provider: %s embedder: %w", provider, err)
@@ -122,12 +120,8 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 func (e *Embedder) call(ctx context.Context, batch []string) ([][]float32, error) {
 	for attempt := 0; ; attempt++ {
 		vecs, err := e.callOnce(ctx, batch)
-		if err == nil || !e.selfRetry || !Retryable(err) || attempt >= e.retry.MaxRetries || ctx.Err() != nil {
+		if err == nil || !e.selfRetry || !e.retrier.again(ctx, attempt, err) {
 			return vecs, err
-		}
-		e.logger.WarnContext(ctx, "provider: retrying", "provider", e.provider, "attempt", attempt+1, "reason", err.Error())
-		if serr := e.sleep(ctx, backoff(e.retry, attempt)); serr != nil {
-			return nil, err
 		}
 	}
 }

@@ -27,6 +27,7 @@ type Generator struct {
 	llm             llms.Model
 	close           func() error
 	opts            GenOptions
+	retrier         *retrier
 	// selfRetry: the client bypasses our HTTP transport (gRPC).
 	selfRetry bool
 }
@@ -53,12 +54,13 @@ func NewGenerator(ctx context.Context, spec string, opts GenOptions) (*Generator
 		opts.sleep = sleepCtx
 	}
 	opts.Retry = opts.Retry.withDefaults()
-	hc := newHTTPClient(opts.HTTPClient, opts.Retry, opts.sleep, opts.Logger, provider)
+	r := &retrier{retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger, provider: provider}
+	hc := newHTTPClient(opts.HTTPClient, r)
 	llm, closeFn, err := newLLM(ctx, provider, model, opts, hc)
 	if err != nil {
 		return nil, fmt.Errorf("provider: %s generator: %w", provider, err)
 	}
-	return &Generator{provider: provider, model: model, llm: llm, close: closeFn, opts: opts, selfRetry: provider == GoogleAI}, nil
+	return &Generator{provider: provider, model: model, llm: llm, close: closeFn, opts: opts, retrier: r, selfRetry: provider == GoogleAI}, nil
 }
 
 // Name identifies the generator in answers: "provider:model".
@@ -95,14 +97,10 @@ func (g *Generator) generate(ctx context.Context, question string, passages []re
 	}
 	for attempt := 0; ; attempt++ {
 		ans, streamed, err := g.once(ctx, msgs, prompt.Passages, onToken)
-		if err == nil || streamed || !g.selfRetry || !Retryable(err) || attempt >= g.opts.Retry.MaxRetries || ctx.Err() != nil {
-			if err != nil {
-				return retrieval.Answer{}, fmt.Errorf("provider: %s generate: %w", g.Name(), err)
-			}
+		if err == nil {
 			return ans, nil
 		}
-		g.opts.Logger.WarnContext(ctx, "provider: retrying", "provider", g.provider, "attempt", attempt+1, "reason", err.Error())
-		if serr := g.opts.sleep(ctx, backoff(g.opts.Retry, attempt)); serr != nil {
+		if streamed || !g.selfRetry || !g.retrier.again(ctx, attempt, err) {
 			return retrieval.Answer{}, fmt.Errorf("provider: %s generate: %w", g.Name(), err)
 		}
 	}

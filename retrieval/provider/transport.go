@@ -53,23 +53,28 @@ func (s *callState) snapshot() (attempts, status int, message string, bodyErr er
 // is returned its body (a stream, maybe) is the caller's, and a failure
 // while reading it is recorded, never retried.
 type retryTransport struct {
-	base     http.RoundTripper
-	retry    Retry
+	base http.RoundTripper
+	*retrier
+}
+
+// retrier paces the retries of one provider's calls: the retrying
+// transport's, and the whole-call retries of clients that bypass it.
+type retrier struct {
+	retry    Retry // resolved by withDefaults
 	sleep    sleepFunc
 	logger   *slog.Logger
 	provider string
 }
 
-// newHTTPClient wraps base's transport in the retrying one. retry must
-// already be resolved by withDefaults, and sleep set.
-func newHTTPClient(base *http.Client, retry Retry, sleep sleepFunc, logger *slog.Logger, provider string) *http.Client {
+// newHTTPClient wraps base's transport in the retrying one.
+func newHTTPClient(base *http.Client, r *retrier) *http.Client {
 	var rt http.RoundTripper
 	if base != nil && base.Transport != nil {
 		rt = base.Transport
 	} else {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	c := &http.Client{Transport: &retryTransport{base: rt, retry: retry, sleep: sleep, logger: logger, provider: provider}}
+	c := &http.Client{Transport: &retryTransport{base: rt, retrier: r}}
 	if base != nil {
 		c.CheckRedirect, c.Jar = base.CheckRedirect, base.Jar
 	}
@@ -137,15 +142,25 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // wait sleeps before retry attempt+1: exponential backoff with jitter,
 // and at least retryAfter.
-func (t *retryTransport) wait(ctx context.Context, attempt int, retryAfter time.Duration, why string) error {
-	d := backoff(t.retry, attempt)
+func (r *retrier) wait(ctx context.Context, attempt int, retryAfter time.Duration, why string) error {
+	d := backoff(r.retry, attempt)
 	if retryAfter > d {
 		d = retryAfter
 	}
-	if t.logger != nil {
-		t.logger.WarnContext(ctx, "provider: retrying", "provider", t.provider, "attempt", attempt+1, "delay", d, "reason", why)
+	if r.logger != nil {
+		r.logger.WarnContext(ctx, "provider: retrying", "provider", r.provider, "attempt", attempt+1, "delay", d, "reason", why)
 	}
-	return t.sleep(ctx, d)
+	return r.sleep(ctx, d)
+}
+
+// again reports whether a whole call that failed with err at attempt is to
+// be repeated, having waited for it: err is transient, retries remain, and
+// neither ctx nor the wait ended.
+func (r *retrier) again(ctx context.Context, attempt int, err error) bool {
+	if !Retryable(err) || attempt >= r.retry.MaxRetries || ctx.Err() != nil {
+		return false
+	}
+	return r.wait(ctx, attempt, 0, err.Error()) == nil
 }
 
 // backoff is BaseDelay·2^attempt capped at MaxDelay, of which the upper

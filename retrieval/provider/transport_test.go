@@ -1,10 +1,12 @@
 package provider
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/stretchr/testify/require"
 )
 
@@ -70,4 +72,21 @@ func TestRetryableStatus(t *testing.T) {
 		400: false, 401: false, 403: false, 404: false, 422: false, 501: false} {
 		require.Equal(t, want, retryableStatus(code), code)
 	}
+}
+
+// TestRetrierAgain covers the whole-call retries of clients that bypass
+// the retrying transport (googleai's gRPC).
+func TestRetrierAgain(t *testing.T) {
+	t.Parallel()
+	rec := &sleepRecorder{}
+	r := &retrier{retry: Retry{MaxRetries: 2}.withDefaults(), sleep: rec.sleep, logger: quietLogger(), provider: GoogleAI}
+	transient := ragqueue.Errorf(ragqueue.EUNAVAILABLE, "503")
+	require.True(t, r.again(context.Background(), 0, transient))
+	require.True(t, r.again(context.Background(), 1, transient))
+	require.False(t, r.again(context.Background(), 2, transient), "retries ran out")
+	require.False(t, r.again(context.Background(), 0, ragqueue.Errorf(ragqueue.EINVALID, "bad key")), "not transient")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.False(t, r.again(ctx, 0, transient), "the caller gave up")
+	require.Len(t, rec.recorded(), 2, "one wait per retry")
 }
