@@ -26,9 +26,6 @@ func NewTokenBudget(rdb redis.UniversalClient, daily int64) *TokenBudget {
 	return &TokenBudget{rdb: rdb, daily: daily, now: time.Now}
 }
 
-// Daily is the per-tenant cap, zero when there is none.
-func (b *TokenBudget) Daily() int64 { return max(b.daily, 0) }
-
 func (b *TokenBudget) key(tenant string) string {
 	return "ragqueue:tokens:" + tenant + ":" + b.now().UTC().Format("2006-01-02")
 }
