@@ -282,13 +282,15 @@ func TestPDFHostile(t *testing.T) {
 			ragqueue.ETOOLARGE, "PDF claims 2000000000 pages; the limit is 20000"},
 		{"more pages than allowed", func(*testing.T) []byte { d, _ := numberedPDF(8); return d },
 			func(l *ingest.PDFLimits) { l.MaxPages = 5 }, ragqueue.ETOOLARGE, "PDF claims 8 pages; the limit is 5"},
-		// A smaller limit and a longer deadline keep this case about memory:
-		// under the race detector, inflating 256 MiB in the child can take
-		// longer than the default test deadline on a busy machine.
+		// A smaller limit and a longer deadline keep these cases about
+		// memory: under the race detector, filling 256 MiB in the child can
+		// take longer than the default test deadline (and CPU limit) on a
+		// busy machine, and the parse then fails as too slow instead.
 		{"content inflating to 400 MiB", zeroBombPDF,
 			func(l *ingest.PDFLimits) { l.MemoryBytes, l.Timeout = 64<<20, time.Minute },
 			ragqueue.ETOOLARGE, "PDF exceeds the 64 MiB parse limit"},
-		{"object stream exhausting memory", memoryBombPDF, nil,
+		{"object stream exhausting memory", memoryBombPDF,
+			func(l *ingest.PDFLimits) { l.Timeout, l.CPUSeconds = time.Minute, 60 },
 			ragqueue.ETOOLARGE, "PDF exceeds the 256 MiB parse limit"},
 		{"object stream recursing forever", func(*testing.T) []byte { return recursionPDF() }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: it nests objects too deeply to parse"},
