@@ -53,8 +53,8 @@ func (c claim) textual() bool {
 // DetectContentType decides what an upload is from its file name, the
 // client's declared Content-Type (may be "" or "application/octet-stream")
 // and the first up-to-512 bytes of the content. It returns TypeText,
-// TypeMarkdown or TypeHTML, or a *ragqueue.Error with EUNSUPPORTED whose
-// message names what was found and lists the supported types. The file
+// TypeMarkdown, TypeHTML or TypePDF, or a *ragqueue.Error with EUNSUPPORTED
+// whose message names what was found and lists the supported types. The file
 // name's extension is trusted over the declared type (browsers derive the
 // latter from the former anyway), and both are checked against the bytes.
 func DetectContentType(filename, declared string, head []byte) (string, error) {
