@@ -40,7 +40,9 @@ func Parse(ctx context.Context, contentType string, r io.Reader, maxBytes int64)
 	switch mt {
 	case TypeText, TypeMarkdown, TypeHTML:
 	case TypePDF:
-		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "PDF ingestion is not available yet; %s", supportedList)
+		// PDFs are untrusted binary input: only PDFParser, in a child
+		// process, reads them.
+		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "Parse does not read PDFs; PDFParser parses them in a child process")
 	default:
 		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content type %s is not supported; %s", quote(mt), supportedList)
 	}

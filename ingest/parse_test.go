@@ -39,7 +39,7 @@ func TestParseErrors(t *testing.T) {
 		{"front matter only", ingest.TypeMarkdown, "---\ntitle: x\n---\n\n", 0, ragqueue.EINVALID, "the document contains no text"},
 		{"comment only markdown", ingest.TypeMarkdown, "<!-- nothing -->\n", 0, ragqueue.EINVALID, "the document contains no text"},
 		{"empty html", ingest.TypeHTML, "<html><head><title>T</title><script>x()</script></head><body> </body></html>", 0, ragqueue.EINVALID, "the document contains no text"},
-		{"pdf", ingest.TypePDF, "%PDF-1.4", 0, ragqueue.EUNSUPPORTED, "PDF ingestion is not available yet"},
+		{"pdf", ingest.TypePDF, "%PDF-1.4", 0, ragqueue.EUNSUPPORTED, "Parse does not read PDFs"},
 		{"unknown type", "image/png", "x", 0, ragqueue.EUNSUPPORTED, `content type "image/png" is not supported`},
 		{"bad type", "", "x", 0, ragqueue.EUNSUPPORTED, "cannot be parsed"},
 	}
