@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
@@ -179,4 +182,20 @@ func ErrNotRetryable(doc ingest.Document, version int) error {
 		return ErrVersionMoved(doc.ID, doc.Version, version)
 	}
 	return ragqueue.Errorf(ragqueue.ECONFLICT, "document %s is %s, not failed; only failed documents can be retried", doc.ID, doc.Status)
+}
+
+// PrepareCacheEntry validates an answer-cache entry about to be stored and
+// fills its defaults: a new UUID for an empty ID, now for a zero CreatedAt.
+// It also returns the entry's document IDs sorted and without repeats.
+func PrepareCacheEntry(e jobs.CacheEntry, now time.Time) (jobs.CacheEntry, []string, error) {
+	if e.Tenant == "" || e.Space == "" || e.Key == "" || len(e.Result) == 0 {
+		return jobs.CacheEntry{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "a cache entry needs a tenant, a space, a key and a result")
+	}
+	if e.ID == "" {
+		e.ID = uuid.NewString()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now
+	}
+	return e, slices.Compact(slices.Sorted(slices.Values(e.DocumentIDs))), nil
 }

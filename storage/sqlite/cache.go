@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
@@ -19,16 +16,10 @@ const cacheColumns = `id, tenant, space, key, question, vector, result, created_
 
 // PutCacheEntry implements jobs.CacheStore.
 func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time.Time, maxEntries int) (bool, error) {
-	if e.Tenant == "" || e.Space == "" || e.Key == "" || len(e.Result) == 0 {
-		return false, ragqueue.Errorf(ragqueue.EINVALID, "a cache entry needs a tenant, a space, a key and a result")
+	e, docs, err := storage.PrepareCacheEntry(e, now())
+	if err != nil {
+		return false, err
 	}
-	if e.ID == "" {
-		e.ID = uuid.NewString()
-	}
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
-	}
-	docs := slices.Compact(slices.Sorted(slices.Values(e.DocumentIDs)))
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put cache entry: %w", err)
