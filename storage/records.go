@@ -15,6 +15,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
 )
 
 // Validation, defaults and JSON encoding of the records both metadata
@@ -198,4 +199,28 @@ func PrepareCacheEntry(e jobs.CacheEntry, now time.Time) (jobs.CacheEntry, []str
 		e.CreatedAt = now
 	}
 	return e, slices.Compact(slices.Sorted(slices.Values(e.DocumentIDs))), nil
+}
+
+// PrepareTurn validates a conversation turn about to be added and returns
+// its citations encoded as JSON; nil citations become [].
+func PrepareTurn(t jobs.Turn) (jobs.Turn, string, error) {
+	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
+		return jobs.Turn{}, "", ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
+	}
+	if t.Citations == nil {
+		t.Citations = []retrieval.Citation{}
+	}
+	cites, err := json.Marshal(t.Citations)
+	if err != nil {
+		return jobs.Turn{}, "", fmt.Errorf("storage: encode citations of turn: %w", err)
+	}
+	return t, string(cites), nil
+}
+
+// DecodeCitations decodes the citations column PrepareTurn made into t.
+func DecodeCitations(t *jobs.Turn, cites []byte) error {
+	if err := json.Unmarshal(cites, &t.Citations); err != nil {
+		return fmt.Errorf("citations of turn %d: %w", t.Seq, err)
+	}
+	return nil
 }

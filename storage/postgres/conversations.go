@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const turnColumns = `conversation_id, tenant, seq, question, standalone, answer, citations, job_id, created_at`
@@ -17,15 +16,9 @@ const turnColumns = `conversation_id, tenant, seq, question, standalone, answer,
 // AddTurn implements jobs.ConversationStore. Turns of one conversation
 // are numbered under the conversation row's lock.
 func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
-	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
-		return jobs.Turn{}, ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
-	}
-	if t.Citations == nil {
-		t.Citations = []retrieval.Citation{}
-	}
-	cites, err := json.Marshal(t.Citations)
+	t, cites, err := storage.PrepareTurn(t)
 	if err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn: %w", err)
+		return jobs.Turn{}, err
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -53,7 +46,7 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 	}
 	t.CreatedAt = now
 	if _, err := tx.Exec(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, string(cites), t.JobID, now); err != nil {
+		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, cites, t.JobID, now); err != nil {
 		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -128,8 +121,8 @@ func scanTurn(row pgx.Row) (jobs.Turn, error) {
 	if err := row.Scan(&t.ConversationID, &t.Tenant, &t.Seq, &t.Question, &t.Standalone, &t.Answer, &cites, &t.JobID, &t.CreatedAt); err != nil {
 		return jobs.Turn{}, err
 	}
-	if err := json.Unmarshal(cites, &t.Citations); err != nil {
-		return jobs.Turn{}, fmt.Errorf("citations of turn %d: %w", t.Seq, err)
+	if err := storage.DecodeCitations(&t, cites); err != nil {
+		return jobs.Turn{}, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return t, nil

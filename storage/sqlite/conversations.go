@@ -3,28 +3,21 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 const turnColumns = `conversation_id, tenant, seq, question, standalone, answer, citations, job_id, created_at`
 
 // AddTurn implements jobs.ConversationStore.
 func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
-	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
-		return jobs.Turn{}, ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
-	}
-	if t.Citations == nil {
-		t.Citations = []retrieval.Citation{}
-	}
-	cites, err := json.Marshal(t.Citations)
+	t, cites, err := storage.PrepareTurn(t)
 	if err != nil {
-		return jobs.Turn{}, fmt.Errorf("sqlite: add turn: %w", err)
+		return jobs.Turn{}, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -50,7 +43,7 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 	}
 	t.CreatedAt = now
 	if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, string(cites), t.JobID, nanos(now)); err != nil {
+		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, cites, t.JobID, nanos(now)); err != nil {
 		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -127,8 +120,8 @@ func scanTurn(sc scanner) (jobs.Turn, error) {
 	if err := sc.Scan(&t.ConversationID, &t.Tenant, &t.Seq, &t.Question, &t.Standalone, &t.Answer, &cites, &t.JobID, &created); err != nil {
 		return jobs.Turn{}, err
 	}
-	if err := json.Unmarshal([]byte(cites), &t.Citations); err != nil {
-		return jobs.Turn{}, fmt.Errorf("citations of turn %d: %w", t.Seq, err)
+	if err := storage.DecodeCitations(&t, []byte(cites)); err != nil {
+		return jobs.Turn{}, err
 	}
 	t.CreatedAt = fromNanos(created)
 	return t, nil
