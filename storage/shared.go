@@ -103,3 +103,14 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	}
 	return time.Unix(0, n).UTC(), id, nil
 }
+
+// Page cuts a listing fetched with limit+1 rows to limit and returns the
+// cursor of the next page: "" when no row was left over, else the cursor of
+// the last row kept, whose creation time and id key returns.
+func Page[T any](rows []T, limit int, key func(T) (time.Time, string)) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, EncodeCursor(key(rows[limit-1]))
+}

@@ -51,3 +51,20 @@ func TestPrepareDocument(t *testing.T) {
 		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
 	}
 }
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	key := func(id string) (time.Time, string) { return at, id }
+
+	rows, next := storage.Page([]string{"a", "b"}, 2, key)
+	require.Equal(t, []string{"a", "b"}, rows)
+	require.Empty(t, next)
+
+	rows, next = storage.Page([]string{"a", "b", "c"}, 2, key)
+	require.Equal(t, []string{"a", "b"}, rows)
+	gotAt, id, err := storage.DecodeCursor(next)
+	require.NoError(t, err)
+	require.True(t, gotAt.Equal(at))
+	require.Equal(t, "b", id)
+}

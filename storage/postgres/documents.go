@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -88,12 +89,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list documents: %w", err)
 	}
-	next := ""
-	if len(docs) > limit {
-		docs = docs[:limit]
-		last := docs[limit-1]
-		next = storage.EncodeCursor(last.CreatedAt, last.ID)
-	}
+	docs, next := storage.Page(docs, limit, func(d ingest.Document) (time.Time, string) { return d.CreatedAt, d.ID })
 	return docs, next, nil
 }
 

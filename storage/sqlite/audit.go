@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/storage"
@@ -64,11 +65,6 @@ func (s *Store) ListAudit(ctx context.Context, cursor string, limit int) ([]stor
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list audit: %w", err)
 	}
-	next := ""
-	if len(entries) > limit {
-		entries = entries[:limit]
-		last := entries[limit-1]
-		next = storage.EncodeCursor(last.At, last.ID)
-	}
+	entries, next := storage.Page(entries, limit, func(e storage.AuditEntry) (time.Time, string) { return e.At, e.ID })
 	return entries, next, nil
 }

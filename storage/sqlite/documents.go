@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
@@ -92,12 +93,7 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list documents: %w", err)
 	}
-	next := ""
-	if len(docs) > limit {
-		docs = docs[:limit]
-		last := docs[limit-1]
-		next = storage.EncodeCursor(last.CreatedAt, last.ID)
-	}
+	docs, next := storage.Page(docs, limit, func(d ingest.Document) (time.Time, string) { return d.CreatedAt, d.ID })
 	return docs, next, nil
 }
 
