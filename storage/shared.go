@@ -114,3 +114,16 @@ func Page[T any](rows []T, limit int, key func(T) (time.Time, string)) ([]T, str
 	rows = rows[:limit]
 	return rows, EncodeCursor(key(rows[limit-1]))
 }
+
+// PrepareVersion validates the next version of a document and returns the
+// metadata to store: nil (SQL NULL, keeping the stored metadata) when next
+// has none, else the JSON object as JSONObject returns it.
+func PrepareVersion(next ingest.Document) (meta any, err error) {
+	if next.SHA256 == "" {
+		return nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+	}
+	if next.Metadata == nil {
+		return nil, nil
+	}
+	return JSONObject(next.Metadata)
+}

@@ -68,3 +68,17 @@ func TestPage(t *testing.T) {
 	require.True(t, gotAt.Equal(at))
 	require.Equal(t, "b", id)
 }
+
+func TestPrepareVersion(t *testing.T) {
+	t.Parallel()
+	meta, err := storage.PrepareVersion(ingest.Document{SHA256: "ab"})
+	require.NoError(t, err)
+	require.Nil(t, meta, "no metadata keeps the stored one")
+	meta, err = storage.PrepareVersion(ingest.Document{SHA256: "ab", Metadata: []byte(` {"a":1} `)})
+	require.NoError(t, err)
+	require.Equal(t, `{"a":1}`, meta)
+	for _, bad := range []ingest.Document{{}, {SHA256: "ab", Metadata: []byte(`[1]`)}} {
+		_, err := storage.PrepareVersion(bad)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}

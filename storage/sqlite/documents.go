@@ -135,16 +135,9 @@ func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version
 
 // NewVersion implements jobs.DocumentStore.
 func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (ingest.Document, []string, error) {
-	if next.SHA256 == "" {
-		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
-	}
-	var meta any // nil keeps the stored metadata
-	if next.Metadata != nil {
-		m, err := storage.JSONObject(next.Metadata)
-		if err != nil {
-			return ingest.Document{}, nil, err
-		}
-		meta = m
+	meta, err := storage.PrepareVersion(next)
+	if err != nil {
+		return ingest.Document{}, nil, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
