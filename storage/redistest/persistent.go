@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -93,25 +92,7 @@ func (p *Persistent) Start(ctx context.Context) error {
 	)
 	cmd.SysProcAttr = sysProcAttr()
 	s := &Server{cmd: cmd, addr: p.Addr(), exited: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		defer close(s.exited)
-		// Pdeathsig fires when the thread that started the child exits, so
-		// keep this goroutine on its thread while the server runs (see
-		// startOnce). Unlike the package's shared server, this one exits
-		// mid-test (Kill): unlock before returning, or Go would end the
-		// thread, and with it every other child process (a PostgreSQL, a
-		// worker) that happened to be started from that thread.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	if err := s.run(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {

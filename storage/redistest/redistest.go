@@ -107,20 +107,7 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 		exited: make(chan struct{}),
 		dbs:    make(chan int, databases),
 	}
-	started := make(chan error, 1)
-	go func() {
-		defer close(s.exited)
-		// The parent-death signal fires when the starting thread exits, not
-		// the process: keep this goroutine on its thread while the server runs.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	if err := s.run(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
 	}
@@ -133,6 +120,30 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 		return nil, fmt.Errorf("redistest: redis-server on %s: %w; log:\n%s", s.addr, err, tail(string(logTail), 2000))
 	}
 	return s, nil
+}
+
+// run starts s.cmd and returns once it has started (or failed to); s.exited
+// is closed when the process has exited.
+func (s *Server) run() error {
+	started := make(chan error, 1)
+	go func() {
+		defer close(s.exited)
+		// The parent-death signal fires when the starting thread exits, not
+		// the process: keep this goroutine on its thread while the server
+		// runs. A server may exit mid-test (Persistent.Kill): unlock before
+		// returning, or Go would end the thread, and with it every other
+		// child process (a PostgreSQL, a worker) that happened to be started
+		// from that thread.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = s.cmd.Wait()
+	}()
+	return <-started
 }
 
 func freePort() (int, error) {
