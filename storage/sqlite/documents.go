@@ -159,21 +159,17 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 		return ingest.Document{}, nil, storage.ErrVersionMoved(id, version, expectVersion)
 	}
 	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
-	_, err = tx.ExecContext(ctx, `UPDATE documents SET version = ?, title = ?, source = ?, content_type = ?,
+	doc, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET version = ?, title = ?, source = ?, content_type = ?,
 			sha256 = ?, size = ?, blob_key = ?, status = 'queued', error = '', pages = 0, chunks = 0,
 			job_id = ?, metadata = COALESCE(?, metadata), prev_blob_key = ?, updated_at = ?
-		WHERE tenant = ? AND id = ?`,
+		WHERE tenant = ? AND id = ?
+		RETURNING `+documentColumns,
 		version+1, next.Title, next.Source, next.ContentType, next.SHA256, next.Size, next.BlobKey,
-		next.JobID, meta, keep, nanos(now()), tenant, id)
+		next.JobID, meta, keep, nanos(now()), tenant, id))
 	if isConstraint(err) {
 		_ = tx.Rollback()
 		return ingest.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
 	} else if err != nil {
-		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
-	}
-	doc, err := scanDocument(tx.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
-		WHERE tenant = ? AND id = ?`, tenant, id))
-	if err != nil {
 		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
