@@ -23,6 +23,18 @@ const (
 	MaxListLimit     = 500
 )
 
+// DefaultScanLimit is the page size of the reconciler's scans (unfinished
+// jobs and documents, ready documents) when they ask for none.
+const DefaultScanLimit = 100
+
+// ScanLimit is n, or DefaultScanLimit when n <= 0.
+func ScanLimit(n int) int {
+	if n <= 0 {
+		return DefaultScanLimit
+	}
+	return n
+}
+
 // ClampLimit turns a requested page size into one within bounds.
 func ClampLimit(n int) int {
 	switch {

@@ -31,6 +31,13 @@ func TestClampLimit(t *testing.T) {
 	}
 }
 
+func TestScanLimit(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int]int{-1: 100, 0: 100, 1: 1, 1000: 1000} {
+		require.Equal(t, want, storage.ScanLimit(in), in)
+	}
+}
+
 func TestPrepareDocument(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)

@@ -247,9 +247,7 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string
 
 // UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.
 func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status IN ('queued', 'processing') ORDER BY created_at, id LIMIT $1`, limit)
 	if err != nil {
@@ -260,9 +258,7 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 
 // ReadyDocuments implements jobs.DocumentStore.
 func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status = 'ready' AND id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {

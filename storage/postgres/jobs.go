@@ -98,9 +98,7 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 
 // UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
 func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT $1`, limit)
 	if err != nil {

@@ -85,11 +85,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Listing limits shared by ListDocuments and the reconciler scans.
-const (
-	defaultUnfinishedLimit = 100
-)
-
 // now is the store's clock: UTC, microseconds, as TIMESTAMPTZ keeps it.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 

@@ -250,9 +250,7 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string
 
 // UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.
 func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status IN ('queued', 'processing') ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {
@@ -263,9 +261,7 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 
 // ReadyDocuments implements jobs.DocumentStore.
 func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status = 'ready' AND id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {

@@ -96,9 +96,7 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 
 // UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
 func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
-	if limit <= 0 {
-		limit = defaultUnfinishedLimit
-	}
+	limit = storage.ScanLimit(limit)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {

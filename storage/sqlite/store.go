@@ -14,10 +14,6 @@ import (
 	"github.com/ragqueue/ragqueue/jobs"
 )
 
-// defaultUnfinishedLimit is the page size of the reconciler scans when they
-// ask for none.
-const defaultUnfinishedLimit = 100
-
 // Store is the metadata store of embedded mode: documents, chunk text, jobs
 // and API keys in the SQLite file that DB opened. It is safe for concurrent
 // use.
