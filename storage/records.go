@@ -224,3 +224,16 @@ func DecodeCitations(t *jobs.Turn, cites []byte) error {
 	}
 	return nil
 }
+
+// CrawlCompletion is the completion time UpdateCrawl stores for c: its own
+// CompletedAt when given, else now for a terminal status, else nil (not
+// completed). The stores keep an earlier completion time over a non-nil one.
+func CrawlCompletion(c jobs.Crawl, now time.Time) *time.Time {
+	switch {
+	case c.CompletedAt != nil:
+		return c.CompletedAt
+	case c.Status.Terminal():
+		return &now
+	}
+	return nil
+}

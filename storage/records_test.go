@@ -96,3 +96,13 @@ func TestStoredMetadata(t *testing.T) {
 	require.JSONEq(t, `{}`, string(storage.StoredMetadata(nil)))
 	require.JSONEq(t, `{"a":1}`, string(storage.StoredMetadata([]byte(`{"a":1}`))))
 }
+
+func TestCrawlCompletion(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	given := now.Add(-time.Hour)
+	require.Nil(t, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateActive}, now))
+	require.Equal(t, &now, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateSucceeded}, now))
+	require.Equal(t, &given, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateSucceeded, CompletedAt: &given}, now))
+	require.Equal(t, &given, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateActive, CompletedAt: &given}, now))
+}

@@ -125,15 +125,7 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	if err != nil {
 		return err
 	}
-	var completed *time.Time
-	switch {
-	case c.CompletedAt != nil:
-		t := ts(*c.CompletedAt)
-		completed = &t
-	case c.Status.Terminal():
-		t := now()
-		completed = &t
-	}
+	completed := nullTS(storage.CrawlCompletion(c, now()))
 	tag, err := s.pool.Exec(ctx, `UPDATE crawls SET status = $1, pages_fetched = $2, pages_failed = $3,
 		pages_blocked = $4, documents = $5, errors = $6,
 		completed_at = CASE WHEN $7::timestamptz IS NULL THEN NULL ELSE COALESCE(completed_at, $7::timestamptz) END,

@@ -128,13 +128,7 @@ func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
 	if err != nil {
 		return err
 	}
-	var completed any
-	switch {
-	case c.CompletedAt != nil:
-		completed = nanos(*c.CompletedAt)
-	case c.Status.Terminal():
-		completed = nanos(now())
-	}
+	completed := nullNanos(storage.CrawlCompletion(c, now()))
 	res, err := s.db.ExecContext(ctx, `UPDATE crawls SET job_id = ?, status = ?, pages_fetched = ?, pages_failed = ?,
 		pages_blocked = ?, documents = ?, errors = ?, completed_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(completed_at, ?) END,
 		next_run_at = ? WHERE tenant = ? AND id = ?`,
