@@ -18,14 +18,7 @@ func (c *Cluster) Pause() error {
 	if c.cmd == nil {
 		return errors.New("pgtest: pause: the server is not running")
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	select {
-	case <-c.done:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-	c.cmd, c.done = nil, nil
+	c.shutdown(syscall.SIGINT, 30*time.Second) // fast shutdown
 	return nil
 }
 

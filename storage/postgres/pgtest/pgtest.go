@@ -208,18 +208,25 @@ func (c *Cluster) Stop() {
 		}
 		if c.cmd != nil {
 			// SIGQUIT is an immediate shutdown: nothing here is worth keeping.
-			_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-			select {
-			case <-c.done:
-			case <-time.After(10 * time.Second):
-				_ = c.cmd.Process.Kill()
-				<-c.done
-			}
+			c.shutdown(syscall.SIGQUIT, 10*time.Second)
 		}
 		if c.dir != "" {
 			_ = os.RemoveAll(c.dir)
 		}
 	})
+}
+
+// shutdown sends sig to the running server, kills it if it has not exited
+// within grace, and waits until it has exited.
+func (c *Cluster) shutdown(sig syscall.Signal, grace time.Duration) {
+	_ = c.cmd.Process.Signal(sig)
+	select {
+	case <-c.done:
+	case <-time.After(grace):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	c.cmd, c.done = nil, nil
 }
 
 // NewDatabase creates an empty database with a unique name, drops it when tb
