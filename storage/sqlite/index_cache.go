@@ -84,6 +84,19 @@ func (c *tenantCache) clear() {
 	c.mu.Unlock()
 }
 
+// nextLocked returns tenant's cached set if a commit at generation gen
+// follows on from it; a set that was not at gen-1 missed someone else's
+// write and is dropped (nil is returned, as when none is cached). The caller
+// holds the write lock.
+func (c *tenantCache) nextLocked(tenant string, gen int64) *tenantSet {
+	set := c.sets[tenant]
+	if set != nil && set.gen != gen-1 {
+		delete(c.sets, tenant)
+		return nil
+	}
+	return set
+}
+
 // applyUpsert brings the cached vectors of each tenant in gens up to date
 // after this process committed chunks (the searchable ones only). A cached
 // set that was not at the generation just before the commit missed someone
@@ -92,12 +105,8 @@ func (c *tenantCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for tenant, gen := range gens {
-		set := c.sets[tenant]
+		set := c.nextLocked(tenant, gen)
 		if set == nil {
-			continue
-		}
-		if set.gen != gen-1 {
-			delete(c.sets, tenant)
 			continue
 		}
 		for i := range chunks {
@@ -116,12 +125,8 @@ func (c *tenantCache) applyUpsert(dim int, chunks []retrieval.IndexedChunk, gens
 func (c *tenantCache) applyDelete(dim int, tenant, documentID string, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	set := c.sets[tenant]
+	set := c.nextLocked(tenant, gen)
 	if set == nil {
-		return
-	}
-	if set.gen != gen-1 {
-		delete(c.sets, tenant)
 		return
 	}
 	// Backwards, so that a slot moved by a swap-remove is never one still
@@ -140,12 +145,8 @@ func (c *tenantCache) applyDelete(dim int, tenant, documentID string, gen int64)
 func (c *tenantCache) applyPublish(dim int, tenant string, removed []string, published []retrieval.IndexedChunk, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	set := c.sets[tenant]
+	set := c.nextLocked(tenant, gen)
 	if set == nil {
-		return
-	}
-	if set.gen != gen-1 {
-		delete(c.sets, tenant)
 		return
 	}
 	for _, id := range removed {
