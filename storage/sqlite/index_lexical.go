@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -221,14 +220,6 @@ func (set *tenantSet) lexicalTopK(text string, filter map[string]struct{}, n int
 			siftDown(h, 0, set.worse)
 		}
 	}
-	slices.SortFunc(h, func(a, b denseHit) int {
-		if set.worse(a, b) {
-			return 1
-		}
-		if set.worse(b, a) {
-			return -1
-		}
-		return cmp.Compare(a.slot, b.slot)
-	})
+	slices.SortFunc(h, set.best)
 	return h
 }

@@ -99,15 +99,7 @@ func (set *tenantSet) topK(ctx context.Context, dim int, query []float32, filter
 		}
 		hits = append(hits, parts[w]...)
 	}
-	slices.SortFunc(hits, func(a, b denseHit) int {
-		if set.worse(a, b) {
-			return 1
-		}
-		if set.worse(b, a) {
-			return -1
-		}
-		return cmp.Compare(a.slot, b.slot)
-	})
+	slices.SortFunc(hits, set.best)
 	return set.passages(hits[:min(n, len(hits))]), nil
 }
 
@@ -130,6 +122,18 @@ func (set *tenantSet) worse(a, b denseHit) bool {
 		return a.score < b.score
 	}
 	return set.ids[a.slot] > set.ids[b.slot]
+}
+
+// best orders hits best first, as worse ranks them, and by slot when
+// neither is worse, for slices.SortFunc.
+func (set *tenantSet) best(a, b denseHit) int {
+	if set.worse(a, b) {
+		return 1
+	}
+	if set.worse(b, a) {
+		return -1
+	}
+	return cmp.Compare(a.slot, b.slot)
 }
 
 // scan keeps the n best of slots [lo, hi) in a min-heap, unordered.
