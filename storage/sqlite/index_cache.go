@@ -149,17 +149,23 @@ func (c *tenantCache) applyPublish(dim int, tenant string, removed []string, pub
 	if set == nil {
 		return
 	}
+	set.apply(dim, removed, published)
+	set.gen = gen
+	c.evictLocked(tenant)
+}
+
+// apply removes the chunk IDs removed, then puts the chunks changed: a
+// chunk removed and written again since is in both.
+func (set *tenantSet) apply(dim int, removed []string, changed []retrieval.IndexedChunk) {
 	for _, id := range removed {
 		if s, ok := set.slot[id]; ok {
 			set.remove(dim, s)
 		}
 	}
-	for i := range published {
-		set.put(dim, &published[i])
+	for i := range changed {
+		set.put(dim, &changed[i])
 	}
 	set.shrink(dim)
-	set.gen = gen
-	c.evictLocked(tenant)
 }
 
 // put adds c (vector and text) to the set, or replaces the chunk stored

@@ -133,16 +133,7 @@ func (c *tenantCache) applyChanges(dim int, tenant string, set *tenantSet, from,
 	if c.sets[tenant] != set || set.gen != from {
 		return
 	}
-	// Removals first: a chunk removed and written again since is in both.
-	for _, id := range removed {
-		if s, ok := set.slot[id]; ok {
-			set.remove(dim, s)
-		}
-	}
-	for i := range changed {
-		set.put(dim, &changed[i])
-	}
-	set.shrink(dim)
+	set.apply(dim, removed, changed)
 	set.gen = to
 	c.evictLocked(tenant)
 }
