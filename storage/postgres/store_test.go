@@ -4,8 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/postgres/pgtest"
 	"github.com/ragqueue/ragqueue/storage/storetest"
@@ -64,4 +66,32 @@ func BenchmarkReplaceChunks(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(s.Close)
 	storetest.BenchmarkReplaceChunks(b, s)
+}
+
+// TestTxUnavailable: a connection that drops inside a transaction makes its
+// statements fail as unavailable, as a refused connection does, so that the
+// workers retry the task without spending its retries.
+func TestTxUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := cluster.NewDatabase(t)
+	s, err := postgres.Open(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+
+	tx, err := postgres.Begin(ctx, s)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	var pid int
+	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+
+	admin, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer func() { _ = admin.Close(ctx) }()
+	var killed bool
+	require.NoError(t, admin.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed))
+	require.True(t, killed)
+
+	_, err = tx.Exec(ctx, `SELECT 1`)
+	require.ErrorIs(t, err, jobs.ErrStoreUnavailable)
 }

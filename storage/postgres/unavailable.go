@@ -37,11 +37,39 @@ func (p pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 }
 
 func (p pool) Begin(ctx context.Context) (pgx.Tx, error) {
-	tx, err := p.Pool.Begin(ctx)
-	return tx, unavailable(err)
+	t, err := p.Pool.Begin(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return tx{t}, nil
 }
 
 func (p pool) Ping(ctx context.Context) error { return unavailable(p.Pool.Ping(ctx)) }
+
+// tx classifies the errors of a transaction's statements as pool does: the
+// connection can drop after Begin.
+type tx struct{ pgx.Tx }
+
+func (t tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.Tx.Exec(ctx, sql, args...)
+	return tag, unavailable(err)
+}
+
+func (t tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	rows, err := t.Tx.Query(ctx, sql, args...)
+	return rows, unavailable(err)
+}
+
+func (t tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return row{t.Tx.QueryRow(ctx, sql, args...)}
+}
+
+func (t tx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	n, err := t.Tx.CopyFrom(ctx, table, columns, src)
+	return n, unavailable(err)
+}
+
+func (t tx) Commit(ctx context.Context) error { return unavailable(t.Tx.Commit(ctx)) }
 
 // row classifies the error of a single-row query, which pgx reports at Scan.
 type row struct{ pgx.Row }
