@@ -150,9 +150,9 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
-		convos: a.Store, cache: a.AnswerCache(), cacheStore: a.Store,
+		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: limit.NewLimiter(a.Redis),
-		budget:  a.NewTokenBudget(),
+		budget:  a.TokenBudget,
 	}
 	if s.admin, err = a.Admin(); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -81,6 +82,12 @@ type App struct {
 	Events *redisstream.Streams
 	// Inspector cancels running tasks (a streaming client went away).
 	Inspector *asynq.Inspector
+	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
+	// (the cache is off).
+	Cache *jobs.AnswerCache
+	// TokenBudget is the per-tenant daily LLM token budget
+	// (RAGQ_TENANT_DAILY_TOKENS), counted in Redis.
+	TokenBudget *limit.TokenBudget
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
@@ -162,8 +169,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	// One connection pool for both; closing rc closes Queue's.
 	a.Queue = asynq.NewClientFromRedisClient(rc)
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
-	a.Registry, a.Pipeline = a.NewMetrics()
 	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
+	a.Registry, a.Pipeline = a.NewMetrics()
+	a.TokenBudget = limit.NewTokenBudget(rc, cfg.TenantDailyTokens)
+	if cfg.CacheMaxEntries > 0 {
+		a.Cache = jobs.NewAnswerCache(a.Store, jobs.CacheOptions{
+			Similarity: cfg.CacheSimilarity, TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries,
+		}, logger)
+	}
 	a.Events = redisstream.New(rc, redisstream.Options{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
 	a.closers = append(a.closers, a.Events.Close)
 	return a, nil
@@ -239,17 +252,6 @@ func selfExe() string {
 	return exe
 }
 
-// AnswerCache returns the answer cache the configuration asks for; nil
-// when RAGQ_CACHE_MAX_ENTRIES is 0 (the cache is off).
-func (a *App) AnswerCache() *jobs.AnswerCache {
-	if a.Config.CacheMaxEntries <= 0 {
-		return nil
-	}
-	return jobs.NewAnswerCache(a.Store, jobs.CacheOptions{
-		Similarity: a.Config.CacheSimilarity, TTL: a.Config.CacheTTL, MaxEntries: a.Config.CacheMaxEntries,
-	}, a.Logger)
-}
-
 // Deps returns what the job handlers need.
 func (a *App) Deps() jobs.Deps {
 	return jobs.Deps{
@@ -270,9 +272,9 @@ func (a *App) Deps() jobs.Deps {
 		// A model provider is paid per call: small documents share calls.
 		BatchEmbeds:   !isHash(a.Config.Embedder),
 		WebhookSecret: a.Config.WebhookSecret,
-		Cache:         a.AnswerCache(),
+		Cache:         a.Cache,
 		Events:        a.Events,
-		TokenBudget:   a.NewTokenBudget(),
+		TokenBudget:   a.TokenBudget,
 		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
 			info, err := a.Blobs.Put(ctx, r, maxBytes)
 			return info.Key, info.SHA256, info.Size, err

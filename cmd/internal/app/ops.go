@@ -9,12 +9,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
@@ -49,14 +47,8 @@ func (a *App) Admin() (AdminStore, error) {
 // returns for them.
 func (a *App) NewMetrics() (*prometheus.Registry, *obs.Pipeline) {
 	reg := obs.NewRegistry()
-	reg.MustRegister(metrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(a.Redis)))
+	reg.MustRegister(metrics.NewQueueMetricsCollector(a.Inspector))
 	return reg, obs.NewPipeline(reg)
-}
-
-// NewTokenBudget returns the per-tenant daily LLM token budget
-// (RAGQ_TENANT_DAILY_TOKENS), counted in this app's Redis.
-func (a *App) NewTokenBudget() *limit.TokenBudget {
-	return limit.NewTokenBudget(a.Redis, a.Config.TenantDailyTokens)
 }
 
 // MetricsServer serves /metrics on its own address (RAGQ_METRICS_ADDR),
