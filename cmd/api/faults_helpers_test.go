@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -155,6 +154,3 @@ func ledgerText(i int) string {
 	}
 	return sb.String()
 }
-
-func jsonMarshal(v any) ([]byte, error)     { return json.Marshal(v) }
-func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }

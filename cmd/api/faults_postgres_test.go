@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -123,7 +124,7 @@ func rawCall(t testing.TB, b *testBundle, method, path, key string, in any) (int
 	t.Helper()
 	var body io.Reader
 	if in != nil {
-		raw, err := jsonMarshal(in)
+		raw, err := json.Marshal(in)
 		require.NoError(t, err)
 		body = bytes.NewReader(raw)
 	}
@@ -149,7 +150,7 @@ func rawCall(t testing.TB, b *testBundle, method, path, key string, in any) (int
 func checkCleanError(t testing.TB, name, body, code string) {
 	t.Helper()
 	var e apiError
-	if !assert.NoError(t, jsonUnmarshal([]byte(body), &e), "%s: %s", name, body) {
+	if !assert.NoError(t, json.Unmarshal([]byte(body), &e), "%s: %s", name, body) {
 		return
 	}
 	assert.NotEmpty(t, e.Error.Message, "%s: %s", name, body)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -101,7 +102,7 @@ func followJob(t *testing.T, f *isoFixture, body string) []string {
 	var started struct {
 		JobID string `json:"job_id"`
 	}
-	require.NoError(t, jsonUnmarshal([]byte(body), &started), body)
+	require.NoError(t, json.Unmarshal([]byte(body), &started), body)
 	require.NotEmpty(t, started.JobID)
 	j := f.b.waitJob(t, f.keys["b-reader"], started.JobID)
 	require.Equal(t, "succeeded", j.State, j.Error)

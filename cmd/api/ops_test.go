@@ -233,7 +233,6 @@ type auditResp struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// keyID returns the ID of the (only) key of tenant.
 // keyIDOf returns the ID of the key whose secret is secret (by its prefix).
 func keyIDOf(t *testing.T, b *testBundle, secret string) string {
 	t.Helper()
@@ -250,27 +249,12 @@ func keyIDOf(t *testing.T, b *testBundle, secret string) string {
 	return ""
 }
 
-func keyID(t *testing.T, b *testBundle, tenant string) string {
-	t.Helper()
-	var keys struct {
-		Keys []struct{ ID, Tenant string } `json:"keys"`
-	}
-	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/admin/keys", testAdminKey, nil, "", &keys))
-	for _, k := range keys.Keys {
-		if k.Tenant == tenant {
-			return k.ID
-		}
-	}
-	t.Fatalf("no key for tenant %s", tenant)
-	return ""
-}
-
 // TestKeyRotationAndAudit rotates a key and reads the audit trail back.
 func TestKeyRotationAndAudit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	old := b.newKey(t, "acme", "writer")
-	id := keyID(t, b, "acme")
+	id := keyIDOf(t, b, old)
 
 	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodPost, "/v1/admin/keys/"+id+"/rotate", old, nil, "", nil))
 	var e apiError

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,20 +170,7 @@ func writeMultipartWithCallback(t testing.TB, callback string) (io.Reader, strin
 	closing := "--" + boundary + "--\r\n"
 	require.Equal(t, closing, string(raw[len(raw)-len(closing):]))
 	field := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"callback_url\"\r\n\r\n" + callback + "\r\n"
-	return io.MultiReader(bytesReader(raw[:len(raw)-len(closing)]), bytesReader([]byte(field+closing))), ct
-}
-
-func bytesReader(b []byte) io.Reader { return &sliceReader{b: b} }
-
-type sliceReader struct{ b []byte }
-
-func (s *sliceReader) Read(p []byte) (int, error) {
-	if len(s.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, s.b)
-	s.b = s.b[n:]
-	return n, nil
+	return io.MultiReader(bytes.NewReader(raw[:len(raw)-len(closing)]), strings.NewReader(field+closing)), ct
 }
 
 func TestWebhookRefusals(t *testing.T) {
