@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -28,9 +29,7 @@ type timedModel struct {
 
 func newTimedModel(tb testing.TB, firstToken time.Duration) *timedModel {
 	m := &timedModel{took: make(chan time.Duration, 1024)}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -40,10 +39,9 @@ func newTimedModel(tb testing.TB, firstToken time.Duration) *timedModel {
 		m.took <- time.Since(arrived)
 		fmt.Fprint(w, `data: {"id":"x","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":" [1]."},"finish_reason":"stop"}]}`+"\n\n")
 		fmt.Fprint(w, "data: [DONE]\n\n")
-	})}
-	go func() { _ = srv.Serve(l) }()
-	tb.Cleanup(func() { _ = srv.Close() })
-	m.URL = "http://" + l.Addr().String() + "/v1"
+	}))
+	tb.Cleanup(srv.Close)
+	m.URL = srv.URL + "/v1"
 	return m
 }
 

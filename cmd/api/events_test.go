@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -333,9 +333,7 @@ type cancelFake struct {
 
 func newCancelFake(t testing.TB) *cancelFake {
 	f := &cancelFake{arrived: make(chan struct{}, 8), gone: make(chan struct{}, 8), release: make(chan struct{})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests++
 		f.mu.Unlock()
@@ -351,10 +349,9 @@ func newCancelFake(t testing.TB) *cancelFake {
 		}
 		fmt.Fprint(w, `data: {"id":"x","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
 		fmt.Fprint(w, "data: [DONE]\n\n")
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { close(f.release); _ = srv.Close() })
-	f.URL = "http://" + l.Addr().String() + "/v1"
+	}))
+	t.Cleanup(func() { close(f.release); srv.Close() })
+	f.URL = srv.URL + "/v1"
 	return f
 }
 

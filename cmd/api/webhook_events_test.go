@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -37,9 +38,7 @@ type receivedHook struct {
 
 func newReceiver(t testing.TB, failFirst int) *receiver {
 	r := &receiver{fail: failFirst}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		sig := req.Header.Get(jobs.WebhookSignatureHeader)
 		r.mu.Lock()
@@ -52,11 +51,10 @@ func newReceiver(t testing.TB, failFirst int) *receiver {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	_, r.port, _ = net.SplitHostPort(l.Addr().String())
-	r.URL = "http://" + l.Addr().String() + "/hooks/ragqueue"
+	}))
+	t.Cleanup(srv.Close)
+	_, r.port, _ = net.SplitHostPort(srv.Listener.Addr().String())
+	r.URL = srv.URL + "/hooks/ragqueue"
 	return r
 }
 

@@ -5,13 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -21,34 +17,7 @@ import (
 // the README says to verify it.
 func TestUploadCallback(t *testing.T) {
 	t.Parallel()
-	const secret = "readme-webhook-secret-0123"
-	var mu sync.Mutex
-	var bodies []map[string]any
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		// The README's verification: HMAC-SHA256 over "<t>.<body>".
-		var ts, sig string
-		for _, kv := range strings.Split(r.Header.Get("Ragqueue-Signature"), ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			if k == "t" {
-				ts = v
-			} else if k == "v1" {
-				sig = v
-			}
-		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(ts + "." + string(body)))
-		if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(sig)) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		var m map[string]any
-		_ = json.Unmarshal(body, &m)
-		mu.Lock()
-		bodies = append(bodies, m)
-		mu.Unlock()
-	}))
-	t.Cleanup(recv.Close)
+	recv := newReceiver(t, 0)
 
 	plain := setup(t, nil)
 	var e apiError
@@ -56,8 +25,7 @@ func TestUploadCallback(t *testing.T) {
 		map[string]any{"text": "No secret here.", "callback_url": recv.URL}, &e))
 	require.Contains(t, e.Error.Message, "RAGQ_WEBHOOK_SECRET")
 
-	b := setup(t, map[string]string{"RAGQ_WEBHOOK_SECRET": secret, "RAGQ_FETCH_ALLOW_CIDRS": "127.0.0.0/8",
-		"RAGQ_FETCH_ALLOWED_PORTS": recv.URL[strings.LastIndex(recv.URL, ":")+1:]})
+	b := setup(t, webhookEnv(recv))
 	require.Equal(t, http.StatusBadRequest, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
 		map[string]any{"text": "Bad URL.", "callback_url": "ftp://example.org/x"}, &e))
 	require.Contains(t, e.Error.Message, "http or https")
@@ -66,15 +34,30 @@ func TestUploadCallback(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
 		map[string]any{"text": "Webhooks tell a client when its document is ready.", "callback_url": recv.URL + "/done"}, &up))
 	require.Equal(t, "ready", b.waitStatus(t, testAdminKey, up.Documents[0].ID).Status)
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(bodies) == 1
-	}, 30*time.Second, 20*time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	require.Equal(t, "job.finished", bodies[0]["event"])
-	job := bodies[0]["job"].(map[string]any)
+	hooks := recv.waitHooks(t, 1)
+	require.Len(t, hooks, 1)
+	require.True(t, readmeSignatureValid(testWebhookSecret, hooks[0].signature, hooks[0].body), "the README's verification accepts the delivery")
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(hooks[0].body, &body))
+	require.Equal(t, "job.finished", body["event"])
+	job := body["job"].(map[string]any)
 	require.Equal(t, up.Documents[0].JobID, job["id"])
 	require.Equal(t, "succeeded", job["state"])
+}
+
+// readmeSignatureValid is the README's verification, written out by hand:
+// HMAC-SHA256 over "<t>.<body>", compared with the header's v1.
+func readmeSignatureValid(secret, header string, body []byte) bool {
+	var ts, sig string
+	for _, kv := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "t" {
+			ts = v
+		} else if k == "v1" {
+			sig = v
+		}
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + string(body)))
+	return hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(sig))
 }
