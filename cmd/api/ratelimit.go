@@ -11,43 +11,33 @@ import (
 	"github.com/ragqueue/ragqueue/limit"
 )
 
-// generalRate is every key's request budget (RAGQ_RATE_LIMIT_RPS/BURST).
-func (s *server) generalRate() limit.Rate {
-	return limit.Rate{Events: s.cfg.RateLimitRPS, Per: time.Second, Burst: s.cfg.RateLimitBurst}
-}
-
-// expensiveRate is the extra budget of routes that run an LLM or a crawl
-// (RAGQ_RATE_LIMIT_EXPENSIVE_RPM), with a burst of a fifth of a minute's
-// worth, at least one.
-func (s *server) expensiveRate() limit.Rate {
-	rpm := s.cfg.RateLimitExpensiveRPM
-	return limit.Rate{Events: rpm, Per: time.Minute, Burst: max(1, rpm/5)}
-}
-
-// rateLimit counts the request against its key's general budget; put it
-// behind authenticate.
+// rateLimit counts the request against its key's general budget
+// (RAGQ_RATE_LIMIT_RPS/BURST); put it behind authenticate.
 func (s *server) rateLimit() gin.HandlerFunc {
-	return s.limitBy("key:", s.generalRate, "RAGQ_RATE_LIMIT_RPS and RAGQ_RATE_LIMIT_BURST")
+	r := limit.Rate{Events: s.cfg.RateLimitRPS, Per: time.Second, Burst: s.cfg.RateLimitBurst}
+	return s.limitBy("key:", r, "RAGQ_RATE_LIMIT_RPS and RAGQ_RATE_LIMIT_BURST")
 }
 
 // rateLimitExpensive counts the request against its key's budget for
-// expensive routes, on top of the general one.
+// expensive routes, those that run an LLM or a crawl
+// (RAGQ_RATE_LIMIT_EXPENSIVE_RPM), on top of the general one; its burst is
+// a fifth of a minute's worth, at least one.
 func (s *server) rateLimitExpensive() gin.HandlerFunc {
-	return s.limitBy("expensive:", s.expensiveRate, "RAGQ_RATE_LIMIT_EXPENSIVE_RPM")
+	rpm := s.cfg.RateLimitExpensiveRPM
+	r := limit.Rate{Events: rpm, Per: time.Minute, Burst: max(1, rpm/5)}
+	return s.limitBy("expensive:", r, "RAGQ_RATE_LIMIT_EXPENSIVE_RPM")
 }
 
-// limitBy answers 429 once the key has spent its budget, and tells the
+// limitBy answers 429 once the key has spent its budget r, and tells the
 // client where it stands with the IETF RateLimit headers. If Redis cannot
 // be asked, the request goes through (fail open) with a warning: /readyz
 // already reports Redis, and refusing every request would turn a queue
 // outage into an API outage.
-func (s *server) limitBy(prefix string, rate func() limit.Rate, settings string) gin.HandlerFunc {
+func (s *server) limitBy(prefix string, r limit.Rate, settings string) gin.HandlerFunc {
+	if s.limiter == nil || r.Unlimited() {
+		return func(c *gin.Context) { c.Next() }
+	}
 	return func(c *gin.Context) {
-		r := rate()
-		if s.limiter == nil || r.Unlimited() {
-			c.Next()
-			return
-		}
 		k := key(c)
 		d, err := s.limiter.Allow(c.Request.Context(), prefix+k.ID, r)
 		if err != nil {
