@@ -133,9 +133,8 @@ func (s *server) createQuery(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.setCallback(c, req.CallbackURL); err != nil {
-		s.fail(c, err)
-		return
+	if req.CallbackURL != "" { // checked by checkQuery
+		c.Set(ctxCallback, req.CallbackURL)
 	}
 	ctx := c.Request.Context()
 	if s.budget != nil {
