@@ -91,6 +91,9 @@ type App struct {
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
+	// newEmbedder is Config.NewEmbedder, except that RAGQ_EMBEDDER's
+	// embedder, built by Open, is reused.
+	newEmbedder jobs.EmbedderFactory
 }
 
 // Open connects everything cfg names. In embedded mode it starts an
@@ -210,6 +213,14 @@ func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
 	if err != nil {
 		return fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
 	}
+	// A provider's embedder is probed for its dimension when built: the
+	// configured one is built once, here, and reused for its space.
+	a.newEmbedder = func(ctx context.Context, spec string) (retrieval.Embedder, error) {
+		if spec == cfg.Embedder {
+			return emb, nil
+		}
+		return cfg.NewEmbedder(ctx, spec)
+	}
 	configured := retrieval.Space{Name: emb.Name(), Embedder: cfg.Embedder, Dim: emb.Dim()}
 	live, ok, err := spaces.Live(ctx)
 	if err != nil {
@@ -224,7 +235,7 @@ func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
 		}
 		live = configured
 	}
-	a.Spaces = jobs.NewSpaceSet(spaces, cfg.NewEmbedder, jobs.DefaultSpaceRefresh, a.Logger)
+	a.Spaces = jobs.NewSpaceSet(spaces, a.newEmbedder, jobs.DefaultSpaceRefresh, a.Logger)
 	snap, err := a.Spaces.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("app: embedding spaces: %w", err)
@@ -258,7 +269,7 @@ func (a *App) Deps() jobs.Deps {
 		Store:           a.Store,
 		Blobs:           a.Blobs,
 		Spaces:          a.Spaces,
-		EmbedderFactory: a.Config.NewEmbedder,
+		EmbedderFactory: a.newEmbedder,
 		Generator:       a.Generator,
 		Chunker:         a.Chunker,
 		Enqueuer:        a.Queue,
