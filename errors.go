@@ -20,7 +20,6 @@ const (
 	ERATELIMIT   = "rate_limited"           // too many requests
 	EUNAVAILABLE = "unavailable"            // a dependency (Redis, database, index) is down
 	ETIMEOUT     = "timeout"                // a bounded wait ran out
-	ENOTIMPL     = "not_implemented"        // route exists in the contract but is not built yet
 	EINTERNAL    = "internal_error"         // a bug or an unexpected failure
 )
 

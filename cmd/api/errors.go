@@ -23,7 +23,6 @@ var statusByCode = map[string]int{
 	ragqueue.ERATELIMIT:   http.StatusTooManyRequests,
 	ragqueue.EUNAVAILABLE: http.StatusServiceUnavailable,
 	ragqueue.ETIMEOUT:     http.StatusGatewayTimeout,
-	ragqueue.ENOTIMPL:     http.StatusNotImplemented,
 	ragqueue.EINTERNAL:    http.StatusInternalServerError,
 	"method_not_allowed":  http.StatusMethodNotAllowed,
 }
@@ -59,7 +58,7 @@ func (s *server) fail(c *gin.Context, err error) {
 func (s *server) failWith(c *gin.Context, err error, jobID string) {
 	err = normalize(err)
 	code, status := statusOf(err)
-	if status >= 500 && code != ragqueue.ENOTIMPL {
+	if status >= 500 {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", c.GetString(ctxRequestID)),
 			slog.String("path", c.FullPath()),
