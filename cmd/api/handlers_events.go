@@ -129,7 +129,13 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 // queries, a lost publish) wrote only the record.
 func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID string, emit func(redisstream.Entry) error) (bool, error) {
 	job, err := s.jobs.GetJob(ctx, tenant, jobID)
-	if err != nil || !job.State.Terminal() || time.Since(job.UpdatedAt) < eventSettle {
+	if err != nil {
+		// The stream goes on (heartbeats, new events); the record is tried
+		// again at the next check.
+		s.logger.WarnContext(ctx, "read the job record of an event stream", "tenant", tenant, "job_id", jobID, "error", err)
+		return false, nil
+	}
+	if !job.State.Terminal() || time.Since(job.UpdatedAt) < eventSettle {
 		return false, nil
 	}
 	exists, err := s.events.Exists(ctx, tenant, jobID)
