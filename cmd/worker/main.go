@@ -44,7 +44,11 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 			stopWorkers()
 			return err
 		}
-		defer func() { _ = ms.Shutdown(context.WithoutCancel(ctx)) }()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = ms.Shutdown(sctx)
+		}()
 	}
 	<-ctx.Done()
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
