@@ -21,9 +21,10 @@ const (
 
 // Search implements retrieval.Index with one Query request: a dense
 // prefetch when q has a vector, a sparse prefetch when q's text has terms,
-// fused by reciprocal rank (k = retrieval.DefaultRRFK, as the embedded
-// index). A query with only one of the two is fused all the same, so that
-// scores mean the same on every path. The tenant and staged=false filter
+// fused by reciprocal rank on the server (k = retrieval.DefaultRRFK; the
+// embedded index fuses normalised scores instead, retrieval.FuseConvex, so
+// the two rank close but not identically). A query with only one of the
+// two is fused all the same, so that scores mean the same on every path. The tenant and staged=false filter
 // is on the query and on each prefetch.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
 	if q.Tenant == "" {
