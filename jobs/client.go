@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
@@ -115,31 +114,7 @@ func (c *Client) ensureJob(ctx context.Context, j Job) error {
 // topK passages (0 lets the worker choose), and returns the queued job. The
 // job ID is also the task ID.
 func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (Job, error) {
-	if tenant == "" || question == "" {
-		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a query needs a tenant and a question")
-	} else if topK < 0 {
-		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "top_k must not be negative")
-	}
-	now := time.Now().UTC()
-	job := Job{ID: uuid.NewString(), Tenant: tenant, Type: KindQuery, State: StateQueued, CreatedAt: now, UpdatedAt: now}
-	if err := c.store.CreateJob(ctx, job); err != nil {
-		return Job{}, fmt.Errorf("jobs: create query job: %w", err)
-	}
-	task, err := NewTask(QueryArgs{Tenant: tenant, JobID: job.ID, Question: question, TopK: topK, URLs: urls}, asynq.TaskID(job.ID))
-	if err != nil {
-		return Job{}, err
-	}
-	if _, err := c.q.EnqueueContext(ctx, task); err != nil {
-		// Nobody will ever run this job: say so rather than leave it queued.
-		failed, msg := StateFailed, "could not enqueue: the job queue is unavailable"
-		sctx, cancel := settleContext(ctx)
-		defer cancel()
-		if uerr := c.store.UpdateJob(sctx, tenant, job.ID, JobUpdate{State: &failed, Error: &msg}); uerr != nil {
-			c.logger.WarnContext(ctx, "mark unqueued query failed", "job_id", job.ID, "tenant", tenant, "error", uerr)
-		}
-		return Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, errQueueUnavailable(), err)
-	}
-	return job, nil
+	return c.EnqueueQueryArgs(ctx, QueryArgs{Tenant: tenant, Question: question, TopK: topK, URLs: urls})
 }
 
 // Wait blocks until the job is terminal (succeeded, failed or canceled) and
