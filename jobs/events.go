@@ -103,28 +103,3 @@ func publish(ctx context.Context, pub EventPublisher, logger *slog.Logger, tenan
 		logger.WarnContext(ctx, "publish job event", "tenant", tenant, "job_id", jobID, "event", ev.Type, "error", err)
 	}
 }
-
-// eventStore is a Store whose job updates are also published as events,
-// so that every place a handler records progress or an outcome feeds the
-// job's followers without knowing about them.
-type eventStore struct {
-	Store
-	d Deps
-}
-
-func (s eventStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
-	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
-		return err
-	}
-	PublishUpdate(ctx, s.d.Events, s.d.Logger, tenant, id, u)
-	return nil
-}
-
-// withEvents wraps d.Store so that job updates are published; without a
-// publisher it changes nothing.
-func withEvents(d Deps) Deps {
-	if d.Events != nil {
-		d.Store = eventStore{Store: d.Store, d: d}
-	}
-	return d
-}

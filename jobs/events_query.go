@@ -9,7 +9,7 @@ import (
 // generate has the generator answer, publishing the answer's text as token
 // events while it is written (when the generator streams; otherwise the
 // whole text as one token) and then one citation event per citation. The
-// result and done events follow when the outcome is recorded (eventStore).
+// result and done events follow when the outcome is recorded (followedStore).
 func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
 	if h.Events == nil {
 		return h.Generator.Generate(ctx, question, passages)

@@ -156,9 +156,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Metrics == nil {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
-	// Jobs that end notify their callback URL (webhook.go).
-	d.Store = notifyingStore{Store: d.Store, enq: d.Enqueuer, logger: d.Logger}
-	d = withEvents(d)
+	d.Store = followedStore{Store: d.Store, enq: d.Enqueuer, events: d.Events, logger: d.Logger}
 	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Logger))
@@ -171,6 +169,26 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
 	Register(mux, guard(h, h.deliverWebhook, h.webhookFailed))
 	return mux
+}
+
+// followedStore is the handlers' Store: every job update also reaches the
+// job's followers, so that a handler recording progress or an outcome need
+// not know about them. A job that ends notifies its callback URL
+// (webhook.go); every update is published as events (events.go).
+type followedStore struct {
+	Store
+	enq    Enqueuer
+	events EventPublisher
+	logger *slog.Logger
+}
+
+func (s followedStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
+	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
+		return err
+	}
+	notifyWebhook(ctx, s.Store, s.enq, s.logger, tenant, id, u)
+	PublishUpdate(ctx, s.events, s.logger, tenant, id, u)
+	return nil
 }
 
 // guard runs fn, turns a panic into an error, and hands any error to onFail,

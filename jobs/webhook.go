@@ -176,35 +176,25 @@ func (h *handlers) webhookFailed(ctx context.Context, a WebhookArgs, err error) 
 	return err
 }
 
-// notifyingStore is the handlers' Store: when an update ends a job that has
-// a callback URL, it enqueues the job's webhook. The task ID is the job's,
-// so a job ended twice (a retried step) is notified once.
-type notifyingStore struct {
-	Store
-	enq    Enqueuer
-	logger *slog.Logger
-}
-
-func (s notifyingStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
-	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
-		return err
-	}
+// notifyWebhook enqueues the webhook of a job that update u ended, when
+// the job has a callback URL. The task ID is the job's, so a job ended
+// twice (a retried step) is notified once.
+func notifyWebhook(ctx context.Context, store JobStore, enq Enqueuer, logger *slog.Logger, tenant, id string, u JobUpdate) {
 	if u.State == nil || !u.State.Terminal() {
-		return nil
+		return
 	}
-	job, err := s.Store.GetJob(ctx, tenant, id)
+	job, err := store.GetJob(ctx, tenant, id)
 	if err != nil || job.CallbackURL == "" {
-		return nil
+		return
 	}
 	task, err := NewTask(WebhookArgs{Tenant: tenant, JobID: id}, asynq.TaskID("webhook-"+id))
 	if err == nil {
-		_, err = s.enq.EnqueueContext(ctx, task)
+		_, err = enq.EnqueueContext(ctx, task)
 	}
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// The job's outcome is recorded; only its notification is lost.
-		s.logger.WarnContext(ctx, "could not enqueue webhook", "tenant", tenant, "job_id", id, "error", err)
+		logger.WarnContext(ctx, "could not enqueue webhook", "tenant", tenant, "job_id", id, "error", err)
 	}
-	return nil
 }
 
 // EnqueueOption adjusts the job record an Enqueue call creates.
