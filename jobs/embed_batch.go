@@ -10,7 +10,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 )
 
@@ -134,17 +133,9 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 	vectors := make(map[string][]float32, len(texts))
 	for start := 0; start < len(texts); start += h.BatchTexts {
 		part := texts[start:min(start+h.BatchTexts, len(texts))]
-		began := time.Now()
-		vecs, err := snap.Embedder().Embed(ctx, part)
-		h.Metrics.EmbedSeconds.Observe(time.Since(began).Seconds())
+		vecs, err := h.embedTexts(ctx, snap.Embedder(), part, fmt.Sprintf("a batch of %d documents", len(items)))
 		if err != nil {
-			err = fmt.Errorf("jobs: embed a batch of %d documents: %w", len(items), err)
-			if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
-				return permanent(err)
-			}
 			return err
-		} else if len(vecs) != len(part) {
-			return fmt.Errorf("jobs: embed a batch: %d vectors for %d texts", len(vecs), len(part))
 		}
 		for i, t := range part {
 			vectors[ContentHash(space, t)] = vecs[i]

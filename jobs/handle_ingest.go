@@ -560,20 +560,9 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	if len(texts) == 0 {
 		return vecs, reused, nil
 	}
-	started := time.Now()
-	out, err := emb.Embed(ctx, texts)
-	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
+	out, err := h.embedTexts(ctx, emb, texts, fmt.Sprintf("chunks %d-%d of document %s", start, start+len(batch)-1, a.DocumentID))
 	if err != nil {
-		err = fmt.Errorf("jobs: embed chunks %d-%d of document %s: %w", start, start+len(batch)-1, a.DocumentID, err)
-		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
-			// The provider refused the request itself (a bad key, an
-			// unknown model): retrying cannot help, the operator must fix
-			// the configuration; the document is failed, and retryable.
-			return nil, 0, permanent(err)
-		}
 		return nil, 0, err
-	} else if len(out) != len(texts) {
-		return nil, 0, fmt.Errorf("jobs: embed chunks of document %s: %d vectors for %d texts", a.DocumentID, len(out), len(texts))
 	}
 	for i, hash := range hashes {
 		if vecs[i] == nil {
@@ -581,6 +570,27 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 		}
 	}
 	return vecs, reused, nil
+}
+
+// embedTexts embeds texts for an ingest, recording the call's duration;
+// what names the texts in errors. When the provider refuses the request
+// itself (EINVALID: a bad key, an unknown model) retrying cannot help, the
+// operator must fix the configuration: the error is permanent, and the
+// document failed (and retryable).
+func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
+	started := time.Now()
+	vecs, err := emb.Embed(ctx, texts)
+	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
+	if err != nil {
+		err = fmt.Errorf("jobs: embed %s: %w", what, err)
+		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
+			return nil, permanent(err)
+		}
+		return nil, err
+	} else if len(vecs) != len(texts) {
+		return nil, fmt.Errorf("jobs: embed %s: %d vectors for %d texts", what, len(vecs), len(texts))
+	}
+	return vecs, nil
 }
 
 // coversAll reports whether vectors holds every hash.
