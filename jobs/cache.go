@@ -109,8 +109,8 @@ func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, qu
 		return cacheHit{}, vector, false
 	}
 	if vector == nil {
-		vecs, err := live.Embedder.Embed(ctx, []string{question})
-		if err != nil || len(vecs) != 1 {
+		vecs, err := embedAll(ctx, live.Embedder, []string{question})
+		if err != nil {
 			c.logger.WarnContext(ctx, "answer cache: embed question", "tenant", tenant, "error", err)
 			return cacheHit{}, nil, false
 		}

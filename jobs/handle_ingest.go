@@ -579,7 +579,7 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 // document failed (and retryable).
 func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
-	vecs, err := emb.Embed(ctx, texts)
+	vecs, err := embedAll(ctx, emb, texts)
 	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
 	if err != nil {
 		err = fmt.Errorf("jobs: embed %s: %w", what, err)
@@ -587,8 +587,17 @@ func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts
 			return nil, permanent(err)
 		}
 		return nil, err
+	}
+	return vecs, nil
+}
+
+// embedAll is emb.Embed, failing unless every text got its vector.
+func embedAll(ctx context.Context, emb retrieval.Embedder, texts []string) ([][]float32, error) {
+	vecs, err := emb.Embed(ctx, texts)
+	if err != nil {
+		return nil, err
 	} else if len(vecs) != len(texts) {
-		return nil, fmt.Errorf("jobs: embed %s: %d vectors for %d texts", what, len(vecs), len(texts))
+		return nil, fmt.Errorf("%d vectors for %d texts", len(vecs), len(texts))
 	}
 	return vecs, nil
 }

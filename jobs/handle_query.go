@@ -58,11 +58,9 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err != nil {
 		return err
 	}
-	vecs, err := snap.Embedder().Embed(ctx, []string{question})
+	vecs, err := embedAll(ctx, snap.Embedder(), []string{question})
 	if err != nil {
 		return fmt.Errorf("jobs: embed question: %w", err)
-	} else if len(vecs) != 1 {
-		return fmt.Errorf("jobs: embed question: %d vectors for 1 text", len(vecs))
 	}
 	cache, cached := h.lookupCache(ctx, a, snap.Live, question, vecs[0])
 	if cached != nil {

@@ -160,11 +160,9 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 			for i, c := range pending {
 				texts[i] = c.Text
 			}
-			vecs, err := target.Embedder.Embed(ctx, texts)
+			vecs, err := embedAll(ctx, target.Embedder, texts)
 			if err != nil {
 				return fmt.Errorf("jobs: re-index: embed: %w", err)
-			} else if len(vecs) != len(texts) {
-				return fmt.Errorf("jobs: re-index: %d vectors for %d texts", len(vecs), len(texts))
 			}
 			for i := range pending {
 				pending[i].Vector = vecs[i]

@@ -187,11 +187,9 @@ func (x snapshotIndex) Upsert(ctx context.Context, chunks []retrieval.IndexedChu
 		for i, c := range chunks {
 			texts[i] = c.Text
 		}
-		vecs, err := o.Embedder.Embed(ctx, texts)
+		vecs, err := embedAll(ctx, o.Embedder, texts)
 		if err != nil {
 			return fmt.Errorf("jobs: embed for space %s: %w", o.Space.Name, err)
-		} else if len(vecs) != len(texts) {
-			return fmt.Errorf("jobs: embed for space %s: %d vectors for %d texts", o.Space.Name, len(vecs), len(texts))
 		}
 		items := slices.Clone(chunks)
 		for i := range items {
