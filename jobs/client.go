@@ -69,12 +69,7 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document, opts ..
 	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
 		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
 	}
-	now := time.Now().UTC()
-	job := Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateQueued, CreatedAt: now, UpdatedAt: now}
-	for _, o := range opts {
-		o(&job)
-	}
-	if err := c.ensureJob(ctx, job); err != nil {
+	if err := c.ensureJob(ctx, queuedJob(doc.JobID, doc.Tenant, KindIngest, opts...)); err != nil {
 		return false, err
 	}
 	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
@@ -91,6 +86,29 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document, opts ..
 	}
 	c.logger.DebugContext(ctx, "ingest enqueued", "task_id", info.ID, "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
 	return true, nil
+}
+
+// queuedJob is the record of a new job of kind, queued now, adjusted by opts.
+func queuedJob(id, tenant, kind string, opts ...EnqueueOption) Job {
+	now := time.Now().UTC()
+	job := Job{ID: id, Tenant: tenant, Type: kind, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	for _, o := range opts {
+		o(&job)
+	}
+	return job
+}
+
+// unqueuedMessage is what a job records when its task could not be enqueued.
+const unqueuedMessage = "could not enqueue: the job queue is unavailable"
+
+// settleUnqueued records state and msg on a job whose task never reached
+// the queue: nobody will ever run it, so it must not be left queued.
+func (c *Client) settleUnqueued(ctx context.Context, tenant, jobID string, state State, msg string) {
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	if err := c.store.UpdateJob(sctx, tenant, jobID, JobUpdate{State: &state, Error: &msg}); err != nil {
+		c.logger.WarnContext(ctx, "settle a job whose task was not enqueued", "tenant", tenant, "job_id", jobID, "error", err)
+	}
 }
 
 // errQueueUnavailable is what the API shows when Redis refuses a task.

@@ -254,22 +254,16 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 // its job, then enqueues the task that runs it. The crawl ID is the task
 // ID, so enqueueing it twice runs it once.
 func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore, opts ...EnqueueOption) error {
-	now := time.Now().UTC()
-	job := Job{ID: cr.JobID, Tenant: cr.Tenant, Type: KindCrawl, State: StateQueued, CreatedAt: now, UpdatedAt: now}
-	for _, o := range opts {
-		o(&job)
-	}
-	if err := c.ensureJob(ctx, job); err != nil {
+	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, KindCrawl, opts...)); err != nil {
 		return err
 	}
 	if err := store.CreateCrawl(ctx, cr); err != nil {
 		return fmt.Errorf("jobs: create crawl: %w", err)
 	}
 	if _, err := c.enqueueCrawl(ctx, cr); err != nil {
-		failed, msg := StateFailed, "could not enqueue: the job queue is unavailable"
+		c.settleUnqueued(ctx, cr.Tenant, cr.JobID, StateFailed, unqueuedMessage)
 		sctx, cancel := settleContext(ctx)
 		defer cancel()
-		_ = c.store.UpdateJob(sctx, cr.Tenant, cr.JobID, JobUpdate{State: &failed, Error: &msg})
 		cr.Status = StateFailed
 		_ = store.UpdateCrawl(sctx, cr)
 		return err
@@ -291,8 +285,7 @@ var refreshNamespace = uuid.MustParse("6f1f7c1e-3a57-4d0e-9a38-2f4a7c0b9e61")
 // enqueues its task to be processed at cr.NextRunAt.
 func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 	jobID := refreshJobID(cr.ID, *cr.NextRunAt)
-	now := time.Now().UTC()
-	if err := c.ensureJob(ctx, Job{ID: jobID, Tenant: cr.Tenant, Type: KindCrawl, State: StateQueued, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := c.ensureJob(ctx, queuedJob(jobID, cr.Tenant, KindCrawl)); err != nil {
 		return err
 	}
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},

@@ -252,8 +252,7 @@ func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (J
 	if tenant == "" || embedder == "" {
 		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
 	}
-	now := time.Now().UTC()
-	job := Job{ID: uuid.NewString(), Tenant: tenant, Type: KindReindex, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	job := queuedJob(uuid.NewString(), tenant, KindReindex)
 	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID},
 		asynq.TaskID("reindex-"+uuid.NewSHA1(reindexNamespace, []byte(embedder)).String()))
 	if err != nil {
@@ -266,16 +265,14 @@ func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (J
 	if err == nil {
 		return job, nil
 	}
-	state, msg := StateFailed, "could not enqueue: the job queue is unavailable"
+	state, msg := StateFailed, unqueuedMessage
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		state, msg = StateCanceled, "a re-index into "+embedder+" is already queued or running"
 		err = ragqueue.Errorf(ragqueue.ECONFLICT, "%s", msg)
 	} else {
 		err = fmt.Errorf("jobs: enqueue re-index: %w: %w", errQueueUnavailable(), err)
 	}
-	sctx, cancel := settleContext(ctx)
-	defer cancel()
-	_ = c.store.UpdateJob(sctx, tenant, job.ID, JobUpdate{State: &state, Error: &msg})
+	c.settleUnqueued(ctx, tenant, job.ID, state, msg)
 	return Job{}, err
 }
 
