@@ -1,9 +1,7 @@
 package jobs_test
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -14,26 +12,6 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
-
-// callSizes records how many texts each Embed call carried.
-type callSizes struct {
-	retrieval.Embedder
-	mu    sync.Mutex
-	sizes []int
-}
-
-func (c *callSizes) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	c.mu.Lock()
-	c.sizes = append(c.sizes, len(texts))
-	c.mu.Unlock()
-	return c.Embedder.Embed(ctx, texts)
-}
-
-func (c *callSizes) calls() []int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]int(nil), c.sizes...)
-}
 
 // TestCrossDocumentBatches checks that with BatchEmbeds, small documents'
 // embeddings are aggregated by the Asynq group into batches that carry
@@ -51,7 +29,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := &pipelineBundle{env: newEnv(t, tt.redis(t)), tenant: "acme"}
-			emb := &callSizes{Embedder: retrieval.NewHashEmbedder(dim)}
+			emb := &countingEmbedder{Embedder: retrieval.NewHashEmbedder(dim)}
 			d := b.deps(b.asynq)
 			d.Embedder, d.BatchEmbeds = emb, true
 			b.startServer(t, d)
@@ -71,7 +49,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 				require.Equal(t, ingest.StatusReady, got.Status)
 				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
 			}
-			calls := emb.calls()
+			calls := emb.callSizes()
 			require.Less(t, len(calls), n, "fewer Embed calls than documents: %v", calls)
 			require.Greater(t, maxOf(calls), 1, "a call carried several documents' chunks: %v", calls)
 		})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -196,6 +197,39 @@ func (r *recorder) taken() []*asynq.Task {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*asynq.Task(nil), r.tasks...)
+}
+
+// countingEmbedder records every text it is asked to embed, and how many
+// texts each call carried.
+type countingEmbedder struct {
+	retrieval.Embedder
+	mu    sync.Mutex
+	texts []string
+	sizes []int
+}
+
+func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	c.mu.Lock()
+	c.texts = append(c.texts, texts...)
+	c.sizes = append(c.sizes, len(texts))
+	c.mu.Unlock()
+	return c.Embedder.Embed(ctx, texts)
+}
+
+// reset forgets what was counted and returns the texts.
+func (c *countingEmbedder) reset() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	texts := c.texts
+	c.texts, c.sizes = nil, nil
+	return texts
+}
+
+// callSizes returns how many texts each call carried.
+func (c *countingEmbedder) callSizes() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sizes)
 }
 
 // testWriter sends log lines to t.Log, so that they show with failures

@@ -38,31 +38,6 @@ var manualV2 = strings.Replace(longManual,
 	"The warranty covers the motor for five years and the impeller for two years.",
 	"The warranty now covers the motor for seven years and the impeller for three years.", 1)
 
-// countingEmbedder records every text it is asked to embed.
-type countingEmbedder struct {
-	retrieval.Embedder
-	mu    sync.Mutex
-	texts []string
-	calls int
-}
-
-func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	c.mu.Lock()
-	c.texts = append(c.texts, texts...)
-	c.calls++
-	c.mu.Unlock()
-	return c.Embedder.Embed(ctx, texts)
-}
-
-// reset forgets what was counted and returns it.
-func (c *countingEmbedder) reset() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	texts := c.texts
-	c.texts, c.calls = nil, 0
-	return texts
-}
-
 // ingestProgress mirrors an ingest job's progress JSON.
 type ingestProgress struct {
 	Stage          string `json:"stage"`
