@@ -25,10 +25,8 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 				return nil
 			}
 			streamed = true
-			if perr := h.Events.PublishEvent(ctx, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: tok})); perr != nil {
-				// Followers would miss text; the record keeps the answer.
-				h.Logger.WarnContext(ctx, "publish token", "tenant", a.Tenant, "job_id", a.JobID, "error", perr)
-			}
+			// A failed publish loses followers some text; the record keeps the answer.
+			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: tok}))
 			return nil
 		})
 	} else {
