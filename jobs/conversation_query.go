@@ -111,13 +111,8 @@ func (h *handlers) answerFromCache(ctx context.Context, a QueryArgs, question st
 	}
 	if h.Events != nil {
 		// Streaming clients get the text and citations as they would from
-		// a generator that does not stream: one token, then each citation.
-		if res.Answer != "" {
-			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: res.Answer}))
-		}
-		for _, c := range res.Citations {
-			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventCitation, c))
-		}
+		// a generator that does not stream.
+		h.publishAnswer(ctx, a, res.Answer, res.Citations)
 	}
 	err := h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateSucceeded), Result: marshal(res)})
 	if err != nil && !ragqueue.IsNotFound(err) {

@@ -19,7 +19,8 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 		err    error
 	)
 	streamed := false
-	if sg, ok := h.Generator.(retrieval.StreamingGenerator); ok {
+	sg, streaming := h.Generator.(retrieval.StreamingGenerator)
+	if streaming {
 		answer, err = sg.GenerateStream(ctx, question, passages, func(tok string) error {
 			if tok == "" {
 				return nil
@@ -31,9 +32,6 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 		})
 	} else {
 		answer, err = h.Generator.Generate(ctx, question, passages)
-		if err == nil && answer.Text != "" {
-			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: answer.Text}))
-		}
 	}
 	if err != nil && streamed {
 		// Followers have part of an answer: running the job again would
@@ -43,10 +41,23 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 	} else if err != nil {
 		return answer, err
 	}
-	for _, c := range answer.Citations {
+	text := answer.Text
+	if streaming {
+		text = "" // published token by token
+	}
+	h.publishAnswer(ctx, a, text, answer.Citations)
+	return answer, nil
+}
+
+// publishAnswer publishes text as one token event (none when it is empty,
+// as when it was streamed), then one citation event per citation.
+func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, citations []retrieval.Citation) {
+	if text != "" {
+		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: text}))
+	}
+	for _, c := range citations {
 		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventCitation, c))
 	}
-	return answer, nil
 }
 
 // queryCanceled reports whether the query's job was canceled (a streaming
