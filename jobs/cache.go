@@ -95,31 +95,31 @@ type cacheHit struct {
 // then, when vector gives the question's embedding (or embed computes it),
 // semantic. A store failure is logged and treated as a miss: the cache
 // must never stop a question from being answered.
-func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, question string, vector []float32) (cacheHit, []float32, bool) {
+func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, question string, vector []float32) (cacheHit, bool) {
 	key := retrieval.NormalizeQuestion(question)
 	if key == "" {
-		return cacheHit{}, vector, false
+		return cacheHit{}, false
 	}
 	notBefore := c.now().Add(-c.opts.TTL)
 	e, err := c.store.CacheEntryByKey(ctx, tenant, live.Space.Name, key, notBefore)
 	if err == nil {
-		return cacheHit{kind: CacheExact, entry: e}, vector, true
+		return cacheHit{kind: CacheExact, entry: e}, true
 	} else if !ragqueue.IsNotFound(err) {
 		c.logger.WarnContext(ctx, "answer cache: exact lookup", "tenant", tenant, "error", err)
-		return cacheHit{}, vector, false
+		return cacheHit{}, false
 	}
 	if vector == nil {
 		vecs, err := embedAll(ctx, live.Embedder, []string{question})
 		if err != nil {
 			c.logger.WarnContext(ctx, "answer cache: embed question", "tenant", tenant, "error", err)
-			return cacheHit{}, nil, false
+			return cacheHit{}, false
 		}
 		vector = vecs[0]
 	}
 	cands, err := c.store.CacheVectors(ctx, tenant, live.Space.Name, notBefore, c.opts.MaxEntries)
 	if err != nil {
 		c.logger.WarnContext(ctx, "answer cache: semantic lookup", "tenant", tenant, "error", err)
-		return cacheHit{}, vector, false
+		return cacheHit{}, false
 	}
 	vecs := make([][]float32, len(cands))
 	for i, e := range cands {
@@ -127,14 +127,14 @@ func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, qu
 	}
 	i, _, ok := retrieval.NearestQuestion(vector, vecs, c.opts.Similarity)
 	if !ok {
-		return cacheHit{}, vector, false
+		return cacheHit{}, false
 	}
 	e, err = c.store.GetCacheEntry(ctx, tenant, cands[i].ID)
 	if err != nil {
 		// Invalidated since the scan, most likely: a miss.
-		return cacheHit{}, vector, false
+		return cacheHit{}, false
 	}
-	return cacheHit{kind: CacheSemantic, entry: e}, vector, true
+	return cacheHit{kind: CacheSemantic, entry: e}, true
 }
 
 // result turns a hit into the result of job jobID.
@@ -177,7 +177,7 @@ func (c *AnswerCache) put(ctx context.Context, tenant string, space, question st
 // answer needs no queue round trip and clients that poll the job still
 // find it. ok is false on a miss; then the question goes to a worker.
 func (c *AnswerCache) Answer(ctx context.Context, tenant string, live Target, question string) (job Job, ok bool, err error) {
-	hit, _, found := c.lookup(ctx, tenant, live, question, nil)
+	hit, found := c.lookup(ctx, tenant, live, question, nil)
 	if !found {
 		return Job{}, false, nil
 	}

@@ -70,7 +70,7 @@ func (h *handlers) lookupCache(ctx context.Context, a QueryArgs, live Target, qu
 	if a.CacheChecked {
 		return run, nil // the API looked this very question up a moment ago
 	}
-	hit, _, ok := h.Cache.lookup(ctx, a.Tenant, live, question, vector)
+	hit, ok := h.Cache.lookup(ctx, a.Tenant, live, question, vector)
 	if !ok {
 		return run, nil
 	}
