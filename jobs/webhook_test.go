@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
@@ -124,10 +125,14 @@ func TestWebhooks(t *testing.T) {
 	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
 	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, blocked.JobID).State)
 
-	require.Eventually(t, func() bool {
+	delivered := assert.Eventually(t, func() bool {
 		got, _ := recv.payloads()
 		return len(got) == 1
-	}, 30*time.Second, 20*time.Millisecond, "delivered after the retry: %s", debugQueue(t, b))
+	}, 30*time.Second, 20*time.Millisecond)
+	if !delivered {
+		// The queue as it is now, when the wait ran out.
+		t.Fatalf("not delivered after the retry; maintenance queue: %s", debugQueue(b))
+	}
 	got, bad := recv.payloads()
 	require.Empty(t, bad)
 	require.Equal(t, "job.finished", got[0].Event)
@@ -147,7 +152,8 @@ func TestWebhooks(t *testing.T) {
 	require.Equal(t, int32(0), canary.failures.Load(), "the canary received no request at all")
 }
 
-func debugQueue(t *testing.T, b *pipelineBundle) string {
+// debugQueue describes the maintenance queue's tasks, for a failure message.
+func debugQueue(b *pipelineBundle) string {
 	var out []string
 	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){b.inspector.ListPendingTasks, b.inspector.ListRetryTasks, b.inspector.ListArchivedTasks, b.inspector.ListCompletedTasks} {
 		ts, err := list(jobs.QueueMaintenance)
