@@ -83,19 +83,6 @@ func aggregateEmbeds(logger *slog.Logger) asynq.GroupAggregator {
 	})
 }
 
-// enqueueGroupedEmbed queues the embedding of a small document version into
-// the embedding group.
-func (h *handlers) enqueueGroupedEmbed(ctx context.Context, a EmbedArgs) error {
-	task, err := NewTask(a, asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID)), asynq.Group(embedGroup))
-	if err != nil {
-		return err
-	}
-	if _, err := h.Enqueuer.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("jobs: enqueue embedding of document %s: %w", a.DocumentID, err)
-	}
-	return nil
-}
-
 // embedBatch embeds the chunks of every document of the batch with as few
 // embedder calls as the embedder's batch size allows, then indexes and
 // publishes each document as embed would. A document deleted or replaced

@@ -196,15 +196,10 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
-	if h.BatchEmbeds && !run.quiet && run.pre == nil && len(chunks) <= h.EmbedBatch {
-		// A small document alone would not fill a provider's batch: its
-		// embedding waits in a group for others (embed_batch.go).
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
-			Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
-		})})
-		return h.enqueueGroupedEmbed(ctx, next)
-	}
-	if len(chunks) <= run.maxInline {
+	// A small document alone would not fill a provider's batch: its
+	// embedding waits in a group for others (embed_batch.go).
+	grouped := h.BatchEmbeds && !run.quiet && run.pre == nil && len(chunks) <= h.EmbedBatch
+	if !grouped && len(chunks) <= run.maxInline {
 		// A small document fits one embedding batch: embedding it in this
 		// task costs less than the queue round trip of a second one. A retry
 		// of this task redoes both stages, which are idempotent. The
@@ -215,7 +210,16 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
-	task, err := NewTask(next, asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID)))
+	if grouped {
+		return h.enqueueEmbed(ctx, next, asynq.Group(embedGroup))
+	}
+	return h.enqueueEmbed(ctx, next)
+}
+
+// enqueueEmbed queues the embed task of a document version; its task ID
+// makes a second enqueue of the same job (a retried parse) a no-op.
+func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.Option) error {
+	task, err := NewTask(a, append([]asynq.Option{asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID))}, opts...)...)
 	if err != nil {
 		return err
 	}
