@@ -509,20 +509,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			}
 			items := make([]retrieval.IndexedChunk, len(batch))
 			for i, c := range batch {
-				items[i] = retrieval.IndexedChunk{
-					ID:          c.ID,
-					Tenant:      a.Tenant,
-					DocumentID:  a.DocumentID,
-					Version:     a.Version,
-					Index:       c.Index,
-					Text:        c.Text,
-					Page:        c.Page,
-					Title:       doc.Title,
-					Source:      doc.Source,
-					Vector:      vecs[i],
-					ContentHash: hashes[i],
-					Staged:      true, // searchable from the switch on
-				}
+				items[i] = stagedChunk(doc, c, hashes[i], vecs[i])
 			}
 			if err := idx.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)
@@ -533,6 +520,16 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 		})
 	}
 	return g.Wait()
+}
+
+// stagedChunk is chunk c of document version doc as the index stores it
+// before the version's switch: staged, searchable from PublishVersion on.
+func stagedChunk(doc ingest.Document, c ingest.Chunk, hash string, vector []float32) retrieval.IndexedChunk {
+	return retrieval.IndexedChunk{
+		ID: c.ID, Tenant: doc.Tenant, DocumentID: doc.ID, Version: doc.Version, Index: c.Index,
+		Text: c.Text, Page: c.Page, Title: doc.Title, Source: doc.Source,
+		Vector: vector, ContentHash: hash, Staged: true,
+	}
 }
 
 // vectorsFor returns one vector per chunk of batch (which starts at chunk

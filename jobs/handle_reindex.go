@@ -207,11 +207,7 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 				return fmt.Errorf("jobs: re-index: chunks of %s: %w", d.ID, err)
 			}
 			for _, c := range chunks {
-				pending = append(pending, retrieval.IndexedChunk{
-					ID: c.ID, Tenant: d.Tenant, DocumentID: d.ID, Version: d.Version, Index: c.Index,
-					Text: c.Text, Page: c.Page, Title: d.Title, Source: d.Source,
-					ContentHash: ContentHash(target.Embedder.Name(), c.Text), Staged: true,
-				})
+				pending = append(pending, stagedChunk(d, c, ContentHash(target.Embedder.Name(), c.Text), nil))
 			}
 			docs = append(docs, d)
 			if len(pending) >= h.EmbedBatch {
