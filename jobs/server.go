@@ -92,9 +92,8 @@ func errorLogger(logger *slog.Logger) asynq.ErrorHandler {
 		id, _ := asynq.GetTaskID(ctx)
 		n, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
-		final := n >= maxRetry || errors.Is(err, asynq.SkipRetry)
 		level, msg := slog.LevelDebug, "task will be retried"
-		if final {
+		if !willRetry(ctx, err) {
 			level, msg = slog.LevelError, "task archived: no more retries"
 		}
 		logger.Log(ctx, level, msg, "task_id", id, "task_type", t.Type(), "retry", n, "max_retry", maxRetry, "error", err)
