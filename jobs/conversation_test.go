@@ -61,8 +61,7 @@ func TestConversationRewriter(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, mux.ProcessTask(t.Context(), task))
 				require.NoError(t, mux.ProcessTask(t.Context(), task), "a repeated delivery")
-				got, err := b.store.GetJob(t.Context(), b.tenant, jobID)
-				require.NoError(t, err)
+				got := b.getJob(t, b.tenant, jobID)
 				var res map[string]any
 				require.NoError(t, json.Unmarshal(got.Result, &res))
 				return res

@@ -44,8 +44,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 			for _, doc := range docs {
 				job := b.waitJob(t, b.tenant, doc.JobID)
 				require.Equal(t, jobs.StateSucceeded, job.State, job.Error)
-				got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-				require.NoError(t, err)
+				got := b.getDocument(t, b.tenant, doc.ID)
 				require.Equal(t, ingest.StatusReady, got.Status)
 				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
 			}

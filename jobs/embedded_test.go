@@ -26,8 +26,7 @@ func TestEmbeddedMode(t *testing.T) {
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
 	job := b.waitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 
 	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)

@@ -149,6 +149,22 @@ func (e *env) waitJob(t *testing.T, tenant, jobID string) jobs.Job {
 	return job
 }
 
+// getJob returns a job record, failing the test when it cannot.
+func (e *env) getJob(t testing.TB, tenant, id string) jobs.Job {
+	t.Helper()
+	job, err := e.store.GetJob(t.Context(), tenant, id)
+	require.NoError(t, err)
+	return job
+}
+
+// getDocument returns a document, failing the test when it cannot.
+func (e *env) getDocument(t testing.TB, tenant, id string) ingest.Document {
+	t.Helper()
+	doc, err := e.store.GetDocument(t.Context(), tenant, id)
+	require.NoError(t, err)
+	return doc
+}
+
 // indexedChunkIDs lists the IDs the index holds for a document (up to 100).
 func (e *env) indexedChunkIDs(t *testing.T, tenant, docID string) []string {
 	t.Helper()

@@ -143,8 +143,7 @@ func TestCanceledQueryIsNotRun(t *testing.T) {
 		info, err := e.inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
 		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)
 	}, 10*time.Second, 5*time.Millisecond, "the task is taken and finishes")
-	got, err := e.store.GetJob(t.Context(), "acme", job.ID)
-	require.NoError(t, err)
+	got := e.getJob(t, "acme", job.ID)
 	require.Equal(t, jobs.StateCanceled, got.State)
 	require.Zero(t, gen.calls.Load(), "the generator never ran")
 }

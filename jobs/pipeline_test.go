@@ -48,8 +48,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
 	require.Equal(t, jobs.KindIngest, job.Type)
 
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 	chunks, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
 	require.NoError(t, err)
@@ -99,12 +98,10 @@ func TestInlineEmbed(t *testing.T) {
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
 	require.Empty(t, rec.taken(), "no embed task for a small document")
 
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
-	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State)
 
 	// At-least-once: running it again changes nothing.
@@ -184,8 +181,7 @@ func TestParseTwice(t *testing.T) {
 		require.Equal(t, ingest.ChunkID(b.tenant, doc.ID, 1, i), c.ID)
 	}
 	require.ElementsMatch(t, want, ids)
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 	require.Equal(t, len(first), got.Chunks)
 }
@@ -249,8 +245,7 @@ func TestDeleteDuringEmbed(t *testing.T) {
 // returns the reason the job gives.
 func (b *pipelineBundle) canceledReason(t *testing.T, jobID string) string {
 	t.Helper()
-	job, err := b.store.GetJob(t.Context(), b.tenant, jobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, jobID)
 	require.Equal(t, jobs.StateCanceled, job.State, "a client polling the job learns it ended")
 	return job.Error
 }
@@ -290,8 +285,7 @@ func TestStaleVersionIsSkipped(t *testing.T) {
 		require.NoError(t, mux.ProcessTask(t.Context(), task))
 	}
 	require.Empty(t, rec.taken())
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusQueued, got.Status)
 }
 
@@ -314,8 +308,7 @@ func TestInputErrorRejected(t *testing.T) {
 			job := b.waitJob(t, b.tenant, doc.JobID)
 			require.Equal(t, jobs.StateFailed, job.State)
 			require.Contains(t, job.Error, tt.message)
-			got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-			require.NoError(t, err)
+			got := b.getDocument(t, b.tenant, doc.ID)
 			require.Equal(t, ingest.StatusRejected, got.Status)
 			require.Equal(t, job.Error, got.Error)
 
@@ -360,11 +353,9 @@ func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 		job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
 		return err == nil && job.State == jobs.StateRetrying
 	}, 10*time.Second, 5*time.Millisecond, "the job never showed as retrying")
-	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, doc.JobID)
 	require.Contains(t, job.Error, "embedder down")
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusProcessing, got.Status, "a retrying document is still processing")
 
 	job = b.waitJob(t, b.tenant, doc.JobID)
@@ -396,8 +387,7 @@ func TestHandlerPanicFailsJob(t *testing.T) {
 	require.NoError(t, err)
 	err = mux.ProcessTask(t.Context(), task)
 	require.ErrorContains(t, err, "generator bug")
-	got, err := b.store.GetJob(t.Context(), b.tenant, job.ID)
-	require.NoError(t, err)
+	got := b.getJob(t, b.tenant, job.ID)
 	require.Equal(t, jobs.StateFailed, got.State)
 	require.Contains(t, got.Error, "panicked")
 }
@@ -414,8 +404,7 @@ func TestEnqueueIngestTwice(t *testing.T) {
 	require.Len(t, pending, 1)
 	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID, pending[0].ID)
 	require.Equal(t, jobs.TaskParse, pending[0].Type)
-	job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateQueued, job.State)
 	require.Equal(t, jobs.KindIngest, job.Type)
 }
@@ -453,8 +442,7 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 	b.startServer(t, b.deps(b.asynq))
 	for _, doc := range []ingest.Document{queued, other} {
 		require.Equal(t, jobs.StateSucceeded, b.waitJob(t, doc.Tenant, doc.JobID).State)
-		got, err := b.store.GetDocument(t.Context(), doc.Tenant, doc.ID)
-		require.NoError(t, err)
+		got := b.getDocument(t, doc.Tenant, doc.ID)
 		require.Equal(t, ingest.StatusReady, got.Status)
 	}
 	// Nothing is unfinished any more.
@@ -477,13 +465,11 @@ func TestFailInterruptedQueries(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	for _, q := range []jobs.Job{q1, q2} {
-		got, err := b.store.GetJob(t.Context(), q.Tenant, q.ID)
-		require.NoError(t, err)
+		got := b.getJob(t, q.Tenant, q.ID)
 		require.Equal(t, jobs.StateFailed, got.State)
 		require.Equal(t, "interrupted by a restart; ask again", got.Error)
 	}
-	ingestJob, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-	require.NoError(t, err)
+	ingestJob := b.getJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateQueued, ingestJob.State)
 }
 
@@ -566,8 +552,7 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	require.NoError(t, json.Unmarshal(scheduled[0].Payload, &args))
 	require.Equal(t, cr.ID, args.CrawlID)
 	require.NotEqual(t, cr.JobID, args.JobID, "the refresh run has a job of its own")
-	job, err := b.store.GetJob(t.Context(), b.tenant, args.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, args.JobID)
 	require.Equal(t, jobs.StateQueued, job.State)
 	require.Equal(t, jobs.KindCrawl, job.Type)
 }

@@ -139,20 +139,18 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	require.Positive(t, reused, "the test needs unchanged chunks")
 	require.ElementsMatch(t, changed, counter.reset(), "only changed chunks are embedded again")
 
-	got, err := b.store.GetDocument(t.Context(), b.tenant, v1.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 	require.Equal(t, 2, got.Version)
 	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.indexedChunkIDs(t, b.tenant, v1.ID), "only version 2 answers")
 	require.Empty(t, b.chunkTexts(t, v1, 1), "version 1's chunk text went with the switch")
-	_, err = b.blobs.Open(t.Context(), v1.BlobKey)
+	_, err := b.blobs.Open(t.Context(), v1.BlobKey)
 	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err), "version 1's bytes are deleted after the switch")
 	rc, err := b.blobs.Open(t.Context(), v2.BlobKey)
 	require.NoError(t, err)
 	require.NoError(t, rc.Close())
 
-	job, err := b.store.GetJob(t.Context(), b.tenant, v2.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, v2.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
@@ -237,8 +235,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	}
 	// Version 2 is being embedded: version 1 still answers, all of it.
 	require.ElementsMatch(t, v1IDs, b.indexedChunkIDs(t, b.tenant, v1.ID))
-	got, err := b.store.GetDocument(t.Context(), b.tenant, v1.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ingest.StatusProcessing, got.Status)
 	require.Equal(t, 2, got.Version)
 
@@ -331,20 +328,17 @@ func TestStaleJobIsCanceled(t *testing.T) {
 
 	require.NoError(t, runIngest(t, mux, rec, v1)) // version 1's job, late
 	require.Contains(t, b.canceledReason(t, v1.JobID), "superseded by version 2")
-	job, err := b.store.GetJob(t.Context(), b.tenant, v2.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, v2.JobID)
 	require.Equal(t, jobs.StateQueued, job.State, "the current job is not touched")
 	require.Empty(t, b.chunkTexts(t, v1, 1))
-	got, err := b.store.GetDocument(t.Context(), b.tenant, v1.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ingest.StatusQueued, got.Status)
 
 	// A job that already finished keeps its state.
 	require.NoError(t, runIngest(t, mux, rec, v2))
 	v3, _ := b.newVersion(t, v2, longManual+"\nA third version.")
 	require.NoError(t, runIngest(t, mux, rec, v2))
-	job, err = b.store.GetJob(t.Context(), b.tenant, v2.JobID)
-	require.NoError(t, err)
+	job = b.getJob(t, b.tenant, v2.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State)
 	require.NotEqual(t, v2.JobID, v3.JobID)
 }
@@ -378,8 +372,7 @@ func TestRetryEnqueuesAgain(t *testing.T) {
 	b.startServer(t, b.deps(b.asynq))
 	job := b.waitJob(t, b.tenant, retried.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusReady, got.Status)
 	require.Empty(t, got.Error)
 }
@@ -411,8 +404,7 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	doc := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
 	err := runIngest(t, jobs.NewMux(d), rec, doc)
 	require.ErrorIs(t, err, asynq.SkipRetry)
-	got, err := b.store.GetDocument(t.Context(), b.tenant, doc.ID)
-	require.NoError(t, err)
+	got := b.getDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ingest.StatusFailed, got.Status)
 	require.Contains(t, got.Error, "embedder refused")
 	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "a failed version answers nothing")
@@ -426,14 +418,12 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	require.NoError(t, runIngest(t, jobs.NewMux(d), rec, retried))
 	texts := b.chunkTexts(t, doc, 1)
 	require.Len(t, counter.reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
-	job, err := b.store.GetJob(t.Context(), b.tenant, retried.JobID)
-	require.NoError(t, err)
+	job := b.getJob(t, b.tenant, retried.JobID)
 	require.Equal(t, jobs.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
 	require.Equal(t, d.EmbedBatch, p.ChunksReused)
 	require.ElementsMatch(t, versionIDs(doc, 1, len(texts)), b.indexedChunkIDs(t, b.tenant, doc.ID))
-	old, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-	require.NoError(t, err)
+	old := b.getJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateFailed, old.State, "the failed job stays as it ended")
 }
