@@ -13,7 +13,7 @@ import (
 	"net/url"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite"
 )
 
 //go:embed migrations/*.sql
@@ -52,7 +52,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "mmap_size(268435456)")
 	q.Add("_pragma", "cache_size(-65536)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := open("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -69,13 +69,23 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// loudly instead of contending for the write lock.
 	q.Add("_pragma", "query_only(1)")
 	q.Del("_txlock")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	read, err := open("file:" + path + "?" + q.Encode())
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	read.SetMaxOpenConns(readConns)
 	return &DB{sql: db, read: read}, nil
+}
+
+// open returns a pool on dsn whose connections cache their prepared
+// statements (stmtcache.go).
+func open(dsn string) (*sql.DB, error) {
+	c, err := msqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cachingConnector{base: c}), nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
