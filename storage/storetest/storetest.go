@@ -34,6 +34,8 @@ type Store interface {
 	CountKeys(ctx context.Context) (int, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// Small blobs: storage.FileBlobs keeps them in the metadata database.
+	storage.SmallBlobStore
 }
 
 // Run runs the contract suite. newStore must return a store over a fresh,
@@ -53,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"audit", auditTests()},
 		{"conversations", conversationTests()},
 		{"cache", cacheTests()},
+		{"blobs", blobTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

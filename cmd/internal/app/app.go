@@ -143,7 +143,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	})
 	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})
 	a.Fetcher = web.NewFetcher(a.WebClient, web.FetchOptions{})
-	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+	// Small blobs (fetched pages, short uploads) go to the metadata database:
+	// creating a file per blob is the biggest cost of a crawl. Both stores
+	// implement SmallBlobStore (the storetest contract suite requires it);
+	// a MetaStore that does not keeps every blob a file.
+	var blobOpts []storage.BlobOption
+	if small, ok := a.Store.(storage.SmallBlobStore); ok {
+		blobOpts = append(blobOpts, storage.WithSmallBlobs(small, storage.DefaultSmallBlobMax))
+	}
+	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs"), blobOpts...); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 
