@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -163,9 +161,7 @@ func TestBadInput(t *testing.T) {
 	e = apiError{}
 	require.Equal(t, http.StatusRequestEntityTooLarge, b.do(t, http.MethodPost, "/v1/documents", key, struct{ io.Reader }{body}, ct, &e))
 	require.Equal(t, "payload_too_large", e.Error.Code)
-	blobs, err := os.ReadDir(filepath.Join(b.dataDir, "blobs"))
-	require.NoError(t, err)
-	require.Empty(t, blobs, "refused uploads leave no bytes on disk")
+	require.Empty(t, b.blobFiles(t), "refused uploads leave no bytes behind")
 
 	// A mixed request: the good file is accepted, the bad one refused, each
 	// with its own status.

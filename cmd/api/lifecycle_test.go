@@ -162,15 +162,29 @@ func answers(hits []searchHit, docID, word string) bool {
 	return false
 }
 
-// blobFiles lists the files in the data dir's blob store.
+// blobFiles lists the blobs the data dir holds: the files of its blob store
+// and the rows of the SQLite file's small-blob table, where storage.FileBlobs
+// keeps blobs up to storage.DefaultSmallBlobMax.
 func (b *testBundle) blobFiles(t testing.TB) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(b.dataDir, "blobs"))
 	require.NoError(t, err)
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.dataDir, "ragqueue.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.SQL().Query(`SELECT key FROM blobs`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		require.NoError(t, rows.Scan(&key))
+		names = append(names, key)
+	}
+	require.NoError(t, rows.Err())
 	return names
 }
 
