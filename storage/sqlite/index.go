@@ -121,20 +121,6 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 		return fmt.Errorf("sqlite: upsert: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	upsertRow, err := tx.PrepareContext(ctx, `
-		INSERT INTO index_chunks (space_id, id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged, gen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (space_id, id) DO UPDATE SET
-			document_id = excluded.document_id, version = excluded.version, idx = excluded.idx,
-			text = excluded.text, page = excluded.page, title = excluded.title, source = excluded.source,
-			vector = excluded.vector, content_hash = excluded.content_hash,
-			staged = min(index_chunks.staged, excluded.staged), gen = excluded.gen
-		WHERE index_chunks.tenant = excluded.tenant
-		RETURNING staged`)
-	if err != nil {
-		return fmt.Errorf("sqlite: upsert: prepare: %w", err)
-	}
-	defer upsertRow.Close()
 	var blob []byte
 	// next is each tenant's generation after this write, which every row
 	// written carries (a staged row's is replaced when it is published);
@@ -160,7 +146,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 		}
 		blob = encodeVector(blob[:0], c.Vector)
 		var staged bool
-		err := upsertRow.QueryRowContext(ctx, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
+		err := tx.QueryRowContext(ctx, upsertChunkSQL, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
 			c.Title, c.Source, blob, c.ContentHash, c.Staged, gen).Scan(&staged)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ragqueue.Errorf(ragqueue.ECONFLICT, "sqlite: upsert: chunk ID %s belongs to another tenant", c.ID)
@@ -186,6 +172,19 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	ix.cache.applyUpsert(ix.dim, visible, gens)
 	return nil
 }
+
+// upsertChunkSQL writes one chunk of Upsert (the connection's statement
+// cache keeps it prepared).
+const upsertChunkSQL = `
+		INSERT INTO index_chunks (space_id, id, tenant, document_id, version, idx, text, page, title, source, vector, content_hash, staged, gen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (space_id, id) DO UPDATE SET
+			document_id = excluded.document_id, version = excluded.version, idx = excluded.idx,
+			text = excluded.text, page = excluded.page, title = excluded.title, source = excluded.source,
+			vector = excluded.vector, content_hash = excluded.content_hash,
+			staged = min(index_chunks.staged, excluded.staged), gen = excluded.gen
+		WHERE index_chunks.tenant = excluded.tenant
+		RETURNING staged`
 
 // DeleteDocument removes every chunk of one document of one tenant, staged
 // or searchable. A document with no chunks is not an error.
