@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -96,6 +97,8 @@ func readable(doc *html.Node, pageURL *url.URL) (out string, ok bool) {
 	}()
 	p := readability.NewParser()
 	p.MaxElemsToParse = maxReadabilityElems
+	// The default logger formats every record before discarding it.
+	p.Logger = slog.New(slog.DiscardHandler)
 	a, err := p.ParseAndMutate(doc, pageURL)
 	if err != nil || a.Node == nil {
 		return "", false
