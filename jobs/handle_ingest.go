@@ -140,10 +140,12 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	} else if !ok {
 		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	}
-	if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced since we looked
-	} else if err != nil {
-		return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
+	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing
+		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced since we looked
+		} else if err != nil {
+			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
+		}
 	}
 	if !run.quiet {
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
@@ -398,15 +400,23 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 	if err != nil {
 		return err
 	}
-	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run, snap); err != nil {
+	// A document this task has just created has no version searchers could
+	// be switched away from: when its chunks go in one write they are
+	// searchable at once, without a staged write and a publish.
+	direct := run.fresh && len(chunks) <= h.EmbedBatch
+	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run, snap, direct); err != nil {
 		return err
 	}
 
-	// The switch. Searchers see it happen in the index, in one step.
-	if err := snap.Index().PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
-		return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
+	if !direct {
+		// The switch. Searchers see it happen in the index, in one step.
+		if err := snap.Index().PublishVersion(ctx, a.Tenant, a.DocumentID, a.Version); err != nil {
+			return fmt.Errorf("jobs: publish version %d of document %s: %w", a.Version, a.DocumentID, err)
+		}
 	}
-	InvalidateCache(ctx, h.Store, h.Logger, a.Tenant, a.DocumentID) // answers citing the old version are stale
+	if !run.fresh { // nothing can have cited a document this task has just created
+		InvalidateCache(ctx, h.Store, h.Logger, a.Tenant, a.DocumentID) // answers citing the old version are stale
+	}
 	// A PDF with pages but no text layer is ready, with a warning set in
 	// the same step, so no reader sees it ready without the warning.
 	note := ""
@@ -471,11 +481,11 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 	return nil
 }
 
-// embedChunks embeds and upserts (staged) chunks in batches of EmbedBatch
-// with at most EmbedParallelism batches in flight, reporting progress at
-// most once per batch and per progressEvery. It fills progress's chunk
-// counts.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot) error {
+// embedChunks embeds and upserts chunks in batches of EmbedBatch with at
+// most EmbedParallelism batches in flight, reporting progress at most once
+// per batch and per progressEvery. It fills progress's chunk counts. The
+// chunks are staged unless direct says they are searchable at once.
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot, direct bool) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -510,6 +520,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			items := make([]retrieval.IndexedChunk, len(batch))
 			for i, c := range batch {
 				items[i] = stagedChunk(doc, c, hashes[i], vecs[i])
+				items[i].Staged = !direct
 			}
 			if err := idx.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)

@@ -85,6 +85,10 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 	next := ingest.Document{
 		Tenant: tenant, Title: p.Title, Source: p.URL, ContentType: p.ContentType,
 		SHA256: sum, Size: size, BlobKey: key, JobID: uuid.NewString(), Version: 1,
+		// The caller ingests a new document at once, in its own task: it is
+		// processing from the start (one write fewer per page), which also
+		// tells the reconciler that a task has it.
+		Status: ingest.StatusProcessing,
 	}
 	if found {
 		doc, err := ReplaceContent(ctx, h.Store, h.Blobs, cur, next, h.Logger.Warn)
