@@ -173,15 +173,10 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		pages = pdfPages // blank pages make no chunks but still count
 	}
 	h.Metrics.PagesParsed.Add(float64(max(pages, 1)))
-	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, chunks); ragqueue.IsNotFound(err) {
+	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, pages, chunks); ragqueue.IsNotFound(err) {
 		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced while we parsed
 	} else if err != nil {
 		return fmt.Errorf("jobs: store chunks of document %s: %w", a.DocumentID, err)
-	}
-	if err := h.Store.SetDocumentCounts(ctx, a.Tenant, a.DocumentID, a.Version, pages, len(chunks)); ragqueue.IsNotFound(err) {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
-	} else if err != nil {
-		return fmt.Errorf("jobs: record counts of document %s: %w", a.DocumentID, err)
 	}
 	// An uploaded HTML or Markdown file is titled by its name until parsing
 	// finds its real title (<title>, the first heading); plain text has no

@@ -32,8 +32,6 @@ type DocumentStore interface {
 	// only if its version is still version (a newer upload or a delete wins).
 	// It returns ENOTFOUND when no such document/version exists.
 	SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ingest.Status, errMsg string) error
-	// SetDocumentCounts records pages and chunks for a document version.
-	SetDocumentCounts(ctx context.Context, tenant, id string, version, pages, chunks int) error
 	// SetDocumentTitle replaces the title of a document version, e.g. with
 	// the <title> found by parsing an uploaded HTML file.
 	SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error
@@ -82,8 +80,10 @@ var ErrStoreUnavailable = ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the metadata d
 // ChunkStore keeps chunk text in the metadata database so that embedding can
 // be retried, and an index rebuilt, without parsing again.
 type ChunkStore interface {
-	// ReplaceChunks atomically replaces the chunks of one document version.
-	ReplaceChunks(ctx context.Context, tenant, documentID string, version int, chunks []ingest.Chunk) error
+	// ReplaceChunks atomically replaces the chunks of one document version
+	// and records the version's counts: pages, and len(chunks) chunks. It
+	// returns ENOTFOUND when no such document/version exists.
+	ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ingest.Chunk) error
 	ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ingest.Chunk, error)
 }
 

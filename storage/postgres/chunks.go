@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage"
 )
@@ -15,7 +14,7 @@ import (
 // chunks of (documentID, version) and copies chunks in with COPY. The chunks'
 // own Tenant, DocumentID and Version fields are ignored in favour of the
 // arguments. The document version must exist in tenant (ENOTFOUND).
-func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version int, chunks []ingest.Chunk) error {
+func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ingest.Chunk) error {
 	if err := storage.CheckChunks(documentID, chunks); err != nil {
 		return err
 	}
@@ -25,15 +24,16 @@ func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, ve
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 
-	// Locking the document row serialises concurrent replacements of its
-	// chunks (a job and its retry) instead of letting them collide.
-	var one int
-	err = tx.QueryRow(ctx, `SELECT 1 FROM documents WHERE tenant = $1 AND id = $2 AND version = $3
-		FOR NO KEY UPDATE`, tenant, documentID, version).Scan(&one)
-	if isNoRows(err) {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", documentID, version)
-	} else if err != nil {
-		return fmt.Errorf("postgres: replace chunks of %s: %w", documentID, err)
+	// Updating the document row's counts first also locks it, which
+	// serialises concurrent replacements of its chunks (a job and its
+	// retry) instead of letting them collide.
+	tag, err := tx.Exec(ctx, `UPDATE documents SET pages = $1, chunks = $2, updated_at = $3
+		WHERE tenant = $4 AND id = $5 AND version = $6`, pages, len(chunks), now(), tenant, documentID, version)
+	if err != nil {
+		return fmt.Errorf("postgres: replace chunks of %s: counts: %w", documentID, err)
+	}
+	if err := mustAffect(tag, "document %s version %d not found", documentID, version); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM chunks WHERE document_id = $1 AND version = $2`,
 		documentID, version); err != nil {

@@ -107,17 +107,6 @@ func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, versio
 	return mustAffect(tag, "document %s version %d not found", id, version)
 }
 
-// SetDocumentCounts implements jobs.DocumentStore.
-func (s *Store) SetDocumentCounts(ctx context.Context, tenant, id string, version, pages, chunks int) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE documents SET pages = $1, chunks = $2, updated_at = $3
-		WHERE tenant = $4 AND id = $5 AND version = $6`,
-		pages, chunks, now(), tenant, id, version)
-	if err != nil {
-		return fmt.Errorf("postgres: set document %s counts: %w", id, err)
-	}
-	return mustAffect(tag, "document %s version %d not found", id, version)
-}
-
 // SetDocumentTitle implements jobs.DocumentStore.
 func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE documents SET title = $1, updated_at = $2

@@ -2,12 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage"
 )
@@ -28,7 +25,7 @@ var fullChunkInsert = chunkInsertSQL(chunkBatch)
 // of the arguments. The document version must exist in tenant (ENOTFOUND).
 // Text and Section must be valid UTF-8 without NUL bytes (EINVALID), which
 // PostgreSQL cannot store; both adapters refuse them alike.
-func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version int, chunks []ingest.Chunk) error {
+func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ingest.Chunk) error {
 	if err := storage.CheckChunks(documentID, chunks); err != nil {
 		return err
 	}
@@ -38,13 +35,13 @@ func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, ve
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM documents WHERE tenant = ? AND id = ? AND version = ?`,
-		tenant, documentID, version).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s version %d not found", documentID, version)
-	} else if err != nil {
-		return fmt.Errorf("sqlite: replace chunks of %s: %w", documentID, err)
+	res, err := tx.ExecContext(ctx, `UPDATE documents SET pages = ?, chunks = ?, updated_at = ?
+		WHERE tenant = ? AND id = ? AND version = ?`, pages, len(chunks), nanos(now()), tenant, documentID, version)
+	if err != nil {
+		return fmt.Errorf("sqlite: replace chunks of %s: counts: %w", documentID, err)
+	}
+	if err := mustAffect(res, "document %s version %d not found", documentID, version); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document_id = ? AND version = ?`,
 		documentID, version); err != nil {

@@ -111,17 +111,6 @@ func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, versio
 	return mustAffect(res, "document %s version %d not found", id, version)
 }
 
-// SetDocumentCounts implements jobs.DocumentStore.
-func (s *Store) SetDocumentCounts(ctx context.Context, tenant, id string, version, pages, chunks int) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE documents SET pages = ?, chunks = ?, updated_at = ?
-		WHERE tenant = ? AND id = ? AND version = ?`,
-		pages, chunks, nanos(now()), tenant, id, version)
-	if err != nil {
-		return fmt.Errorf("sqlite: set document %s counts: %w", id, err)
-	}
-	return mustAffect(res, "document %s version %d not found", id, version)
-}
-
 // SetDocumentTitle implements jobs.DocumentStore.
 func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE documents SET title = ?, updated_at = ?

@@ -59,7 +59,7 @@ func testChunksRoundTrip(t *testing.T, s Store) {
 	// Fields the store owns are taken from the arguments, not the chunks.
 	shuffled[0].Tenant, shuffled[0].DocumentID, shuffled[0].Version = "globex", "other", 7
 
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, shuffled))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, shuffled))
 	got, err := s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
 	require.Equal(t, withOwner(chunks, "acme", d.ID, 1), got)
@@ -74,13 +74,13 @@ func testChunksReplaceTwice(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
 	other := create(t, s, newDoc("acme", "b"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", other.ID, 1, makeChunks(other.ID, 1, 4, "other")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", other.ID, 1, 0, makeChunks(other.ID, 1, 4, "other")))
 
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 8, "first")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 8, "first")))
 	second := makeChunks(d.ID, 1, 5, "second")
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, second))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, second))
 	// A retried job writes the same set again: still no duplicates.
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, second))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, second))
 
 	got, err := s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func testChunksMany(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
 	chunks := makeChunks(d.ID, 1, 1234, strings.Repeat("lorem ipsum ", 80))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, chunks))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, chunks))
 	got, err := s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
 	require.Equal(t, withOwner(chunks, "acme", d.ID, 1), got)
@@ -104,8 +104,8 @@ func testChunksMany(t *testing.T, s Store) {
 func testChunksReplaceEmpty(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 3, "x")))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, nil))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 3, "x")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, nil))
 	got, err := s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
 	require.Empty(t, got)
@@ -114,10 +114,10 @@ func testChunksReplaceEmpty(t *testing.T, s Store) {
 func testChunksMissing(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
-	err := s.ReplaceChunks(ctx, "acme", "nope", 1, makeChunks("nope", 1, 2, "x"))
+	err := s.ReplaceChunks(ctx, "acme", "nope", 1, 0, makeChunks("nope", 1, 2, "x"))
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	// A stale job for another version must not write chunks.
-	err = s.ReplaceChunks(ctx, "acme", d.ID, 2, makeChunks(d.ID, 2, 2, "x"))
+	err = s.ReplaceChunks(ctx, "acme", d.ID, 2, 0, makeChunks(d.ID, 2, 2, "x"))
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	got, err := s.ListChunks(ctx, "acme", d.ID, 2)
 	require.NoError(t, err)
@@ -127,25 +127,25 @@ func testChunksMissing(t *testing.T, s Store) {
 func testChunksInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 3, "kept")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 3, "kept")))
 
 	chunks := makeChunks(d.ID, 1, 3, "x")
 	chunks[1].ID = ""
-	requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, chunks))
+	requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, chunks))
 
 	for _, text := range []string{"nul \x00 byte", "bad utf-8 \xff"} {
 		chunks = makeChunks(d.ID, 1, 3, "x")
 		chunks[2].Text = text
-		requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, chunks))
+		requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, chunks))
 		chunks = makeChunks(d.ID, 1, 3, "x")
 		chunks[2].Section = text
-		requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, chunks))
+		requireCode(t, ragqueue.EINVALID, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, chunks))
 	}
 
 	// A failing batch leaves the previous set in place.
 	dup := makeChunks(d.ID, 1, 3, "dup")
 	dup[2].Index = 1
-	require.Error(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, dup))
+	require.Error(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, dup))
 	got, err := s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
 	require.Equal(t, withOwner(makeChunks(d.ID, 1, 3, "kept"), "acme", d.ID, 1), got)

@@ -219,13 +219,12 @@ func testDocumentNotFound(t *testing.T, s Store) {
 func testDocumentTenantIsolation(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "secret"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 3, "x")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 3, "x")))
 
 	_, err := s.GetDocument(ctx, "globex", d.ID)
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "globex", d.ID, 1, ingest.StatusFailed, "x"))
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentCounts(ctx, "globex", d.ID, 1, 9, 9))
-	requireCode(t, ragqueue.ENOTFOUND, s.ReplaceChunks(ctx, "globex", d.ID, 1, nil))
+	requireCode(t, ragqueue.ENOTFOUND, s.ReplaceChunks(ctx, "globex", d.ID, 1, 0, nil))
 	_, err = s.DeleteDocument(ctx, "globex", d.ID)
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	_, _, err = s.NewVersion(ctx, "globex", d.ID, 1, newDoc("globex", "stolen"))
@@ -405,11 +404,12 @@ func testDocumentSetCounts(t *testing.T, s Store) {
 	d.CreatedAt = at(0)
 	d = create(t, s, d)
 
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentCounts(ctx, "acme", d.ID, 2, 5, 6))
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentCounts(ctx, "acme", "nope", 1, 5, 6))
+	// The counts are recorded with the chunks, under the same version guard.
+	requireCode(t, ragqueue.ENOTFOUND, s.ReplaceChunks(ctx, "acme", d.ID, 2, 5, makeChunks(d.ID, 2, 6, "x")))
+	requireCode(t, ragqueue.ENOTFOUND, s.ReplaceChunks(ctx, "acme", "nope", 1, 5, makeChunks("nope", 1, 6, "x")))
 	require.Equal(t, d, mustGet(t, s, "acme", d.ID))
 
-	require.NoError(t, s.SetDocumentCounts(ctx, "acme", d.ID, 1, 5, 6))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 5, makeChunks(d.ID, 1, 6, "x")))
 	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentTitle(ctx, "globex", d.ID, 1, "stolen"))
 	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentTitle(ctx, "acme", d.ID, 2, "stale"))
 	require.NoError(t, s.SetDocumentTitle(ctx, "acme", d.ID, 1, "Parsed title"))
@@ -425,8 +425,8 @@ func testDocumentDelete(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
 	keep := create(t, s, newDoc("acme", "b"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 5, "a")))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", keep.ID, 1, makeChunks(keep.ID, 1, 2, "b")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 5, "a")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", keep.ID, 1, 0, makeChunks(keep.ID, 1, 2, "b")))
 
 	keys, err := s.DeleteDocument(ctx, "acme", d.ID)
 	require.NoError(t, err)
@@ -445,7 +445,7 @@ func testDocumentDelete(t *testing.T, s Store) {
 
 	// The same bytes can be uploaded again, with the same chunk ids.
 	again := create(t, s, newDoc("acme", "a"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", again.ID, 1, makeChunks(again.ID, 1, 5, "a")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", again.ID, 1, 0, makeChunks(again.ID, 1, 5, "a")))
 }
 
 func testDocumentUnfinished(t *testing.T, s Store) {

@@ -116,7 +116,7 @@ func BenchmarkReplaceChunks(b *testing.B, s Store) {
 	}
 	b.SetBytes(int64(len(chunks) * len(text)))
 	for b.Loop() {
-		if err := s.ReplaceChunks(ctx, "acme", doc.ID, 1, chunks); err != nil {
+		if err := s.ReplaceChunks(ctx, "acme", doc.ID, 1, 0, chunks); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -225,11 +225,11 @@ func testCompleteVersion(t *testing.T, s Store) {
 	d.Status = ingest.StatusReady
 	d = create(t, s, d)
 	other := create(t, s, newDoc("acme", "other"))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, makeChunks(d.ID, 1, 4, "old")))
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", other.ID, 1, makeChunks(other.ID, 1, 2, "other")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 4, "old")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", other.ID, 1, 0, makeChunks(other.ID, 1, 2, "other")))
 	_, _, err := s.NewVersion(ctx, "acme", d.ID, 1, nextContent(d, "b"))
 	require.NoError(t, err)
-	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 2, makeChunks(d.ID, 2, 3, "new")))
+	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 2, 0, makeChunks(d.ID, 2, 3, "new")))
 	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ingest.StatusProcessing, "transient"))
 
 	// Until the switch both versions' chunks are stored.
