@@ -220,6 +220,7 @@ func testDocumentTenantIsolation(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "secret"))
 	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 3, "x")))
+	d = mustGet(t, s, "acme", d.ID) // with its chunk count
 
 	_, err := s.GetDocument(ctx, "globex", d.ID)
 	requireCode(t, ragqueue.ENOTFOUND, err)
