@@ -38,12 +38,18 @@ const (
 // else UTF-8 when the bytes are valid UTF-8, else windows-1252.
 func parseHTML(ctx context.Context, data []byte, charsetParam string) (Parsed, error) {
 	src := DecodeHTML(data, charsetParam)
-	p, size, err := extractHTML(ctx, src, false)
+	return extractLeniently(func(lenient bool) (Parsed, int, error) { return extractHTML(ctx, src, lenient) })
+}
+
+// extractLeniently runs extract without the page's boilerplate and, when
+// that leaves almost nothing, again with it, keeping the better result.
+func extractLeniently(extract func(lenient bool) (Parsed, int, error)) (Parsed, error) {
+	p, size, err := extract(false)
 	if err != nil {
 		return Parsed{}, err
 	}
 	if size < tinyText {
-		lp, lsize, err := extractHTML(ctx, src, true)
+		lp, lsize, err := extract(true)
 		if err != nil {
 			return Parsed{}, err
 		}
@@ -93,7 +99,12 @@ func extractHTML(ctx context.Context, src string, lenient bool) (Parsed, int, er
 		}
 		x.token(z, tt)
 	}
+	p, size := x.finish()
+	return p, size, nil
+}
 
+// finish returns what the extractor kept and its size.
+func (x *htmlExtractor) finish() (Parsed, int) {
 	doc := &x.all
 	if x.main.size > 0 && x.main.size*mainShare >= x.all.size {
 		doc = &x.main
@@ -106,7 +117,7 @@ func extractHTML(ctx context.Context, src string, lenient bool) (Parsed, int, er
 	if title == "" {
 		title = x.all.firstH1
 	}
-	return Parsed{Title: title, Sections: finishSections(doc.sections)}, doc.size, nil
+	return Parsed{Title: title, Sections: finishSections(doc.sections)}, doc.size
 }
 
 // htmlExtractor is extractHTML's token-by-token state.
@@ -130,46 +141,68 @@ type htmlExtractor struct {
 func (x *htmlExtractor) token(z *html.Tokenizer, tt html.TokenType) {
 	switch tt {
 	case html.TextToken:
-		if x.skipDepth > 0 {
-			return
-		}
-		text := z.Text()
-		if x.inTitle {
-			if x.title.Len() < maxHeadingTextBytes {
-				x.title.Write(text[:min(len(text), maxHeadingTextBytes)])
-			}
-			return
-		}
-		x.each(func(d *htmlDoc) { d.write(text, x.preDepth > 0) })
-
+		x.text(z.Text())
 	case html.StartTagToken, html.SelfClosingTagToken:
 		name, hasAttr := z.TagName()
-		a := atom.Lookup(name)
-		// Browsers ignore "/>" on HTML elements other than void ones;
-		// only SVG and MathML elements really close themselves.
-		open := !voidElement(a) && (tt == html.StartTagToken || a != atom.Svg && a != atom.Math)
-		if x.skipDepth > 0 {
-			if open && string(name) == x.skipTag {
-				x.skipDepth++
+		x.startTag(name, tt == html.SelfClosingTagToken, func() (key, val []byte, ok bool) {
+			if !hasAttr {
+				return nil, nil, false
 			}
-			return
-		}
-		if open && x.drop(z, a, hasAttr) {
-			x.skipTag, x.skipDepth = string(name), 1
-			return
-		}
-		x.start(a, open)
-
+			key, val, hasAttr = z.TagAttr()
+			return key, val, true
+		})
 	case html.EndTagToken:
 		name, _ := z.TagName()
-		if x.skipDepth > 0 {
-			if string(name) == x.skipTag {
-				x.skipDepth--
-			}
-			return
-		}
-		x.end(atom.Lookup(name))
+		x.endTag(name)
 	}
+}
+
+// attrFunc returns an element's attributes one by one; ok is false when
+// there are no more.
+type attrFunc func() (key, val []byte, ok bool)
+
+// text handles text outside tags.
+func (x *htmlExtractor) text(text []byte) {
+	if x.skipDepth > 0 {
+		return
+	}
+	if x.inTitle {
+		if x.title.Len() < maxHeadingTextBytes {
+			x.title.Write(text[:min(len(text), maxHeadingTextBytes)])
+		}
+		return
+	}
+	x.each(func(d *htmlDoc) { d.write(text, x.preDepth > 0) })
+}
+
+// startTag handles a start tag named name (lower case).
+func (x *htmlExtractor) startTag(name []byte, selfClosing bool, attrs attrFunc) {
+	a := atom.Lookup(name)
+	// Browsers ignore "/>" on HTML elements other than void ones;
+	// only SVG and MathML elements really close themselves.
+	open := !voidElement(a) && (!selfClosing || a != atom.Svg && a != atom.Math)
+	if x.skipDepth > 0 {
+		if open && string(name) == x.skipTag {
+			x.skipDepth++
+		}
+		return
+	}
+	if open && x.drop(a, attrs) {
+		x.skipTag, x.skipDepth = string(name), 1
+		return
+	}
+	x.start(a, open)
+}
+
+// endTag handles an end tag named name (lower case).
+func (x *htmlExtractor) endTag(name []byte) {
+	if x.skipDepth > 0 {
+		if string(name) == x.skipTag {
+			x.skipDepth--
+		}
+		return
+	}
+	x.end(atom.Lookup(name))
 }
 
 // each calls fn for every document the current text belongs to.
@@ -181,7 +214,7 @@ func (x *htmlExtractor) each(fn func(*htmlDoc)) {
 }
 
 // drop decides whether an element and everything inside it is left out.
-func (x *htmlExtractor) drop(z *html.Tokenizer, a atom.Atom, hasAttr bool) bool {
+func (x *htmlExtractor) drop(a atom.Atom, attrs attrFunc) bool {
 	switch a {
 	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Svg, atom.Iframe,
 		atom.Object, atom.Canvas, atom.Audio, atom.Video, atom.Noembed, atom.Noframes,
@@ -197,14 +230,15 @@ func (x *htmlExtractor) drop(z *html.Tokenizer, a atom.Atom, hasAttr bool) bool 
 	case atom.Header:
 		return x.mainDepth == 0 // an <article>'s own <header> holds its title
 	}
-	for hasAttr {
-		var key, val []byte
-		key, val, hasAttr = z.TagAttr()
+	for {
+		key, val, ok := attrs()
+		if !ok {
+			return false
+		}
 		if hiddenAttr(string(key), string(val)) {
 			return true
 		}
 	}
-	return false
 }
 
 // hiddenAttr reports whether an attribute marks its element as invisible or

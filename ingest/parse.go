@@ -61,6 +61,12 @@ func Parse(ctx context.Context, contentType string, r io.Reader, maxBytes int64)
 	case TypeHTML:
 		p, err = parseHTML(ctx, data, params["charset"])
 	}
+	return withText(p, err)
+}
+
+// withText passes on a parser's result, refusing a document in which it
+// found no text.
+func withText(p Parsed, err error) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
