@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
@@ -61,8 +60,8 @@ func extractHTML(ctx context.Context, body []byte, charsetParam string, pageURL 
 	var article ingest.Parsed
 	articleLen := 0
 	if doc != nil && scan.elems <= maxReadabilityElems && scan.depth <= maxReadabilityDepth {
-		if a, ok := readable(doc, pageURL); ok {
-			article, err = ingest.Parse(ctx, ingest.TypeHTML+"; charset=utf-8", strings.NewReader(a), 0)
+		if node, title, ok := readable(doc, pageURL); ok {
+			article, err = ingest.ParseHTMLNode(ctx, node, title)
 			if err == nil {
 				articleLen = textLen(article)
 			} else if ctx.Err() != nil {
@@ -86,13 +85,13 @@ func extractHTML(ctx context.Context, body []byte, charsetParam string, pageURL 
 	return res, nil
 }
 
-// readable runs readability over doc (which it mutates) and renders the
-// article it finds as a small HTML document titled with the article's
-// title. ok is false when it finds nothing or fails.
-func readable(doc *html.Node, pageURL *url.URL) (out string, ok bool) {
+// readable runs readability over doc (which it mutates) and returns the
+// article it finds and the article's title. ok is false when it finds
+// nothing or fails.
+func readable(doc *html.Node, pageURL *url.URL) (article *html.Node, title string, ok bool) {
 	defer func() {
 		if recover() != nil { // a bug in the library must not take the worker down
-			out, ok = "", false
+			article, title, ok = nil, "", false
 		}
 	}()
 	p := readability.NewParser()
@@ -101,17 +100,9 @@ func readable(doc *html.Node, pageURL *url.URL) (out string, ok bool) {
 	p.Logger = slog.New(slog.DiscardHandler)
 	a, err := p.ParseAndMutate(doc, pageURL)
 	if err != nil || a.Node == nil {
-		return "", false
+		return nil, "", false
 	}
-	var b bytes.Buffer
-	b.WriteString("<!doctype html><html><head><title>")
-	b.WriteString(html.EscapeString(a.Title()))
-	b.WriteString("</title></head><body>")
-	if err := html.Render(&b, a.Node); err != nil {
-		return "", false
-	}
-	b.WriteString("</body></html>")
-	return b.String(), true
+	return a.Node, a.Title(), true
 }
 
 // textLen is the amount of text in p.
