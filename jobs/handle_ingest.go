@@ -126,6 +126,9 @@ type ingestRun struct {
 	// fresh: the calling task has just created the document, so no earlier
 	// version or attempt has vectors to reuse and none are looked up.
 	fresh bool
+	// doc is the fresh document as its creator got it back from the store:
+	// it is not read again.
+	doc *ingest.Document
 	// vectors are vectors already made (by a cross-document batch), by
 	// content hash; they are used before anything is looked up or embedded.
 	vectors map[string][]float32
@@ -134,10 +137,16 @@ type ingestRun struct {
 // parseThenEmbed is parse, embedding in this task rather than a separate
 // one when there are at most run.maxInline chunks.
 func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
-	doc, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
-	if err != nil {
-		return err
-	} else if !ok {
+	doc, ok := ingest.Document{}, true
+	if run.doc != nil {
+		doc = *run.doc
+	} else {
+		var err error
+		if doc, ok, err = h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
+			return err
+		}
+	}
+	if !ok {
 		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
 	}
 	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing

@@ -142,7 +142,11 @@ func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page w
 		pre = &page.Parsed
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	return h.parseThenEmbed(ctx, pa, ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created})
+	run := ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created}
+	if created {
+		run.doc = &doc
+	}
+	return h.parseThenEmbed(ctx, pa, run)
 }
 
 // ingestCrawled ingests a crawled page's new version inside the crawl
