@@ -26,25 +26,30 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 	// A concurrent delete can remove the row we conflicted with before we
 	// read it; then inserting again is right.
 	for attempt := 0; attempt < 3; attempt++ {
-		tag, err := s.pool.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
+		// The row as stored comes back from the INSERT itself; nothing comes
+		// back when the tenant already holds these bytes.
+		doc, err := scanDocument(s.pool.QueryRow(ctx, `INSERT INTO documents (`+documentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-			ON CONFLICT (tenant, sha256) DO NOTHING`,
+			ON CONFLICT (tenant, sha256) DO NOTHING RETURNING `+documentColumns,
 			d.ID, d.Tenant, d.Title, d.Source, d.ContentType, d.SHA256, d.Size, d.BlobKey, string(d.Status),
-			d.Error, d.Pages, d.Chunks, d.Version, d.JobID, meta, ts(d.CreatedAt), ts(d.UpdatedAt))
-		if isUniqueViolation(err) {
+			d.Error, d.Pages, d.Chunks, d.Version, d.JobID, meta, ts(d.CreatedAt), ts(d.UpdatedAt)))
+		switch {
+		case err == nil:
+			return doc, true, nil
+		case isUniqueViolation(err):
 			return ingest.Document{}, false, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s already exists", d.ID)
-		} else if err != nil {
+		case !isNoRows(err):
 			return ingest.Document{}, false, fmt.Errorf("postgres: create document %s: %w", d.ID, err)
 		}
 		row := s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
 			WHERE tenant = $1 AND sha256 = $2`, d.Tenant, d.SHA256)
-		doc, err := scanDocument(row)
+		doc, err = scanDocument(row)
 		if isNoRows(err) {
 			continue
 		} else if err != nil {
 			return ingest.Document{}, false, fmt.Errorf("postgres: create document %s: %w", d.ID, err)
 		}
-		return doc, tag.RowsAffected() == 1, nil
+		return doc, false, nil
 	}
 	return ingest.Document{}, false, fmt.Errorf("postgres: create document %s: deleted concurrently three times", d.ID)
 }

@@ -26,29 +26,30 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 	// A concurrent delete can remove the row we conflicted with before we
 	// read it; then inserting again is right.
 	for attempt := 0; attempt < 3; attempt++ {
-		res, err := s.db.ExecContext(ctx, `INSERT INTO documents (`+documentColumns+`)
+		// The row as stored comes back from the INSERT itself; nothing comes
+		// back when the tenant already holds these bytes.
+		doc, err := scanDocument(s.db.QueryRowContext(ctx, `INSERT INTO documents (`+documentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, sha256) DO NOTHING`,
+			ON CONFLICT (tenant, sha256) DO NOTHING RETURNING `+documentColumns,
 			d.ID, d.Tenant, d.Title, d.Source, d.ContentType, d.SHA256, d.Size, d.BlobKey, string(d.Status),
-			d.Error, d.Pages, d.Chunks, d.Version, d.JobID, meta, nanos(d.CreatedAt), nanos(d.UpdatedAt))
-		if isConstraint(err) {
+			d.Error, d.Pages, d.Chunks, d.Version, d.JobID, meta, nanos(d.CreatedAt), nanos(d.UpdatedAt)))
+		switch {
+		case err == nil:
+			return doc, true, nil
+		case isConstraint(err):
 			return ingest.Document{}, false, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s already exists", d.ID)
-		} else if err != nil {
-			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		case !errors.Is(err, sql.ErrNoRows):
 			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
 		}
 		row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 			WHERE tenant = ? AND sha256 = ?`, d.Tenant, d.SHA256)
-		doc, err := scanDocument(row)
+		doc, err = scanDocument(row)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
 			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
 		}
-		return doc, n == 1, nil
+		return doc, false, nil
 	}
 	return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: deleted concurrently three times", d.ID)
 }
