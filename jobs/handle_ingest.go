@@ -76,6 +76,21 @@ func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version
 	return doc, doc.Version == version && doc.JobID == jobID, nil
 }
 
+// endJob records a job's outcome u: as an update of its record, or, with
+// create, as the record itself (ingestRun.recordAtEnd).
+func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u JobUpdate, create bool) error {
+	if !create {
+		return h.Store.UpdateJob(ctx, tenant, jobID, u)
+	}
+	now := time.Now().UTC()
+	j := Job{ID: jobID, Tenant: tenant, Type: KindIngest, State: *u.State, Progress: u.Progress, Result: u.Result,
+		CreatedAt: now, UpdatedAt: now, CompletedAt: &now}
+	if u.Error != nil {
+		j.Error = *u.Error
+	}
+	return h.Store.CreateJob(ctx, j)
+}
+
 // skipStale settles a task whose work became moot: the document was
 // deleted, or a newer version or a retry took over. The task succeeds (there
 // is nothing to retry), and its job, unless already finished or still the
@@ -129,6 +144,11 @@ type ingestRun struct {
 	// doc is the fresh document as its creator got it back from the store:
 	// it is not read again.
 	doc *ingest.Document
+	// recordAtEnd: the version's job record is created when the ingestion
+	// ends, in its final state (a page ingested inside the task that
+	// fetched it: nobody follows that job while it runs, and one write
+	// replaces a creation and an update).
+	recordAtEnd bool
 	// vectors are vectors already made (by a cross-document batch), by
 	// content hash; they are used before anything is looked up or embedded.
 	vectors map[string][]float32
@@ -459,13 +479,13 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 	// (idempotent) work and tries again. A job record that is gone (pruned)
 	// cannot be helped by retrying.
 	progress.Stage = stageDone
-	if err := h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
+	if err := h.endJob(ctx, a.Tenant, a.JobID, JobUpdate{
 		State:    statePtr(StateSucceeded),
 		Progress: marshal(progress),
 		Result: marshal(ingestResult{
 			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
 		}),
-	}); ragqueue.IsNotFound(err) {
+	}, run.recordAtEnd); ragqueue.IsNotFound(err) {
 		h.Logger.WarnContext(ctx, "job record is gone; document is ready", "tenant", a.Tenant, "doc_id", a.DocumentID, "job_id", a.JobID)
 	} else if err != nil {
 		return fmt.Errorf("jobs: record outcome of job %s: %w", a.JobID, err)

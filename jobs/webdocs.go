@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -116,7 +115,7 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 // ingestNow ingests doc's current version inside the calling task: parse,
 // chunk, embed, index and publish, as the ingest job would, so that a
 // question can be answered from it in the same job. Its ingest job record
-// is created so that clients polling it see the outcome. page is the
+// is created with the outcome, so that clients polling it see it. page is the
 // fetched page the version holds: its extracted text is indexed as is,
 // rather than parsed again from the stored bytes. created says that the
 // calling task has just created the document.
@@ -127,22 +126,19 @@ func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document, page web.
 	return nil
 }
 
-// ingestInline creates the ingest job record of doc's current version and
-// runs its ingestion in the calling task, embedding it whatever its size,
-// from page's extracted text (PDFs go through the PDF parser). created says
-// that the calling task has just created the document.
+// ingestInline runs the ingestion of doc's current version in the calling
+// task, embedding it whatever its size, from page's extracted text (PDFs
+// go through the PDF parser). The version's job record is created when the
+// ingestion succeeds (the caller records a failure: ingestNowFailed, or the
+// ingest queue's job). created says that the calling task has just created
+// the document.
 func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page web.Page, created bool) error {
-	now := time.Now().UTC()
-	err := h.Store.CreateJob(ctx, Job{ID: doc.JobID, Tenant: doc.Tenant, Type: KindIngest, State: StateActive, CreatedAt: now, UpdatedAt: now})
-	if err != nil {
-		return fmt.Errorf("jobs: create ingest job of %s: %w", doc.ID, err)
-	}
 	var pre *ingest.Parsed
 	if page.ContentType != ingest.TypePDF {
 		pre = &page.Parsed
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	run := ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created}
+	run := ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created, recordAtEnd: true}
 	if created {
 		run.doc = &doc
 	}
@@ -187,7 +183,10 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err
 	}
 	msg := failureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
-	h.setJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg})
+	// The inline ingestion had not created its job record (recordAtEnd).
+	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg}, true); jerr != nil {
+		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
+	}
 	return err
 }
 
