@@ -91,7 +91,7 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{"RAGQ_ADDR", ":8080", "HTTP listen address"},
-		{"RAGQ_DATA_DIR", "./data", "SQLite files and uploaded bytes"},
+		{"RAGQ_DATA_DIR", "./data", "SQLite files and uploaded bytes over 1 MiB (smaller ones are kept in the metadata database)"},
 		{"RAGQ_ADMIN_KEY", "(generated)", "admin API key for tenant \"default\" (≥ 24 characters); generated and printed on first start when unset"},
 		{"RAGQ_REDIS_URL", "(empty: embedded)", "Redis for Asynq, e.g. redis://127.0.0.1:6379/0; empty runs an in-process Redis"},
 		{"RAGQ_DATABASE_URL", "(empty: SQLite)", "metadata database, e.g. postgres://user:pass@host:5432/db; empty uses SQLite in the data dir"},
