@@ -202,8 +202,7 @@ func TestTieredBlobsPlacement(t *testing.T) {
 			require.NoError(t, b.Delete(ctx, info.Key), "delete is idempotent")
 			_, err = b.Open(ctx, info.Key)
 			require.True(t, ragqueue.IsNotFound(err), "%v", err)
-			require.Empty(t, small.stored())
-			require.Empty(t, dirNames(t, dir))
+			requireNothingStored(t, small, dir)
 		})
 	}
 }
@@ -242,8 +241,7 @@ func TestTieredBlobsTooLarge(t *testing.T) {
 		_, err := b.Put(context.Background(), body, 0)
 		var mbe *http.MaxBytesError
 		require.ErrorAs(t, err, &mbe, "limit %d", n)
-		require.Empty(t, small.stored())
-		require.Empty(t, dirNames(t, dir))
+		requireNothingStored(t, small, dir)
 	}
 }
 
@@ -304,16 +302,14 @@ func TestTieredBlobsCancel(t *testing.T) {
 		cancel()
 		_, err := b.Put(ctx, strings.NewReader(content), 0)
 		require.ErrorIs(t, err, context.Canceled)
-		require.Empty(t, small.stored())
-		require.Empty(t, dirNames(t, dir))
+		requireNothingStored(t, small, dir)
 
 		// Cancelled mid-read, after the first bytes.
 		ctx, cancel = context.WithCancel(context.Background())
 		r := io.MultiReader(strings.NewReader(content[:3]), cancelOnRead{cancel}, strings.NewReader(content[3:]))
 		_, err = b.Put(ctx, r, 0)
 		require.ErrorIs(t, err, context.Canceled)
-		require.Empty(t, small.stored())
-		require.Empty(t, dirNames(t, dir))
+		requireNothingStored(t, small, dir)
 	}
 }
 
@@ -330,8 +326,7 @@ func TestTieredBlobsPutFails(t *testing.T) {
 	small.putErr = errors.New("connection reset")
 	_, err := b.Put(context.Background(), strings.NewReader("small"), 0)
 	require.ErrorContains(t, err, "connection reset")
-	require.Empty(t, small.stored())
-	require.Empty(t, dirNames(t, dir))
+	requireNothingStored(t, small, dir)
 }
 
 // TestTieredBlobsDefaultMax: max <= 0 is DefaultSmallBlobMax.
@@ -347,4 +342,11 @@ func TestTieredBlobsDefaultMax(t *testing.T) {
 	require.Regexp(t, fileKey, out.Key)
 	require.Len(t, small.stored(), 1)
 	require.Equal(t, []string{out.Key}, dirNames(t, dir))
+}
+
+// requireNothingStored asserts that neither tier holds a blob.
+func requireNothingStored(t *testing.T, small *fakeSmall, dir string) {
+	t.Helper()
+	require.Empty(t, small.stored())
+	require.Empty(t, dirNames(t, dir))
 }
