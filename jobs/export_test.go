@@ -1,5 +1,10 @@
 package jobs
 
+import (
+	"context"
+	"log/slog"
+)
+
 // LogTasksForTest exposes the task logging middleware to the benchmark.
 var LogTasksForTest = logTasks
 
@@ -8,3 +13,13 @@ var ReconcileWithGraceForTest = reconcile
 
 // IsFailureForTest exposes the server's IsFailure.
 var IsFailureForTest = isFailure
+
+// SkipStaleForTest settles a stale ingestion as a handler built from d
+// would (the job of version of docID, with or without a record yet).
+func SkipStaleForTest(ctx context.Context, d Deps, tenant, docID, jobID string, version int, create bool) error {
+	h := &handlers{Deps: d}
+	if h.Logger == nil {
+		h.Logger = slog.New(slog.DiscardHandler)
+	}
+	return h.skipStale(ctx, tenant, docID, jobID, version, create)
+}

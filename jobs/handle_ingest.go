@@ -95,8 +95,9 @@ func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u JobUpdate
 // deleted, or a newer version or a retry took over. The task succeeds (there
 // is nothing to retry), and its job, unless already finished or still the
 // document's current job, is marked canceled saying why, so that a client
-// polling it is not left waiting.
-func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, version int) error {
+// polling it is not left waiting. create says that the job has no record
+// yet (ingestRun.recordAtEnd): it is created canceled.
+func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, version int, create bool) error {
 	var reason string
 	doc, err := h.Store.GetDocument(ctx, tenant, docID)
 	switch {
@@ -111,11 +112,18 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 	default:
 		reason = fmt.Sprintf("superseded by job %s, a retry of the document", doc.JobID)
 	}
+	canceled := JobUpdate{State: statePtr(StateCanceled), Error: &reason}
+	if create {
+		if err := h.endJob(ctx, tenant, jobID, canceled, true); err != nil {
+			h.Logger.WarnContext(ctx, "record canceled ingest job", "tenant", tenant, "job_id", jobID, "error", err)
+		}
+		return nil
+	}
 	job, err := h.Store.GetJob(ctx, tenant, jobID)
 	if err != nil || job.State.Terminal() {
 		return nil
 	}
-	h.setJob(ctx, tenant, jobID, JobUpdate{State: statePtr(StateCanceled), Error: &reason})
+	h.setJob(ctx, tenant, jobID, canceled)
 	return nil
 }
 
@@ -167,11 +175,11 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		}
 	}
 	if !ok {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
 	}
 	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing
 		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced since we looked
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd) // deleted or replaced since we looked
 		} else if err != nil {
 			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 		}
@@ -203,7 +211,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 	h.Metrics.PagesParsed.Add(float64(max(pages, 1)))
 	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, pages, chunks); ragqueue.IsNotFound(err) {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // deleted or replaced while we parsed
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd) // deleted or replaced while we parsed
 	} else if err != nil {
 		return fmt.Errorf("jobs: store chunks of document %s: %w", a.DocumentID, err)
 	}
@@ -214,7 +222,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	if title != "" && title != doc.Title && strings.HasPrefix(doc.Source, "upload") &&
 		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown || doc.ContentType == ingest.TypePDF) {
 		if err := h.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
 		} else if err != nil {
 			return fmt.Errorf("jobs: record title of document %s: %w", a.DocumentID, err)
 		}
@@ -391,11 +399,11 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Doc
 		if err := h.dropIndexed(ctx, a); err != nil {
 			return doc, nil, false, err
 		}
-		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
 	} else if err != nil {
 		return doc, nil, false, fmt.Errorf("jobs: get document %s: %w", a.DocumentID, err)
 	} else if doc.Version != a.Version || doc.JobID != a.JobID {
-		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // replaced by a newer version or a retry
+		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // replaced by a newer version or a retry
 	}
 	chunks, err = h.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
 	if err != nil {
@@ -405,7 +413,7 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Doc
 		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
 			return doc, nil, false, err
 		} else if !ok {
-			return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version) // nothing was indexed by this attempt
+			return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // nothing was indexed by this attempt
 		}
 		return doc, nil, false, permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
@@ -456,13 +464,13 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 			if err := h.dropIndexed(ctx, a); err != nil {
 				return err
 			}
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
 		case gerr != nil:
 			return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, gerr)
 		case cur.Version != a.Version:
 			// The newer version owns the document's index entries; its own
 			// switch removes what this one published.
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
 		}
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
