@@ -84,7 +84,7 @@ func (m *memCacheStore) GetJob(context.Context, string, string) (Job, error) { r
 func (m *memCacheStore) UpdateJob(context.Context, string, string, JobUpdate) error {
 	return nil
 }
-func (m *memCacheStore) UnfinishedJobs(context.Context, int) ([]Job, error) { return nil, nil }
+func (m *memCacheStore) UnfinishedJobs(context.Context, string, int) ([]Job, error) { return nil, nil }
 
 func TestAnswerCacheRules(t *testing.T) {
 	t.Parallel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -471,6 +472,26 @@ func TestFailInterruptedQueries(t *testing.T) {
 	}
 	ingestJob := b.getJob(t, b.tenant, doc.JobID)
 	require.Equal(t, jobs.StateQueued, ingestJob.State)
+}
+
+// TestFailInterruptedQueriesBehindIngestJobs: more unfinished ingest jobs
+// than a page of the listing, all older, do not hide a query.
+func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
+	t.Parallel()
+	b := setupPipeline(t)
+	old := time.Now().Add(-time.Hour)
+	for i := range 1001 {
+		require.NoError(t, b.store.CreateJob(t.Context(), jobs.Job{
+			ID: fmt.Sprintf("ingest-%04d", i), Tenant: b.tenant, Type: jobs.KindIngest, State: jobs.StateQueued, CreatedAt: old,
+		}))
+	}
+	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "still there?", 0)
+	require.NoError(t, err)
+
+	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, jobs.StateFailed, b.getJob(t, q.Tenant, q.ID).State)
 }
 
 func TestWaitTimesOut(t *testing.T) {

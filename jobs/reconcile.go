@@ -97,24 +97,20 @@ func FailInterruptedQueries(ctx context.Context, store JobStore) (int, error) {
 	failed, msg := StateFailed, interruptedMessage
 	n := 0
 	for {
-		jobs, err := store.UnfinishedJobs(ctx, page)
+		// Only queries: any number of unfinished ingest jobs ahead of them
+		// must not hide them.
+		jobs, err := store.UnfinishedJobs(ctx, KindQuery, page)
 		if err != nil {
 			return n, fmt.Errorf("jobs: fail interrupted queries: %w", err)
 		}
-		changed := 0
 		for _, j := range jobs {
-			if j.Type != KindQuery {
-				continue
-			}
 			if err := store.UpdateJob(ctx, j.Tenant, j.ID, JobUpdate{State: &failed, Error: &msg}); err != nil {
 				return n, fmt.Errorf("jobs: fail interrupted query %s: %w", j.ID, err)
 			}
-			changed++
 			n++
 		}
-		// Failed jobs drop out of the listing: go on while pages are full
-		// and still yield queries; a full page of ingest jobs ends it.
-		if len(jobs) < page || changed == 0 {
+		// Failed jobs drop out of the listing: go on while pages are full.
+		if len(jobs) < page {
 			return n, nil
 		}
 	}

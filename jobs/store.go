@@ -92,8 +92,9 @@ type JobStore interface {
 	CreateJob(ctx context.Context, j Job) error
 	GetJob(ctx context.Context, tenant, id string) (Job, error)
 	UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error
-	// UnfinishedJobs lists jobs that are not terminal, across tenants.
-	UnfinishedJobs(ctx context.Context, limit int) ([]Job, error)
+	// UnfinishedJobs lists jobs of kind (every kind when empty) that are
+	// not terminal, across tenants, oldest first.
+	UnfinishedJobs(ctx context.Context, kind string, limit int) ([]Job, error)
 }
 
 // Store is everything the jobs layer needs from the metadata database.

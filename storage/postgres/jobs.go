@@ -97,10 +97,11 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 }
 
 // UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
-func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
+func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]jobs.Job, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT $1`, limit)
+		WHERE state NOT IN ('succeeded', 'failed', 'canceled') AND ($1 = '' OR type = $1)
+		ORDER BY created_at, id LIMIT $2`, kind, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: unfinished jobs: %w", err)
 	}

@@ -95,10 +95,11 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 }
 
 // UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
-func (s *Store) UnfinishedJobs(ctx context.Context, limit int) ([]jobs.Job, error) {
+func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]jobs.Job, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state NOT IN ('succeeded', 'failed', 'canceled') ORDER BY created_at, id LIMIT ?`, limit)
+		WHERE state NOT IN ('succeeded', 'failed', 'canceled') AND (? = '' OR type = ?)
+		ORDER BY created_at, id LIMIT ?`, kind, kind, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
 	}

@@ -214,14 +214,20 @@ func testJobUnfinished(t *testing.T, s Store) {
 		jobs.StateQueued, jobs.StateSucceeded, jobs.StateActive, jobs.StateFailed,
 		jobs.StateRetrying, jobs.StateCanceled, jobs.StateQueued,
 	}
-	var want []string
+	var want, wantQueries []string
 	for i, st := range states {
 		j := newJob([]string{"acme", "globex"}[i%2], "j"+string(rune('a'+i)))
 		j.State = st
 		j.CreatedAt = at(100 - 10*i) // later seeds are older
+		if i%3 == 2 {
+			j.Type = jobs.KindQuery
+		}
 		require.NoError(t, s.CreateJob(ctx, j))
 		if !st.Terminal() {
 			want = append([]string{j.ID}, want...)
+			if j.Type == jobs.KindQuery {
+				wantQueries = append([]string{j.ID}, wantQueries...)
+			}
 		}
 	}
 	jobIDs := func(list []jobs.Job) []string {
@@ -231,13 +237,25 @@ func testJobUnfinished(t *testing.T, s Store) {
 		}
 		return out
 	}
-	list, err := s.UnfinishedJobs(ctx, 10)
+	list, err := s.UnfinishedJobs(ctx, "", 10)
 	require.NoError(t, err)
 	require.Equal(t, want, jobIDs(list))
-	list, err = s.UnfinishedJobs(ctx, 3)
+	list, err = s.UnfinishedJobs(ctx, "", 3)
 	require.NoError(t, err)
 	require.Equal(t, want[:3], jobIDs(list))
-	list, err = s.UnfinishedJobs(ctx, 0)
+	list, err = s.UnfinishedJobs(ctx, "", 0)
 	require.NoError(t, err)
 	require.Equal(t, want, jobIDs(list))
+
+	// One kind: the others ahead of it in age do not take its places.
+	require.NotEmpty(t, wantQueries)
+	list, err = s.UnfinishedJobs(ctx, jobs.KindQuery, 1)
+	require.NoError(t, err)
+	require.Equal(t, wantQueries[:1], jobIDs(list))
+	list, err = s.UnfinishedJobs(ctx, jobs.KindQuery, 10)
+	require.NoError(t, err)
+	require.Equal(t, wantQueries, jobIDs(list))
+	list, err = s.UnfinishedJobs(ctx, "no-such-kind", 10)
+	require.NoError(t, err)
+	require.Empty(t, list)
 }
