@@ -137,13 +137,9 @@ func (s *server) createQuery(c *gin.Context) {
 		c.Set(ctxCallback, req.CallbackURL)
 	}
 	ctx := c.Request.Context()
-	if s.budget != nil {
-		// Refused here, before a job is made, when the day's tokens are
-		// spent (the worker checks again before each model call).
-		if err := s.budget.Allow(ctx, tenant(c)); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
-			s.fail(c, err)
-			return
-		}
+	if err := s.checkBudget(ctx, tenant(c)); err != nil {
+		s.fail(c, err)
+		return
 	}
 	args, answered := s.answerFromCache(c, req, topK, urls)
 	if answered {
@@ -230,4 +226,17 @@ func intParam(v string, def, lo, hi int, name string) (int, error) {
 		return 0, invalid("%s must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
+}
+
+// checkBudget refuses a question of tenant, before a job is made, when the
+// tenant's tokens for the day are spent (the worker checks again before
+// each model call). A budget that cannot be read does not refuse.
+func (s *server) checkBudget(ctx context.Context, tenant string) error {
+	if s.budget == nil {
+		return nil
+	}
+	if err := s.budget.Allow(ctx, tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
+		return err
+	}
+	return nil
 }

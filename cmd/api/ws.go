@@ -141,6 +141,10 @@ func (w *wsConn) handle(m wsMessage) {
 			w.refuse("", err)
 			return
 		}
+		if err := w.s.checkBudget(w.ctx, w.tenant); err != nil {
+			w.refuse("", err)
+			return
+		}
 		if !w.reserve() {
 			w.refuse("", ragqueue.Errorf(ragqueue.ERATELIMIT, "at most %d jobs may be followed on one connection", wsMaxFollows))
 			return

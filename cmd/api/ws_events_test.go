@@ -135,3 +135,31 @@ func TestWebSocketCloseCancelsQuery(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return b.jobState(t, ack.JobID) == "canceled" }, 30*time.Second, 10*time.Millisecond)
 }
+
+// TestWebSocketTokenBudget: a question over the WebSocket is refused before
+// a job is made once the tenant's tokens for the day are spent, as over
+// HTTP, and the connection stays usable.
+func TestWebSocketTokenBudget(t *testing.T) {
+	t.Parallel()
+	fake := providertest.NewOpenAI(t, providertest.Options{Tokens: []string{"Blue [1]."}, PromptTokens: 120, CompletionTokens: 9})
+	b := setupEvents(t, fake.URL, map[string]string{"RAGQ_TENANT_DAILY_TOKENS": "100"})
+	ctx := testCtx(t)
+	c := b.dialWS(t, ctx, b.key)
+
+	// 0 of 100 used: this one runs, and uses 129.
+	require.NoError(t, wsjson.Write(ctx, c, map[string]any{"type": "query", "question": "why is the sky blue?"}))
+	var ack wsMsg
+	require.NoError(t, wsjson.Read(ctx, c, &ack))
+	require.Equal(t, "job", ack.Type)
+	readUntilDone(t, ctx, c)
+
+	for range 2 { // refused, and refused again on the same connection
+		require.NoError(t, wsjson.Write(ctx, c, map[string]any{"type": "query", "question": "and at sunset?", "cache": false}))
+		var m wsMsg
+		require.NoError(t, wsjson.Read(ctx, c, &m))
+		require.Equal(t, "error", m.Type)
+		require.Equal(t, "rate_limited", m.Error.Code)
+		require.Contains(t, m.Error.Message, "RAGQ_TENANT_DAILY_TOKENS")
+	}
+	require.Len(t, fake.RequestsTo("/chat/completions"), 1)
+}
