@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,50 @@ func TestTxUnavailable(t *testing.T) {
 
 	_, err = tx.Exec(ctx, `SELECT 1`)
 	require.ErrorIs(t, err, jobs.ErrStoreUnavailable)
+}
+
+// TestTimeoutIsNotUnavailable: a statement that runs out of its caller's
+// time on a connected server is that statement's failure, not an outage:
+// a task failing so spends its retries.
+func TestTimeoutIsNotUnavailable(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(context.Background(), cluster.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var v any
+	err = postgres.QueryRow(ctx, s, `SELECT pg_sleep(5)`).Scan(&v)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, jobs.ErrStoreUnavailable)
+}
+
+// TestRowsUnavailable: a connection that drops while a result is being
+// read fails the read as unavailable, like a refused connection.
+func TestRowsUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := cluster.NewDatabase(t)
+	s, err := postgres.Open(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+
+	// Enough rows that the server is still sending when its backend dies.
+	rows, err := postgres.Query(ctx, s, `SELECT pg_backend_pid(), g FROM generate_series(1, 5000000) g`)
+	require.NoError(t, err)
+	defer rows.Close()
+	require.True(t, rows.Next())
+	var pid, g int
+	require.NoError(t, rows.Scan(&pid, &g))
+
+	admin, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer func() { _ = admin.Close(ctx) }()
+	var killed bool
+	require.NoError(t, admin.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed))
+	require.True(t, killed)
+
+	for rows.Next() {
+	}
+	require.ErrorIs(t, rows.Err(), jobs.ErrStoreUnavailable)
 }

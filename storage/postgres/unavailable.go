@@ -28,8 +28,11 @@ func (p pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 }
 
 func (p pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	rows, err := p.Pool.Query(ctx, sql, args...)
-	return rows, unavailable(err)
+	r, err := p.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return r, unavailable(err)
+	}
+	return rows{r}, nil
 }
 
 func (p pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -56,8 +59,11 @@ func (t tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTa
 }
 
 func (t tx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	rows, err := t.Tx.Query(ctx, sql, args...)
-	return rows, unavailable(err)
+	r, err := t.Tx.Query(ctx, sql, args...)
+	if err != nil {
+		return r, unavailable(err)
+	}
+	return rows{r}, nil
 }
 
 func (t tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -76,6 +82,14 @@ type row struct{ pgx.Row }
 
 func (r row) Scan(dest ...any) error { return unavailable(r.Row.Scan(dest...)) }
 
+// rows classifies the errors met while reading a result: the connection
+// can drop after the first rows.
+type rows struct{ pgx.Rows }
+
+func (r rows) Err() error { return unavailable(r.Rows.Err()) }
+
+func (r rows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
+
 // errUnavailable is what a request that needs the database gets while it
 // cannot be reached.
 var errUnavailable = jobs.ErrStoreUnavailable
@@ -93,15 +107,24 @@ func isUnavailable(err error) bool {
 	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, context.Canceled) {
 		return false
 	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true // not even connected, whatever the cause
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The caller's time ran out on a connected server (a slow query):
+		// that is the statement's failure, not the database's absence, and
+		// retrying it must spend the task's retries.
+		return false
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		// Class 08: connection exception; 57P01-03: admin shutdown, crash
 		// shutdown, cannot connect now (starting up).
 		return len(pgErr.Code) == 5 && (pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03")
 	}
-	var connErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+	return errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
