@@ -1,6 +1,7 @@
 package obs_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,7 +74,19 @@ ragqueue_http_requests_total{method="POST",route="unmatched",status="404"} 1
 	n, err := testutil.GatherAndCount(reg, "ragqueue_http_request_duration_seconds")
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
-	g, err := testutil.GatherAndCount(reg, "ragqueue_http_requests_in_flight")
-	require.NoError(t, err)
-	require.Equal(t, 1, g)
+
+	// In flight counts requests started and not yet answered.
+	done := h.Start("GET")
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(inFlight(1)), "ragqueue_http_requests_in_flight"))
+	done("/v1/search", 200)
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(inFlight(0)), "ragqueue_http_requests_in_flight"))
+}
+
+// inFlight is the exposition of the in-flight gauge at n.
+func inFlight(n int) string {
+	return fmt.Sprintf(`
+# HELP ragqueue_http_requests_in_flight HTTP requests being served.
+# TYPE ragqueue_http_requests_in_flight gauge
+ragqueue_http_requests_in_flight %d
+`, n)
 }
