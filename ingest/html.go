@@ -66,7 +66,9 @@ func extractLeniently(extract func(lenient bool) (Parsed, int, error)) (Parsed, 
 // DecodeHTML converts an HTML document to valid UTF-8: the charset
 // parameter of its content type (charsetParam, "" for none), else a BOM or
 // <meta>, else UTF-8 when the bytes are valid UTF-8, else windows-1252.
-// A UTF-8 BOM is kept.
+// A leading byte order mark is dropped: the extractor would skip it as
+// invisible anyway, and a tree builder would read it as text before
+// <html>, opening the body before the <head>'s elements.
 func DecodeHTML(data []byte, charsetParam string) string {
 	ct := "text/html"
 	if charsetParam != "" {
@@ -78,7 +80,7 @@ func DecodeHTML(data []byte, charsetParam string) string {
 			data = out
 		}
 	}
-	return strings.ToValidUTF8(string(data), "\uFFFD")
+	return strings.TrimPrefix(strings.ToValidUTF8(string(data), "\uFFFD"), "\uFEFF")
 }
 
 // extractHTML pulls the readable text out of src. lenient keeps the page's

@@ -44,7 +44,7 @@ type htmlResult struct {
 // used, as ingest.Parse extracts it. It also collects the page's links and
 // robots meta directives. Links are returned even when there is no text.
 func extractHTML(ctx context.Context, body []byte, charsetParam string, pageURL *url.URL) (htmlResult, error) {
-	src := strings.TrimPrefix(ingest.DecodeHTML(body, charsetParam), "\uFEFF")
+	src := ingest.DecodeHTML(body, charsetParam)
 	var scan docScan
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {

@@ -421,3 +421,30 @@ func TestIsWebSource(t *testing.T) {
 		require.Equal(t, want, IsWebSource(src), src)
 	}
 }
+
+// TestExtractHTMLIgnoresBOM: a byte order mark before the markup changes
+// nothing. (Read as text, it would make the tree builder open the body
+// before <title>, whose text would then join the page's.)
+func TestExtractHTMLIgnoresBOM(t *testing.T) {
+	t.Parallel()
+	pages := map[string][]byte{
+		"small": []byte("<!doctype html><html><head><title>Site title</title></head><body><p>short</p></body></html>"),
+	}
+	inputs, err := filepath.Glob("testdata/*.html")
+	require.NoError(t, err)
+	for _, in := range inputs {
+		pages[filepath.Base(in)], err = os.ReadFile(in)
+		require.NoError(t, err)
+	}
+	const pageURL = "https://blog.example/posts/wal/"
+	for name, data := range pages {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := ExtractHTML(context.Background(), data, pageURL)
+			require.NoError(t, err)
+			got, err := ExtractHTML(context.Background(), append([]byte("\xef\xbb\xbf"), data...), pageURL)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		})
+	}
+}
