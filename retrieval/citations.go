@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ var citationMarker = regexp.MustCompile(`\[(\d{1,4}(?:\s*,\s*\d{1,4})*)\]`)
 // citations of the remaining markers, one per passage, ordered by n.
 func ParseCitations(text string, passages []Passage) (string, []Citation) {
 	cited := make(map[int]struct{})
-	var out strings.Builder
+	var out bytes.Buffer
 	prev := 0
 	for _, m := range citationMarker.FindAllStringSubmatchIndex(text, -1) {
 		out.WriteString(text[prev:m[0]])
@@ -38,9 +39,8 @@ func ParseCitations(text string, passages []Passage) (string, []Citation) {
 			continue
 		}
 		// Drop the marker and the space that separated it from the text.
-		if s := out.String(); strings.HasSuffix(s, " ") {
-			out.Reset()
-			out.WriteString(s[:len(s)-1])
+		if n := out.Len(); n > 0 && out.Bytes()[n-1] == ' ' {
+			out.Truncate(n - 1)
 		}
 	}
 	out.WriteString(text[prev:])
