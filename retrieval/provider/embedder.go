@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/ragqueue/ragqueue"
@@ -45,23 +44,18 @@ func NewEmbedder(ctx context.Context, spec string, opts Options) (*Embedder, err
 	if err != nil {
 		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = defaultBatchSize(provider)
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
 	}
-	if opts.sleep == nil {
-		opts.sleep = sleepCtx
-	}
-	opts.Retry = opts.Retry.withDefaults()
+	r := newRetrier(provider, opts.Retry, opts.sleep, opts.Logger)
+	opts.Retry = r.retry // mistral's client retries by itself, as often
 	e := &Embedder{
 		provider: provider, model: model,
 		batch: opts.BatchSize, timeout: opts.Timeout,
-		retrier: &retrier{retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger, provider: provider},
+		retrier: r,
 		close:   func() error { return nil },
 	}
 	if err := e.connect(ctx, opts); err != nil {

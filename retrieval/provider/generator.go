@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -41,20 +40,14 @@ func NewGenerator(ctx context.Context, spec string, opts GenOptions) (*Generator
 	if err != nil {
 		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	if opts.MaxOutputTokens <= 0 {
 		opts.MaxOutputTokens = DefaultMaxOutputTokens
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
 	}
-	if opts.sleep == nil {
-		opts.sleep = sleepCtx
-	}
-	opts.Retry = opts.Retry.withDefaults()
-	r := &retrier{retry: opts.Retry, sleep: opts.sleep, logger: opts.Logger, provider: provider}
+	r := newRetrier(provider, opts.Retry, opts.sleep, opts.Logger)
+	opts.Retry = r.retry // mistral's client retries by itself, as often
 	hc := newHTTPClient(opts.HTTPClient, r)
 	llm, closeFn, err := newLLM(ctx, provider, model, opts, hc)
 	if err != nil {

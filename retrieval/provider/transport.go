@@ -66,6 +66,19 @@ type retrier struct {
 	provider string
 }
 
+// newRetrier is the retrier of a constructor's options: retry with its
+// defaults resolved (once: withDefaults is not idempotent), the real wait
+// unless a test replaced it, slog.Default unless a logger is given.
+func newRetrier(provider string, retry Retry, sleep sleepFunc, logger *slog.Logger) *retrier {
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &retrier{retry: retry.withDefaults(), sleep: sleep, logger: logger, provider: provider}
+}
+
 // newHTTPClient wraps base's transport in the retrying one.
 func newHTTPClient(base *http.Client, r *retrier) *http.Client {
 	var rt http.RoundTripper
