@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,13 +15,6 @@ func TestFuseConvex(t *testing.T) {
 	// Lexically, a is far ahead of b and c; dense search mildly prefers b.
 	lexical := []Passage{p("a", 10, "text a"), p("b", 2, "text b"), p("c", 1, "text c")}
 	dense := []Passage{p("b", 0.50, ""), p("a", 0.48, ""), p("d", 0.10, "")}
-	ids := func(ps []Passage) []string {
-		out := make([]string, len(ps))
-		for i, p := range ps {
-			out[i] = p.ChunkID
-		}
-		return out
-	}
 	tests := []struct {
 		name   string
 		weight float64 // of dense
@@ -36,7 +30,8 @@ func TestFuseConvex(t *testing.T) {
 			t.Parallel()
 			got := FuseConvex(0, Ranked{Passages: lexical, Weight: 1 - tt.weight}, Ranked{Passages: dense, Weight: tt.weight})
 			require.Equal(t, tt.want, ids(got))
-			require.Equal(t, "text b", got[slicesIndex(got, "b")].Text, "fields come from the list with text")
+			b := slices.IndexFunc(got, func(p Passage) bool { return p.ChunkID == "b" })
+			require.Equal(t, "text b", got[b].Text, "fields come from the list with text")
 		})
 	}
 	got := FuseConvex(2, Ranked{Passages: lexical, Weight: 0.75}, Ranked{Passages: dense, Weight: 0.25})
@@ -45,13 +40,4 @@ func TestFuseConvex(t *testing.T) {
 	// A one-passage list normalises to 1; an empty one adds nothing.
 	one := FuseConvex(0, Ranked{Passages: []Passage{p("x", 3, "x")}, Weight: 0.5}, Ranked{Weight: 0.5})
 	require.Equal(t, []Passage{p("x", 0.5, "x")}, one)
-}
-
-func slicesIndex(ps []Passage, id string) int {
-	for i, p := range ps {
-		if p.ChunkID == id {
-			return i
-		}
-	}
-	return -1
 }
