@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -138,11 +137,7 @@ func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page w
 		pre = &page.Parsed
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	run := ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created, recordAtEnd: true}
-	if created {
-		run.doc = &doc
-	}
-	return h.parseThenEmbed(ctx, pa, run)
+	return h.parseThenEmbed(ctx, pa, ingestRun{inline: &doc, fresh: created, pre: pre})
 }
 
 // ingestCrawled ingests a crawled page's new version inside the crawl
@@ -183,7 +178,7 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err
 	}
 	msg := failureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
-	// The inline ingestion had not created its job record (recordAtEnd).
+	// The inline ingestion had not created its job record (ingestRun.inline).
 	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg}, true); jerr != nil {
 		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
