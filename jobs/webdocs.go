@@ -151,8 +151,7 @@ func (h *handlers) ingestCrawled(ctx context.Context, doc ingest.Document, page 
 	if err == nil {
 		return true, nil
 	}
-	var rej rejection
-	if asRejection(err, &rej) || errors.Is(err, asynq.SkipRetry) {
+	if errors.As(err, new(rejection)) || errors.Is(err, asynq.SkipRetry) {
 		return false, h.ingestNowFailed(ctx, doc, err)
 	}
 	sctx, cancel := settleContext(ctx)
@@ -172,8 +171,7 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
 	status := ingest.StatusFailed
-	var rej rejection
-	if asRejection(err, &rej) {
+	if errors.As(err, new(rejection)) {
 		status = ingest.StatusRejected
 	}
 	msg := failureMessage(err)
@@ -190,6 +188,3 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
-
-// asRejection reports whether err is (or wraps) a rejection.
-func asRejection(err error, rej *rejection) bool { return errors.As(err, rej) }
