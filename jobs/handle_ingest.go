@@ -573,13 +573,14 @@ func stagedChunk(doc ingest.Document, c ingest.Chunk, hash string, vector []floa
 }
 
 // vectorsFor returns one vector per chunk of batch (which starts at chunk
-// start): the stored vector of a chunk of this document with the same
-// content hash where the index has one, otherwise the embedder's, asking it
-// once per distinct text. reused counts the stored vectors used.
+// start): the one run.vectors has for its content hash, else the stored
+// vector of a chunk of this document with the same content hash where the
+// index has one, otherwise the embedder's, asking it once per distinct
+// text. reused counts the stored vectors used: run.vectors were just made.
 func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
-	known := run.vectors
-	if !run.fresh && !coversAll(known, hashes) {
-		if known, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
+	var stored map[string][]float32
+	if !run.fresh && !coversAll(run.vectors, hashes) {
+		if stored, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
 			return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
 		}
 	}
@@ -588,7 +589,11 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	var texts []string
 	slot := make(map[string]int) // content hash → position in texts
 	for i, hash := range hashes {
-		if v, ok := known[hash]; ok && len(v) == dim {
+		if v, ok := run.vectors[hash]; ok && len(v) == dim {
+			vecs[i] = v
+			continue
+		}
+		if v, ok := stored[hash]; ok && len(v) == dim {
 			vecs[i] = v
 			reused++
 			continue
