@@ -618,11 +618,11 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	return vecs, reused, nil
 }
 
-// embedTexts embeds texts for an ingest, recording the call's duration;
-// what names the texts in errors. When the provider refuses the request
-// itself (EINVALID: a bad key, an unknown model) retrying cannot help, the
-// operator must fix the configuration: the error is permanent, and the
-// document failed (and retryable).
+// embedTexts embeds texts for an ingest or a re-index, recording the
+// call's duration; what names the texts in errors. When the provider
+// refuses the request itself (EINVALID: a bad key, an unknown model)
+// retrying cannot help, the operator must fix the configuration: the error
+// is permanent (a document fails, and can be retried; a re-index fails).
 func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
 	vecs, err := embedAll(ctx, emb, texts)

@@ -160,9 +160,9 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 			for i, c := range pending {
 				texts[i] = c.Text
 			}
-			vecs, err := embedAll(ctx, target.Embedder, texts)
+			vecs, err := h.embedTexts(ctx, target.Embedder, texts, fmt.Sprintf("%d chunks for a re-index into %s", len(texts), target.Space.Name))
 			if err != nil {
-				return fmt.Errorf("jobs: re-index: embed: %w", err)
+				return err
 			}
 			for i := range pending {
 				pending[i].Vector = vecs[i]
