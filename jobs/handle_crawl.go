@@ -223,14 +223,10 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
 		}
 	}
-	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
-		State: statePtr(StateSucceeded), Progress: marshal(progress),
-		Result: marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{
+		Progress: marshal(progress),
+		Result:   marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
 	})
-	if err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record crawl job %s: %w", a.JobID, err)
-	}
-	return nil
 }
 
 // crawlFailed records a failed crawl attempt on its job and, when final,

@@ -266,6 +266,18 @@ func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u JobUpdate
 	}
 }
 
+// jobSucceeded records a job's successful outcome u (its State is set).
+// Unlike progress, the outcome must be recorded: a failure is returned, for
+// the task to be retried. A job record that is gone (pruned) cannot be
+// helped by retrying: that is not an error.
+func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u JobUpdate) error {
+	u.State = statePtr(StateSucceeded)
+	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil && !ragqueue.IsNotFound(err) {
+		return fmt.Errorf("jobs: record outcome of job %s: %w", jobID, err)
+	}
+	return nil
+}
+
 // jobFailed records a failed attempt on the job: retrying when Asynq will run
 // the task again, failed otherwise. It reports whether the failure is final.
 func (h *handlers) jobFailed(ctx context.Context, tenant, jobID string, err error) (final bool) {
