@@ -247,8 +247,8 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 }
 
 // EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
-// its job, then enqueues the task that runs it. The crawl ID is the task
-// ID, so enqueueing it twice runs it once.
+// its job, then enqueues the task that runs it. The task ID names the crawl
+// and its job (crawlTaskID), so enqueueing it twice runs it once.
 func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore, opts ...EnqueueOption) error {
 	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, KindCrawl, opts...)); err != nil {
 		return err
@@ -285,7 +285,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 		return err
 	}
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},
-		asynq.TaskID("crawl-"+cr.ID+"-"+jobID), asynq.ProcessAt(*cr.NextRunAt))
+		asynq.TaskID(crawlTaskID(cr.ID, jobID)), asynq.ProcessAt(*cr.NextRunAt))
 	if err != nil {
 		return err
 	}
@@ -295,10 +295,10 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 	return nil
 }
 
-// enqueueCrawl enqueues the task of a recorded crawl; the crawl ID names
-// the task, so a crawl whose task Redis still holds is not enqueued again.
+// enqueueCrawl enqueues the task of a recorded crawl's current run (its
+// JobID); a run whose task Redis still holds is not enqueued again.
 func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err error) {
-	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID("crawl-"+cr.ID))
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID(crawlTaskID(cr.ID, cr.JobID)))
 	if err != nil {
 		return false, err
 	}
@@ -310,3 +310,10 @@ func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err
 	}
 	return true, nil
 }
+
+// crawlTaskID is the task ID of the run of crawl id under job jobID: the
+// first run and each refresh run have a job, and so a task ID, of their
+// own. Naming the crawl alone would not do: the reconciler, enqueueing an
+// unfinished crawl's run again, would then miss a refresh run's task and
+// start a second run beside it.
+func crawlTaskID(id, jobID string) string { return "crawl-" + id + "-" + jobID }
