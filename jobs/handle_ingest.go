@@ -181,11 +181,15 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 		}
 	}
+	var pdfProgress func(pagesParsed int) // none for an inline ingestion: its job has no record yet
 	if !run.isInline() {
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+		pdfProgress = func(n int) {
+			h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+		}
 	}
 
-	pieces, title, pdfPages, err := h.split(ctx, doc, a, run.pre)
+	pieces, title, pdfPages, err := h.split(ctx, doc, run.pre, pdfProgress)
 	if err != nil {
 		return err
 	}
@@ -263,12 +267,13 @@ func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.
 // split parses and chunks doc's bytes (or pre, the text already extracted
 // from them), returning the pieces, the title parsing found and, for PDFs,
 // the page count. Errors that say the input is unusable come back as
-// rejections.
-func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs, pre *ingest.Parsed) (pieces []ingest.Piece, title string, pages int, err error) {
+// rejections. pdfProgress, unless nil, hears of the pages of a PDF parsed
+// so far (parsePDF).
+func (h *handlers) split(ctx context.Context, doc ingest.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
 	var parsed ingest.Parsed
 	if pre != nil {
 		parsed = *pre
-	} else if parsed, err = h.parseBlob(ctx, doc, a); err != nil {
+	} else if parsed, err = h.parseBlob(ctx, doc, pdfProgress); err != nil {
 		return nil, "", 0, err
 	}
 	pieces, err = h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
@@ -288,8 +293,8 @@ func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs, 
 
 // parseBlob reads and parses doc's stored bytes. An HTML page fetched from
 // the web is extracted as the crawler extracts it (main content first), so
-// that a retry indexes what the first attempt did.
-func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, a ParseArgs) (ingest.Parsed, error) {
+// that a retry indexes what the first attempt did. pdfProgress is parsePDF's.
+func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
 	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
 		return ingest.Parsed{}, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
@@ -301,7 +306,7 @@ func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, a ParseAr
 	var parsed ingest.Parsed
 	switch {
 	case doc.ContentType == ingest.TypePDF:
-		parsed, err = h.parsePDF(ctx, rc, a)
+		parsed, err = h.parsePDF(ctx, rc, pdfProgress)
 	case doc.ContentType == ingest.TypeHTML && web.IsWebSource(doc.Source):
 		var body []byte
 		if body, err = readAtMost(rc, h.MaxParseBytes); err == nil {
@@ -335,9 +340,10 @@ func readAtMost(r io.Reader, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// parsePDF runs the PDF parser on a document's bytes, reporting pages parsed
-// in the job's progress while it runs.
-func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ingest.Parsed, error) {
+// parsePDF runs the PDF parser on a document's bytes, telling progress
+// (unless nil) of the pages parsed while it runs, at most every
+// progressEvery.
+func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
 	if h.PDF == nil {
 		return ingest.Parsed{}, permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
 	}
@@ -357,11 +363,11 @@ func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ing
 	}
 	var last time.Time
 	return h.PDF.ParsePDFProgress(ctx, f, func(n int) {
-		if time.Since(last) < progressEvery {
+		if progress == nil || time.Since(last) < progressEvery {
 			return
 		}
 		last = time.Now()
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+		progress(n)
 	})
 }
 
