@@ -162,17 +162,17 @@ func (r ingestRun) isInline() bool { return r.inline != nil }
 // one when there are at most InlineEmbedChunks chunks, or the ingestion is
 // inline.
 func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
-	doc, ok := ingest.Document{}, true
+	var doc ingest.Document
 	if run.isInline() {
 		doc = *run.inline
 	} else {
-		var err error
-		if doc, ok, err = h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
+		cur, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
+		if err != nil {
 			return err
+		} else if !ok {
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
 		}
-	}
-	if !ok {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
+		doc = cur
 	}
 	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing
 		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
