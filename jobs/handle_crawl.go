@@ -113,8 +113,8 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	seen := make(map[string]bool)
 	var progress crawlProgress
 	last := time.Now()
-	report := func(force bool) { // with mu held
-		if !force && time.Since(last) < progressEvery {
+	report := func() { // with mu held; at most every progressEvery
+		if time.Since(last) < progressEvery {
 			return
 		}
 		last = time.Now()
@@ -159,7 +159,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			seen[doc.ID] = true
 			c.Documents = append(c.Documents, doc.ID)
 		}
-		report(false)
+		report()
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -196,7 +196,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			c.PagesFailed++
 		}
 		addErr(u, ragqueue.ErrorMessage(err))
-		report(false)
+		report()
 	}
 	_, err = web.Crawl(gctx, h.WebClient, h.Fetcher, req, onPage, onError)
 	close(pages)
