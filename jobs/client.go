@@ -116,16 +116,13 @@ func errQueueUnavailable() error {
 	return ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the job queue is unavailable; try again shortly")
 }
 
-// ensureJob creates j, or accepts that it already exists (a re-enqueue).
+// ensureJob creates j, or accepts that it already exists (a re-enqueue):
+// CreateJob leaves an existing job alone without error.
 func (c *Client) ensureJob(ctx context.Context, j Job) error {
-	err := c.store.CreateJob(ctx, j)
-	if err == nil {
-		return nil
+	if err := c.store.CreateJob(ctx, j); err != nil {
+		return fmt.Errorf("jobs: create job %s: %w", j.ID, err)
 	}
-	if _, gerr := c.store.GetJob(ctx, j.Tenant, j.ID); gerr == nil {
-		return nil
-	}
-	return fmt.Errorf("jobs: create job %s: %w", j.ID, err)
+	return nil
 }
 
 // EnqueueQuery starts answering question from tenant's documents with up to

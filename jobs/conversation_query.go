@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -114,9 +113,5 @@ func (h *handlers) answerFromCache(ctx context.Context, a QueryArgs, question st
 		// a generator that does not stream.
 		h.publishAnswer(ctx, a, res.Answer, res.Citations)
 	}
-	err := h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateSucceeded), Result: marshal(res)})
-	if err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record cached answer of job %s: %w", a.JobID, err)
-	}
-	return nil
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{Result: marshal(res)})
 }

@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -47,6 +48,13 @@ func TestCrossDocumentBatches(t *testing.T) {
 				got := b.getDocument(t, b.tenant, doc.ID)
 				require.Equal(t, ingest.StatusReady, got.Status)
 				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
+				var res struct {
+					Chunks       int `json:"chunks"`
+					ChunksReused int `json:"chunks_reused"`
+				}
+				require.NoError(t, json.Unmarshal(job.Result, &res))
+				require.Positive(t, res.Chunks)
+				require.Zero(t, res.ChunksReused, "a new document's vectors were made by the batch, not reused")
 			}
 			calls := emb.callSizes()
 			require.Less(t, len(calls), n, "fewer Embed calls than documents: %v", calls)

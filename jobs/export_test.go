@@ -1,9 +1,6 @@
 package jobs
 
-import (
-	"context"
-	"log/slog"
-)
+import "context"
 
 // LogTasksForTest exposes the task logging middleware to the benchmark.
 var LogTasksForTest = logTasks
@@ -14,12 +11,8 @@ var ReconcileWithGraceForTest = reconcile
 // IsFailureForTest exposes the server's IsFailure.
 var IsFailureForTest = isFailure
 
-// SkipStaleForTest settles a stale ingestion as a handler built from d
-// would (the job of version of docID, with or without a record yet).
+// SkipStaleForTest settles a stale ingestion as the handlers NewMux(d)
+// registers would (the job of version of docID, with or without a record yet).
 func SkipStaleForTest(ctx context.Context, d Deps, tenant, docID, jobID string, version int, create bool) error {
-	h := &handlers{Deps: d}
-	if h.Logger == nil {
-		h.Logger = slog.New(slog.DiscardHandler)
-	}
-	return h.skipStale(ctx, tenant, docID, jobID, version, create)
+	return newHandlers(d).skipStale(ctx, tenant, docID, jobID, version, create)
 }

@@ -113,8 +113,8 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	seen := make(map[string]bool)
 	var progress crawlProgress
 	last := time.Now()
-	report := func(force bool) { // with mu held
-		if !force && time.Since(last) < progressEvery {
+	report := func() { // with mu held; at most every progressEvery
+		if time.Since(last) < progressEvery {
 			return
 		}
 		last = time.Now()
@@ -159,7 +159,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			seen[doc.ID] = true
 			c.Documents = append(c.Documents, doc.ID)
 		}
-		report(false)
+		report()
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -196,7 +196,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			c.PagesFailed++
 		}
 		addErr(u, ragqueue.ErrorMessage(err))
-		report(false)
+		report()
 	}
 	_, err = web.Crawl(gctx, h.WebClient, h.Fetcher, req, onPage, onError)
 	close(pages)
@@ -223,14 +223,10 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
 		}
 	}
-	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
-		State: statePtr(StateSucceeded), Progress: marshal(progress),
-		Result: marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{
+		Progress: marshal(progress),
+		Result:   marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
 	})
-	if err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record crawl job %s: %w", a.JobID, err)
-	}
-	return nil
 }
 
 // crawlFailed records a failed crawl attempt on its job and, when final,
@@ -251,8 +247,8 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 }
 
 // EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
-// its job, then enqueues the task that runs it. The crawl ID is the task
-// ID, so enqueueing it twice runs it once.
+// its job, then enqueues the task that runs it. The task ID names the crawl
+// and its job (crawlTaskID), so enqueueing it twice runs it once.
 func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore, opts ...EnqueueOption) error {
 	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, KindCrawl, opts...)); err != nil {
 		return err
@@ -289,7 +285,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 		return err
 	}
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},
-		asynq.TaskID("crawl-"+cr.ID+"-"+jobID), asynq.ProcessAt(*cr.NextRunAt))
+		asynq.TaskID(crawlTaskID(cr.ID, jobID)), asynq.ProcessAt(*cr.NextRunAt))
 	if err != nil {
 		return err
 	}
@@ -299,10 +295,10 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 	return nil
 }
 
-// enqueueCrawl enqueues the task of a recorded crawl; the crawl ID names
-// the task, so a crawl whose task Redis still holds is not enqueued again.
+// enqueueCrawl enqueues the task of a recorded crawl's current run (its
+// JobID); a run whose task Redis still holds is not enqueued again.
 func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err error) {
-	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID("crawl-"+cr.ID))
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID(crawlTaskID(cr.ID, cr.JobID)))
 	if err != nil {
 		return false, err
 	}
@@ -314,3 +310,10 @@ func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err
 	}
 	return true, nil
 }
+
+// crawlTaskID is the task ID of the run of crawl id under job jobID: the
+// first run and each refresh run have a job, and so a task ID, of their
+// own. Naming the crawl alone would not do: the reconciler, enqueueing an
+// unfinished crawl's run again, would then miss a refresh run's task and
+// start a second run beside it.
+func crawlTaskID(id, jobID string) string { return "crawl-" + id + "-" + jobID }

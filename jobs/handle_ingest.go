@@ -77,7 +77,7 @@ func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version
 }
 
 // endJob records a job's outcome u: as an update of its record, or, with
-// create, as the record itself (ingestRun.recordAtEnd).
+// create, as the record itself (an inline ingestion: ingestRun.inline).
 func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u JobUpdate, create bool) error {
 	if !create {
 		return h.Store.UpdateJob(ctx, tenant, jobID, u)
@@ -96,7 +96,7 @@ func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u JobUpdate
 // is nothing to retry), and its job, unless already finished or still the
 // document's current job, is marked canceled saying why, so that a client
 // polling it is not left waiting. create says that the job has no record
-// yet (ingestRun.recordAtEnd): it is created canceled.
+// yet (an inline ingestion: ingestRun.inline): it is created canceled.
 func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, version int, create bool) error {
 	var reason string
 	doc, err := h.Store.GetDocument(ctx, tenant, docID)
@@ -131,64 +131,65 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 // chunks (replacing any from an earlier attempt) and enqueues the embedding.
 // Running it twice stores the same chunks under the same IDs.
 func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
-	return h.parseThenEmbed(ctx, a, ingestRun{maxInline: h.InlineEmbedChunks})
+	return h.parseThenEmbed(ctx, a, ingestRun{})
 }
 
 // ingestRun says how one ingestion of a document version runs.
 type ingestRun struct {
-	// maxInline: a version of at most this many chunks is embedded in the
-	// parsing task rather than in a task of its own.
-	maxInline int
-	// pre is the text already extracted from the version's bytes (by the
-	// crawler that fetched them), used instead of parsing them again.
-	pre *ingest.Parsed
-	// quiet: another job (a crawl, a question) runs this ingestion inline
-	// and reports progress itself; the version's own job record gets only
-	// its outcome, which costs no database writes while it runs.
-	quiet bool
+	// inline is the document version, as the task that stored it got it
+	// back from the store (it is not read again), when another job (a crawl,
+	// a question) runs the ingestion inside its own task. The version is
+	// then embedded in that task whatever its size, and its job record gets
+	// no progress (the other job reports its own): it is created when the
+	// ingestion ends, in its final state. Nobody follows that job while it
+	// runs, and one write replaces a creation and the updates.
+	inline *ingest.Document
 	// fresh: the calling task has just created the document, so no earlier
 	// version or attempt has vectors to reuse and none are looked up.
 	fresh bool
-	// doc is the fresh document as its creator got it back from the store:
-	// it is not read again.
-	doc *ingest.Document
-	// recordAtEnd: the version's job record is created when the ingestion
-	// ends, in its final state (a page ingested inside the task that
-	// fetched it: nobody follows that job while it runs, and one write
-	// replaces a creation and an update).
-	recordAtEnd bool
+	// pre is the text already extracted from the version's bytes (by the
+	// crawler that fetched them), used instead of parsing them again.
+	pre *ingest.Parsed
 	// vectors are vectors already made (by a cross-document batch), by
 	// content hash; they are used before anything is looked up or embedded.
 	vectors map[string][]float32
 }
 
+// isInline reports whether another job runs this ingestion (run.inline).
+func (r ingestRun) isInline() bool { return r.inline != nil }
+
 // parseThenEmbed is parse, embedding in this task rather than a separate
-// one when there are at most run.maxInline chunks.
+// one when there are at most InlineEmbedChunks chunks, or the ingestion is
+// inline.
 func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
-	doc, ok := ingest.Document{}, true
-	if run.doc != nil {
-		doc = *run.doc
+	var doc ingest.Document
+	if run.isInline() {
+		doc = *run.inline
 	} else {
-		var err error
-		if doc, ok, err = h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
+		cur, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
+		if err != nil {
 			return err
+		} else if !ok {
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
 		}
-	}
-	if !ok {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
+		doc = cur
 	}
 	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing
 		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd) // deleted or replaced since we looked
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced since we looked
 		} else if err != nil {
 			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 		}
 	}
-	if !run.quiet {
+	var pdfProgress func(pagesParsed int) // none for an inline ingestion: its job has no record yet
+	if !run.isInline() {
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+		pdfProgress = func(n int) {
+			h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+		}
 	}
 
-	pieces, title, pdfPages, err := h.split(ctx, doc, a, run.pre)
+	pieces, title, pdfPages, err := h.split(ctx, doc, run.pre, pdfProgress)
 	if err != nil {
 		return err
 	}
@@ -211,7 +212,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 	h.Metrics.PagesParsed.Add(float64(max(pages, 1)))
 	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, pages, chunks); ragqueue.IsNotFound(err) {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd) // deleted or replaced while we parsed
+		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced while we parsed
 	} else if err != nil {
 		return fmt.Errorf("jobs: store chunks of document %s: %w", a.DocumentID, err)
 	}
@@ -222,7 +223,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	if title != "" && title != doc.Title && strings.HasPrefix(doc.Source, "upload") &&
 		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown || doc.ContentType == ingest.TypePDF) {
 		if err := h.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		} else if err != nil {
 			return fmt.Errorf("jobs: record title of document %s: %w", a.DocumentID, err)
 		}
@@ -232,8 +233,8 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
 	// A small document alone would not fill a provider's batch: its
 	// embedding waits in a group for others (embed_batch.go).
-	grouped := h.BatchEmbeds && !run.quiet && run.pre == nil && len(chunks) <= h.EmbedBatch
-	if !grouped && len(chunks) <= run.maxInline {
+	grouped := h.BatchEmbeds && !run.isInline() && len(chunks) <= h.EmbedBatch
+	if run.isInline() || !grouped && len(chunks) <= h.InlineEmbedChunks {
 		// A small document fits one embedding batch: embedding it in this
 		// task costs less than the queue round trip of a second one. A retry
 		// of this task redoes both stages, which are idempotent. The
@@ -266,12 +267,13 @@ func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.
 // split parses and chunks doc's bytes (or pre, the text already extracted
 // from them), returning the pieces, the title parsing found and, for PDFs,
 // the page count. Errors that say the input is unusable come back as
-// rejections.
-func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs, pre *ingest.Parsed) (pieces []ingest.Piece, title string, pages int, err error) {
+// rejections. pdfProgress, unless nil, hears of the pages of a PDF parsed
+// so far (parsePDF).
+func (h *handlers) split(ctx context.Context, doc ingest.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
 	var parsed ingest.Parsed
 	if pre != nil {
 		parsed = *pre
-	} else if parsed, err = h.parseBlob(ctx, doc, a); err != nil {
+	} else if parsed, err = h.parseBlob(ctx, doc, pdfProgress); err != nil {
 		return nil, "", 0, err
 	}
 	pieces, err = h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
@@ -291,8 +293,8 @@ func (h *handlers) split(ctx context.Context, doc ingest.Document, a ParseArgs, 
 
 // parseBlob reads and parses doc's stored bytes. An HTML page fetched from
 // the web is extracted as the crawler extracts it (main content first), so
-// that a retry indexes what the first attempt did.
-func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, a ParseArgs) (ingest.Parsed, error) {
+// that a retry indexes what the first attempt did. pdfProgress is parsePDF's.
+func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
 	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
 		return ingest.Parsed{}, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
@@ -304,7 +306,7 @@ func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, a ParseAr
 	var parsed ingest.Parsed
 	switch {
 	case doc.ContentType == ingest.TypePDF:
-		parsed, err = h.parsePDF(ctx, rc, a)
+		parsed, err = h.parsePDF(ctx, rc, pdfProgress)
 	case doc.ContentType == ingest.TypeHTML && web.IsWebSource(doc.Source):
 		var body []byte
 		if body, err = readAtMost(rc, h.MaxParseBytes); err == nil {
@@ -338,9 +340,10 @@ func readAtMost(r io.Reader, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// parsePDF runs the PDF parser on a document's bytes, reporting pages parsed
-// in the job's progress while it runs.
-func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ingest.Parsed, error) {
+// parsePDF runs the PDF parser on a document's bytes, telling progress
+// (unless nil) of the pages parsed while it runs, at most every
+// progressEvery.
+func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
 	if h.PDF == nil {
 		return ingest.Parsed{}, permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
 	}
@@ -360,11 +363,11 @@ func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, a ParseArgs) (ing
 	}
 	var last time.Time
 	return h.PDF.ParsePDFProgress(ctx, f, func(n int) {
-		if time.Since(last) < progressEvery {
+		if progress == nil || time.Since(last) < progressEvery {
 			return
 		}
 		last = time.Now()
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+		progress(n)
 	})
 }
 
@@ -424,7 +427,7 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Doc
 // stored chunks are in hand.
 func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, run ingestRun) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
-	if !run.quiet {
+	if !run.isInline() {
 		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
 	}
 
@@ -464,13 +467,13 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 			if err := h.dropIndexed(ctx, a); err != nil {
 				return err
 			}
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		case gerr != nil:
 			return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, gerr)
 		case cur.Version != a.Version:
 			// The newer version owns the document's index entries; its own
 			// switch removes what this one published.
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.recordAtEnd)
+			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		}
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
@@ -493,7 +496,7 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 		Result: marshal(ingestResult{
 			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
 		}),
-	}, run.recordAtEnd); ragqueue.IsNotFound(err) {
+	}, run.isInline()); ragqueue.IsNotFound(err) {
 		h.Logger.WarnContext(ctx, "job record is gone; document is ready", "tenant", a.Tenant, "doc_id", a.DocumentID, "job_id", a.JobID)
 	} else if err != nil {
 		return fmt.Errorf("jobs: record outcome of job %s: %w", a.JobID, err)
@@ -527,7 +530,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 		defer mu.Unlock()
 		progress.ChunksEmbedded += done
 		progress.ChunksReused += reused
-		if run.quiet || progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
+		if run.isInline() || progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
 			return
 		}
 		lastReport = time.Now()
@@ -576,13 +579,14 @@ func stagedChunk(doc ingest.Document, c ingest.Chunk, hash string, vector []floa
 }
 
 // vectorsFor returns one vector per chunk of batch (which starts at chunk
-// start): the stored vector of a chunk of this document with the same
-// content hash where the index has one, otherwise the embedder's, asking it
-// once per distinct text. reused counts the stored vectors used.
+// start): the one run.vectors has for its content hash, else the stored
+// vector of a chunk of this document with the same content hash where the
+// index has one, otherwise the embedder's, asking it once per distinct
+// text. reused counts the stored vectors used: run.vectors were just made.
 func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
-	known := run.vectors
-	if !run.fresh && !coversAll(known, hashes) {
-		if known, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
+	var stored map[string][]float32
+	if !run.fresh && !coversAll(run.vectors, hashes) {
+		if stored, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
 			return nil, 0, fmt.Errorf("jobs: look up vectors of document %s: %w", a.DocumentID, err)
 		}
 	}
@@ -591,7 +595,11 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	var texts []string
 	slot := make(map[string]int) // content hash → position in texts
 	for i, hash := range hashes {
-		if v, ok := known[hash]; ok && len(v) == dim {
+		if v, ok := run.vectors[hash]; ok && len(v) == dim {
+			vecs[i] = v
+			continue
+		}
+		if v, ok := stored[hash]; ok && len(v) == dim {
 			vecs[i] = v
 			reused++
 			continue
@@ -616,11 +624,11 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	return vecs, reused, nil
 }
 
-// embedTexts embeds texts for an ingest, recording the call's duration;
-// what names the texts in errors. When the provider refuses the request
-// itself (EINVALID: a bad key, an unknown model) retrying cannot help, the
-// operator must fix the configuration: the error is permanent, and the
-// document failed (and retryable).
+// embedTexts embeds texts for an ingest or a re-index, recording the
+// call's duration; what names the texts in errors. When the provider
+// refuses the request itself (EINVALID: a bad key, an unknown model)
+// retrying cannot help, the operator must fix the configuration: the error
+// is permanent (a document fails, and can be retried; a re-index fails).
 func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
 	vecs, err := embedAll(ctx, emb, texts)

@@ -130,13 +130,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err := h.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
 		return err
 	}
-	// Unlike progress, the outcome must be recorded: a client is waiting on it.
-	// A job record that is gone (pruned) cannot be helped by retrying.
-	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateSucceeded), Result: marshal(res)})
-	if err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record answer of job %s: %w", a.JobID, err)
-	}
-	return nil
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{Result: marshal(res)}) // a client is waiting on it
 }
 
 // fetchURLs fetches the pages a question names (depth 0, through the

@@ -136,14 +136,10 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	}
 	h.Spaces.Invalidate()
 	progress.Stage = "done"
-	err = h.Store.UpdateJob(ctx, a.Tenant, a.JobID, JobUpdate{
-		State: statePtr(StateSucceeded), Progress: marshal(progress),
-		Result: marshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{
+		Progress: marshal(progress),
+		Result:   marshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
 	})
-	if err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record re-index job %s: %w", a.JobID, err)
-	}
-	return nil
 }
 
 // reindexDocuments embeds every ready document's current chunks into
@@ -160,9 +156,9 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 			for i, c := range pending {
 				texts[i] = c.Text
 			}
-			vecs, err := embedAll(ctx, target.Embedder, texts)
+			vecs, err := h.embedTexts(ctx, target.Embedder, texts, fmt.Sprintf("%d chunks for a re-index into %s", len(texts), target.Space.Name))
 			if err != nil {
-				return fmt.Errorf("jobs: re-index: embed: %w", err)
+				return err
 			}
 			for i := range pending {
 				pending[i].Vector = vecs[i]

@@ -120,6 +120,22 @@ type handlers struct {
 // behind the logging and panic-recovery middleware. It panics when a required
 // dependency is missing, as that is a wiring bug.
 func NewMux(d Deps) *asynq.ServeMux {
+	h := newHandlers(d)
+	mux := asynq.NewServeMux()
+	mux.Use(logTasks(h.Logger))
+	Register(mux, guard(h, h.parse, h.parseFailed))
+	Register(mux, guard(h, h.embed, h.embedFailed))
+	Register(mux, guard(h, h.query, h.queryFailed))
+	Register(mux, guard(h, h.crawl, h.crawlFailed))
+	Register(mux, guard(h, h.reindex, h.reindexFailed))
+	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
+	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
+	Register(mux, guard(h, h.deliverWebhook, h.webhookFailed))
+	return mux
+}
+
+// newHandlers checks d (see NewMux) and applies its defaults.
+func newHandlers(d Deps) *handlers {
 	switch {
 	case d.Store == nil:
 		panic("jobs: NewMux: Deps.Store is nil")
@@ -157,18 +173,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
 	d.Store = followedStore{Store: d.Store, enq: d.Enqueuer, events: d.Events, logger: d.Logger}
-	h := &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
-	mux := asynq.NewServeMux()
-	mux.Use(logTasks(d.Logger))
-	Register(mux, guard(h, h.parse, h.parseFailed))
-	Register(mux, guard(h, h.embed, h.embedFailed))
-	Register(mux, guard(h, h.query, h.queryFailed))
-	Register(mux, guard(h, h.crawl, h.crawlFailed))
-	Register(mux, guard(h, h.reindex, h.reindexFailed))
-	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
-	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
-	Register(mux, guard(h, h.deliverWebhook, h.webhookFailed))
-	return mux
+	return &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
 }
 
 // followedStore is the handlers' Store: every job update also reaches the
@@ -264,6 +269,18 @@ func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u JobUpdate
 	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil {
 		h.Logger.WarnContext(ctx, "update job", "tenant", tenant, "job_id", jobID, "error", err)
 	}
+}
+
+// jobSucceeded records a job's successful outcome u (its State is set).
+// Unlike progress, the outcome must be recorded: a failure is returned, for
+// the task to be retried. A job record that is gone (pruned) cannot be
+// helped by retrying: that is not an error.
+func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u JobUpdate) error {
+	u.State = statePtr(StateSucceeded)
+	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil && !ragqueue.IsNotFound(err) {
+		return fmt.Errorf("jobs: record outcome of job %s: %w", jobID, err)
+	}
+	return nil
 }
 
 // jobFailed records a failed attempt on the job: retrying when Asynq will run

@@ -576,6 +576,18 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	job := b.getJob(t, b.tenant, args.JobID)
 	require.Equal(t, jobs.StateQueued, job.State)
 	require.Equal(t, jobs.KindCrawl, job.Type)
+
+	// The refresh run starts (as the crawl task records it): its task,
+	// still in Redis, keeps the reconciler from enqueueing another run
+	// of the same crawl beside it.
+	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = jobs.StateActive, args.JobID, nil, nil
+	require.NoError(t, b.store.UpdateCrawl(t.Context(), cr))
+	n, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	require.NoError(t, err)
+	require.Zero(t, n, "the running refresh is not enqueued again")
+	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, err)
+	require.Empty(t, pending)
 }
 
 // TestPeriodicReconcileSparesRecentProcessing checks the periodic pass:

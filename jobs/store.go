@@ -2,8 +2,8 @@ package jobs
 
 import (
 	"context"
-	"github.com/ragqueue/ragqueue"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 )
 
@@ -89,6 +89,8 @@ type ChunkStore interface {
 
 // JobStore keeps the client-visible job records.
 type JobStore interface {
+	// CreateJob inserts j; a job with j.ID already there is left as it is,
+	// without error (idempotent).
 	CreateJob(ctx context.Context, j Job) error
 	GetJob(ctx context.Context, tenant, id string) (Job, error)
 	UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error

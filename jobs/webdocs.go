@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -138,11 +137,7 @@ func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page w
 		pre = &page.Parsed
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	run := ingestRun{maxInline: math.MaxInt, pre: pre, quiet: true, fresh: created, recordAtEnd: true}
-	if created {
-		run.doc = &doc
-	}
-	return h.parseThenEmbed(ctx, pa, run)
+	return h.parseThenEmbed(ctx, pa, ingestRun{inline: &doc, fresh: created, pre: pre})
 }
 
 // ingestCrawled ingests a crawled page's new version inside the crawl
@@ -156,8 +151,7 @@ func (h *handlers) ingestCrawled(ctx context.Context, doc ingest.Document, page 
 	if err == nil {
 		return true, nil
 	}
-	var rej rejection
-	if asRejection(err, &rej) || errors.Is(err, asynq.SkipRetry) {
+	if errors.As(err, new(rejection)) || errors.Is(err, asynq.SkipRetry) {
 		return false, h.ingestNowFailed(ctx, doc, err)
 	}
 	sctx, cancel := settleContext(ctx)
@@ -177,13 +171,12 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
 	status := ingest.StatusFailed
-	var rej rejection
-	if asRejection(err, &rej) {
+	if errors.As(err, new(rejection)) {
 		status = ingest.StatusRejected
 	}
 	msg := failureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
-	// The inline ingestion had not created its job record (recordAtEnd).
+	// The inline ingestion had not created its job record (ingestRun.inline).
 	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg}, true); jerr != nil {
 		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
@@ -195,6 +188,3 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
-
-// asRejection reports whether err is (or wraps) a rejection.
-func asRejection(err error, rej *rejection) bool { return errors.As(err, rej) }
