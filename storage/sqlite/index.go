@@ -42,8 +42,6 @@ type Index struct {
 	space retrieval.Space
 	sid   int64 // index_spaces.sid: every row of this space carries it
 
-	genStmt *sql.Stmt // space, tenant → generation; prepared once, runs on every search
-
 	cache  *tenantCache
 	loads  singleflight.Group // one reload per tenant at a time
 	scores sync.Pool          // of *[]float32, lexical scoring scratch
@@ -64,24 +62,18 @@ func NewIndex(ctx context.Context, db *DB, dim int) (*Index, error) {
 	return NewSpaces(db, SpacesOptions{}).openDefault(ctx, hashSpace(dim))
 }
 
-// openIndex prepares the index of space sid.
-func openIndex(ctx context.Context, db *DB, space retrieval.Space, sid int64, cacheBytes int64) (*Index, error) {
-	ix := &Index{db: db.sql, rdb: db.read, dim: space.Dim, space: space, sid: sid, cache: newDenseCache(cacheBytes)}
-	var err error
-	if ix.genStmt, err = db.read.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`); err != nil {
-		return nil, fmt.Errorf("sqlite: open index %s: prepare: %w", space.Name, err)
-	}
-	return ix, nil
+// newIndexOf returns the index of space sid.
+func newIndexOf(db *DB, space retrieval.Space, sid int64, cacheBytes int64) *Index {
+	return &Index{db: db.sql, rdb: db.read, dim: space.Dim, space: space, sid: sid, cache: newDenseCache(cacheBytes)}
 }
 
 // Space is the embedding space the index holds.
 func (ix *Index) Space() retrieval.Space { return ix.space }
 
-// Close releases the index's prepared statements. The DB stays open: close
-// it separately, after the index.
-func (ix *Index) Close() error {
-	return ix.genStmt.Close()
-}
+// Close is a no-op kept for callers that close what they open: the index
+// holds no resources of its own (its statements live in the connections'
+// statement cache, stmtcache.go). The DB stays open: close it separately.
+func (ix *Index) Close() error { return nil }
 
 // Dim is the vector dimension the index accepts.
 func (ix *Index) Dim() int { return ix.dim }
@@ -509,9 +501,11 @@ func appendIn(sb *strings.Builder, args []any, col string, values []string) []an
 }
 
 // generation reads tenant's generation; 0 means the tenant was never written.
+// It runs on every search; the connection's statement cache keeps it
+// prepared.
 func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
 	var gen int64
-	err := ix.genStmt.QueryRowContext(ctx, ix.sid, tenant).Scan(&gen)
+	err := ix.rdb.QueryRowContext(ctx, generationSQL, ix.sid, tenant).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {

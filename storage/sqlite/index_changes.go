@@ -20,12 +20,15 @@ const (
 	pruneEvery  = 64
 )
 
+// generationSQL reads a tenant's generation in a space.
+const generationSQL = `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`
+
 // nextGeneration returns the generation tenant gets if tx changes what its
 // searches see. Transactions take the write lock up front
 // (_txlock=immediate), so nothing else moves it before tx commits.
 func nextGeneration(ctx context.Context, tx *sql.Tx, sid int64, tenant string) (int64, error) {
 	var gen int64
-	err := tx.QueryRowContext(ctx, `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`, sid, tenant).Scan(&gen)
+	err := tx.QueryRowContext(ctx, generationSQL, sid, tenant).Scan(&gen)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlite: read index generation: %w", err)
 	}
