@@ -283,15 +283,13 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		}
 	}
 
-	// The older versions go; the in-memory copies drop the searchable ones.
-	removed, err := queryStrings(ctx, tx, `SELECT id FROM index_chunks
-		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`, ix.sid, tenant, documentID, version)
+	// The older versions go: their searchable chunks are recorded as removed,
+	// for other processes to catch up from, and the IDs recorded are the ones
+	// the in-memory copies drop.
+	removed, err := queryStrings(ctx, tx, `INSERT INTO index_removed (space_id, tenant, gen, id)
+		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0
+		RETURNING id`, gen, ix.sid, tenant, documentID, version)
 	if err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO index_removed (space_id, tenant, gen, id)
-		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`,
-		gen, ix.sid, tenant, documentID, version); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ?`,
