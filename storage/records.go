@@ -64,6 +64,22 @@ func JSONValue(raw json.RawMessage, what string) (any, error) {
 	return string(t), nil
 }
 
+// PrepareJobUpdate validates u: a State given must not be empty, and
+// Progress and Result, when given (non-empty), must be JSON. It returns them
+// as JSONValue does; the stores set a field only when u gives it.
+func PrepareJobUpdate(u jobs.JobUpdate) (progress, result any, err error) {
+	if u.State != nil && *u.State == "" {
+		return nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
+	}
+	if progress, err = JSONValue(u.Progress, "job progress"); err != nil {
+		return nil, nil, err
+	}
+	if result, err = JSONValue(u.Result, "job result"); err != nil {
+		return nil, nil, err
+	}
+	return progress, result, nil
+}
+
 // CheckChunks validates the chunks of documentID about to be stored: each
 // needs an ID, and its Text and Section must be valid UTF-8 without NUL
 // bytes, which PostgreSQL cannot store; both adapters refuse them alike.

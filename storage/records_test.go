@@ -40,6 +40,24 @@ func TestPrepareJob(t *testing.T) {
 	}
 }
 
+func TestPrepareJobUpdate(t *testing.T) {
+	t.Parallel()
+	active, empty := jobs.StateActive, jobs.State("")
+	progress, result, err := storage.PrepareJobUpdate(jobs.JobUpdate{State: &active, Progress: json.RawMessage(` {"n":2} `), Result: json.RawMessage(`null`)})
+	require.NoError(t, err)
+	require.Equal(t, `{"n":2}`, progress)
+	require.Nil(t, result, "a JSON null clears the field")
+
+	for _, bad := range []jobs.JobUpdate{
+		{State: &empty},
+		{Progress: json.RawMessage(`{`)},
+		{Result: json.RawMessage(`nope`)},
+	} {
+		_, _, err := storage.PrepareJobUpdate(bad)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
+
 func TestCheckChunks(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, storage.CheckChunks("d", []ingest.Chunk{{ID: "c", Text: "héllo", Section: "s"}}))
