@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Search limits.
@@ -136,7 +135,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			}
 			next[c.Tenant] = gen
 		}
-		blob = encodeVector(blob[:0], c.Vector)
+		blob = storage.AppendVector(blob[:0], c.Vector)
 		var staged bool
 		err := tx.QueryRowContext(ctx, upsertChunkSQL, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
 			c.Title, c.Source, blob, c.ContentHash, c.Staged, gen).Scan(&staged)
@@ -267,7 +266,7 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 			_ = rows.Close()
 			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 		}
-		c.Vector = decodeVector(make([]float32, 0, ix.dim), blob)
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		published = append(published, c)
 	}
 	if err := rows.Close(); err != nil {
@@ -352,7 +351,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 			if _, ok := out[h]; ok || len(blob) != 4*ix.dim {
 				continue
 			}
-			out[h] = decodeVector(make([]float32, 0, ix.dim), blob)
+			out[h] = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		}
 		err = rows.Err()
 		if cerr := rows.Close(); err == nil {
@@ -510,22 +509,6 @@ func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
 		return 0, fmt.Errorf("sqlite: read index generation: %w", err)
 	}
 	return gen, nil
-}
-
-// encodeVector appends v as little-endian float32s to dst.
-func encodeVector(dst []byte, v []float32) []byte {
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(x))
-	}
-	return dst
-}
-
-// decodeVector appends the float32s of a little-endian blob to dst.
-func decodeVector(dst []float32, blob []byte) []float32 {
-	for i := 0; i+4 <= len(blob); i += 4 {
-		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(blob[i:])))
-	}
-	return dst
 }
 
 // denseWeight is the share of the dense ranking in fusion (a convex

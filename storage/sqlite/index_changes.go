@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Removal records: a write that removes searchable chunks records their IDs
@@ -106,7 +107,7 @@ func (ix *Index) refresh(ctx context.Context, tenant string, base *tenantSet, ba
 		if len(blob) != 4*ix.dim {
 			return false, fmt.Errorf("sqlite: refresh vectors: chunk %s has %d bytes of vector, want %d", c.ID, len(blob), 4*ix.dim)
 		}
-		c.Vector = decodeVector(make([]float32, 0, ix.dim), blob)
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		changed = append(changed, c)
 	}
 	if err := rows.Err(); err != nil {

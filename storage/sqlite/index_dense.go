@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // tenantSet is one tenant's searchable chunks in memory: the vectors, laid
@@ -135,7 +136,7 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 		set.slot[id.String] = len(set.ids)
 		set.ids = append(set.ids, id.String)
 		set.docs = append(set.docs, doc.String)
-		set.vecs = decodeVector(set.vecs, blob)
+		set.vecs = storage.AppendDecodedVector(set.vecs, blob)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
