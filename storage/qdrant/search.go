@@ -8,15 +8,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
-)
-
-// Search limits, the same as the embedded index's.
-const (
-	defaultTopK = 5
-	maxTopK     = 100
-	// minCandidates is the least number of hits each retriever (sparse,
-	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
-	minCandidates = 20
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Search implements retrieval.Index with one Query request: a dense
@@ -34,12 +26,8 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 		return nil, ragqueue.Errorf(ragqueue.EINVALID,
 			"qdrant: search: a %d-dimensional query vector, the index holds %d dimensions", len(q.Vector), ix.dim)
 	}
-	topK := q.TopK
-	if topK <= 0 {
-		topK = defaultTopK
-	}
-	topK = min(topK, maxTopK)
-	candidates := uint64(max(minCandidates, 4*topK))
+	topK, n := storage.SearchSizes(q.TopK)
+	candidates := uint64(n)
 
 	filter := searchFilter(q)
 	var prefetch []*qc.PrefetchQuery

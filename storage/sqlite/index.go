@@ -15,17 +15,9 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search limits.
-const (
-	defaultTopK = 5
-	maxTopK     = 100
-	// minCandidates is the least number of hits each retriever (lexical,
-	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
-	minCandidates = 20
-	// maxSearchAttempts bounds how often one search starts again because a
-	// write to the tenant committed while it ran.
-	maxSearchAttempts = 3
-)
+// maxSearchAttempts bounds how often one search starts again because a
+// write to the tenant committed while it ran.
+const maxSearchAttempts = 3
 
 // Index is the embedded-mode search index of one embedding space: chunk
 // rows in the SQLite file, and each tenant's searchable chunks in memory,
@@ -394,12 +386,7 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 		return nil, ragqueue.Errorf(ragqueue.EINVALID,
 			"sqlite: search: the query vector has %d dimensions, the index holds %d", len(q.Vector), ix.dim)
 	}
-	topK := q.TopK
-	if topK <= 0 {
-		topK = defaultTopK
-	}
-	topK = min(topK, maxTopK)
-	n := max(4*topK, minCandidates)
+	topK, n := storage.SearchSizes(q.TopK)
 
 	// Both retrievers read one copy of the tenant, but the passages' fields
 	// come from the file afterwards: a version switch (or any other visible
