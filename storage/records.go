@@ -95,6 +95,37 @@ func CheckChunks(documentID string, chunks []ingest.Chunk) error {
 	return nil
 }
 
+// CheckIndexedChunks validates chunks about to be written to a search index
+// of dim dimensions: each needs an ID, a tenant and a vector of dim
+// dimensions. Both indexes (sqlite, qdrant) refuse the same chunks alike.
+func CheckIndexedChunks(chunks []retrieval.IndexedChunk, dim int) error {
+	for _, c := range chunks {
+		switch {
+		case c.ID == "":
+			return ragqueue.Errorf(ragqueue.EINVALID, "upsert: chunk without an ID")
+		case c.Tenant == "":
+			return ragqueue.Errorf(ragqueue.EINVALID, "upsert: chunk %s has no tenant", c.ID)
+		case len(c.Vector) != dim:
+			return ragqueue.Errorf(ragqueue.EINVALID,
+				"upsert: chunk %s has a %d-dimensional vector, the index holds %d dimensions", c.ID, len(c.Vector), dim)
+		}
+	}
+	return nil
+}
+
+// CheckQuery validates a search of an index of dim dimensions: it needs a
+// tenant, and its vector, when it has one, dim dimensions.
+func CheckQuery(q retrieval.Query, dim int) error {
+	if q.Tenant == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "search needs a tenant")
+	}
+	if len(q.Vector) != 0 && len(q.Vector) != dim {
+		return ragqueue.Errorf(ragqueue.EINVALID,
+			"search: the query vector has %d dimensions, the index holds %d", len(q.Vector), dim)
+	}
+	return nil
+}
+
 // isText reports whether s can be stored as text by every adapter: valid
 // UTF-8 without NUL bytes.
 func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

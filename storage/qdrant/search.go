@@ -6,7 +6,6 @@ import (
 
 	qc "github.com/qdrant/go-client/qdrant"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
@@ -19,12 +18,8 @@ import (
 // two is fused all the same, so that scores mean the same on every path. The tenant and staged=false filter
 // is on the query and on each prefetch.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	if q.Tenant == "" {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "qdrant: search: no tenant")
-	}
-	if len(q.Vector) > 0 && len(q.Vector) != ix.dim {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID,
-			"qdrant: search: a %d-dimensional query vector, the index holds %d dimensions", len(q.Vector), ix.dim)
+	if err := storage.CheckQuery(q, ix.dim); err != nil {
+		return nil, err
 	}
 	topK, n := storage.SearchSizes(q.TopK)
 	candidates := uint64(n)

@@ -87,16 +87,8 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	if len(chunks) == 0 {
 		return nil
 	}
-	for _, c := range chunks {
-		switch {
-		case c.ID == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: upsert: chunk without an ID")
-		case c.Tenant == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: upsert: chunk %s has no tenant", c.ID)
-		case len(c.Vector) != ix.dim:
-			return ragqueue.Errorf(ragqueue.EINVALID,
-				"sqlite: upsert: chunk %s has a %d-dimensional vector, the index holds %d dimensions", c.ID, len(c.Vector), ix.dim)
-		}
+	if err := storage.CheckIndexedChunks(chunks, ix.dim); err != nil {
+		return err
 	}
 
 	tx, err := ix.db.BeginTx(ctx, nil)
@@ -379,12 +371,8 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 // the two by a convex combination of their normalised scores. TopK defaults to 5 and is
 // capped at 100.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	if q.Tenant == "" {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "search needs a tenant")
-	}
-	if len(q.Vector) != 0 && len(q.Vector) != ix.dim {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID,
-			"sqlite: search: the query vector has %d dimensions, the index holds %d", len(q.Vector), ix.dim)
+	if err := storage.CheckQuery(q, ix.dim); err != nil {
+		return nil, err
 	}
 	topK, n := storage.SearchSizes(q.TopK)
 
