@@ -99,9 +99,10 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	var blob []byte
 	// next is each tenant's generation after this write, which every row
 	// written carries (a staged row's is replaced when it is published);
-	// only tenants with visible chunks get there.
+	// gens holds it for the tenants with visible chunks, the only ones whose
+	// generation moves.
 	next := make(map[string]int64)
-	tenants := make(map[string]struct{})
+	gens := make(map[string]int64)
 	// visible are the chunks searchable after the commit: only they touch
 	// the generations and the in-memory copies.
 	visible := make([]retrieval.IndexedChunk, 0, len(chunks))
@@ -132,14 +133,12 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			continue
 		}
 		visible = append(visible, *c)
-		tenants[c.Tenant] = struct{}{}
+		gens[c.Tenant] = gen
 	}
-	gens := make(map[string]int64, len(tenants))
-	for tenant := range tenants {
-		if err := bumpGeneration(ctx, tx, ix.sid, tenant, next[tenant]); err != nil {
+	for tenant, gen := range gens {
+		if err := bumpGeneration(ctx, tx, ix.sid, tenant, gen); err != nil {
 			return err
 		}
-		gens[tenant] = next[tenant]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: upsert: commit: %w", err)
