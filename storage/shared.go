@@ -84,8 +84,8 @@ func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string,
 	if d.Status == "" {
 		d.Status = ingest.StatusQueued
 	}
-	if !d.Status.Valid() {
-		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", d.Status)
+	if err := CheckDocumentStatus(d.Status); err != nil {
+		return ingest.Document{}, "", err
 	}
 	meta, err := JSONObject(d.Metadata)
 	if err != nil {
@@ -98,6 +98,15 @@ func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string,
 		d.UpdatedAt = d.CreatedAt
 	}
 	return d, meta, nil
+}
+
+// CheckDocumentStatus refuses a status that is not one of ingest's, as a
+// document's, a status update's or a listing filter's.
+func CheckDocumentStatus(status ingest.Status) error {
+	if !status.Valid() {
+		return ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", status)
+	}
+	return nil
 }
 
 // JSONObject checks that raw is a JSON object and returns it as a string;

@@ -46,6 +46,14 @@ func TestSearchSizes(t *testing.T) {
 	}
 }
 
+func TestCheckDocumentStatus(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, storage.CheckDocumentStatus(ingest.StatusReady))
+	for _, bad := range []ingest.Status{"", "bogus"} {
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(storage.CheckDocumentStatus(bad)), bad)
+	}
+}
+
 func TestPrepareDocument(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
