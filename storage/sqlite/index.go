@@ -249,6 +249,10 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 			_ = rows.Close()
 			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 		}
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+		}
 		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		published = append(published, c)
 	}

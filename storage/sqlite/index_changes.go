@@ -104,8 +104,8 @@ func (ix *Index) refresh(ctx context.Context, tenant string, base *tenantSet, ba
 		if err := rows.Scan(&c.ID, &c.DocumentID, &blob, &c.Text); err != nil {
 			return false, fmt.Errorf("sqlite: refresh vectors: %w", err)
 		}
-		if len(blob) != 4*ix.dim {
-			return false, fmt.Errorf("sqlite: refresh vectors: chunk %s has %d bytes of vector, want %d", c.ID, len(blob), 4*ix.dim)
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			return false, fmt.Errorf("sqlite: refresh vectors: %w", err)
 		}
 		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		changed = append(changed, c)
