@@ -31,4 +31,9 @@ func TestVectorEncoding(t *testing.T) {
 	require.Equal(t, []byte{0, 0, 0x80, 0x3f}, storage.EncodeVector([]float32{1}), "little-endian float32")
 	_, err := storage.DecodeVector([]byte{1, 2, 3})
 	require.Error(t, err)
+
+	// The append forms add to what dst holds, in the same encoding.
+	buf := storage.AppendVector([]byte{9}, []float32{1, -2})
+	require.Equal(t, append([]byte{9}, storage.EncodeVector([]float32{1, -2})...), buf)
+	require.Equal(t, []float32{7, 1, -2}, storage.AppendDecodedVector([]float32{7}, buf[1:]))
 }

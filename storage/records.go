@@ -64,6 +64,22 @@ func JSONValue(raw json.RawMessage, what string) (any, error) {
 	return string(t), nil
 }
 
+// PrepareJobUpdate validates u: a State given must not be empty, and
+// Progress and Result, when given (non-empty), must be JSON. It returns them
+// as JSONValue does; the stores set a field only when u gives it.
+func PrepareJobUpdate(u jobs.JobUpdate) (progress, result any, err error) {
+	if u.State != nil && *u.State == "" {
+		return nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
+	}
+	if progress, err = JSONValue(u.Progress, "job progress"); err != nil {
+		return nil, nil, err
+	}
+	if result, err = JSONValue(u.Result, "job result"); err != nil {
+		return nil, nil, err
+	}
+	return progress, result, nil
+}
+
 // CheckChunks validates the chunks of documentID about to be stored: each
 // needs an ID, and its Text and Section must be valid UTF-8 without NUL
 // bytes, which PostgreSQL cannot store; both adapters refuse them alike.
@@ -75,6 +91,37 @@ func CheckChunks(documentID string, chunks []ingest.Chunk) error {
 		if !isText(c.Text) || !isText(c.Section) {
 			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s is not valid UTF-8 text", c.Index, documentID)
 		}
+	}
+	return nil
+}
+
+// CheckIndexedChunks validates chunks about to be written to a search index
+// of dim dimensions: each needs an ID, a tenant and a vector of dim
+// dimensions. Both indexes (sqlite, qdrant) refuse the same chunks alike.
+func CheckIndexedChunks(chunks []retrieval.IndexedChunk, dim int) error {
+	for _, c := range chunks {
+		switch {
+		case c.ID == "":
+			return ragqueue.Errorf(ragqueue.EINVALID, "upsert: chunk without an ID")
+		case c.Tenant == "":
+			return ragqueue.Errorf(ragqueue.EINVALID, "upsert: chunk %s has no tenant", c.ID)
+		case len(c.Vector) != dim:
+			return ragqueue.Errorf(ragqueue.EINVALID,
+				"upsert: chunk %s has a %d-dimensional vector, the index holds %d dimensions", c.ID, len(c.Vector), dim)
+		}
+	}
+	return nil
+}
+
+// CheckQuery validates a search of an index of dim dimensions: it needs a
+// tenant, and its vector, when it has one, dim dimensions.
+func CheckQuery(q retrieval.Query, dim int) error {
+	if q.Tenant == "" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "search needs a tenant")
+	}
+	if len(q.Vector) != 0 && len(q.Vector) != dim {
+		return ragqueue.Errorf(ragqueue.EINVALID,
+			"search: the query vector has %d dimensions, the index holds %d", len(q.Vector), dim)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -37,6 +38,50 @@ func TestPrepareJob(t *testing.T) {
 	} {
 		_, _, _, err := storage.PrepareJob(bad, now)
 		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
+
+func TestPrepareJobUpdate(t *testing.T) {
+	t.Parallel()
+	active, empty := jobs.StateActive, jobs.State("")
+	progress, result, err := storage.PrepareJobUpdate(jobs.JobUpdate{State: &active, Progress: json.RawMessage(` {"n":2} `), Result: json.RawMessage(`null`)})
+	require.NoError(t, err)
+	require.Equal(t, `{"n":2}`, progress)
+	require.Nil(t, result, "a JSON null clears the field")
+
+	for _, bad := range []jobs.JobUpdate{
+		{State: &empty},
+		{Progress: json.RawMessage(`{`)},
+		{Result: json.RawMessage(`nope`)},
+	} {
+		_, _, err := storage.PrepareJobUpdate(bad)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
+	}
+}
+
+func TestCheckIndexedChunksAndQuery(t *testing.T) {
+	t.Parallel()
+	good := retrieval.IndexedChunk{ID: "c", Tenant: "t", Vector: []float32{1, 0}}
+	require.NoError(t, storage.CheckIndexedChunks([]retrieval.IndexedChunk{good}, 2))
+	for name, mutate := range map[string]func(*retrieval.IndexedChunk){
+		"no id":     func(c *retrieval.IndexedChunk) { c.ID = "" },
+		"no tenant": func(c *retrieval.IndexedChunk) { c.Tenant = "" },
+		"wrong dim": func(c *retrieval.IndexedChunk) { c.Vector = []float32{1} },
+		"no vector": func(c *retrieval.IndexedChunk) { c.Vector = nil },
+	} {
+		c := good
+		mutate(&c)
+		err := storage.CheckIndexedChunks([]retrieval.IndexedChunk{good, c}, 2)
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), name)
+	}
+
+	require.NoError(t, storage.CheckQuery(retrieval.Query{Tenant: "t", Text: "text only"}, 2))
+	require.NoError(t, storage.CheckQuery(retrieval.Query{Tenant: "t", Vector: []float32{1, 0}}, 2))
+	for name, q := range map[string]retrieval.Query{
+		"no tenant": {Vector: []float32{1, 0}},
+		"wrong dim": {Tenant: "t", Vector: []float32{1}},
+	} {
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(storage.CheckQuery(q, 2)), name)
 	}
 }
 

@@ -46,6 +46,27 @@ func ClampLimit(n int) int {
 	return n
 }
 
+// Search limits both search indexes (the embedded one and Qdrant) apply.
+const (
+	DefaultTopK = 5
+	MaxTopK     = 100
+	// MinCandidates is the least number of hits each retriever (lexical or
+	// sparse, dense) contributes to fusion; it grows to 4×TopK for larger
+	// requests.
+	MinCandidates = 20
+)
+
+// SearchSizes turns a query's TopK into the number of passages a search
+// returns (DefaultTopK when unset, at most MaxTopK) and the number of
+// candidates each retriever contributes to fusion.
+func SearchSizes(topK int) (k, candidates int) {
+	if topK <= 0 {
+		topK = DefaultTopK
+	}
+	k = min(topK, MaxTopK)
+	return k, max(4*k, MinCandidates)
+}
+
 // PrepareDocument validates a document about to be created and fills its
 // defaults: a new UUID for an empty ID, queued for an empty status, now
 // (UTC, microseconds) for zero times. It returns the metadata as a JSON
@@ -63,8 +84,8 @@ func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string,
 	if d.Status == "" {
 		d.Status = ingest.StatusQueued
 	}
-	if !d.Status.Valid() {
-		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", d.Status)
+	if err := CheckDocumentStatus(d.Status); err != nil {
+		return ingest.Document{}, "", err
 	}
 	meta, err := JSONObject(d.Metadata)
 	if err != nil {
@@ -77,6 +98,15 @@ func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string,
 		d.UpdatedAt = d.CreatedAt
 	}
 	return d, meta, nil
+}
+
+// CheckDocumentStatus refuses a status that is not one of ingest's, as a
+// document's, a status update's or a listing filter's.
+func CheckDocumentStatus(status ingest.Status) error {
+	if !status.Valid() {
+		return ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", status)
+	}
+	return nil
 }
 
 // JSONObject checks that raw is a JSON object and returns it as a string;

@@ -38,6 +38,22 @@ func TestScanLimit(t *testing.T) {
 	}
 }
 
+func TestSearchSizes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[int][2]int{-1: {5, 20}, 0: {5, 20}, 1: {1, 20}, 5: {5, 20}, 10: {10, 40}, 100: {100, 400}, 101: {100, 400}} {
+		k, candidates := storage.SearchSizes(in)
+		require.Equal(t, want, [2]int{k, candidates}, in)
+	}
+}
+
+func TestCheckDocumentStatus(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, storage.CheckDocumentStatus(ingest.StatusReady))
+	for _, bad := range []ingest.Status{"", "bogus"} {
+		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(storage.CheckDocumentStatus(bad)), bad)
+	}
+}
+
 func TestPrepareDocument(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)

@@ -33,20 +33,23 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 		t.Tenant, t.ConversationID, now); err != nil {
 		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
-	existing, err := scanTurn(tx.QueryRow(ctx, `SELECT `+turnColumns+` FROM conversation_turns
-		WHERE tenant = $1 AND conversation_id = $2 AND job_id = $3`, t.Tenant, t.ConversationID, t.JobID))
-	if err == nil {
-		return existing, tx.Commit(ctx)
-	} else if !isNoRows(err) {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
-	}
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns
-		WHERE tenant = $1 AND conversation_id = $2`, t.Tenant, t.ConversationID).Scan(&t.Seq); err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
-	}
+	// The turn takes the next number in the same statement; a job whose
+	// turn is stored already (a retried job) inserts nothing, and the
+	// stored turn wins.
 	t.CreatedAt = now
-	if _, err := tx.Exec(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, cites, t.JobID, now); err != nil {
+	err = tx.QueryRow(ctx, `INSERT INTO conversation_turns (`+turnColumns+`)
+		VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns WHERE tenant = $2 AND conversation_id = $1),
+			$3, $4, $5, $6, $7, $8)
+		ON CONFLICT (tenant, conversation_id, job_id) DO NOTHING RETURNING seq`,
+		t.ConversationID, t.Tenant, t.Question, t.Standalone, t.Answer, cites, t.JobID, now).Scan(&t.Seq)
+	if isNoRows(err) {
+		var stored jobs.Turn
+		if stored, err = scanTurn(tx.QueryRow(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+			WHERE tenant = $1 AND conversation_id = $2 AND job_id = $3`, t.Tenant, t.ConversationID, t.JobID)); err == nil {
+			t = stored
+		}
+	}
+	if err != nil {
 		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

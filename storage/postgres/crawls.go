@@ -60,8 +60,10 @@ func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, er
 	return c, nil
 }
 
-// UnfinishedCrawls implements jobs.CrawlStore.
+// UnfinishedCrawls implements jobs.CrawlStore. limit <= 0 means 100, as
+// for the reconciler's other scans.
 func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
+	limit = storage.ScanLimit(limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+crawlColumns+` FROM crawls
 		WHERE status NOT IN ('succeeded', 'failed', 'canceled') OR next_run_at IS NOT NULL
 		ORDER BY created_at, id LIMIT $1`, limit)

@@ -70,8 +70,10 @@ func (s *Store) GetDocument(ctx context.Context, tenant, id string) (ingest.Docu
 // ListDocuments implements jobs.DocumentStore: newest first, f.Limit
 // defaulting to 50 and clamped to 500.
 func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.DocumentFilter) ([]ingest.Document, string, error) {
-	if f.Status != "" && !f.Status.Valid() {
-		return nil, "", ragqueue.Errorf(ragqueue.EINVALID, "status %q is not valid", f.Status)
+	if f.Status != "" {
+		if err := storage.CheckDocumentStatus(f.Status); err != nil {
+			return nil, "", err
+		}
 	}
 	limit := storage.ClampLimit(f.Limit)
 	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = $1`
@@ -100,8 +102,8 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 
 // SetDocumentStatus implements jobs.DocumentStore.
 func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ingest.Status, errMsg string) error {
-	if !status.Valid() {
-		return ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", status)
+	if err := storage.CheckDocumentStatus(status); err != nil {
+		return err
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE documents SET status = $1, error = $2, updated_at = $3
 		WHERE tenant = $4 AND id = $5 AND version = $6`,

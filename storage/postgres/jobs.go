@@ -49,6 +49,10 @@ func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error)
 // (keeping an earlier completion time); a non-terminal one clears it. Empty
 // Progress or Result are left alone; a JSON null clears the field.
 func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+	progress, result, err := storage.PrepareJobUpdate(u)
+	if err != nil {
+		return err
+	}
 	now := now()
 	var (
 		sets []string
@@ -60,9 +64,6 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 	}
 	set("updated_at = $%d", now)
 	if u.State != nil {
-		if *u.State == "" {
-			return ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
-		}
 		set("state = $%d", string(*u.State))
 		if u.State.Terminal() {
 			set("completed_at = COALESCE(completed_at, $%d)", now)
@@ -71,18 +72,10 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 		}
 	}
 	if len(u.Progress) > 0 {
-		v, err := storage.JSONValue(u.Progress, "job progress")
-		if err != nil {
-			return err
-		}
-		set("progress = $%d", v)
+		set("progress = $%d", progress)
 	}
 	if len(u.Result) > 0 {
-		v, err := storage.JSONValue(u.Result, "job result")
-		if err != nil {
-			return err
-		}
-		set("result = $%d", v)
+		set("result = $%d", result)
 	}
 	if u.Error != nil {
 		set("error = $%d", *u.Error)

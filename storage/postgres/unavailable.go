@@ -90,17 +90,14 @@ func (r rows) Err() error { return unavailable(r.Rows.Err()) }
 
 func (r rows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
 
-// errUnavailable is what a request that needs the database gets while it
-// cannot be reached.
-var errUnavailable = jobs.ErrStoreUnavailable
-
-// unavailable wraps err with errUnavailable when it says the server cannot
-// be reached; the cause stays in the chain for logs.
+// unavailable wraps err with jobs.ErrStoreUnavailable, what a request that
+// needs the database gets while it cannot be reached, when err says the
+// server cannot be reached; the cause stays in the chain for logs.
 func unavailable(err error) error {
 	if err == nil || !isUnavailable(err) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", errUnavailable, err)
+	return fmt.Errorf("%w: %w", jobs.ErrStoreUnavailable, err)
 }
 
 func isUnavailable(err error) bool {

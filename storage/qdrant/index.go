@@ -9,6 +9,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Write and read batch sizes.
@@ -66,16 +67,8 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	if len(chunks) == 0 {
 		return nil
 	}
-	for _, c := range chunks {
-		switch {
-		case c.ID == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "qdrant: upsert: chunk without an ID")
-		case c.Tenant == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "qdrant: upsert: chunk %s has no tenant", c.ID)
-		case len(c.Vector) != ix.dim:
-			return ragqueue.Errorf(ragqueue.EINVALID,
-				"qdrant: upsert: chunk %s has a %d-dimensional vector, the index holds %d dimensions", c.ID, len(c.Vector), ix.dim)
-		}
+	if err := storage.CheckIndexedChunks(chunks, ix.dim); err != nil {
+		return err
 	}
 	searchable, err := ix.searchableAmongStaged(ctx, chunks)
 	if err != nil {

@@ -6,17 +6,8 @@ import (
 
 	qc "github.com/qdrant/go-client/qdrant"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
-)
-
-// Search limits, the same as the embedded index's.
-const (
-	defaultTopK = 5
-	maxTopK     = 100
-	// minCandidates is the least number of hits each retriever (sparse,
-	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
-	minCandidates = 20
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Search implements retrieval.Index with one Query request: a dense
@@ -27,19 +18,11 @@ const (
 // two is fused all the same, so that scores mean the same on every path. The tenant and staged=false filter
 // is on the query and on each prefetch.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	if q.Tenant == "" {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "qdrant: search: no tenant")
+	if err := storage.CheckQuery(q, ix.dim); err != nil {
+		return nil, err
 	}
-	if len(q.Vector) > 0 && len(q.Vector) != ix.dim {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID,
-			"qdrant: search: a %d-dimensional query vector, the index holds %d dimensions", len(q.Vector), ix.dim)
-	}
-	topK := q.TopK
-	if topK <= 0 {
-		topK = defaultTopK
-	}
-	topK = min(topK, maxTopK)
-	candidates := uint64(max(minCandidates, 4*topK))
+	topK, n := storage.SearchSizes(q.TopK)
+	candidates := uint64(n)
 
 	filter := searchFilter(q)
 	var prefetch []*qc.PrefetchQuery

@@ -79,10 +79,7 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry,
 		if catchUp {
 			msgs, err := s.rdb.XRangeN(ctx, sub.key, "("+sub.last, "+", rangeBatch).Result()
 			if err != nil {
-				s.mu.Lock()
-				sub.catchUp = true
-				sub.queue = append(queued, sub.queue...)
-				s.mu.Unlock()
+				sub.putBack(queued)
 				return nil, fmt.Errorf("redisstream: read %s: %w", sub.key, err)
 			}
 			for _, m := range msgs {
@@ -91,10 +88,7 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry,
 			if len(msgs) == rangeBatch {
 				// There may be more before what the loop queued: read
 				// those first, next time.
-				s.mu.Lock()
-				sub.catchUp = true
-				sub.queue = append(queued, sub.queue...)
-				s.mu.Unlock()
+				sub.putBack(queued)
 				return got, nil
 			}
 		}
@@ -112,6 +106,16 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry,
 			return nil, nil
 		}
 	}
+}
+
+// putBack returns what Next took from the loop but did not hand out, ahead
+// of anything queued since, and has the next call catch up from Redis
+// first.
+func (sub *Subscription) putBack(queued []Entry) {
+	sub.s.mu.Lock()
+	defer sub.s.mu.Unlock()
+	sub.catchUp = true
+	sub.queue = append(queued, sub.queue...)
 }
 
 // accept appends e unless it was already returned or comes after done.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ragqueue/ragqueue"
@@ -25,14 +26,18 @@ func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time
 		return false, fmt.Errorf("sqlite: put cache entry: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	for _, d := range docs {
-		var changed int64
-		err := tx.QueryRowContext(ctx, `SELECT changed_at FROM cache_document_changes WHERE tenant = ? AND document_id = ?`,
-			e.Tenant, d).Scan(&changed)
-		if err == nil && changed >= nanos(since) {
-			return false, nil
-		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if len(docs) > 0 {
+		// One query for all the cited documents, as the PostgreSQL store does.
+		var sb strings.Builder
+		sb.WriteString(`SELECT EXISTS (SELECT 1 FROM cache_document_changes WHERE tenant = ? AND changed_at >= ?`)
+		args := appendIn(&sb, []any{e.Tenant, nanos(since)}, "document_id", docs)
+		sb.WriteByte(')')
+		var changed bool
+		if err := tx.QueryRowContext(ctx, sb.String(), args...).Scan(&changed); err != nil {
 			return false, fmt.Errorf("sqlite: put cache entry: %w", err)
+		}
+		if changed {
+			return false, nil
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM cache_entries WHERE tenant = ? AND space = ? AND key = ?`,

@@ -15,10 +15,6 @@ const chunkColumns = `id, tenant, document_id, version, idx, text, page, section
 // below SQLite's 32766-parameter limit.
 const chunkBatch = 200
 
-// fullChunkInsert inserts one full batch; only a last, shorter batch needs a
-// statement of its own.
-var fullChunkInsert = chunkInsertSQL(chunkBatch)
-
 // ReplaceChunks implements jobs.ChunkStore: in one transaction it deletes the
 // chunks of (documentID, version) and inserts chunks, in multi-row batches.
 // The chunks' own Tenant, DocumentID and Version fields are ignored in favour
@@ -50,15 +46,13 @@ func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, ve
 	args := make([]any, 0, chunkBatch*8)
 	for start := 0; start < len(chunks); start += chunkBatch {
 		batch := chunks[start:min(start+chunkBatch, len(chunks))]
-		q := fullChunkInsert
-		if len(batch) < chunkBatch {
-			q = chunkInsertSQL(len(batch))
-		}
 		args = args[:0]
 		for _, c := range batch {
 			args = append(args, c.ID, tenant, documentID, version, c.Index, c.Text, c.Page, c.Section)
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		// Full batches share one SQL text, which the connection's statement
+		// cache keeps prepared; only a last, shorter batch differs.
+		if _, err := tx.ExecContext(ctx, chunkInsertSQL(len(batch)), args...); err != nil {
 			return fmt.Errorf("sqlite: replace chunks of %s: insert: %w", documentID, err)
 		}
 	}

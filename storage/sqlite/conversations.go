@@ -30,20 +30,23 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 		t.Tenant, t.ConversationID, nanos(now), nanos(now)); err != nil {
 		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
 	}
-	existing, err := scanTurn(tx.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM conversation_turns
-		WHERE tenant = ? AND conversation_id = ? AND job_id = ?`, t.Tenant, t.ConversationID, t.JobID))
-	if err == nil {
-		return existing, tx.Commit()
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns
-		WHERE tenant = ? AND conversation_id = ?`, t.Tenant, t.ConversationID).Scan(&t.Seq); err != nil {
-		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
-	}
+	// The turn takes the next number in the same statement; a job whose
+	// turn is stored already (a retried job) inserts nothing, and the
+	// stored turn wins.
 	t.CreatedAt = now
-	if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_turns (`+turnColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ConversationID, t.Tenant, t.Seq, t.Question, t.Standalone, t.Answer, cites, t.JobID, nanos(now)); err != nil {
+	err = tx.QueryRowContext(ctx, `INSERT INTO conversation_turns (`+turnColumns+`)
+		VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversation_turns WHERE tenant = ? AND conversation_id = ?),
+			?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant, conversation_id, job_id) DO NOTHING RETURNING seq`,
+		t.ConversationID, t.Tenant, t.Tenant, t.ConversationID, t.Question, t.Standalone, t.Answer, cites, t.JobID, nanos(now)).Scan(&t.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		var stored jobs.Turn
+		if stored, err = scanTurn(tx.QueryRowContext(ctx, `SELECT `+turnColumns+` FROM conversation_turns
+			WHERE tenant = ? AND conversation_id = ? AND job_id = ?`, t.Tenant, t.ConversationID, t.JobID)); err == nil {
+			t = stored
+		}
+	}
+	if err != nil {
 		return jobs.Turn{}, fmt.Errorf("sqlite: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 
@@ -14,19 +12,12 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search limits.
-const (
-	defaultTopK = 5
-	maxTopK     = 100
-	// minCandidates is the least number of hits each retriever (lexical,
-	// dense) contributes to fusion; it grows to 4×TopK for larger requests.
-	minCandidates = 20
-	// maxSearchAttempts bounds how often one search starts again because a
-	// write to the tenant committed while it ran.
-	maxSearchAttempts = 3
-)
+// maxSearchAttempts bounds how often one search starts again because a
+// write to the tenant committed while it ran.
+const maxSearchAttempts = 3
 
 // Index is the embedded-mode search index of one embedding space: chunk
 // rows in the SQLite file, and each tenant's searchable chunks in memory,
@@ -41,8 +32,6 @@ type Index struct {
 	dim   int
 	space retrieval.Space
 	sid   int64 // index_spaces.sid: every row of this space carries it
-
-	genStmt *sql.Stmt // space, tenant → generation; prepared once, runs on every search
 
 	cache  *tenantCache
 	loads  singleflight.Group // one reload per tenant at a time
@@ -64,24 +53,18 @@ func NewIndex(ctx context.Context, db *DB, dim int) (*Index, error) {
 	return NewSpaces(db, SpacesOptions{}).openDefault(ctx, hashSpace(dim))
 }
 
-// openIndex prepares the index of space sid.
-func openIndex(ctx context.Context, db *DB, space retrieval.Space, sid int64, cacheBytes int64) (*Index, error) {
-	ix := &Index{db: db.sql, rdb: db.read, dim: space.Dim, space: space, sid: sid, cache: newDenseCache(cacheBytes)}
-	var err error
-	if ix.genStmt, err = db.read.PrepareContext(ctx, `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`); err != nil {
-		return nil, fmt.Errorf("sqlite: open index %s: prepare: %w", space.Name, err)
-	}
-	return ix, nil
+// newIndexOf returns the index of space sid.
+func newIndexOf(db *DB, space retrieval.Space, sid int64, cacheBytes int64) *Index {
+	return &Index{db: db.sql, rdb: db.read, dim: space.Dim, space: space, sid: sid, cache: newDenseCache(cacheBytes)}
 }
 
 // Space is the embedding space the index holds.
 func (ix *Index) Space() retrieval.Space { return ix.space }
 
-// Close releases the index's prepared statements. The DB stays open: close
-// it separately, after the index.
-func (ix *Index) Close() error {
-	return ix.genStmt.Close()
-}
+// Close is a no-op kept for callers that close what they open: the index
+// holds no resources of its own (its statements live in the connections'
+// statement cache, stmtcache.go). The DB stays open: close it separately.
+func (ix *Index) Close() error { return nil }
 
 // Dim is the vector dimension the index accepts.
 func (ix *Index) Dim() int { return ix.dim }
@@ -104,16 +87,8 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	if len(chunks) == 0 {
 		return nil
 	}
-	for _, c := range chunks {
-		switch {
-		case c.ID == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: upsert: chunk without an ID")
-		case c.Tenant == "":
-			return ragqueue.Errorf(ragqueue.EINVALID, "sqlite: upsert: chunk %s has no tenant", c.ID)
-		case len(c.Vector) != ix.dim:
-			return ragqueue.Errorf(ragqueue.EINVALID,
-				"sqlite: upsert: chunk %s has a %d-dimensional vector, the index holds %d dimensions", c.ID, len(c.Vector), ix.dim)
-		}
+	if err := storage.CheckIndexedChunks(chunks, ix.dim); err != nil {
+		return err
 	}
 
 	tx, err := ix.db.BeginTx(ctx, nil)
@@ -124,9 +99,10 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 	var blob []byte
 	// next is each tenant's generation after this write, which every row
 	// written carries (a staged row's is replaced when it is published);
-	// only tenants with visible chunks get there.
+	// gens holds it for the tenants with visible chunks, the only ones whose
+	// generation moves.
 	next := make(map[string]int64)
-	tenants := make(map[string]struct{})
+	gens := make(map[string]int64)
 	// visible are the chunks searchable after the commit: only they touch
 	// the generations and the in-memory copies.
 	visible := make([]retrieval.IndexedChunk, 0, len(chunks))
@@ -144,7 +120,7 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			}
 			next[c.Tenant] = gen
 		}
-		blob = encodeVector(blob[:0], c.Vector)
+		blob = storage.AppendVector(blob[:0], c.Vector)
 		var staged bool
 		err := tx.QueryRowContext(ctx, upsertChunkSQL, ix.sid, c.ID, c.Tenant, c.DocumentID, c.Version, c.Index, c.Text, c.Page,
 			c.Title, c.Source, blob, c.ContentHash, c.Staged, gen).Scan(&staged)
@@ -157,14 +133,12 @@ func (ix *Index) Upsert(ctx context.Context, chunks []retrieval.IndexedChunk) er
 			continue
 		}
 		visible = append(visible, *c)
-		tenants[c.Tenant] = struct{}{}
+		gens[c.Tenant] = gen
 	}
-	gens := make(map[string]int64, len(tenants))
-	for tenant := range tenants {
-		if err := bumpGeneration(ctx, tx, ix.sid, tenant, next[tenant]); err != nil {
+	for tenant, gen := range gens {
+		if err := bumpGeneration(ctx, tx, ix.sid, tenant, gen); err != nil {
 			return err
 		}
-		gens[tenant] = next[tenant]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: upsert: commit: %w", err)
@@ -275,7 +249,11 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 			_ = rows.Close()
 			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 		}
-		c.Vector = decodeVector(make([]float32, 0, ix.dim), blob)
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
+		}
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		published = append(published, c)
 	}
 	if err := rows.Close(); err != nil {
@@ -291,15 +269,13 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		}
 	}
 
-	// The older versions go; the in-memory copies drop the searchable ones.
-	removed, err := queryStrings(ctx, tx, `SELECT id FROM index_chunks
-		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`, ix.sid, tenant, documentID, version)
+	// The older versions go: their searchable chunks are recorded as removed,
+	// for other processes to catch up from, and the IDs recorded are the ones
+	// the in-memory copies drop.
+	removed, err := queryStrings(ctx, tx, `INSERT INTO index_removed (space_id, tenant, gen, id)
+		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0
+		RETURNING id`, gen, ix.sid, tenant, documentID, version)
 	if err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO index_removed (space_id, tenant, gen, id)
-		SELECT space_id, tenant, ?, id FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ? AND staged = 0`,
-		gen, ix.sid, tenant, documentID, version); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ? AND version < ?`,
@@ -362,7 +338,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 			if _, ok := out[h]; ok || len(blob) != 4*ix.dim {
 				continue
 			}
-			out[h] = decodeVector(make([]float32, 0, ix.dim), blob)
+			out[h] = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		}
 		err = rows.Err()
 		if cerr := rows.Close(); err == nil {
@@ -398,19 +374,10 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 // the two by a convex combination of their normalised scores. TopK defaults to 5 and is
 // capped at 100.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	if q.Tenant == "" {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "search needs a tenant")
+	if err := storage.CheckQuery(q, ix.dim); err != nil {
+		return nil, err
 	}
-	if len(q.Vector) != 0 && len(q.Vector) != ix.dim {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID,
-			"sqlite: search: the query vector has %d dimensions, the index holds %d", len(q.Vector), ix.dim)
-	}
-	topK := q.TopK
-	if topK <= 0 {
-		topK = defaultTopK
-	}
-	topK = min(topK, maxTopK)
-	n := max(4*topK, minCandidates)
+	topK, n := storage.SearchSizes(q.TopK)
 
 	// Both retrievers read one copy of the tenant, but the passages' fields
 	// come from the file afterwards: a version switch (or any other visible
@@ -509,31 +476,17 @@ func appendIn(sb *strings.Builder, args []any, col string, values []string) []an
 }
 
 // generation reads tenant's generation; 0 means the tenant was never written.
+// It runs on every search; the connection's statement cache keeps it
+// prepared.
 func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
 	var gen int64
-	err := ix.genStmt.QueryRowContext(ctx, ix.sid, tenant).Scan(&gen)
+	err := ix.rdb.QueryRowContext(ctx, generationSQL, ix.sid, tenant).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {
 		return 0, fmt.Errorf("sqlite: read index generation: %w", err)
 	}
 	return gen, nil
-}
-
-// encodeVector appends v as little-endian float32s to dst.
-func encodeVector(dst []byte, v []float32) []byte {
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(x))
-	}
-	return dst
-}
-
-// decodeVector appends the float32s of a little-endian blob to dst.
-func decodeVector(dst []float32, blob []byte) []float32 {
-	for i := 0; i+4 <= len(blob); i += 4 {
-		dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(blob[i:])))
-	}
-	return dst
 }
 
 // denseWeight is the share of the dense ranking in fusion (a convex

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Removal records: a write that removes searchable chunks records their IDs
@@ -20,12 +21,15 @@ const (
 	pruneEvery  = 64
 )
 
+// generationSQL reads a tenant's generation in a space.
+const generationSQL = `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`
+
 // nextGeneration returns the generation tenant gets if tx changes what its
 // searches see. Transactions take the write lock up front
 // (_txlock=immediate), so nothing else moves it before tx commits.
 func nextGeneration(ctx context.Context, tx *sql.Tx, sid int64, tenant string) (int64, error) {
 	var gen int64
-	err := tx.QueryRowContext(ctx, `SELECT gen FROM index_generations WHERE space_id = ? AND tenant = ?`, sid, tenant).Scan(&gen)
+	err := tx.QueryRowContext(ctx, generationSQL, sid, tenant).Scan(&gen)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlite: read index generation: %w", err)
 	}
@@ -100,10 +104,10 @@ func (ix *Index) refresh(ctx context.Context, tenant string, base *tenantSet, ba
 		if err := rows.Scan(&c.ID, &c.DocumentID, &blob, &c.Text); err != nil {
 			return false, fmt.Errorf("sqlite: refresh vectors: %w", err)
 		}
-		if len(blob) != 4*ix.dim {
-			return false, fmt.Errorf("sqlite: refresh vectors: chunk %s has %d bytes of vector, want %d", c.ID, len(blob), 4*ix.dim)
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			return false, fmt.Errorf("sqlite: refresh vectors: %w", err)
 		}
-		c.Vector = decodeVector(make([]float32, 0, ix.dim), blob)
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
 		changed = append(changed, c)
 	}
 	if err := rows.Err(); err != nil {

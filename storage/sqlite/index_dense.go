@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // tenantSet is one tenant's searchable chunks in memory: the vectors, laid
@@ -128,18 +129,27 @@ func (ix *Index) reload(ctx context.Context, tenant string) error {
 		if !id.Valid {
 			continue // the tenant exists but holds no chunks
 		}
-		if len(blob) != 4*ix.dim {
-			return fmt.Errorf("sqlite: load vectors: chunk %s has %d bytes of vector, want %d", id.String, len(blob), 4*ix.dim)
+		if err := ix.checkVector(id.String, blob); err != nil {
+			return fmt.Errorf("sqlite: load vectors: %w", err)
 		}
 		set.lex.add(len(set.ids), text.String)
 		set.slot[id.String] = len(set.ids)
 		set.ids = append(set.ids, id.String)
 		set.docs = append(set.docs, doc.String)
-		set.vecs = decodeVector(set.vecs, blob)
+		set.vecs = storage.AppendDecodedVector(set.vecs, blob)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: load vectors: %w", err)
 	}
 	ix.cache.install(tenant, set)
+	return nil
+}
+
+// checkVector refuses a stored vector that is not dim float32s: one would
+// shift every later slot of a set's vector slab.
+func (ix *Index) checkVector(chunkID string, blob []byte) error {
+	if len(blob) != 4*ix.dim {
+		return fmt.Errorf("chunk %s has %d bytes of vector, want %d", chunkID, len(blob), 4*ix.dim)
+	}
 	return nil
 }

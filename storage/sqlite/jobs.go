@@ -49,13 +49,14 @@ func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error)
 // (keeping an earlier completion time); a non-terminal one clears it. Empty
 // Progress or Result are left alone; a JSON null clears the field.
 func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+	progress, result, err := storage.PrepareJobUpdate(u)
+	if err != nil {
+		return err
+	}
 	now := now()
 	sets := []string{"updated_at = ?"}
 	args := []any{nanos(now)}
 	if u.State != nil {
-		if *u.State == "" {
-			return ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
-		}
 		sets = append(sets, "state = ?")
 		args = append(args, string(*u.State))
 		if u.State.Terminal() {
@@ -66,20 +67,12 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 		}
 	}
 	if len(u.Progress) > 0 {
-		v, err := storage.JSONValue(u.Progress, "job progress")
-		if err != nil {
-			return err
-		}
 		sets = append(sets, "progress = ?")
-		args = append(args, v)
+		args = append(args, progress)
 	}
 	if len(u.Result) > 0 {
-		v, err := storage.JSONValue(u.Result, "job result")
-		if err != nil {
-			return err
-		}
 		sets = append(sets, "result = ?")
-		args = append(args, v)
+		args = append(args, result)
 	}
 	if u.Error != nil {
 		sets = append(sets, "error = ?")

@@ -24,15 +24,13 @@ type SpacesOptions struct {
 // generations live in the same SQLite file, told apart by the space's row
 // in index_spaces, and index_live is the one-row pointer that
 // names the live space. Data written before spaces existed is the space
-// "hash-<dim>" (migration 00008), live. It is safe for concurrent use; an
-// index it returns stays valid until Close.
+// "hash-<dim>" (migration 00008), live. It is safe for concurrent use.
 type Spaces struct {
 	db   *DB
 	opts SpacesOptions
 
-	mu      sync.Mutex
-	open    map[string]*Index // name → index; guarded by mu
-	retired []*Index          // dropped or replaced, closed by Close
+	mu   sync.Mutex
+	open map[string]*Index // name → index; guarded by mu
 }
 
 var _ retrieval.Spaces = (*Spaces)(nil)
@@ -111,13 +109,8 @@ func (sp *Spaces) OpenIndex(ctx context.Context, space retrieval.Space) (*Index,
 			return ix, nil
 		}
 		ix.cache.clear()
-		sp.retired = append(sp.retired, ix)
-		delete(sp.open, space.Name)
 	}
-	ix, err := openIndex(ctx, sp.db, row.space, row.sid, sp.opts.CacheBytes)
-	if err != nil {
-		return nil, err
-	}
+	ix := newIndexOf(sp.db, row.space, row.sid, sp.opts.CacheBytes)
 	sp.open[space.Name] = ix
 	return ix, nil
 }
@@ -256,27 +249,19 @@ func (sp *Spaces) Drop(ctx context.Context, name string) error {
 	sp.mu.Lock()
 	if ix := sp.open[name]; ix != nil {
 		ix.cache.clear()
-		sp.retired = append(sp.retired, ix)
 		delete(sp.open, name)
 	}
 	sp.mu.Unlock()
 	return nil
 }
 
-// Close releases every index Open returned. The DB stays open.
+// Close forgets the indexes Open returned; they hold no resources of their
+// own. The DB stays open.
 func (sp *Spaces) Close() error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	var errs []error
-	for _, ix := range sp.open {
-		errs = append(errs, ix.Close())
-	}
-	for _, ix := range sp.retired {
-		errs = append(errs, ix.Close())
-	}
 	clear(sp.open)
-	sp.retired = nil
-	return errors.Join(errs...)
+	return nil
 }
 
 // openDefault is NewIndex: space opened and made live when no space is, or

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
 )
 
 // spacesBundle is what a spaces test works with: one database file and its
@@ -195,7 +196,7 @@ func TestSpacesMigrationAdoptsExistingIndex(t *testing.T) {
 	chunks := chunksOf(t, dim, "acme", "doc", "Lighthouses guide ships at night.", "Bread needs a sourdough starter.")
 	for i, c := range chunks {
 		_, err = raw.Exec(`INSERT INTO index_chunks (rid, id, tenant, document_id, idx, text, vector, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
-			i+1, c.ID, c.Tenant, c.DocumentID, c.Index, c.Text, encodeVector(nil, c.Vector))
+			i+1, c.ID, c.Tenant, c.DocumentID, c.Index, c.Text, storage.AppendVector(nil, c.Vector))
 		require.NoError(t, err)
 	}
 	_, err = raw.Exec(`INSERT INTO index_generations (tenant, gen) VALUES ('acme', 3)`)

@@ -63,12 +63,14 @@ type cachingConn struct {
 // cachedStmt is a prepared statement and whether a rows object still
 // reads from it (it cannot be run again until that rows is closed).
 type cachedStmt struct {
-	stmt driver.Stmt
+	stmt stmtRunner
 	busy bool
 }
 
-// stmtRunner is what a statement of the wrapped driver must offer.
+// stmtRunner is what a statement of the wrapped driver must offer; it is
+// checked once, when the statement is prepared.
 type stmtRunner interface {
+	driver.Stmt
 	driver.StmtExecContext
 	driver.StmtQueryContext
 }
@@ -167,11 +169,12 @@ func (c *cachingConn) acquire(ctx context.Context, query string) (cs *cachedStmt
 	if err != nil {
 		return nil, false, err
 	}
-	if _, ok := st.(stmtRunner); !ok {
+	run, runs := st.(stmtRunner)
+	if !runs {
 		_ = st.Close()
 		return nil, false, fmt.Errorf("sqlite: driver statement %T cannot run with a context", st)
 	}
-	cs = &cachedStmt{stmt: st, busy: true}
+	cs = &cachedStmt{stmt: run, busy: true}
 	if ok { // the cached one is busy: this one is for this call only
 		return cs, true, nil
 	}
@@ -211,7 +214,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if err != nil {
 		return nil, err
 	}
-	res, err := cs.stmt.(stmtRunner).ExecContext(ctx, args)
+	res, err := cs.stmt.ExecContext(ctx, args)
 	return res, joinErr(err, c.release(cs, owned))
 }
 
@@ -222,7 +225,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := cs.stmt.(stmtRunner).QueryContext(ctx, args)
+	rows, err := cs.stmt.QueryContext(ctx, args)
 	if err != nil {
 		return nil, joinErr(err, c.release(cs, owned))
 	}

@@ -91,6 +91,9 @@ func testCrawlRoundTrip(t *testing.T, s Store) {
 	require.NoError(t, err)
 	require.Len(t, unfinished, 1)
 	require.Equal(t, c.Spec, unfinished[0].Spec)
+	unlimited, err := s.UnfinishedCrawls(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, unfinished, unlimited, "no limit is the default scan limit, not none")
 	requireRecent(t, got.CreatedAt)
 
 	got.Status = jobs.StateActive
