@@ -19,9 +19,8 @@ import (
 const maxQuestionRunes = 4000
 
 // search runs a search over the tenant's chunks, here in the API process:
-// it is fast and needs no queue. mode chooses the retrieval: hybrid (the
-// default: lexical and dense fused), lexical (BM25 only) or dense (vectors
-// only), so that what each part adds can be measured (cmd/eval).
+// it is fast and needs no queue. mode chooses the retrieval (app.Search):
+// hybrid (the default), lexical or dense.
 func (s *server) search(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
 	if q == "" {
@@ -37,9 +36,9 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	mode := c.DefaultQuery("mode", "hybrid")
-	if mode != "hybrid" && mode != "lexical" && mode != "dense" {
-		s.fail(c, invalid("mode must be hybrid, lexical or dense, not %q", mode))
+	mode := c.DefaultQuery("mode", app.SearchHybrid)
+	if err := app.CheckSearchMode(mode); err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -48,19 +47,7 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, unavailable("the search index", err))
 		return
 	}
-	query := retrieval.Query{Tenant: tenant(c), TopK: topK}
-	if mode != "dense" {
-		query.Text = q
-	}
-	if mode != "lexical" {
-		vecs, err := snap.Embedder().Embed(ctx, []string{q})
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		query.Vector = vecs[0]
-	}
-	passages, err := snap.Live.Index.Search(ctx, query)
+	passages, err := app.Search(ctx, snap.Embedder(), snap.Live.Index, tenant(c), mode, q, topK)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/retrieval"
 )
 
 // evalTenant owns every document the embedded evaluation ingests.
@@ -66,8 +65,6 @@ func newEmbeddedBackend(ctx context.Context, getenv func(string) string, stderr 
 func (b *embeddedBackend) Describe() string {
 	return "embedded mode, embedder " + b.app.Embedder.Name()
 }
-
-func (b *embeddedBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
 
 // Ingest records each passage as a text document (title, blank line, text)
 // and enqueues its ingestion, then waits until all are ready.
@@ -137,21 +134,9 @@ func waitReady(ctx context.Context, ids []string, status func(ctx context.Contex
 	return nil
 }
 
-// Search embeds text as the API's search does and queries the index with
-// the text, the vector, or both.
+// Search searches as GET /v1/search does (app.Search).
 func (b *embeddedBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	q := retrieval.Query{Tenant: evalTenant, TopK: searchDepth}
-	if mode != modeDense {
-		q.Text = text
-	}
-	if mode != modeBM25 {
-		vecs, err := b.app.Embedder.Embed(ctx, []string{text})
-		if err != nil {
-			return nil, err
-		}
-		q.Vector = vecs[0]
-	}
-	ps, err := b.app.Index.Search(ctx, q)
+	ps, err := app.Search(ctx, b.app.Embedder, b.app.Index, evalTenant, apiMode(mode), text, searchDepth)
 	if err != nil {
 		return nil, err
 	}

@@ -42,8 +42,6 @@ func (b *serverBackend) Describe() string {
 	return "server " + b.base.String()
 }
 
-func (b *serverBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
-
 func (b *serverBackend) Close() error {
 	b.client.CloseIdleConnections()
 	return nil
@@ -119,16 +117,12 @@ func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 }
 
 func (b *serverBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	apiMode := map[string]string{modeBM25: "lexical", modeDense: "dense", modeHybrid: "hybrid"}[mode]
-	if apiMode == "" {
-		return nil, fmt.Errorf("eval: the server's search has no %s mode", mode)
-	}
 	var resp struct {
 		Results []struct {
 			DocumentID string `json:"document_id"`
 		} `json:"results"`
 	}
-	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}, "mode": {apiMode}}
+	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}, "mode": {apiMode(mode)}}
 	if err := b.do(ctx, http.MethodGet, "/v1/search", q, nil, &resp); err != nil {
 		return nil, err
 	}
