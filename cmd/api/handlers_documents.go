@@ -344,12 +344,18 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 		}
 		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
 	}
-	if err := s.queue.EnqueueIngest(ctx, doc, enqueueOpts(c)...); err != nil {
-		// The document is recorded as queued, and the database is the truth:
-		// the reconciler enqueues it once the queue is back.
+	s.enqueueIngest(c, doc)
+	return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Filename: u.filename}, nil
+}
+
+// enqueueIngest hands a recorded document (version) to the workers, with
+// the request's callback. A queue that cannot take it is only logged: the
+// document is recorded as queued, and the database is the truth: the
+// reconciler enqueues it once the queue is back.
+func (s *server) enqueueIngest(c *gin.Context, doc ingest.Document) {
+	if err := s.queue.EnqueueIngest(c.Request.Context(), doc, enqueueOpts(c)...); err != nil {
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
-	return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Filename: u.filename}, nil
 }
 
 // listDocuments pages through the tenant's documents, newest first.
