@@ -93,10 +93,8 @@ func TestWebhookQuerySignedAndRetried(t *testing.T) {
 	t.Parallel()
 	r := newReceiver(t, 2)
 	b := setup(t, webhookEnv(r))
-	var up uploadResp
-	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
-		map[string]any{"text": eventsDoc}, &up))
-	b.waitStatus(t, testAdminKey, up.Documents[0].ID)
+	id, _ := b.postText(t, testAdminKey, "", eventsDoc)
+	b.waitStatus(t, testAdminKey, id)
 
 	var q struct {
 		JobID string `json:"job_id"`
