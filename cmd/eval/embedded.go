@@ -83,12 +83,10 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		now := time.Now().UTC()
-		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{
-			ID: uuid.NewString(), Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
+		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{ // the store gives ID and times
+			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
-			CreatedAt: now, UpdatedAt: now,
 		})
 		if err != nil {
 			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
