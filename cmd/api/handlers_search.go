@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,7 +28,7 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, invalid("q is required: GET /v1/search?q=your+question"))
 		return
 	}
-	if len([]rune(q)) > maxQuestionRunes {
+	if utf8.RuneCountInString(q) > maxQuestionRunes {
 		s.fail(c, invalid("q is longer than %d characters", maxQuestionRunes))
 		return
 	}
@@ -174,7 +175,7 @@ func (s *server) checkQuery(req *queryRequest) (topK int, urls []string, err err
 	switch {
 	case req.Question == "":
 		return 0, nil, invalid("question is required")
-	case len([]rune(req.Question)) > maxQuestionRunes:
+	case utf8.RuneCountInString(req.Question) > maxQuestionRunes:
 		return 0, nil, invalid("question is longer than %d characters", maxQuestionRunes)
 	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
 		return 0, nil, invalid("mode must be \"sync\" or \"async\"")
