@@ -66,15 +66,12 @@ func (b *embeddedBackend) Describe() string {
 	return "embedded mode, embedder " + b.app.Embedder.Name()
 }
 
-// Ingest records each passage as a text document (title, blank line, text)
-// and enqueues its ingestion, then waits until all are ready.
+// Ingest records each passage as a text document (passage.document) and
+// enqueues its ingestion, then waits until all are ready.
 func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
-		text := p.Text
-		if p.Title != "" {
-			text = p.Title + "\n\n" + p.Text
-		}
+		text := p.document()
 		info, err := b.app.Blobs.Put(ctx, strings.NewReader(text), b.app.Config.MaxUploadBytes)
 		if err != nil {
 			return fmt.Errorf("eval: store passage %s: %w", p.ID, err)

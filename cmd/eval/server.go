@@ -86,10 +86,7 @@ func (b *serverBackend) do(ctx context.Context, method, path string, query url.V
 func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
-		text := p.Text
-		if p.Title != "" {
-			text = p.Title + "\n\n" + p.Text
-		}
+		text := p.document()
 		var resp struct {
 			Documents []struct {
 				ID        string `json:"id"`
