@@ -51,8 +51,13 @@ func (s *server) checkCallback(raw string) (string, error) {
 
 // enqueueOpts are the job options of the request: its callback, if any.
 func enqueueOpts(c *gin.Context) []jobs.EnqueueOption {
-	if u := c.GetString(ctxCallback); u != "" {
-		return []jobs.EnqueueOption{jobs.WithCallback(u)}
+	return callbackOpts(c.GetString(ctxCallback))
+}
+
+// callbackOpts are the job options for a checked callback URL ("": none).
+func callbackOpts(u string) []jobs.EnqueueOption {
+	if u == "" {
+		return nil
 	}
-	return nil
+	return []jobs.EnqueueOption{jobs.WithCallback(u)}
 }

@@ -101,13 +101,20 @@ func (b *testBundle) crawl(t testing.TB, key string, req map[string]any) crawlRe
 	}
 	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/crawls", key, req, &started))
 	require.NotEmpty(t, started.CrawlID)
+	c := b.waitCrawl(t, key, started.CrawlID)
+	require.Equal(t, started.JobID, c.JobID)
+	return c
+}
+
+// waitCrawl polls a crawl until it has succeeded or failed.
+func (b *testBundle) waitCrawl(t testing.TB, key, id string) crawlResp {
+	t.Helper()
 	var c crawlResp
 	require.Eventually(t, func() bool {
 		c = crawlResp{}
-		require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/crawls/"+started.CrawlID, key, nil, "", &c))
-		return c.Status == "succeeded" || c.Status == "failed"
-	}, 60*time.Second, 20*time.Millisecond)
-	require.Equal(t, started.JobID, c.JobID)
+		code := b.do(t, http.MethodGet, "/v1/crawls/"+id, key, nil, "", &c)
+		return code == http.StatusOK && (c.Status == "succeeded" || c.Status == "failed")
+	}, 60*time.Second, 20*time.Millisecond, "crawl %s never finished", id)
 	return c
 }
 
@@ -324,12 +331,8 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	})
 
 	b.start(t)
-	var c crawlResp
-	require.Eventually(t, func() bool {
-		c = crawlResp{}
-		require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/crawls/"+cr.ID, testAdminKey, nil, "", &c))
-		return c.Status == "succeeded"
-	}, 60*time.Second, 20*time.Millisecond)
+	c := b.waitCrawl(t, testAdminKey, cr.ID)
+	require.Equal(t, "succeeded", c.Status)
 	require.Equal(t, 1, c.PagesFetched)
 	require.Len(t, c.Documents, 1)
 }
@@ -353,13 +356,14 @@ func TestCrawlRefresh(t *testing.T) {
 
 	first := b.crawl(t, writer, map[string]any{"urls": []string{s.url("/")}, "max_depth": 1, "refresh": "2s"})
 	require.Equal(t, "succeeded", first.Status)
-	var got struct {
+	type refreshing struct {
 		crawlResp
 		NextRunAt *time.Time `json:"next_run_at"`
 		Request   struct {
 			Refresh string `json:"refresh"`
 		} `json:"request"`
 	}
+	var got refreshing
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/v1/crawls/"+first.ID, writer, nil, "", &got))
 	require.Equal(t, "2s", got.Request.Refresh)
 	require.NotNil(t, got.NextRunAt, "a refreshing crawl says when it runs next")
@@ -377,13 +381,7 @@ func TestCrawlRefresh(t *testing.T) {
 	// The next run happens by itself, under a job of its own, and updates
 	// the changed page.
 	require.Eventually(t, func() bool {
-		got = struct {
-			crawlResp
-			NextRunAt *time.Time `json:"next_run_at"`
-			Request   struct {
-				Refresh string `json:"refresh"`
-			} `json:"request"`
-		}{}
+		got = refreshing{}
 		b.do(t, http.MethodGet, "/v1/crawls/"+first.ID, writer, nil, "", &got)
 		return got.JobID != first.JobID && got.Status == "succeeded"
 	}, 60*time.Second, 50*time.Millisecond)

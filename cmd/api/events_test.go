@@ -498,12 +498,10 @@ func TestSSEAcrossProcesses(t *testing.T) {
 		_ = w.Wait()
 	})
 
-	var up uploadResp
-	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
-		map[string]any{"title": "Sky", "text": eventsDoc}, &up))
+	_, jobID := b.postText(t, testAdminKey, "Sky", eventsDoc)
 	eb := &eventsBundle{testBundle: b, key: testAdminKey}
 	tctx := testCtx(t)
-	ingest := eb.openSSE(t, tctx, http.MethodGet, "/v1/jobs/"+up.Documents[0].JobID+"/events", testAdminKey, "", nil).untilDone(t)
+	ingest := eb.openSSE(t, tctx, http.MethodGet, "/v1/jobs/"+jobID+"/events", testAdminKey, "", nil).untilDone(t)
 	require.Equal(t, []string{"progress", "result", "done"}, kinds(ingest))
 
 	s := eb.openSSE(t, tctx, http.MethodPost, "/v1/queries", testAdminKey, `{"question":"why does the sky look blue?"}`, nil)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -119,29 +117,16 @@ func TestPostgresOutage(t *testing.T) {
 	require.Equal(t, "ready", b.waitStatus(t, writer, id).Status)
 }
 
-// rawCall sends a request and returns the status and raw body.
+// rawCall sends in (when not nil) as JSON and returns the status and raw
+// body.
 func rawCall(t testing.TB, b *testBundle, method, path, key string, in any) (int, string) {
 	t.Helper()
-	var body io.Reader
+	contentType := ""
 	if in != nil {
-		raw, err := json.Marshal(in)
-		require.NoError(t, err)
-		body = bytes.NewReader(raw)
+		contentType = "application/json"
 	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	require.NoError(t, err)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := b.http.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(raw)
+	code, raw := b.call(t, method, path, key, jsonBody(t, in), contentType)
+	return code, string(raw)
 }
 
 // checkCleanError checks that body is a JSON error (with code, when not

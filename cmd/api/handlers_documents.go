@@ -12,7 +12,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -318,21 +317,18 @@ func (s *server) readTextUpload(c *gin.Context) (u *pendingUpload, metadata json
 
 // createDocument records a stored upload as a document and enqueues its
 // ingestion, or reports the tenant's existing document with the same bytes.
+// The store gives the document its ID and times, and {} as metadata when
+// there is none.
 func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.RawMessage) (uploadResult, error) {
 	ctx := c.Request.Context()
-	now := time.Now().UTC()
-	if metadata == nil {
-		metadata = json.RawMessage(`{}`)
-	}
 	title := u.title
 	if title == "" {
 		title = u.defaultTitle
 	}
 	doc, created, err := s.docs.CreateDocument(ctx, ingest.Document{
-		ID: uuid.NewString(), Tenant: tenant(c), Title: title, Source: u.source,
+		Tenant: tenant(c), Title: title, Source: u.source,
 		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
-		CreatedAt: now, UpdatedAt: now,
 	})
 	if err != nil {
 		return uploadResult{}, err
@@ -344,12 +340,18 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 		}
 		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
 	}
-	if err := s.queue.EnqueueIngest(ctx, doc, enqueueOpts(c)...); err != nil {
-		// The document is recorded as queued, and the database is the truth:
-		// the reconciler enqueues it once the queue is back.
+	s.enqueueIngest(c, doc)
+	return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Filename: u.filename}, nil
+}
+
+// enqueueIngest hands a recorded document (version) to the workers, with
+// the request's callback. A queue that cannot take it is only logged: the
+// document is recorded as queued, and the database is the truth: the
+// reconciler enqueues it once the queue is back.
+func (s *server) enqueueIngest(c *gin.Context, doc ingest.Document) {
+	if err := s.queue.EnqueueIngest(c.Request.Context(), doc, enqueueOpts(c)...); err != nil {
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
-	return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Filename: u.filename}, nil
 }
 
 // listDocuments pages through the tenant's documents, newest first.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -84,9 +85,7 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 		return false, err
 	}
 	defer sub.Close()
-	if lastID == "" {
-		lastID = "0-0"
-	}
+	lastID = lastIDOr(lastID)
 	// The record is first consulted as soon as the backlog is read, so
 	// that a job without a stream is told at once; then at each heartbeat.
 	backlogRead := false
@@ -126,7 +125,8 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 // finishFromRecord ends a stream from the job record when the job finished
 // a while ago and the stream never got its outcome: its events expired, it
 // predates them, or whatever ended it (a restart failing interrupted
-// queries, a lost publish) wrote only the record.
+// queries, a lost publish) wrote only the record. lastID is the last event
+// the client has, "0-0" for none.
 func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID string, emit func(redisstream.Entry) error) (bool, error) {
 	job, err := s.jobs.GetJob(ctx, tenant, jobID)
 	if err != nil {
@@ -145,13 +145,13 @@ func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID str
 	// Made-up events get IDs right after the last one the client has (or,
 	// without a stream, below any real entry's), so that resuming from one
 	// of them works.
-	ms, seq := splitID(lastIDOr(lastID))
+	ms, seq := splitID(lastID)
 	if !exists {
 		ms, seq = 0, 0
 	}
 	for i, ev := range recordEvents(job) {
 		id := strconv.FormatUint(ms, 10) + "-" + strconv.FormatUint(seq+uint64(i)+1, 10)
-		if !afterID(id, lastIDOr(lastID)) {
+		if !afterID(id, lastID) {
 			continue
 		}
 		if err := emit(redisstream.Entry{ID: id, Event: ev}); err != nil {
@@ -178,14 +178,13 @@ func afterID(a, b string) bool {
 }
 
 func splitID(id string) (uint64, uint64) {
-	for i := range len(id) {
-		if id[i] == '-' {
-			ms, _ := strconv.ParseUint(id[:i], 10, 64)
-			seq, _ := strconv.ParseUint(id[i+1:], 10, 64)
-			return ms, seq
-		}
+	msText, seqText, ok := strings.Cut(id, "-")
+	if !ok {
+		return 0, 0
 	}
-	return 0, 0
+	ms, _ := strconv.ParseUint(msText, 10, 64)
+	seq, _ := strconv.ParseUint(seqText, 10, 64)
+	return ms, seq
 }
 
 func lastIDOr(id string) string {

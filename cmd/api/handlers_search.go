@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,16 +20,15 @@ import (
 const maxQuestionRunes = 4000
 
 // search runs a search over the tenant's chunks, here in the API process:
-// it is fast and needs no queue. mode chooses the retrieval: hybrid (the
-// default: lexical and dense fused), lexical (BM25 only) or dense (vectors
-// only), so that what each part adds can be measured (cmd/eval).
+// it is fast and needs no queue. mode chooses the retrieval (app.Search):
+// hybrid (the default), lexical or dense.
 func (s *server) search(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
 	if q == "" {
 		s.fail(c, invalid("q is required: GET /v1/search?q=your+question"))
 		return
 	}
-	if len([]rune(q)) > maxQuestionRunes {
+	if utf8.RuneCountInString(q) > maxQuestionRunes {
 		s.fail(c, invalid("q is longer than %d characters", maxQuestionRunes))
 		return
 	}
@@ -37,9 +37,9 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	mode := c.DefaultQuery("mode", "hybrid")
-	if mode != "hybrid" && mode != "lexical" && mode != "dense" {
-		s.fail(c, invalid("mode must be hybrid, lexical or dense, not %q", mode))
+	mode := c.DefaultQuery("mode", app.SearchHybrid)
+	if err := app.CheckSearchMode(mode); err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -48,19 +48,7 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, unavailable("the search index", err))
 		return
 	}
-	query := retrieval.Query{Tenant: tenant(c), TopK: topK}
-	if mode != "dense" {
-		query.Text = q
-	}
-	if mode != "lexical" {
-		vecs, err := snap.Embedder().Embed(ctx, []string{q})
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		query.Vector = vecs[0]
-	}
-	passages, err := snap.Live.Index.Search(ctx, query)
+	passages, err := app.Search(ctx, snap.Embedder(), snap.Live.Index, tenant(c), mode, q, topK)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -187,7 +175,7 @@ func (s *server) checkQuery(req *queryRequest) (topK int, urls []string, err err
 	switch {
 	case req.Question == "":
 		return 0, nil, invalid("question is required")
-	case len([]rune(req.Question)) > maxQuestionRunes:
+	case utf8.RuneCountInString(req.Question) > maxQuestionRunes:
 		return 0, nil, invalid("question is longer than %d characters", maxQuestionRunes)
 	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
 		return 0, nil, invalid("mode must be \"sync\" or \"async\"")

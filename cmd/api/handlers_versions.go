@@ -74,11 +74,7 @@ func (s *server) putDocument(c *gin.Context) {
 		return
 	}
 	kept = true
-	if err := s.queue.EnqueueIngest(ctx, doc, enqueueOpts(c)...); err != nil {
-		// The version is recorded as queued, and the database is the truth:
-		// the reconciler enqueues it once the queue is back.
-		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
-	}
+	s.enqueueIngest(c, doc)
 	logAttr(c, "job_id", doc.JobID)
 	c.JSON(http.StatusAccepted, versionResponse{Document: doc, JobID: doc.JobID, Version: doc.Version})
 }
@@ -134,9 +130,7 @@ func (s *server) retryDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.queue.EnqueueIngest(ctx, doc); err != nil {
-		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
-	}
+	s.enqueueIngest(c, doc) // a retry request sets no callback
 	logAttr(c, "job_id", doc.JobID)
 	c.JSON(http.StatusAccepted, gin.H{"job_id": doc.JobID, "document": doc})
 }

@@ -150,8 +150,8 @@ func (b *testBundle) stop(t testing.TB) {
 	b.inst = nil
 }
 
-// do sends a request and decodes a JSON answer into out (when non-nil).
-func (b *testBundle) do(t testing.TB, method, path, key string, body io.Reader, contentType string, out any) int {
+// call sends a request and returns its status and raw answer.
+func (b *testBundle) call(t testing.TB, method, path, key string, body io.Reader, contentType string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, b.base+path, body)
 	require.NoError(t, err)
@@ -166,21 +166,33 @@ func (b *testBundle) do(t testing.TB, method, path, key string, body io.Reader, 
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	return resp.StatusCode, raw
+}
+
+// do sends a request and decodes a JSON answer into out (when non-nil).
+func (b *testBundle) do(t testing.TB, method, path, key string, body io.Reader, contentType string, out any) int {
+	t.Helper()
+	code, raw := b.call(t, method, path, key, body, contentType)
 	if out != nil && len(raw) > 0 {
 		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
 	}
-	return resp.StatusCode
+	return code
 }
 
 func (b *testBundle) doJSON(t testing.TB, method, path, key string, in, out any) int {
 	t.Helper()
-	var body io.Reader
-	if in != nil {
-		raw, err := json.Marshal(in)
-		require.NoError(t, err)
-		body = bytes.NewReader(raw)
+	return b.do(t, method, path, key, jsonBody(t, in), "application/json", out)
+}
+
+// jsonBody encodes in as a request body; nil is no body.
+func jsonBody(t testing.TB, in any) io.Reader {
+	t.Helper()
+	if in == nil {
+		return nil
 	}
-	return b.do(t, method, path, key, body, "application/json", out)
+	raw, err := json.Marshal(in)
+	require.NoError(t, err)
+	return bytes.NewReader(raw)
 }
 
 // filePart is one file of a multipart upload.

@@ -78,10 +78,8 @@ func TestMonitoring(t *testing.T) {
 			t.Parallel()
 			b := setup(t, mode.env(t))
 			writer := b.newKey(t, "acme", "writer")
-			var up uploadResp
-			require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", writer,
-				map[string]any{"text": "Queues are visible in the monitoring UI."}, &up))
-			require.Equal(t, "ready", b.waitStatus(t, writer, up.Documents[0].ID).Status)
+			id, _ := b.postText(t, writer, "", "Queues are visible in the monitoring UI.")
+			require.Equal(t, "ready", b.waitStatus(t, writer, id).Status)
 
 			html := http.Header{"Accept": {"text/html,application/xhtml+xml"}}
 			tests := []struct {
@@ -309,10 +307,8 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	b := setup(t, map[string]string{"RAGQ_METRICS_ADDR": "127.0.0.1:0"})
 	writer := b.newKey(t, "acme", "writer")
-	var up uploadResp
-	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", writer,
-		map[string]any{"text": "Metrics count this request."}, &up))
-	b.waitStatus(t, writer, up.Documents[0].ID)
+	docID, _ := b.postText(t, writer, "", "Metrics count this request.")
+	b.waitStatus(t, writer, docID)
 
 	require.Equal(t, http.StatusUnauthorized, b.do(t, http.MethodGet, "/metrics", "", nil, "", nil))
 	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodGet, "/metrics", writer, nil, "", nil))
@@ -333,7 +329,7 @@ func TestMetrics(t *testing.T) {
 	} {
 		require.Contains(t, body, want)
 	}
-	require.NotContains(t, body, up.Documents[0].ID, "ids never become labels")
+	require.NotContains(t, body, docID, "ids never become labels")
 
 	// The separate address serves the same registry without a key.
 	separate := &testBundle{base: "http://" + b.inst.metricsSrv.Addr(), http: b.http}

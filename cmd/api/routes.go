@@ -67,7 +67,6 @@ func (s *server) routes() http.Handler {
 	}
 	r.GET("/metrics", s.authenticate(), s.requireOperator(), s.serveMetrics)
 
-	// In the contract, built by later issues: answer 501, never pretend.
 	// Browsers cannot set headers on a WebSocket: the key may come as a
 	// subprotocol instead (see wsKeyFromProtocol).
 	r.GET("/v1/ws", wsKeyFromProtocol(), s.authenticate(), s.require(roleReader), s.ws)

@@ -44,7 +44,6 @@ type blobStore interface {
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ingest.Document, opts ...jobs.EnqueueOption) error
-	EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (jobs.Job, error)
 	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (jobs.Job, error)
 	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore, opts ...jobs.EnqueueOption) error
 	EnqueueReindex(ctx context.Context, tenant, embedder string) (jobs.Job, error)

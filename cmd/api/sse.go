@@ -41,7 +41,7 @@ func (w *sseWriter) event(id, typ string, data []byte) error {
 		if json.Compact(&buf, data) == nil {
 			data = buf.Bytes()
 		} else {
-			data = bytes.NewBufferString(strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(string(data))).Bytes()
+			data = []byte(strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(string(data)))
 		}
 	}
 	if len(data) == 0 {

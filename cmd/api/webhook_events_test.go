@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,10 +93,8 @@ func TestWebhookQuerySignedAndRetried(t *testing.T) {
 	t.Parallel()
 	r := newReceiver(t, 2)
 	b := setup(t, webhookEnv(r))
-	var up uploadResp
-	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/documents", testAdminKey,
-		map[string]any{"text": eventsDoc}, &up))
-	b.waitStatus(t, testAdminKey, up.Documents[0].ID)
+	id, _ := b.postText(t, testAdminKey, "", eventsDoc)
+	b.waitStatus(t, testAdminKey, id)
 
 	var q struct {
 		JobID string `json:"job_id"`
@@ -142,7 +138,10 @@ func TestWebhookUploads(t *testing.T) {
 	require.Equal(t, "ingest", body.Job.Type)
 	require.Equal(t, "succeeded", body.Job.State)
 
-	mb, ct := writeMultipartWithCallback(t, r.URL)
+	mb, ct := rawMultipart(t, []rawPart{
+		{`form-data; name="file"; filename="ice.txt"`, "Ice melts at zero degrees Celsius."},
+		{`form-data; name="callback_url"`, r.URL},
+	})
 	var mup uploadResp
 	require.Equal(t, http.StatusAccepted, b.do(t, http.MethodPost, "/v1/documents", testAdminKey, mb, ct, &mup))
 	hooks = r.waitHooks(t, 2)
@@ -156,19 +155,6 @@ func TestWebhookUploads(t *testing.T) {
 		map[string]any{"text": "Water boils at 100 degrees Celsius at sea level.", "callback_url": r.URL}, &dup))
 	require.True(t, dup.Documents[0].Duplicate)
 	require.Equal(t, up.Documents[0].JobID, dup.Documents[0].JobID)
-}
-
-func writeMultipartWithCallback(t testing.TB, callback string) (io.Reader, string) {
-	t.Helper()
-	body, ct := multipartBody(t, []filePart{{name: "ice.txt", contentType: "text/plain", body: "Ice melts at zero degrees Celsius."}}, "")
-	raw, err := io.ReadAll(body)
-	require.NoError(t, err)
-	// Append a callback_url field before the closing boundary.
-	boundary := ct[len("multipart/form-data; boundary="):]
-	closing := "--" + boundary + "--\r\n"
-	require.Equal(t, closing, string(raw[len(raw)-len(closing):]))
-	field := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"callback_url\"\r\n\r\n" + callback + "\r\n"
-	return io.MultiReader(bytes.NewReader(raw[:len(raw)-len(closing)]), strings.NewReader(field+closing)), ct
 }
 
 func TestWebhookRefusals(t *testing.T) {

@@ -145,15 +145,12 @@ func (w *wsConn) handle(m wsMessage) {
 			w.refuse("", err)
 			return
 		}
-		if !w.reserve() {
-			w.refuse("", ragqueue.Errorf(ragqueue.ERATELIMIT, "at most %d jobs may be followed on one connection", wsMaxFollows))
+		if err := w.reserve(); err != nil {
+			w.refuse("", err)
 			return
 		}
-		var opts []jobs.EnqueueOption
-		if req.CallbackURL != "" {
-			opts = append(opts, jobs.WithCallback(req.CallbackURL))
-		}
-		job, err := w.s.queue.EnqueueQueryArgs(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls}, opts...)
+		job, err := w.s.queue.EnqueueQueryArgs(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls},
+			callbackOpts(req.CallbackURL)...)
 		if err != nil {
 			w.release()
 			w.refuse("", unavailable("the job queue", err))
@@ -173,8 +170,8 @@ func (w *wsConn) handle(m wsMessage) {
 			w.refuse(m.JobID, err)
 			return
 		}
-		if !w.reserve() {
-			w.refuse(m.JobID, ragqueue.Errorf(ragqueue.ERATELIMIT, "at most %d jobs may be followed on one connection", wsMaxFollows))
+		if err := w.reserve(); err != nil {
+			w.refuse(m.JobID, err)
 			return
 		}
 		w.follow(m.JobID, m.LastEventID, false)
@@ -203,14 +200,16 @@ func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
 	}()
 }
 
-func (w *wsConn) reserve() bool {
+// reserve takes one of the connection's wsMaxFollows follows; release
+// gives it back.
+func (w *wsConn) reserve() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.active >= wsMaxFollows {
-		return false
+		return ragqueue.Errorf(ragqueue.ERATELIMIT, "at most %d jobs may be followed on one connection", wsMaxFollows)
 	}
 	w.active++
-	return true
+	return nil
 }
 
 func (w *wsConn) release() {

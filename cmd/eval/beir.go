@@ -20,6 +20,15 @@ type passage struct {
 	Text  string `json:"text"`
 }
 
+// document is the text a passage is ingested as: its title, a blank line,
+// its text (the text alone when untitled), so that both count in search.
+func (p passage) document() string {
+	if p.Title == "" {
+		return p.Text
+	}
+	return p.Title + "\n\n" + p.Text
+}
+
 // query is one queries.jsonl line.
 type query struct {
 	ID   string `json:"_id"`

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/retrieval"
 )
 
 // evalTenant owns every document the embedded evaluation ingests.
@@ -67,17 +66,12 @@ func (b *embeddedBackend) Describe() string {
 	return "embedded mode, embedder " + b.app.Embedder.Name()
 }
 
-func (b *embeddedBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
-
-// Ingest records each passage as a text document (title, blank line, text)
-// and enqueues its ingestion, then waits until all are ready.
+// Ingest records each passage as a text document (passage.document) and
+// enqueues its ingestion, then waits until all are ready.
 func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
-		text := p.Text
-		if p.Title != "" {
-			text = p.Title + "\n\n" + p.Text
-		}
+		text := p.document()
 		info, err := b.app.Blobs.Put(ctx, strings.NewReader(text), b.app.Config.MaxUploadBytes)
 		if err != nil {
 			return fmt.Errorf("eval: store passage %s: %w", p.ID, err)
@@ -86,12 +80,10 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		now := time.Now().UTC()
-		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{
-			ID: uuid.NewString(), Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
+		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{ // the store gives ID and times
+			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
-			CreatedAt: now, UpdatedAt: now,
 		})
 		if err != nil {
 			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
@@ -137,21 +129,9 @@ func waitReady(ctx context.Context, ids []string, status func(ctx context.Contex
 	return nil
 }
 
-// Search embeds text as the API's search does and queries the index with
-// the text, the vector, or both.
+// Search searches as GET /v1/search does (app.Search).
 func (b *embeddedBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	q := retrieval.Query{Tenant: evalTenant, TopK: searchDepth}
-	if mode != modeDense {
-		q.Text = text
-	}
-	if mode != modeBM25 {
-		vecs, err := b.app.Embedder.Embed(ctx, []string{text})
-		if err != nil {
-			return nil, err
-		}
-		q.Vector = vecs[0]
-	}
-	ps, err := b.app.Index.Search(ctx, q)
+	ps, err := app.Search(ctx, b.app.Embedder, b.app.Index, evalTenant, apiMode(mode), text, searchDepth)
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,9 @@ func TestEvalShippedSet(t *testing.T) {
 			if i < 3 {
 				require.True(t, x >= 0 && x <= 1, "metric %s of %s is not in [0,1]", v, f[0])
 			} else {
-				require.Positive(t, x, "latency of %s", f[0])
+				// A latency: only its form is checked, never how long a
+				// search took (a fast one prints 0.00).
+				require.GreaterOrEqual(t, x, 0.0, "latency of %s", f[0])
 			}
 		}
 		ndcgOf[f[0]], _ = strconv.ParseFloat(f[1], 64)

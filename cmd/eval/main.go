@@ -24,6 +24,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/ragqueue/ragqueue/cmd/internal/app"
 )
 
 func main() {
@@ -36,12 +38,21 @@ func main() {
 	}
 }
 
-// Retrieval modes, one row each.
+// Retrieval modes, one row each, in this order. The report names lexical
+// search bm25; apiMode gives the search API's name of each.
 const (
 	modeBM25   = "bm25"
-	modeDense  = "dense"
-	modeHybrid = "hybrid"
+	modeDense  = app.SearchDense
+	modeHybrid = app.SearchHybrid
 )
+
+// apiMode is the search mode (app.Search) of a report's mode.
+func apiMode(mode string) string {
+	if mode == modeBM25 {
+		return app.SearchLexical
+	}
+	return mode
+}
 
 // searchDepth is how many passages one search asks for: chunks of one
 // document collapse into one ranked document, so more than cutoff are
@@ -52,8 +63,6 @@ const searchDepth = 100
 type backend interface {
 	// Describe names the backend for the report's header.
 	Describe() string
-	// Modes lists the retrieval modes the backend can run.
-	Modes() []string
 	// Ingest stores the corpus and returns when every passage is searchable.
 	Ingest(ctx context.Context, corpus []passage) error
 	// Search returns corpus IDs, best first, for text in mode.
@@ -103,13 +112,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return writeTable(stdout, header, rows)
 }
 
-// evaluate ingests ds's corpus into be and scores every mode be offers.
+// evaluate ingests ds's corpus into be and scores every mode.
 func evaluate(ctx context.Context, be backend, ds *dataset) ([]result, error) {
 	if err := be.Ingest(ctx, ds.Corpus); err != nil {
 		return nil, err
 	}
 	var rows []result
-	for _, mode := range be.Modes() {
+	for _, mode := range []string{modeBM25, modeDense, modeHybrid} {
 		r := result{Mode: mode}
 		for _, q := range ds.Queries {
 			start := time.Now()

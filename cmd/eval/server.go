@@ -42,8 +42,6 @@ func (b *serverBackend) Describe() string {
 	return "server " + b.base.String()
 }
 
-func (b *serverBackend) Modes() []string { return []string{modeBM25, modeDense, modeHybrid} }
-
 func (b *serverBackend) Close() error {
 	b.client.CloseIdleConnections()
 	return nil
@@ -88,10 +86,7 @@ func (b *serverBackend) do(ctx context.Context, method, path string, query url.V
 func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
-		text := p.Text
-		if p.Title != "" {
-			text = p.Title + "\n\n" + p.Text
-		}
+		text := p.document()
 		var resp struct {
 			Documents []struct {
 				ID        string `json:"id"`
@@ -119,16 +114,12 @@ func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 }
 
 func (b *serverBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	apiMode := map[string]string{modeBM25: "lexical", modeDense: "dense", modeHybrid: "hybrid"}[mode]
-	if apiMode == "" {
-		return nil, fmt.Errorf("eval: the server's search has no %s mode", mode)
-	}
 	var resp struct {
 		Results []struct {
 			DocumentID string `json:"document_id"`
 		} `json:"results"`
 	}
-	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}, "mode": {apiMode}}
+	q := url.Values{"q": {text}, "top_k": {strconv.Itoa(searchDepth)}, "mode": {apiMode(mode)}}
 	if err := b.do(ctx, http.MethodGet, "/v1/search", q, nil, &resp); err != nil {
 		return nil, err
 	}

@@ -213,13 +213,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.WorkerPoll = durSetting("RAGQ_WORKER_POLL_INTERVAL", defPoll)
 	c.CacheTTL = durSetting("RAGQ_CACHE_TTL", 24*time.Hour)
 	c.CacheMaxEntries = int(intSetting("RAGQ_CACHE_MAX_ENTRIES", 1000, 0, 1_000_000))
-	if s := get("RAGQ_CACHE_SIMILARITY", "0.95"); true {
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || v <= 0 || v > 1 {
-			bad("RAGQ_CACHE_SIMILARITY", "%q is not a number above 0 and at most 1, such as 0.95", s)
-			v = 0.95
-		}
-		c.CacheSimilarity = v
+	sim := get("RAGQ_CACHE_SIMILARITY", "0.95")
+	var err error
+	if c.CacheSimilarity, err = strconv.ParseFloat(sim, 64); err != nil || c.CacheSimilarity <= 0 || c.CacheSimilarity > 1 {
+		bad("RAGQ_CACHE_SIMILARITY", "%q is not a number above 0 and at most 1, such as 0.95", sim)
+		c.CacheSimilarity = 0.95
 	}
 	if cidrs, err := web.ParseAllowCIDRs(get("RAGQ_FETCH_ALLOW_CIDRS", "")); err != nil {
 		bad("RAGQ_FETCH_ALLOW_CIDRS", "%s (expected ranges such as 127.0.0.0/8, ::1)", ragqueue.ErrorMessage(err))

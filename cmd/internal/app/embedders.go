@@ -43,6 +43,29 @@ func ProviderVariables() []Setting {
 	}
 }
 
+// endpoint is the base URL and API key the variables give provider name
+// (as provider.ParseSpec names it); "" for what they leave to the
+// provider's default.
+func (p ProviderEnv) endpoint(name string) (baseURL, apiKey string) {
+	switch name {
+	case "openai":
+		return p.OpenAIBaseURL, p.OpenAIAPIKey
+	case "ollama":
+		return p.OllamaHost, ""
+	case "anthropic":
+		return p.AnthropicBaseURL, p.AnthropicAPIKey
+	case "googleai":
+		return "", p.GoogleAPIKey
+	case "mistral":
+		return "", p.MistralAPIKey
+	case "voyageai":
+		return "", p.VoyageAPIKey
+	case "jina":
+		return "", p.JinaAPIKey
+	}
+	return "", ""
+}
+
 func loadProviderEnv(get func(name, def string) string) ProviderEnv {
 	return ProviderEnv{
 		OpenAIBaseURL:    get("OPENAI_BASE_URL", ""),
@@ -106,22 +129,8 @@ func (c Config) NewEmbedder(ctx context.Context, spec string) (retrieval.Embedde
 	if err != nil {
 		return nil, err
 	}
-	p := c.Providers
 	opts := provider.Options{}
-	switch name {
-	case "openai":
-		opts.BaseURL, opts.APIKey = p.OpenAIBaseURL, p.OpenAIAPIKey
-	case "ollama":
-		opts.BaseURL = p.OllamaHost
-	case "googleai":
-		opts.APIKey = p.GoogleAPIKey
-	case "mistral":
-		opts.APIKey = p.MistralAPIKey
-	case "voyageai":
-		opts.APIKey = p.VoyageAPIKey
-	case "jina":
-		opts.APIKey = p.JinaAPIKey
-	}
+	opts.BaseURL, opts.APIKey = c.Providers.endpoint(name)
 	e, err := provider.NewEmbedder(ctx, spec, opts)
 	if err != nil {
 		return nil, fmt.Errorf("app: embedder %s: %w", spec, err)
@@ -139,20 +148,8 @@ func (c Config) NewGenerator(ctx context.Context) (retrieval.Generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := c.Providers
 	opts := provider.GenOptions{MaxContextTokens: c.LLMMaxContextTokens, MaxOutputTokens: c.LLMMaxOutputTokens}
-	switch name {
-	case "openai":
-		opts.BaseURL, opts.APIKey = p.OpenAIBaseURL, p.OpenAIAPIKey
-	case "ollama":
-		opts.BaseURL = p.OllamaHost
-	case "anthropic":
-		opts.BaseURL, opts.APIKey = p.AnthropicBaseURL, p.AnthropicAPIKey
-	case "googleai":
-		opts.APIKey = p.GoogleAPIKey
-	case "mistral":
-		opts.APIKey = p.MistralAPIKey
-	}
+	opts.BaseURL, opts.APIKey = c.Providers.endpoint(name)
 	g, err := provider.NewGenerator(ctx, c.LLM, opts)
 	if err != nil {
 		return nil, fmt.Errorf("app: generator %s: %w", c.LLM, err)

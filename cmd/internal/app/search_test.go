@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/retrieval"
+)
+
+// queryRecorder is an index that keeps the query it is asked.
+type queryRecorder struct {
+	retrieval.Index
+	got retrieval.Query
+}
+
+func (r *queryRecorder) Search(_ context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+	r.got = q
+	return []retrieval.Passage{{DocumentID: "d1"}}, nil
+}
+
+// TestSearchModes checks what each mode sends to the index: the text for
+// the lexical part, its vector for the dense part, both when hybrid.
+func TestSearchModes(t *testing.T) {
+	t.Parallel()
+	emb := retrieval.NewHashEmbedder(16)
+	tests := []struct {
+		mode                string
+		wantText, wantDense bool
+	}{
+		{SearchHybrid, true, true},
+		{SearchLexical, true, false},
+		{SearchDense, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			t.Parallel()
+			require.NoError(t, CheckSearchMode(tt.mode))
+			idx := &queryRecorder{}
+			got, err := Search(context.Background(), emb, idx, "acme", tt.mode, "kiln glaze", 7)
+			require.NoError(t, err)
+			require.Equal(t, []retrieval.Passage{{DocumentID: "d1"}}, got)
+			require.Equal(t, "acme", idx.got.Tenant)
+			require.Equal(t, 7, idx.got.TopK)
+			if tt.wantText {
+				require.Equal(t, "kiln glaze", idx.got.Text)
+			} else {
+				require.Empty(t, idx.got.Text)
+			}
+			if tt.wantDense {
+				require.Len(t, idx.got.Vector, 16)
+			} else {
+				require.Nil(t, idx.got.Vector)
+			}
+		})
+	}
+	err := CheckSearchMode("fuzzy")
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
+	require.ErrorContains(t, err, "hybrid, lexical or dense")
+}
