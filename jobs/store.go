@@ -21,6 +21,8 @@ type DocumentStore interface {
 	// CreateDocument inserts d unless the tenant already has a document with
 	// the same SHA256; then it returns that one and created=false. Safe under
 	// concurrent calls with the same bytes: exactly one document results.
+	// An empty ID gets a new one, an empty Status is queued, zero times are
+	// now and nil Metadata is {}; the stored row is what comes back.
 	CreateDocument(ctx context.Context, d ingest.Document) (doc ingest.Document, created bool, err error)
 	GetDocument(ctx context.Context, tenant, id string) (ingest.Document, error)
 	// DocumentBySource returns the tenant's document whose Source is source

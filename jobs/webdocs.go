@@ -38,6 +38,24 @@ func ReplaceContent(ctx context.Context, store DocumentStore, blobs BlobDeleter,
 	return doc, nil
 }
 
+// CreateDocument records d, whose bytes are already stored under
+// d.BlobKey, as a new document through store.CreateDocument. When no
+// document is created (an error, or the tenant already holds the same
+// bytes: created is false and the existing document comes back), the bytes
+// just stored are deleted, as nothing refers to them. It is the one
+// creation path of uploads, crawled pages and the evaluation tool; the
+// caller enqueues (or runs) the ingestion.
+func CreateDocument(ctx context.Context, store DocumentStore, blobs BlobDeleter, d ingest.Document, logf func(msg string, args ...any)) (doc ingest.Document, created bool, err error) {
+	doc, created, err = store.CreateDocument(ctx, d)
+	if err == nil && created {
+		return doc, true, nil
+	}
+	if derr := blobs.Delete(context.WithoutCancel(ctx), d.BlobKey); derr != nil && logf != nil {
+		logf("could not delete the bytes of a document not created", "blob_key", d.BlobKey, "error", derr)
+	}
+	return doc, false, err
+}
+
 // BlobDeleter deletes stored bytes; a missing blob is not an error.
 type BlobDeleter interface {
 	Delete(ctx context.Context, key string) error
@@ -99,13 +117,11 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 		}
 		return doc, pageUpdated, nil
 	}
-	doc, created, err := h.Store.CreateDocument(ctx, next)
+	doc, created, err := CreateDocument(ctx, h.Store, h.Blobs, next, h.Logger.Warn)
 	if err != nil {
-		_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return ingest.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
 	}
 	if !created {
-		_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return doc, pageDuplicate, nil
 	}
 	return doc, pageCreated, nil

@@ -325,19 +325,16 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 	if title == "" {
 		title = u.defaultTitle
 	}
-	doc, created, err := s.docs.CreateDocument(ctx, ingest.Document{
+	doc, created, err := jobs.CreateDocument(ctx, s.docs, s.blobs, ingest.Document{
 		Tenant: tenant(c), Title: title, Source: u.source,
 		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
-	})
+	}, s.logger.Warn)
 	if err != nil {
 		return uploadResult{}, err
 	}
 	if !created {
 		// Same bytes as an existing document of this tenant: nothing to ingest.
-		if err := s.blobs.Delete(ctx, u.blob.Key); err != nil {
-			s.logger.Warn("could not delete duplicate upload", "error", err)
-		}
 		return uploadResult{ID: doc.ID, Status: string(doc.Status), JobID: doc.JobID, Duplicate: true, Filename: u.filename}, nil
 	}
 	s.enqueueIngest(c, doc)

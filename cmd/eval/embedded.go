@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // evalTenant owns every document the embedded evaluation ingests.
@@ -80,17 +81,16 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		doc, created, err := b.app.Store.CreateDocument(ctx, ingest.Document{ // the store gives ID and times
+		doc, created, err := jobs.CreateDocument(ctx, b.app.Store, b.app.Blobs, ingest.Document{ // the store gives ID and times
 			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
-		})
+		}, nil)
 		if err != nil {
 			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
 		}
 		b.docs[doc.ID] = append(b.docs[doc.ID], p.ID)
 		if !created { // the same text as an earlier passage
-			_ = b.app.Blobs.Delete(ctx, info.Key)
 			continue
 		}
 		if err := b.app.Jobs.EnqueueIngest(ctx, doc); err != nil {
