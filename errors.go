@@ -1,6 +1,3 @@
-// Package ragqueue holds what every layer of ragqueue shares: the one error
-// type whose codes the API maps to HTTP statuses. Domain types live in the
-// package that owns the concept (ingest, retrieval, jobs, storage).
 package ragqueue
 
 import (

@@ -1,3 +1,6 @@
+// Package ingest turns sources into text: content-type detection, parsing
+// of text, Markdown and HTML, PDF text extraction (in child processes, see
+// PDFParser), and chunking. It does no I/O against the queue or the stores.
 package ingest
 
 import (

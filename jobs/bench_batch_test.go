@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
@@ -38,7 +40,7 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 				require.NoError(b, srv.Start(jobs.NewMux(d)))
 				before := len(fake.RequestsTo("/embeddings"))
 				start := time.Now()
-				var ids []ingest.Document
+				var ids []ragqueue.Document
 				for j := range docs {
 					doc := e.addDocument(b, "acme", ingest.TypeText, fmt.Sprintf("Short note %d about loom %d and its linen warp.", j, j))
 					require.NoError(b, e.client.EnqueueIngest(b.Context(), doc))
@@ -47,7 +49,7 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 				for _, doc := range ids {
 					job, err := e.client.Wait(b.Context(), "acme", doc.JobID)
 					require.NoError(b, err)
-					require.Equal(b, jobs.StateSucceeded, job.State, job.Error)
+					require.Equal(b, ragqueue.StateSucceeded, job.State, job.Error)
 				}
 				elapsed += time.Since(start)
 				srv.Shutdown()

@@ -55,14 +55,14 @@ type AnswerCache struct {
 // answerCacheStore is what the cache reads and writes: entries, and the job
 // records that cache hits answered in the API process become.
 type answerCacheStore interface {
-	CacheStore
-	JobStore
+	ragqueue.CacheStore
+	ragqueue.JobStore
 }
 
 // NewAnswerCache returns the answer cache over store. A nil logger discards.
 func NewAnswerCache(store interface {
-	CacheStore
-	JobStore
+	ragqueue.CacheStore
+	ragqueue.JobStore
 }, opts CacheOptions, logger *slog.Logger) *AnswerCache {
 	if opts.Similarity <= 0 {
 		opts.Similarity = retrieval.DefaultCacheSimilarity
@@ -88,7 +88,7 @@ func Cacheable(enabled bool, urls []string) bool { return enabled && len(urls) =
 // cacheHit is a cached answer found for a question.
 type cacheHit struct {
 	kind  string // CacheExact or CacheSemantic
-	entry CacheEntry
+	entry ragqueue.CacheEntry
 }
 
 // lookup finds a cached answer to question in the live space: exact first,
@@ -165,7 +165,7 @@ func (c *AnswerCache) put(ctx context.Context, tenant string, space, question st
 		c.logger.WarnContext(ctx, "answer cache: encode", "tenant", tenant, "error", err)
 		return
 	}
-	e := CacheEntry{Tenant: tenant, Space: space, Key: key, Question: question, Vector: vector, Result: raw, DocumentIDs: docs}
+	e := ragqueue.CacheEntry{Tenant: tenant, Space: space, Key: key, Question: question, Vector: vector, Result: raw, DocumentIDs: docs}
 	if _, err := c.store.PutCacheEntry(ctx, e, since, c.opts.MaxEntries); err != nil {
 		c.logger.WarnContext(ctx, "answer cache: store", "tenant", tenant, "error", err)
 	}
@@ -176,23 +176,23 @@ func (c *AnswerCache) put(ctx context.Context, tenant string, space, question st
 // answer (with "cache":"exact" or "semantic") and returns it, so that the
 // answer needs no queue round trip and clients that poll the job still
 // find it. ok is false on a miss; then the question goes to a worker.
-func (c *AnswerCache) Answer(ctx context.Context, tenant string, live Target, question string) (job Job, ok bool, err error) {
+func (c *AnswerCache) Answer(ctx context.Context, tenant string, live Target, question string) (job ragqueue.Job, ok bool, err error) {
 	hit, found := c.lookup(ctx, tenant, live, question, nil)
 	if !found {
-		return Job{}, false, nil
+		return ragqueue.Job{}, false, nil
 	}
 	now := c.now().UTC()
-	job = Job{ID: uuid.NewString(), Tenant: tenant, Type: KindQuery, State: StateSucceeded, CreatedAt: now, UpdatedAt: now, CompletedAt: &now}
+	job = ragqueue.Job{ID: uuid.NewString(), Tenant: tenant, Type: ragqueue.KindQuery, State: ragqueue.StateSucceeded, CreatedAt: now, UpdatedAt: now, CompletedAt: &now}
 	res, err := hit.result(job.ID)
 	if err != nil {
 		c.logger.WarnContext(ctx, "answer cache: decode", "tenant", tenant, "error", err)
-		return Job{}, false, nil
+		return ragqueue.Job{}, false, nil
 	}
 	if job.Result, err = json.Marshal(res); err != nil {
-		return Job{}, false, fmt.Errorf("jobs: encode cached answer: %w", err)
+		return ragqueue.Job{}, false, fmt.Errorf("jobs: encode cached answer: %w", err)
 	}
 	if err := c.store.CreateJob(ctx, job); err != nil {
-		return Job{}, false, fmt.Errorf("jobs: record cached answer: %w", err)
+		return ragqueue.Job{}, false, fmt.Errorf("jobs: record cached answer: %w", err)
 	}
 	return job, true, nil
 }
@@ -201,7 +201,7 @@ func (c *AnswerCache) Answer(ctx context.Context, tenant string, live Target, qu
 // document: it is called when a new version of the document is ready and
 // when it is deleted. A failure is logged, not returned: the document
 // change must go on, and an entry's TTL bounds how long it can outlive it.
-func InvalidateCache(ctx context.Context, store CacheStore, logger *slog.Logger, tenant, documentID string) {
+func InvalidateCache(ctx context.Context, store ragqueue.CacheStore, logger *slog.Logger, tenant, documentID string) {
 	if err := store.InvalidateDocumentCache(ctx, tenant, documentID); err != nil && logger != nil {
 		logger.ErrorContext(ctx, "answer cache: invalidate", "tenant", tenant, "doc_id", documentID, "error", err)
 	}

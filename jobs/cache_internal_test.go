@@ -19,13 +19,13 @@ import (
 // rules; the stores' side is storage/storetest's.
 type memCacheStore struct {
 	mu        sync.Mutex
-	entries   []CacheEntry
-	jobs      map[string]Job
+	entries   []ragqueue.CacheEntry
+	jobs      map[string]ragqueue.Job
 	notBefore []time.Time // every notBefore asked with
 	fail      error       // returned by every read when set
 }
 
-func (m *memCacheStore) PutCacheEntry(_ context.Context, e CacheEntry, _ time.Time, _ int) (bool, error) {
+func (m *memCacheStore) PutCacheEntry(_ context.Context, e ragqueue.CacheEntry, _ time.Time, _ int) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.ID = e.Key
@@ -33,34 +33,34 @@ func (m *memCacheStore) PutCacheEntry(_ context.Context, e CacheEntry, _ time.Ti
 	return true, nil
 }
 
-func (m *memCacheStore) CacheEntryByKey(_ context.Context, tenant, space, key string, notBefore time.Time) (CacheEntry, error) {
+func (m *memCacheStore) CacheEntryByKey(_ context.Context, tenant, space, key string, notBefore time.Time) (ragqueue.CacheEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.notBefore = append(m.notBefore, notBefore)
 	if m.fail != nil {
-		return CacheEntry{}, m.fail
+		return ragqueue.CacheEntry{}, m.fail
 	}
 	for _, e := range m.entries {
 		if e.Tenant == tenant && e.Space == space && e.Key == key {
 			return e, nil
 		}
 	}
-	return CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
+	return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
 }
 
-func (m *memCacheStore) CacheVectors(_ context.Context, tenant, space string, _ time.Time, limit int) ([]CacheEntry, error) {
+func (m *memCacheStore) CacheVectors(_ context.Context, tenant, space string, _ time.Time, limit int) ([]ragqueue.CacheEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []CacheEntry
+	var out []ragqueue.CacheEntry
 	for _, e := range slices.Backward(m.entries) {
 		if e.Tenant == tenant && e.Space == space && len(out) < limit {
-			out = append(out, CacheEntry{ID: e.ID, Vector: e.Vector})
+			out = append(out, ragqueue.CacheEntry{ID: e.ID, Vector: e.Vector})
 		}
 	}
 	return out, nil
 }
 
-func (m *memCacheStore) GetCacheEntry(_ context.Context, tenant, id string) (CacheEntry, error) {
+func (m *memCacheStore) GetCacheEntry(_ context.Context, tenant, id string) (ragqueue.CacheEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range m.entries {
@@ -68,35 +68,39 @@ func (m *memCacheStore) GetCacheEntry(_ context.Context, tenant, id string) (Cac
 			return e, nil
 		}
 	}
-	return CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "gone")
+	return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "gone")
 }
 
 func (m *memCacheStore) InvalidateDocumentCache(context.Context, string, string) error { return nil }
 
-func (m *memCacheStore) CreateJob(_ context.Context, j Job) error {
+func (m *memCacheStore) CreateJob(_ context.Context, j ragqueue.Job) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.jobs[j.ID] = j
 	return nil
 }
 
-func (m *memCacheStore) GetJob(context.Context, string, string) (Job, error) { return Job{}, nil }
-func (m *memCacheStore) UpdateJob(context.Context, string, string, JobUpdate) error {
+func (m *memCacheStore) GetJob(context.Context, string, string) (ragqueue.Job, error) {
+	return ragqueue.Job{}, nil
+}
+func (m *memCacheStore) UpdateJob(context.Context, string, string, ragqueue.JobUpdate) error {
 	return nil
 }
-func (m *memCacheStore) UnfinishedJobs(context.Context, string, int) ([]Job, error) { return nil, nil }
+func (m *memCacheStore) UnfinishedJobs(context.Context, string, int) ([]ragqueue.Job, error) {
+	return nil, nil
+}
 
 func TestAnswerCacheRules(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	emb := retrieval.NewHashEmbedder(64)
 	live := Target{Space: retrieval.Space{Name: emb.Name(), Dim: emb.Dim()}, Embedder: emb}
-	store := &memCacheStore{jobs: map[string]Job{}}
+	store := &memCacheStore{jobs: map[string]ragqueue.Job{}}
 	c := NewAnswerCache(store, CacheOptions{TTL: time.Hour, Similarity: 0.9}, nil)
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c.now = func() time.Time { return clock }
 
-	answer := queryResult{Answer: "Forty pages a minute [1].", Citations: []retrieval.Citation{{Index: 1, DocumentID: "d1"}},
+	answer := queryResult{Answer: "Forty pages a minute [1].", Citations: []ragqueue.Citation{{Index: 1, DocumentID: "d1"}},
 		JobID: "first", Cache: CacheMiss, ConversationID: "c", StandaloneQuestion: "s"}
 	vec, err := emb.Embed(ctx, []string{"How fast does the X100 printer print?"})
 	require.NoError(t, err)
@@ -129,8 +133,8 @@ func TestAnswerCacheRules(t *testing.T) {
 		if !ok {
 			continue
 		}
-		require.Equal(t, StateSucceeded, job.State)
-		require.Equal(t, KindQuery, job.Type)
+		require.Equal(t, ragqueue.StateSucceeded, job.State)
+		require.Equal(t, ragqueue.KindQuery, job.Type)
 		require.Equal(t, job, store.jobs[job.ID], "%s: the hit is recorded as a job", tt.name)
 		var res queryResult
 		require.NoError(t, json.Unmarshal(job.Result, &res))

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // Enqueuer puts tasks on the queue. *asynq.Client satisfies it; the API and
@@ -25,13 +25,13 @@ var _ Enqueuer = (*asynq.Client)(nil)
 // metadata database, then enqueues the task that will do it.
 type Client struct {
 	q      Enqueuer
-	store  JobStore
+	store  ragqueue.JobStore
 	logger *slog.Logger
 }
 
 // NewClient returns a Client that enqueues on q and records jobs in store.
 // A nil logger discards.
-func NewClient(q Enqueuer, store JobStore, logger *slog.Logger) *Client {
+func NewClient(q Enqueuer, store ragqueue.JobStore, logger *slog.Logger) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -59,17 +59,17 @@ func embedTaskID(docID string, version int, jobID string) string {
 // what lets the reconciler call it for every unfinished document. A job
 // whose ingestion finally failed stays archived: to try again, give the
 // document a new job (the store's RetryDocument) or a new version.
-func (c *Client) EnqueueIngest(ctx context.Context, doc ingest.Document, opts ...EnqueueOption) error {
+func (c *Client) EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...EnqueueOption) error {
 	_, err := c.enqueueIngest(ctx, doc, opts...)
 	return err
 }
 
 // enqueueIngest is EnqueueIngest, also reporting whether a task was added.
-func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document, opts ...EnqueueOption) (enqueued bool, err error) {
+func (c *Client) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...EnqueueOption) (enqueued bool, err error) {
 	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
 		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
 	}
-	if err := c.ensureJob(ctx, queuedJob(doc.JobID, doc.Tenant, KindIngest, opts...)); err != nil {
+	if err := c.ensureJob(ctx, queuedJob(doc.JobID, doc.Tenant, ragqueue.KindIngest, opts...)); err != nil {
 		return false, err
 	}
 	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
@@ -89,9 +89,9 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ingest.Document, opts ..
 }
 
 // queuedJob is the record of a new job of kind, queued now, adjusted by opts.
-func queuedJob(id, tenant, kind string, opts ...EnqueueOption) Job {
+func queuedJob(id, tenant, kind string, opts ...EnqueueOption) ragqueue.Job {
 	now := time.Now().UTC()
-	job := Job{ID: id, Tenant: tenant, Type: kind, State: StateQueued, CreatedAt: now, UpdatedAt: now}
+	job := ragqueue.Job{ID: id, Tenant: tenant, Type: kind, State: ragqueue.StateQueued, CreatedAt: now, UpdatedAt: now}
 	for _, o := range opts {
 		o(&job)
 	}
@@ -103,10 +103,10 @@ const unqueuedMessage = "could not enqueue: the job queue is unavailable"
 
 // settleUnqueued records state and msg on a job whose task never reached
 // the queue: nobody will ever run it, so it must not be left queued.
-func (c *Client) settleUnqueued(ctx context.Context, tenant, jobID string, state State, msg string) {
+func (c *Client) settleUnqueued(ctx context.Context, tenant, jobID string, state ragqueue.State, msg string) {
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
-	if err := c.store.UpdateJob(sctx, tenant, jobID, JobUpdate{State: &state, Error: &msg}); err != nil {
+	if err := c.store.UpdateJob(sctx, tenant, jobID, ragqueue.JobUpdate{State: &state, Error: &msg}); err != nil {
 		c.logger.WarnContext(ctx, "settle a job whose task was not enqueued", "tenant", tenant, "job_id", jobID, "error", err)
 	}
 }
@@ -118,7 +118,7 @@ func errQueueUnavailable() error {
 
 // ensureJob creates j, or accepts that it already exists (a re-enqueue):
 // CreateJob leaves an existing job alone without error.
-func (c *Client) ensureJob(ctx context.Context, j Job) error {
+func (c *Client) ensureJob(ctx context.Context, j ragqueue.Job) error {
 	if err := c.store.CreateJob(ctx, j); err != nil {
 		return fmt.Errorf("jobs: create job %s: %w", j.ID, err)
 	}
@@ -128,14 +128,14 @@ func (c *Client) ensureJob(ctx context.Context, j Job) error {
 // EnqueueQuery starts answering question from tenant's documents with up to
 // topK passages (0 lets the worker choose), and returns the queued job. The
 // job ID is also the task ID.
-func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (Job, error) {
+func (c *Client) EnqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (ragqueue.Job, error) {
 	return c.EnqueueQueryArgs(ctx, QueryArgs{Tenant: tenant, Question: question, TopK: topK, URLs: urls})
 }
 
 // Wait blocks until the job is terminal (succeeded, failed or canceled) and
 // returns it. When ctx ends first it returns the job as last seen and an
 // ETIMEOUT error wrapping ctx's error.
-func (c *Client) Wait(ctx context.Context, tenant, jobID string) (Job, error) {
+func (c *Client) Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error) {
 	const minDelay, maxDelay = 5 * time.Millisecond, 50 * time.Millisecond
 	delay := minDelay
 	var timer *time.Timer

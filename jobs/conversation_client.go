@@ -13,24 +13,24 @@ import (
 // EnqueueQueryArgs is EnqueueQuery with every option of a question: a's
 // Tenant, Question, TopK and URLs as there, and its ConversationID and
 // cache switches. a.JobID is ignored: a new job is created and returned.
-func (c *Client) EnqueueQueryArgs(ctx context.Context, a QueryArgs, opts ...EnqueueOption) (Job, error) {
+func (c *Client) EnqueueQueryArgs(ctx context.Context, a QueryArgs, opts ...EnqueueOption) (ragqueue.Job, error) {
 	if a.Tenant == "" || a.Question == "" {
-		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a query needs a tenant and a question")
+		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a query needs a tenant and a question")
 	} else if a.TopK < 0 {
-		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "top_k must not be negative")
+		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "top_k must not be negative")
 	}
-	job := queuedJob(uuid.NewString(), a.Tenant, KindQuery, opts...)
+	job := queuedJob(uuid.NewString(), a.Tenant, ragqueue.KindQuery, opts...)
 	if err := c.store.CreateJob(ctx, job); err != nil {
-		return Job{}, fmt.Errorf("jobs: create query job: %w", err)
+		return ragqueue.Job{}, fmt.Errorf("jobs: create query job: %w", err)
 	}
 	a.JobID = job.ID
 	task, err := NewTask(a, asynq.TaskID(job.ID))
 	if err != nil {
-		return Job{}, err
+		return ragqueue.Job{}, err
 	}
 	if _, err := c.q.EnqueueContext(ctx, task); err != nil {
-		c.settleUnqueued(ctx, a.Tenant, job.ID, StateFailed, unqueuedMessage)
-		return Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, errQueueUnavailable(), err)
+		c.settleUnqueued(ctx, a.Tenant, job.ID, ragqueue.StateFailed, unqueuedMessage)
+		return ragqueue.Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, errQueueUnavailable(), err)
 	}
 	return job, nil
 }

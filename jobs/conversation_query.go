@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -93,7 +95,7 @@ func (h *handlers) rememberAnswer(ctx context.Context, a QueryArgs, question str
 		return nil
 	}
 	res.ConversationID, res.StandaloneQuestion = a.ConversationID, question
-	_, err := h.Store.AddTurn(ctx, Turn{
+	_, err := h.Store.AddTurn(ctx, ragqueue.Turn{
 		ConversationID: a.ConversationID, Tenant: a.Tenant, Question: a.Question, Standalone: question,
 		Answer: res.Answer, Citations: res.Citations, JobID: a.JobID,
 	})
@@ -113,5 +115,5 @@ func (h *handlers) answerFromCache(ctx context.Context, a QueryArgs, question st
 		// a generator that does not stream.
 		h.publishAnswer(ctx, a, res.Answer, res.Citations)
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{Result: marshal(res)})
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: marshal(res)})
 }

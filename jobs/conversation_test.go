@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/jobs"
@@ -55,7 +57,7 @@ func TestConversationRewriter(t *testing.T) {
 			mux := jobs.NewMux(d)
 			ask := func(jobID, question string) map[string]any {
 				t.Helper()
-				job := jobs.Job{ID: jobID, Tenant: b.tenant, Type: jobs.KindQuery, State: jobs.StateQueued}
+				job := ragqueue.Job{ID: jobID, Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}
 				require.NoError(t, b.store.CreateJob(t.Context(), job))
 				task, err := jobs.NewTask(jobs.QueryArgs{Tenant: b.tenant, JobID: jobID, Question: question, ConversationID: "c1"})
 				require.NoError(t, err)

@@ -20,10 +20,10 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	ctx := t.Context()
-	newDoc := func(text string) ingest.Document {
+	newDoc := func(text string) ragqueue.Document {
 		info, err := e.blobs.Put(ctx, strings.NewReader(text), 0)
 		require.NoError(t, err)
-		return ingest.Document{Tenant: "acme", Title: "t", Source: "upload:t.txt", ContentType: ingest.TypeText,
+		return ragqueue.Document{Tenant: "acme", Title: "t", Source: "upload:t.txt", ContentType: ingest.TypeText,
 			SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key, Version: 1, JobID: uuid.NewString()}
 	}
 	stored := func(key string) bool {

@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hibiken/asynq"
+	"github.com/ragqueue/ragqueue"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/hibiken/asynq"
 )
 
 // Cross-document embedding batches. A model provider is called per batch of
@@ -95,8 +95,8 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 	}
 	type item struct {
 		a      EmbedArgs
-		doc    ingest.Document
-		chunks []ingest.Chunk
+		doc    ragqueue.Document
+		chunks []ragqueue.Chunk
 	}
 	var items []item
 	var texts []string

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
@@ -36,7 +37,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 			b.startServer(t, d)
 
 			const n = 8
-			var docs []ingest.Document
+			var docs []ragqueue.Document
 			for i := range n {
 				doc := b.addDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
 				require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
@@ -44,9 +45,9 @@ func TestCrossDocumentBatches(t *testing.T) {
 			}
 			for _, doc := range docs {
 				job := b.waitJob(t, b.tenant, doc.JobID)
-				require.Equal(t, jobs.StateSucceeded, job.State, job.Error)
+				require.Equal(t, ragqueue.StateSucceeded, job.State, job.Error)
 				got := b.getDocument(t, b.tenant, doc.ID)
-				require.Equal(t, ingest.StatusReady, got.Status)
+				require.Equal(t, ragqueue.StatusReady, got.Status)
 				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
 				var res struct {
 					Chunks       int `json:"chunks"`

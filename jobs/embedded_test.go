@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -25,14 +27,14 @@ func TestEmbeddedMode(t *testing.T) {
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
 	job := b.waitJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 
 	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
 	require.NoError(t, err)
 	job = b.waitJob(t, b.tenant, q.ID)
-	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	var res queryResult
 	require.NoError(t, json.Unmarshal(job.Result, &res))
 	require.Contains(t, res.Answer, "month")

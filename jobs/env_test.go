@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
@@ -106,22 +108,22 @@ func (e *env) startServer(t *testing.T, d jobs.Deps) {
 }
 
 // addDocument stores text as a new queued document (version 1) of tenant.
-func (e *env) addDocument(t testing.TB, tenant, contentType, text string) ingest.Document {
+func (e *env) addDocument(t testing.TB, tenant, contentType, text string) ragqueue.Document {
 	t.Helper()
 	doc := e.addDocumentOnly(t, tenant, contentType, text)
 	// What the API records with the document; EnqueueIngest would too.
-	require.NoError(t, e.store.CreateJob(t.Context(), jobs.Job{ID: doc.JobID, Tenant: tenant, Type: jobs.KindIngest, State: jobs.StateQueued}))
+	require.NoError(t, e.store.CreateJob(t.Context(), ragqueue.Job{ID: doc.JobID, Tenant: tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued}))
 	return doc
 }
 
 // addDocumentOnly is addDocument without the job record, which
 // EnqueueIngest then creates (with its options).
-func (e *env) addDocumentOnly(t testing.TB, tenant, contentType, text string) ingest.Document {
+func (e *env) addDocumentOnly(t testing.TB, tenant, contentType, text string) ragqueue.Document {
 	t.Helper()
 	info, err := e.blobs.Put(t.Context(), strings.NewReader(text), 0)
 	require.NoError(t, err)
 	sum := sha256.Sum256([]byte(text))
-	doc, created, err := e.store.CreateDocument(t.Context(), ingest.Document{
+	doc, created, err := e.store.CreateDocument(t.Context(), ragqueue.Document{
 		ID:          uuid.NewString(),
 		Tenant:      tenant,
 		Title:       "Field manual",
@@ -130,7 +132,7 @@ func (e *env) addDocumentOnly(t testing.TB, tenant, contentType, text string) in
 		SHA256:      hex.EncodeToString(sum[:]),
 		Size:        info.Size,
 		BlobKey:     info.Key,
-		Status:      ingest.StatusQueued,
+		Status:      ragqueue.StatusQueued,
 		Version:     1,
 		JobID:       uuid.NewString(),
 	})
@@ -140,7 +142,7 @@ func (e *env) addDocumentOnly(t testing.TB, tenant, contentType, text string) in
 }
 
 // waitJob waits for a job to finish, failing the test after 30 s.
-func (e *env) waitJob(t *testing.T, tenant, jobID string) jobs.Job {
+func (e *env) waitJob(t *testing.T, tenant, jobID string) ragqueue.Job {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -150,7 +152,7 @@ func (e *env) waitJob(t *testing.T, tenant, jobID string) jobs.Job {
 }
 
 // getJob returns a job record, failing the test when it cannot.
-func (e *env) getJob(t testing.TB, tenant, id string) jobs.Job {
+func (e *env) getJob(t testing.TB, tenant, id string) ragqueue.Job {
 	t.Helper()
 	job, err := e.store.GetJob(t.Context(), tenant, id)
 	require.NoError(t, err)
@@ -158,7 +160,7 @@ func (e *env) getJob(t testing.TB, tenant, id string) jobs.Job {
 }
 
 // getDocument returns a document, failing the test when it cannot.
-func (e *env) getDocument(t testing.TB, tenant, id string) ingest.Document {
+func (e *env) getDocument(t testing.TB, tenant, id string) ragqueue.Document {
 	t.Helper()
 	doc, err := e.store.GetDocument(t.Context(), tenant, id)
 	require.NoError(t, err)

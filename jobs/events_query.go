@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -27,7 +29,7 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 			}
 			streamed = true
 			// A failed publish loses followers some text; the record keeps the answer.
-			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: tok}))
+			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: tok}))
 			return nil
 		})
 	} else {
@@ -51,12 +53,12 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 
 // publishAnswer publishes text as one token event (none when it is empty,
 // as when it was streamed), then one citation event per citation.
-func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, citations []retrieval.Citation) {
+func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, citations []ragqueue.Citation) {
 	if text != "" {
-		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventToken, TokenEvent{Text: text}))
+		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: text}))
 	}
 	for _, c := range citations {
-		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(EventCitation, c))
+		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventCitation, c))
 	}
 }
 
@@ -64,5 +66,5 @@ func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, 
 // client went away): such a job is neither run nor retried.
 func (h *handlers) queryCanceled(ctx context.Context, a QueryArgs) bool {
 	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
-	return err == nil && job.State == StateCanceled
+	return err == nil && job.State == ragqueue.StateCanceled
 }

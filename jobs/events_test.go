@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
@@ -20,22 +22,22 @@ import (
 
 func TestUpdateEvents(t *testing.T) {
 	t.Parallel()
-	st := func(s jobs.State) *jobs.State { return &s }
+	st := func(s ragqueue.State) *ragqueue.State { return &s }
 	msg := "boom"
 	for _, tc := range []struct {
 		name string
-		u    jobs.JobUpdate
+		u    ragqueue.JobUpdate
 		want []string // type:data
 	}{
-		{"nothing", jobs.JobUpdate{State: st(jobs.StateActive)}, nil},
-		{"progress", jobs.JobUpdate{Progress: json.RawMessage(`{"stage":"parse"}`)}, []string{`progress:{"stage":"parse"}`}},
-		{"succeeded", jobs.JobUpdate{State: st(jobs.StateSucceeded), Result: json.RawMessage(`{"chunks":3}`)},
+		{"nothing", ragqueue.JobUpdate{State: st(ragqueue.StateActive)}, nil},
+		{"progress", ragqueue.JobUpdate{Progress: json.RawMessage(`{"stage":"parse"}`)}, []string{`progress:{"stage":"parse"}`}},
+		{"succeeded", ragqueue.JobUpdate{State: st(ragqueue.StateSucceeded), Result: json.RawMessage(`{"chunks":3}`)},
 			[]string{`result:{"chunks":3}`, `done:{"state":"succeeded"}`}},
-		{"retrying", jobs.JobUpdate{State: st(jobs.StateRetrying), Error: &msg},
+		{"retrying", ragqueue.JobUpdate{State: st(ragqueue.StateRetrying), Error: &msg},
 			[]string{`error:{"error":"boom","state":"retrying"}`}},
-		{"failed", jobs.JobUpdate{State: st(jobs.StateFailed), Error: &msg},
+		{"failed", ragqueue.JobUpdate{State: st(ragqueue.StateFailed), Error: &msg},
 			[]string{`error:{"error":"boom","state":"failed"}`, `done:{"state":"failed"}`}},
-		{"canceled", jobs.JobUpdate{State: st(jobs.StateCanceled), Error: &msg},
+		{"canceled", ragqueue.JobUpdate{State: st(ragqueue.StateCanceled), Error: &msg},
 			[]string{`error:{"error":"boom","state":"canceled"}`, `done:{"state":"canceled"}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,14 +54,14 @@ func TestUpdateEvents(t *testing.T) {
 // eventLog is an in-memory EventPublisher.
 type eventLog struct {
 	mu  sync.Mutex
-	evs map[string][]jobs.Event
+	evs map[string][]ragqueue.Event
 }
 
-func (l *eventLog) PublishEvent(_ context.Context, tenant, jobID string, ev jobs.Event) error {
+func (l *eventLog) PublishEvent(_ context.Context, tenant, jobID string, ev ragqueue.Event) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.evs == nil {
-		l.evs = make(map[string][]jobs.Event)
+		l.evs = make(map[string][]ragqueue.Event)
 	}
 	l.evs[tenant+"/"+jobID] = append(l.evs[tenant+"/"+jobID], ev)
 	return nil
@@ -91,7 +93,7 @@ func (g *streamingGen) GenerateStream(_ context.Context, _ string, ps []retrieva
 			return retrieval.Answer{}, err
 		}
 	}
-	return retrieval.Answer{Text: "Boil water [1].", Generator: g.Name(), Citations: []retrieval.Citation{{Index: 1, DocumentID: ps[0].DocumentID, ChunkID: ps[0].ChunkID}}}, nil
+	return retrieval.Answer{Text: "Boil water [1].", Generator: g.Name(), Citations: []ragqueue.Citation{{Index: 1, DocumentID: ps[0].DocumentID, ChunkID: ps[0].ChunkID}}}, nil
 }
 
 func TestJobsPublishEvents(t *testing.T) {
@@ -105,19 +107,19 @@ func TestJobsPublishEvents(t *testing.T) {
 
 	doc := e.addDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
 	require.NoError(t, e.client.EnqueueIngest(t.Context(), doc))
-	require.Equal(t, jobs.StateSucceeded, e.waitJob(t, "acme", doc.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, e.waitJob(t, "acme", doc.JobID).State)
 	require.Eventually(t, func() bool {
 		ts := log.types("acme", doc.JobID)
-		return len(ts) > 0 && ts[len(ts)-1] == jobs.EventDone
+		return len(ts) > 0 && ts[len(ts)-1] == ragqueue.EventDone
 	}, 10*time.Second, 5*time.Millisecond)
 	ts := log.types("acme", doc.JobID)
-	require.Equal(t, jobs.EventProgress, ts[0])
-	require.Equal(t, []string{jobs.EventResult, jobs.EventDone}, ts[len(ts)-2:])
+	require.Equal(t, ragqueue.EventProgress, ts[0])
+	require.Equal(t, []string{ragqueue.EventResult, ragqueue.EventDone}, ts[len(ts)-2:])
 
 	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
 	done := e.waitJob(t, "acme", job.ID)
-	require.Equal(t, jobs.StateSucceeded, done.State)
+	require.Equal(t, ragqueue.StateSucceeded, done.State)
 	require.Eventually(t, func() bool { return len(log.types("acme", job.ID)) == 6 }, 10*time.Second, 5*time.Millisecond)
 	require.Equal(t, []string{"token", "token", "token", "citation", "result", "done"}, log.types("acme", job.ID))
 	log.mu.Lock()
@@ -136,14 +138,14 @@ func TestCanceledQueryIsNotRun(t *testing.T) {
 
 	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
-	st, msg := jobs.StateCanceled, "canceled by the test"
-	require.NoError(t, e.store.UpdateJob(t.Context(), "acme", job.ID, jobs.JobUpdate{State: &st, Error: &msg}))
+	st, msg := ragqueue.StateCanceled, "canceled by the test"
+	require.NoError(t, e.store.UpdateJob(t.Context(), "acme", job.ID, ragqueue.JobUpdate{State: &st, Error: &msg}))
 	e.startServer(t, d)
 	require.Eventually(t, func() bool {
 		info, err := e.inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
 		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)
 	}, 10*time.Second, 5*time.Millisecond, "the task is taken and finishes")
 	got := e.getJob(t, "acme", job.ID)
-	require.Equal(t, jobs.StateCanceled, got.State)
+	require.Equal(t, ragqueue.StateCanceled, got.State)
 	require.Zero(t, gen.calls.Load(), "the generator never ran")
 }

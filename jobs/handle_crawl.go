@@ -10,9 +10,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
-	"golang.org/x/sync/errgroup"
 )
 
 // TaskCrawl is the Asynq task type of a crawl.
@@ -91,12 +92,12 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	if h.Fetcher == nil {
 		return permanent(errors.New("jobs: web fetching is not configured in this worker"))
 	}
-	c.Status, c.PagesFetched, c.PagesFailed, c.PagesBlocked = StateActive, 0, 0, 0
-	c.Documents, c.Errors = []string{}, []URLError{}
+	c.Status, c.PagesFetched, c.PagesFailed, c.PagesBlocked = ragqueue.StateActive, 0, 0, 0
+	c.Documents, c.Errors = []string{}, []ragqueue.URLError{}
 	if err := h.Store.UpdateCrawl(ctx, c); err != nil {
 		return fmt.Errorf("jobs: start crawl %s: %w", a.CrawlID, err)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(crawlProgress{})})
+	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(crawlProgress{})})
 
 	depth := c.Spec.MaxDepth
 	if depth <= 0 {
@@ -119,14 +120,14 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		}
 		last = time.Now()
 		progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(progress)})
+		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(progress)})
 		if err := h.Store.UpdateCrawl(ctx, c); err != nil {
 			h.Logger.WarnContext(ctx, "update crawl", "crawl_id", c.ID, "error", err)
 		}
 	}
 	addErr := func(u, msg string) { // with mu held
 		if len(c.Errors) < maxCrawlErrors {
-			c.Errors = append(c.Errors, URLError{URL: u, Error: msg})
+			c.Errors = append(c.Errors, ragqueue.URLError{URL: u, Error: msg})
 		}
 	}
 	store := func(ctx context.Context, p web.Page) error {
@@ -206,7 +207,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	if err != nil {
 		return fmt.Errorf("jobs: crawl %s: %w", a.CrawlID, err)
 	}
-	c.Status = StateSucceeded
+	c.Status = ragqueue.StateSucceeded
 	progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
 	if d, err := time.ParseDuration(c.Spec.Refresh); err == nil && d > 0 {
 		// Microseconds, as the stores keep it: the run's job id is derived from it.
@@ -223,7 +224,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
 		}
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
 		Progress: marshal(progress),
 		Result:   marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
 	})
@@ -236,8 +237,8 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 	defer cancel()
 	if h.jobFailed(ctx, a.Tenant, a.JobID, err) {
 		if c, gerr := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID); gerr == nil {
-			c.Status = StateFailed
-			c.Errors = append(c.Errors, URLError{Error: failureMessage(err)})
+			c.Status = ragqueue.StateFailed
+			c.Errors = append(c.Errors, ragqueue.URLError{Error: failureMessage(err)})
 			if uerr := h.Store.UpdateCrawl(ctx, c); uerr != nil {
 				h.Logger.WarnContext(ctx, "record failed crawl", "crawl_id", a.CrawlID, "error", uerr)
 			}
@@ -249,18 +250,18 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 // EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
 // its job, then enqueues the task that runs it. The task ID names the crawl
 // and its job (crawlTaskID), so enqueueing it twice runs it once.
-func (c *Client) EnqueueCrawl(ctx context.Context, cr Crawl, store CrawlStore, opts ...EnqueueOption) error {
-	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, KindCrawl, opts...)); err != nil {
+func (c *Client) EnqueueCrawl(ctx context.Context, cr ragqueue.Crawl, store ragqueue.CrawlStore, opts ...EnqueueOption) error {
+	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, ragqueue.KindCrawl, opts...)); err != nil {
 		return err
 	}
 	if err := store.CreateCrawl(ctx, cr); err != nil {
 		return fmt.Errorf("jobs: create crawl: %w", err)
 	}
 	if _, err := c.enqueueCrawl(ctx, cr); err != nil {
-		c.settleUnqueued(ctx, cr.Tenant, cr.JobID, StateFailed, unqueuedMessage)
+		c.settleUnqueued(ctx, cr.Tenant, cr.JobID, ragqueue.StateFailed, unqueuedMessage)
 		sctx, cancel := settleContext(ctx)
 		defer cancel()
-		cr.Status = StateFailed
+		cr.Status = ragqueue.StateFailed
 		_ = store.UpdateCrawl(sctx, cr)
 		return err
 	}
@@ -279,9 +280,9 @@ var refreshNamespace = uuid.MustParse("6f1f7c1e-3a57-4d0e-9a38-2f4a7c0b9e61")
 
 // scheduleRefresh records the job of a refreshing crawl's next run and
 // enqueues its task to be processed at cr.NextRunAt.
-func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
+func (c *Client) scheduleRefresh(ctx context.Context, cr ragqueue.Crawl) error {
 	jobID := refreshJobID(cr.ID, *cr.NextRunAt)
-	if err := c.ensureJob(ctx, queuedJob(jobID, cr.Tenant, KindCrawl)); err != nil {
+	if err := c.ensureJob(ctx, queuedJob(jobID, cr.Tenant, ragqueue.KindCrawl)); err != nil {
 		return err
 	}
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},
@@ -297,7 +298,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr Crawl) error {
 
 // enqueueCrawl enqueues the task of a recorded crawl's current run (its
 // JobID); a run whose task Redis still holds is not enqueued again.
-func (c *Client) enqueueCrawl(ctx context.Context, cr Crawl) (enqueued bool, err error) {
+func (c *Client) enqueueCrawl(ctx context.Context, cr ragqueue.Crawl) (enqueued bool, err error) {
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID(crawlTaskID(cr.ID, cr.JobID)))
 	if err != nil {
 		return false, err

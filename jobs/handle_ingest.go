@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/retrieval"
-	"golang.org/x/sync/errgroup"
 )
 
 // Ingest stages, as clients see them in a job's progress.
@@ -66,7 +67,7 @@ func ContentHash(embedder, text string) string {
 // currentDoc loads the document a task is about. ok is false when there is
 // nothing to do: the document was deleted, or a newer version or a retry
 // (another job) replaced the one the task was for.
-func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version int, jobID string) (doc ingest.Document, ok bool, err error) {
+func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version int, jobID string) (doc ragqueue.Document, ok bool, err error) {
 	doc, err = h.Store.GetDocument(ctx, tenant, docID)
 	if ragqueue.IsNotFound(err) {
 		return doc, false, nil
@@ -78,12 +79,12 @@ func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version
 
 // endJob records a job's outcome u: as an update of its record, or, with
 // create, as the record itself (an inline ingestion: ingestRun.inline).
-func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u JobUpdate, create bool) error {
+func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate, create bool) error {
 	if !create {
 		return h.Store.UpdateJob(ctx, tenant, jobID, u)
 	}
 	now := time.Now().UTC()
-	j := Job{ID: jobID, Tenant: tenant, Type: KindIngest, State: *u.State, Progress: u.Progress, Result: u.Result,
+	j := ragqueue.Job{ID: jobID, Tenant: tenant, Type: ragqueue.KindIngest, State: *u.State, Progress: u.Progress, Result: u.Result,
 		CreatedAt: now, UpdatedAt: now, CompletedAt: &now}
 	if u.Error != nil {
 		j.Error = *u.Error
@@ -112,7 +113,7 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 	default:
 		reason = fmt.Sprintf("superseded by job %s, a retry of the document", doc.JobID)
 	}
-	canceled := JobUpdate{State: statePtr(StateCanceled), Error: &reason}
+	canceled := ragqueue.JobUpdate{State: statePtr(ragqueue.StateCanceled), Error: &reason}
 	if create {
 		if err := h.endJob(ctx, tenant, jobID, canceled, true); err != nil {
 			h.Logger.WarnContext(ctx, "record canceled ingest job", "tenant", tenant, "job_id", jobID, "error", err)
@@ -143,7 +144,7 @@ type ingestRun struct {
 	// no progress (the other job reports its own): it is created when the
 	// ingestion ends, in its final state. Nobody follows that job while it
 	// runs, and one write replaces a creation and the updates.
-	inline *ingest.Document
+	inline *ragqueue.Document
 	// fresh: the calling task has just created the document, so no earlier
 	// version or attempt has vectors to reuse and none are looked up.
 	fresh bool
@@ -162,7 +163,7 @@ func (r ingestRun) isInline() bool { return r.inline != nil }
 // one when there are at most InlineEmbedChunks chunks, or the ingestion is
 // inline.
 func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
-	var doc ingest.Document
+	var doc ragqueue.Document
 	if run.isInline() {
 		doc = *run.inline
 	} else {
@@ -174,8 +175,8 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		}
 		doc = cur
 	}
-	if doc.Status != ingest.StatusProcessing || !run.fresh { // a fresh document is created processing
-		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ingest.StatusProcessing, ""); ragqueue.IsNotFound(err) {
+	if doc.Status != ragqueue.StatusProcessing || !run.fresh { // a fresh document is created processing
+		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ragqueue.StatusProcessing, ""); ragqueue.IsNotFound(err) {
 			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced since we looked
 		} else if err != nil {
 			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
@@ -183,9 +184,9 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 	var pdfProgress func(pagesParsed int) // none for an inline ingestion: its job has no record yet
 	if !run.isInline() {
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
 		pdfProgress = func(n int) {
-			h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+			h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
 		}
 	}
 
@@ -193,9 +194,9 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	if err != nil {
 		return err
 	}
-	chunks := make([]ingest.Chunk, len(pieces))
+	chunks := make([]ragqueue.Chunk, len(pieces))
 	for i, p := range pieces {
-		chunks[i] = ingest.Chunk{
+		chunks[i] = ragqueue.Chunk{
 			ID:         ingest.ChunkID(a.Tenant, a.DocumentID, a.Version, i),
 			Tenant:     a.Tenant,
 			DocumentID: a.DocumentID,
@@ -242,7 +243,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		doc.Pages = pages
 		return h.embedVersion(ctx, next, doc, chunks, run)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(ingestProgress{
+	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
 	if grouped {
@@ -269,7 +270,7 @@ func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.
 // the page count. Errors that say the input is unusable come back as
 // rejections. pdfProgress, unless nil, hears of the pages of a PDF parsed
 // so far (parsePDF).
-func (h *handlers) split(ctx context.Context, doc ingest.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
+func (h *handlers) split(ctx context.Context, doc ragqueue.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
 	var parsed ingest.Parsed
 	if pre != nil {
 		parsed = *pre
@@ -294,7 +295,7 @@ func (h *handlers) split(ctx context.Context, doc ingest.Document, pre *ingest.P
 // parseBlob reads and parses doc's stored bytes. An HTML page fetched from
 // the web is extracted as the crawler extracts it (main content first), so
 // that a retry indexes what the first attempt did. pdfProgress is parsePDF's.
-func (h *handlers) parseBlob(ctx context.Context, doc ingest.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
+func (h *handlers) parseBlob(ctx context.Context, doc ragqueue.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
 	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
 		return ingest.Parsed{}, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
@@ -395,7 +396,7 @@ func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
 // embedInputs loads what embedding a document version needs: the document
 // and its stored chunks. ok is false when there is nothing to do (the
 // document was deleted or replaced since; skipStale has settled it).
-func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Document, chunks []ingest.Chunk, ok bool, err error) {
+func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.Document, chunks []ragqueue.Chunk, ok bool, err error) {
 	doc, err = h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 	if ragqueue.IsNotFound(err) {
 		// An earlier attempt may have indexed chunks before the delete.
@@ -425,10 +426,10 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ingest.Doc
 
 // embedVersion is embed once doc (the current version, a.Version) and its
 // stored chunks are in hand.
-func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, run ingestRun) error {
+func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, run ingestRun) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
 	if !run.isInline() {
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
+		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(progress)})
 	}
 
 	snap, err := h.Spaces.Snapshot(ctx)
@@ -490,8 +491,8 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ingest.Doc
 	// (idempotent) work and tries again. A job record that is gone (pruned)
 	// cannot be helped by retrying.
 	progress.Stage = stageDone
-	if err := h.endJob(ctx, a.Tenant, a.JobID, JobUpdate{
-		State:    statePtr(StateSucceeded),
+	if err := h.endJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
+		State:    statePtr(ragqueue.StateSucceeded),
 		Progress: marshal(progress),
 		Result: marshal(ingestResult{
 			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
@@ -520,7 +521,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 // most EmbedParallelism batches in flight, reporting progress at most once
 // per batch and per progressEvery. It fills progress's chunk counts. The
 // chunks are staged unless direct says they are searchable at once.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Document, chunks []ingest.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot, direct bool) error {
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot, direct bool) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -534,7 +535,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 			return
 		}
 		lastReport = time.Now()
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(*progress)})
+		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(*progress)})
 	}
 
 	emb, idx := snap.Embedder(), snap.Index()
@@ -570,7 +571,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ingest.Docu
 
 // stagedChunk is chunk c of document version doc as the index stores it
 // before the version's switch: staged, searchable from PublishVersion on.
-func stagedChunk(doc ingest.Document, c ingest.Chunk, hash string, vector []float32) retrieval.IndexedChunk {
+func stagedChunk(doc ragqueue.Document, c ragqueue.Chunk, hash string, vector []float32) retrieval.IndexedChunk {
 	return retrieval.IndexedChunk{
 		ID: c.ID, Tenant: doc.Tenant, DocumentID: doc.ID, Version: doc.Version, Index: c.Index,
 		Text: c.Text, Page: c.Page, Title: doc.Title, Source: doc.Source,
@@ -583,7 +584,7 @@ func stagedChunk(doc ingest.Document, c ingest.Chunk, hash string, vector []floa
 // vector of a chunk of this document with the same content hash where the
 // index has one, otherwise the embedder's, asking it once per distinct
 // text. reused counts the stored vectors used: run.vectors were just made.
-func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ingest.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
+func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ragqueue.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
 	var stored map[string][]float32
 	if !run.fresh && !coversAll(run.vectors, hashes) {
 		if stored, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {

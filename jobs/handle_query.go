@@ -13,14 +13,14 @@ import (
 
 // queryResult is a query job's result.
 type queryResult struct {
-	Answer    string               `json:"answer"`
-	Citations []retrieval.Citation `json:"citations"`
-	Generator string               `json:"generator"`
-	JobID     string               `json:"job_id"`
-	Passages  []retrieval.Passage  `json:"passages"`
+	Answer    string              `json:"answer"`
+	Citations []ragqueue.Citation `json:"citations"`
+	Generator string              `json:"generator"`
+	JobID     string              `json:"job_id"`
+	Passages  []retrieval.Passage `json:"passages"`
 	// FetchErrors lists the URLs named in the question that could not be
 	// fetched or indexed, and why; the answer comes from the rest.
-	FetchErrors []URLError `json:"fetch_errors,omitempty"`
+	FetchErrors []ragqueue.URLError `json:"fetch_errors,omitempty"`
 	// Cache says where the answer came from: "exact" or "semantic" (the
 	// answer cache), "miss" (answered now); absent when the cache was off.
 	Cache string `json:"cache,omitempty"`
@@ -42,7 +42,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if h.queryCanceled(ctx, a) {
 		return nil
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive)})
+	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive)})
 	question := a.Question
 	if len(a.URLs) > 0 {
 		// The URLs say where to look, not what to look for.
@@ -119,7 +119,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		FetchErrors: fetchErrs,
 	}
 	if res.Citations == nil {
-		res.Citations = []retrieval.Citation{}
+		res.Citations = []ragqueue.Citation{}
 	}
 	if res.Passages == nil {
 		res.Passages = []retrieval.Passage{}
@@ -130,21 +130,21 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err := h.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
 		return err
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{Result: marshal(res)}) // a client is waiting on it
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: marshal(res)}) // a client is waiting on it
 }
 
 // fetchURLs fetches the pages a question names (depth 0, through the
 // guarded Fetcher) and indexes them under the tenant inside this job, so
 // that the answer can cite them. A URL that cannot be fetched or indexed is
 // reported, not fatal.
-func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string, fetchErrs []URLError, err error) {
+func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string, fetchErrs []ragqueue.URLError, err error) {
 	urls := a.URLs
 	if len(urls) > h.QueryMaxURLs {
 		urls = urls[:h.QueryMaxURLs]
 	}
 	for _, u := range urls {
 		if h.Fetcher == nil {
-			fetchErrs = append(fetchErrs, URLError{URL: u, Error: "fetching web pages is not configured on this worker"})
+			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "fetching web pages is not configured on this worker"})
 			continue
 		}
 		page, ferr := h.Fetcher.Fetch(ctx, u)
@@ -153,7 +153,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 			if ctx.Err() != nil {
 				return nil, nil, fmt.Errorf("jobs: fetch %s: %w", u, ctx.Err())
 			}
-			fetchErrs = append(fetchErrs, URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
+			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
 			continue
 		}
 		doc, outcome, serr := h.storePage(ctx, a.Tenant, page)
@@ -165,7 +165,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 				if ctx.Err() != nil {
 					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
 				}
-				fetchErrs = append(fetchErrs, URLError{URL: u, Error: "could not index the page: " + failureMessage(ierr)})
+				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + failureMessage(ierr)})
 				continue
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -89,7 +88,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	}
 	space := retrieval.Space{Name: emb.Name(), Embedder: a.Embedder, Dim: emb.Dim()}
 	progress := reindexProgress{Stage: "waiting", Space: space.Name}
-	h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{State: statePtr(StateActive), Progress: marshal(progress)})
+	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(progress)})
 
 	live, ok, err := spaces.Live(ctx)
 	if err != nil {
@@ -111,7 +110,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 			return err
 		}
 		progress.Stage = "switching"
-		h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(progress)})
+		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(progress)})
 		if err := spaces.SetLive(ctx, space); err != nil {
 			return fmt.Errorf("jobs: re-index: switch to %s: %w", space.Name, err)
 		}
@@ -136,7 +135,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	}
 	h.Spaces.Invalidate()
 	progress.Stage = "done"
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, JobUpdate{
+	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
 		Progress: marshal(progress),
 		Result:   marshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
 	})
@@ -147,7 +146,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target Target, progress *reindexProgress) error {
 	var (
 		pending []retrieval.IndexedChunk
-		docs    []ingest.Document // whose chunks are in pending, to publish after the flush
+		docs    []ragqueue.Document // whose chunks are in pending, to publish after the flush
 		last    time.Time
 	)
 	flush := func() error {
@@ -184,7 +183,7 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 		pending, docs = pending[:0], docs[:0]
 		if time.Since(last) >= progressEvery {
 			last = time.Now()
-			h.setJob(ctx, a.Tenant, a.JobID, JobUpdate{Progress: marshal(*progress)})
+			h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(*progress)})
 		}
 		return nil
 	}
@@ -240,32 +239,32 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // the space of embedder (a RAGQ_EMBEDDER setting) and enqueues it. The task
 // ID names the embedder, so that one re-index into a space runs at a time:
 // asking again while one is queued or running is an ECONFLICT error.
-func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (Job, error) {
+func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (ragqueue.Job, error) {
 	if tenant == "" || embedder == "" {
-		return Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
+		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
 	}
 	job := queuedJob(uuid.NewString(), tenant, KindReindex)
 	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID},
 		asynq.TaskID("reindex-"+uuid.NewSHA1(reindexNamespace, []byte(embedder)).String()))
 	if err != nil {
-		return Job{}, err
+		return ragqueue.Job{}, err
 	}
 	if err := c.ensureJob(ctx, job); err != nil {
-		return Job{}, err
+		return ragqueue.Job{}, err
 	}
 	_, err = c.q.EnqueueContext(ctx, task)
 	if err == nil {
 		return job, nil
 	}
-	state, msg := StateFailed, unqueuedMessage
+	state, msg := ragqueue.StateFailed, unqueuedMessage
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		state, msg = StateCanceled, "a re-index into "+embedder+" is already queued or running"
+		state, msg = ragqueue.StateCanceled, "a re-index into "+embedder+" is already queued or running"
 		err = ragqueue.Errorf(ragqueue.ECONFLICT, "%s", msg)
 	} else {
 		err = fmt.Errorf("jobs: enqueue re-index: %w: %w", errQueueUnavailable(), err)
 	}
 	c.settleUnqueued(ctx, tenant, job.ID, state, msg)
-	return Job{}, err
+	return ragqueue.Job{}, err
 }
 
 // reindexNamespace scopes re-index task IDs.

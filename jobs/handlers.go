@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
@@ -187,7 +188,7 @@ type followedStore struct {
 	logger *slog.Logger
 }
 
-func (s followedStore) UpdateJob(ctx context.Context, tenant, id string, u JobUpdate) error {
+func (s followedStore) UpdateJob(ctx context.Context, tenant, id string, u ragqueue.JobUpdate) error {
 	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
 		return err
 	}
@@ -265,7 +266,7 @@ func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // setJob updates a job, logging rather than failing: the job record is a
 // view for clients, the work itself already succeeded or failed.
-func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u JobUpdate) {
+func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate) {
 	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil {
 		h.Logger.WarnContext(ctx, "update job", "tenant", tenant, "job_id", jobID, "error", err)
 	}
@@ -275,8 +276,8 @@ func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u JobUpdate
 // Unlike progress, the outcome must be recorded: a failure is returned, for
 // the task to be retried. A job record that is gone (pruned) cannot be
 // helped by retrying: that is not an error.
-func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u JobUpdate) error {
-	u.State = statePtr(StateSucceeded)
+func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate) error {
+	u.State = statePtr(ragqueue.StateSucceeded)
 	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil && !ragqueue.IsNotFound(err) {
 		return fmt.Errorf("jobs: record outcome of job %s: %w", jobID, err)
 	}
@@ -287,17 +288,17 @@ func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u Job
 // the task again, failed otherwise. It reports whether the failure is final.
 func (h *handlers) jobFailed(ctx context.Context, tenant, jobID string, err error) (final bool) {
 	msg := failureMessage(err)
-	state := StateFailed
+	state := ragqueue.StateFailed
 	if willRetry(ctx, err) {
-		state = StateRetrying
+		state = ragqueue.StateRetrying
 	}
-	h.setJob(ctx, tenant, jobID, JobUpdate{State: &state, Error: &msg})
-	return state == StateFailed
+	h.setJob(ctx, tenant, jobID, ragqueue.JobUpdate{State: &state, Error: &msg})
+	return state == ragqueue.StateFailed
 }
 
 // docFailed records a final failure on a document version; a document that
 // was deleted or replaced meanwhile is left alone.
-func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ingest.Status, msg string) {
+func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ragqueue.Status, msg string) {
 	err := h.Store.SetDocumentStatus(ctx, tenant, docID, version, status, msg)
 	if err != nil && !ragqueue.IsNotFound(err) {
 		h.Logger.WarnContext(ctx, "set document status", "tenant", tenant, "doc_id", docID, "status", status, "error", err)
@@ -313,14 +314,14 @@ func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string
 	var rej rejection
 	if errors.As(err, &rej) {
 		msg := ragqueue.ErrorMessage(rej.err)
-		h.docFailed(ctx, tenant, docID, version, ingest.StatusRejected, msg)
-		failed := StateFailed
-		h.setJob(ctx, tenant, jobID, JobUpdate{State: &failed, Error: &msg})
+		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusRejected, msg)
+		failed := ragqueue.StateFailed
+		h.setJob(ctx, tenant, jobID, ragqueue.JobUpdate{State: &failed, Error: &msg})
 		return fmt.Errorf("jobs: reject document %s: %w: %w", docID, err, asynq.SkipRetry)
 	}
 	// The document first: it is the truth the reconciler works from.
 	if !willRetry(ctx, err) {
-		h.docFailed(ctx, tenant, docID, version, ingest.StatusFailed, failureMessage(err))
+		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusFailed, failureMessage(err))
 	}
 	h.jobFailed(ctx, tenant, jobID, err)
 	return err
@@ -355,7 +356,7 @@ func marshal(v any) json.RawMessage {
 }
 
 // statePtr returns a pointer to s, for JobUpdate.
-func statePtr(s State) *State { return &s }
+func statePtr(s ragqueue.State) *ragqueue.State { return &s }
 
 // countFetch records one page fetch's outcome in the metrics: fetched, or
 // blocked (robots.txt, the SSRF guard, the crawl's scope); other failures

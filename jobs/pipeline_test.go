@@ -31,11 +31,11 @@ func setupPipeline(t *testing.T) *pipelineBundle {
 
 // queryResult mirrors the query job's result JSON.
 type queryResult struct {
-	Answer    string               `json:"answer"`
-	Citations []retrieval.Citation `json:"citations"`
-	Generator string               `json:"generator"`
-	JobID     string               `json:"job_id"`
-	Passages  []retrieval.Passage  `json:"passages"`
+	Answer    string              `json:"answer"`
+	Citations []ragqueue.Citation `json:"citations"`
+	Generator string              `json:"generator"`
+	JobID     string              `json:"job_id"`
+	Passages  []retrieval.Passage `json:"passages"`
 }
 
 func TestIngestEndToEnd(t *testing.T) {
@@ -46,11 +46,11 @@ func TestIngestEndToEnd(t *testing.T) {
 
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
 	job := b.waitJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
-	require.Equal(t, jobs.KindIngest, job.Type)
+	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, ragqueue.KindIngest, job.Type)
 
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	chunks, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
 	require.NoError(t, err)
 	require.Greater(t, len(chunks), 2, "the manual should make several chunks")
@@ -100,10 +100,10 @@ func TestInlineEmbed(t *testing.T) {
 	require.Empty(t, rec.taken(), "no embed task for a small document")
 
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
 	job := b.getJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State)
+	require.Equal(t, ragqueue.StateSucceeded, job.State)
 
 	// At-least-once: running it again changes nothing.
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
@@ -116,14 +116,14 @@ func TestQueryEndToEnd(t *testing.T) {
 	b.startServer(t, b.deps(b.asynq))
 	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
 
 	queued, err := b.client.EnqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
 	require.NoError(t, err)
-	require.Equal(t, jobs.StateQueued, queued.State)
-	require.Equal(t, jobs.KindQuery, queued.Type)
+	require.Equal(t, ragqueue.StateQueued, queued.State)
+	require.Equal(t, ragqueue.KindQuery, queued.Type)
 	job := b.waitJob(t, b.tenant, queued.ID)
-	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 
 	var res queryResult
 	require.NoError(t, json.Unmarshal(job.Result, &res))
@@ -141,7 +141,7 @@ func TestQueryEndToEnd(t *testing.T) {
 		queued, err := b.client.EnqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
 		require.NoError(t, err)
 		job := b.waitJob(t, "empty-tenant", queued.ID)
-		require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+		require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 		var raw map[string]json.RawMessage
 		require.NoError(t, json.Unmarshal(job.Result, &raw))
 		require.JSONEq(t, `[]`, string(raw["citations"]))
@@ -183,7 +183,7 @@ func TestParseTwice(t *testing.T) {
 	}
 	require.ElementsMatch(t, want, ids)
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Equal(t, len(first), got.Chunks)
 }
 
@@ -247,7 +247,7 @@ func TestDeleteDuringEmbed(t *testing.T) {
 func (b *pipelineBundle) canceledReason(t *testing.T, jobID string) string {
 	t.Helper()
 	job := b.getJob(t, b.tenant, jobID)
-	require.Equal(t, jobs.StateCanceled, job.State, "a client polling the job learns it ended")
+	require.Equal(t, ragqueue.StateCanceled, job.State, "a client polling the job learns it ended")
 	return job.Error
 }
 
@@ -287,7 +287,7 @@ func TestStaleVersionIsSkipped(t *testing.T) {
 	}
 	require.Empty(t, rec.taken())
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusQueued, got.Status)
+	require.Equal(t, ragqueue.StatusQueued, got.Status)
 }
 
 func TestInputErrorRejected(t *testing.T) {
@@ -307,10 +307,10 @@ func TestInputErrorRejected(t *testing.T) {
 			require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
 
 			job := b.waitJob(t, b.tenant, doc.JobID)
-			require.Equal(t, jobs.StateFailed, job.State)
+			require.Equal(t, ragqueue.StateFailed, job.State)
 			require.Contains(t, job.Error, tt.message)
 			got := b.getDocument(t, b.tenant, doc.ID)
-			require.Equal(t, ingest.StatusRejected, got.Status)
+			require.Equal(t, ragqueue.StatusRejected, got.Status)
 			require.Equal(t, job.Error, got.Error)
 
 			// Archived at the first attempt, never retried.
@@ -352,19 +352,19 @@ func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
-		return err == nil && job.State == jobs.StateRetrying
+		return err == nil && job.State == ragqueue.StateRetrying
 	}, 10*time.Second, 5*time.Millisecond, "the job never showed as retrying")
 	job := b.getJob(t, b.tenant, doc.JobID)
 	require.Contains(t, job.Error, "embedder down")
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusProcessing, got.Status, "a retrying document is still processing")
+	require.Equal(t, ragqueue.StatusProcessing, got.Status, "a retrying document is still processing")
 
 	job = b.waitJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateFailed, job.State)
+	require.Equal(t, ragqueue.StateFailed, job.State)
 	require.Contains(t, job.Error, "embedder down: connection refused")
 	got, err = b.store.GetDocument(t.Context(), b.tenant, doc.ID)
 	require.NoError(t, err)
-	require.Equal(t, ingest.StatusFailed, got.Status)
+	require.Equal(t, ragqueue.StatusFailed, got.Status)
 	require.Contains(t, got.Error, "embedder down")
 }
 
@@ -382,14 +382,14 @@ func TestHandlerPanicFailsJob(t *testing.T) {
 	d.Generator = panickyGenerator{}
 	mux := jobs.NewMux(d)
 	// Outside an Asynq server nothing retries, so the failure is final.
-	job := jobs.Job{ID: "job-1", Tenant: b.tenant, Type: jobs.KindQuery, State: jobs.StateQueued}
+	job := ragqueue.Job{ID: "job-1", Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}
 	require.NoError(t, b.store.CreateJob(t.Context(), job))
 	task, err := jobs.NewTask(jobs.QueryArgs{Tenant: b.tenant, JobID: job.ID, Question: "why?"})
 	require.NoError(t, err)
 	err = mux.ProcessTask(t.Context(), task)
 	require.ErrorContains(t, err, "generator bug")
 	got := b.getJob(t, b.tenant, job.ID)
-	require.Equal(t, jobs.StateFailed, got.State)
+	require.Equal(t, ragqueue.StateFailed, got.State)
 	require.Contains(t, got.Error, "panicked")
 }
 
@@ -406,8 +406,8 @@ func TestEnqueueIngestTwice(t *testing.T) {
 	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID, pending[0].ID)
 	require.Equal(t, jobs.TaskParse, pending[0].Type)
 	job := b.getJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateQueued, job.State)
-	require.Equal(t, jobs.KindIngest, job.Type)
+	require.Equal(t, ragqueue.StateQueued, job.State)
+	require.Equal(t, ragqueue.KindIngest, job.Type)
 }
 
 func TestReconcileRequeuesLostTask(t *testing.T) {
@@ -441,10 +441,10 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 	require.Len(t, pending, 2)
 
 	b.startServer(t, b.deps(b.asynq))
-	for _, doc := range []ingest.Document{queued, other} {
-		require.Equal(t, jobs.StateSucceeded, b.waitJob(t, doc.Tenant, doc.JobID).State)
+	for _, doc := range []ragqueue.Document{queued, other} {
+		require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, doc.Tenant, doc.JobID).State)
 		got := b.getDocument(t, doc.Tenant, doc.ID)
-		require.Equal(t, ingest.StatusReady, got.Status)
+		require.Equal(t, ragqueue.StatusReady, got.Status)
 	}
 	// Nothing is unfinished any more.
 	n, err = jobs.Reconcile(t.Context(), b.store, client, b.logger)
@@ -465,13 +465,13 @@ func TestFailInterruptedQueries(t *testing.T) {
 	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
-	for _, q := range []jobs.Job{q1, q2} {
+	for _, q := range []ragqueue.Job{q1, q2} {
 		got := b.getJob(t, q.Tenant, q.ID)
-		require.Equal(t, jobs.StateFailed, got.State)
+		require.Equal(t, ragqueue.StateFailed, got.State)
 		require.Equal(t, "interrupted by a restart; ask again", got.Error)
 	}
 	ingestJob := b.getJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateQueued, ingestJob.State)
+	require.Equal(t, ragqueue.StateQueued, ingestJob.State)
 }
 
 // TestFailInterruptedQueriesBehindIngestJobs: more unfinished ingest jobs
@@ -481,8 +481,8 @@ func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
 	b := setupPipeline(t)
 	old := time.Now().Add(-time.Hour)
 	for i := range 1001 {
-		require.NoError(t, b.store.CreateJob(t.Context(), jobs.Job{
-			ID: fmt.Sprintf("ingest-%04d", i), Tenant: b.tenant, Type: jobs.KindIngest, State: jobs.StateQueued, CreatedAt: old,
+		require.NoError(t, b.store.CreateJob(t.Context(), ragqueue.Job{
+			ID: fmt.Sprintf("ingest-%04d", i), Tenant: b.tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued, CreatedAt: old,
 		}))
 	}
 	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "still there?", 0)
@@ -491,7 +491,7 @@ func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
 	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	require.Equal(t, jobs.StateFailed, b.getJob(t, q.Tenant, q.ID).State)
+	require.Equal(t, ragqueue.StateFailed, b.getJob(t, q.Tenant, q.ID).State)
 }
 
 func TestWaitTimesOut(t *testing.T) {
@@ -550,9 +550,9 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	b := setupPipeline(t)
 	next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
 	done := time.Now().UTC()
-	cr := jobs.Crawl{
-		ID: "crawl-" + b.tenant, Tenant: b.tenant, JobID: "job-" + b.tenant, Status: jobs.StateSucceeded,
-		Spec:        jobs.CrawlSpec{URLs: []string{"https://example.com/"}, MaxPages: 5, Refresh: "1h"},
+	cr := ragqueue.Crawl{
+		ID: "crawl-" + b.tenant, Tenant: b.tenant, JobID: "job-" + b.tenant, Status: ragqueue.StateSucceeded,
+		Spec:        ragqueue.CrawlSpec{URLs: []string{"https://example.com/"}, MaxPages: 5, Refresh: "1h"},
 		CompletedAt: &done, NextRunAt: &next,
 	}
 	require.NoError(t, b.store.CreateCrawl(t.Context(), cr))
@@ -574,13 +574,13 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	require.Equal(t, cr.ID, args.CrawlID)
 	require.NotEqual(t, cr.JobID, args.JobID, "the refresh run has a job of its own")
 	job := b.getJob(t, b.tenant, args.JobID)
-	require.Equal(t, jobs.StateQueued, job.State)
-	require.Equal(t, jobs.KindCrawl, job.Type)
+	require.Equal(t, ragqueue.StateQueued, job.State)
+	require.Equal(t, ragqueue.KindCrawl, job.Type)
 
 	// The refresh run starts (as the crawl task records it): its task,
 	// still in Redis, keeps the reconciler from enqueueing another run
 	// of the same crawl beside it.
-	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = jobs.StateActive, args.JobID, nil, nil
+	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = ragqueue.StateActive, args.JobID, nil, nil
 	require.NoError(t, b.store.UpdateCrawl(t.Context(), cr))
 	n, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
 	require.NoError(t, err)
@@ -598,7 +598,7 @@ func TestPeriodicReconcileSparesRecentProcessing(t *testing.T) {
 	b := setupPipeline(t)
 	b.addDocument(t, b.tenant, ingest.TypeText, manual) // queued, its task lost
 	busy := b.addDocument(t, b.tenant, ingest.TypeText, manual+"\nAnother appendix.")
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ingest.StatusProcessing, ""))
+	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ragqueue.StatusProcessing, ""))
 
 	n, err := jobs.ReconcileWithGraceForTest(t.Context(), b.store, b.client, b.logger, time.Hour)
 	require.NoError(t, err)

@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // reconcileLimit bounds one reconciliation pass; unfinished documents beyond
@@ -44,7 +43,7 @@ func reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger,
 	}
 	cutoff := time.Now().Add(-processingGrace)
 	for _, doc := range docs {
-		if processingGrace > 0 && doc.Status == ingest.StatusProcessing && doc.UpdatedAt.After(cutoff) {
+		if processingGrace > 0 && doc.Status == ragqueue.StatusProcessing && doc.UpdatedAt.After(cutoff) {
 			continue
 		}
 		enqueued, err := c.enqueueIngest(ctx, doc)
@@ -92,19 +91,19 @@ const interruptedMessage = "interrupted by a restart; ask again"
 // embedded mode at start: its in-memory Redis lost the tasks, and a question
 // is cheap to ask again whereas a client waiting forever is not. Ingest jobs
 // are left to Reconcile. It returns how many jobs it failed.
-func FailInterruptedQueries(ctx context.Context, store JobStore) (int, error) {
+func FailInterruptedQueries(ctx context.Context, store ragqueue.JobStore) (int, error) {
 	const page = 1000
-	failed, msg := StateFailed, interruptedMessage
+	failed, msg := ragqueue.StateFailed, interruptedMessage
 	n := 0
 	for {
 		// Only queries: any number of unfinished ingest jobs ahead of them
 		// must not hide them.
-		jobs, err := store.UnfinishedJobs(ctx, KindQuery, page)
+		jobs, err := store.UnfinishedJobs(ctx, ragqueue.KindQuery, page)
 		if err != nil {
 			return n, fmt.Errorf("jobs: fail interrupted queries: %w", err)
 		}
 		for _, j := range jobs {
-			if err := store.UpdateJob(ctx, j.Tenant, j.ID, JobUpdate{State: &failed, Error: &msg}); err != nil {
+			if err := store.UpdateJob(ctx, j.Tenant, j.ID, ragqueue.JobUpdate{State: &failed, Error: &msg}); err != nil {
 				return n, fmt.Errorf("jobs: fail interrupted query %s: %w", j.ID, err)
 			}
 			n++

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
@@ -146,7 +145,7 @@ type gatedWalk struct {
 	known   map[string]bool
 }
 
-func (g *gatedWalk) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
+func (g *gatedWalk) ReadyDocuments(ctx context.Context, after string, limit int) ([]ragqueue.Document, error) {
 	docs, err := g.Store.ReadyDocuments(ctx, after, limit)
 	if err != nil {
 		return nil, err
@@ -169,7 +168,7 @@ func (g *gatedWalk) ReadyDocuments(ctx context.Context, after string, limit int)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return slices.DeleteFunc(docs, func(d ingest.Document) bool { return !g.known[d.ID] }), nil
+	return slices.DeleteFunc(docs, func(d ragqueue.Document) bool { return !g.known[d.ID] }), nil
 }
 
 func TestReindexWithoutDowntime(t *testing.T) {
@@ -195,7 +194,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	for i := range 6 {
 		doc := b.addDocument(t, b.tenant, "text/plain", fmt.Sprintf("Orchard note %d: the quince tree number %d flowers in May.", i, i))
 		require.NoError(t, b.client.EnqueueIngest(ctx, doc))
-		require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+		require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
 		docs = append(docs, doc.ID)
 	}
 
@@ -244,7 +243,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	<-walk.started
 	added := b.addDocument(t, b.tenant, "text/plain", "Late addition: the medlar ripens after the first frost.")
 	require.NoError(t, b.client.EnqueueIngest(ctx, added))
-	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, added.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, added.JobID).State)
 	_, err = b.store.DeleteDocument(ctx, b.tenant, docs[0])
 	require.NoError(t, err)
 	snap, err := set.Snapshot(ctx)
@@ -255,7 +254,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	done := b.waitJob(t, b.tenant, job.ID)
 	close(stop)
 	require.NoError(t, <-searched)
-	require.Equal(t, jobs.StateSucceeded, done.State, done.Error)
+	require.Equal(t, ragqueue.StateSucceeded, done.State, done.Error)
 	require.Positive(t, searches.Load())
 
 	live, ok, err := spaces.Live(ctx)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/hibiken/asynq"
 )
 
@@ -123,5 +125,5 @@ func (a asynqLogger) Fatal(args ...any) {
 // attempt, so that an outage longer than the retry budget does not use up
 // every document's retries.
 func isFailure(err error) bool {
-	return err != nil && !errors.Is(err, ErrStoreUnavailable)
+	return err != nil && !errors.Is(err, ragqueue.ErrStoreUnavailable)
 }

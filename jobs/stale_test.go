@@ -42,8 +42,8 @@ func TestSkipStaleRecordsTheJob(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, jobs.StateCanceled, job.State)
-			require.Equal(t, jobs.KindIngest, job.Type)
+			require.Equal(t, ragqueue.StateCanceled, job.State)
+			require.Equal(t, ragqueue.KindIngest, job.Type)
 			require.Contains(t, job.Error, tt.want)
 			require.NotNil(t, job.CompletedAt)
 		})

@@ -147,7 +147,7 @@ func TestIsFailure(t *testing.T) {
 		{"nil", nil, false},
 		{"plain", errors.New("boom"), true},
 		{"provider unavailable", ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the provider is down"), true},
-		{"database unavailable, wrapped", fmt.Errorf("jobs: get document d: %w", fmt.Errorf("%w: dial tcp: refused", jobs.ErrStoreUnavailable)), false},
+		{"database unavailable, wrapped", fmt.Errorf("jobs: get document d: %w", fmt.Errorf("%w: dial tcp: refused", ragqueue.ErrStoreUnavailable)), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -51,22 +51,22 @@ type ingestProgress struct {
 // newVersion stores text as the next version of doc, as PUT does, and
 // records its job. It returns the updated document and the blob keys the
 // store released.
-func (e *env) newVersion(t *testing.T, doc ingest.Document, text string) (ingest.Document, []string) {
+func (e *env) newVersion(t *testing.T, doc ragqueue.Document, text string) (ragqueue.Document, []string) {
 	t.Helper()
 	info, err := e.blobs.Put(t.Context(), strings.NewReader(text), 0)
 	require.NoError(t, err)
-	next, released, err := e.store.NewVersion(t.Context(), doc.Tenant, doc.ID, doc.Version, ingest.Document{
+	next, released, err := e.store.NewVersion(t.Context(), doc.Tenant, doc.ID, doc.Version, ragqueue.Document{
 		Title: doc.Title, Source: doc.Source, ContentType: doc.ContentType,
 		SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key, JobID: uuid.NewString(),
 	})
 	require.NoError(t, err)
-	require.NoError(t, e.store.CreateJob(t.Context(), jobs.Job{ID: next.JobID, Tenant: doc.Tenant, Type: jobs.KindIngest, State: jobs.StateQueued}))
+	require.NoError(t, e.store.CreateJob(t.Context(), ragqueue.Job{ID: next.JobID, Tenant: doc.Tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued}))
 	return next, released
 }
 
 // runIngest runs the parse task of doc's current version and then the embed
 // tasks it recorded, one at a time, on mux.
-func runIngest(t *testing.T, mux *asynq.ServeMux, rec *recorder, doc ingest.Document) error {
+func runIngest(t *testing.T, mux *asynq.ServeMux, rec *recorder, doc ragqueue.Document) error {
 	t.Helper()
 	before := len(rec.taken())
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version})
@@ -83,7 +83,7 @@ func runIngest(t *testing.T, mux *asynq.ServeMux, rec *recorder, doc ingest.Docu
 }
 
 // chunkTexts returns the texts of a stored document version's chunks.
-func (e *env) chunkTexts(t *testing.T, doc ingest.Document, version int) []string {
+func (e *env) chunkTexts(t *testing.T, doc ragqueue.Document, version int) []string {
 	t.Helper()
 	chunks, err := e.store.ListChunks(t.Context(), doc.Tenant, doc.ID, version)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func (e *env) chunkTexts(t *testing.T, doc ingest.Document, version int) []strin
 }
 
 // versionIDs are the chunk IDs of the first n chunks of a document version.
-func versionIDs(doc ingest.Document, version, n int) []string {
+func versionIDs(doc ragqueue.Document, version, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = ingest.ChunkID(doc.Tenant, doc.ID, version, i)
@@ -140,7 +140,7 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	require.ElementsMatch(t, changed, counter.reset(), "only changed chunks are embedded again")
 
 	got := b.getDocument(t, b.tenant, v1.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Equal(t, 2, got.Version)
 	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.indexedChunkIDs(t, b.tenant, v1.ID), "only version 2 answers")
 	require.Empty(t, b.chunkTexts(t, v1, 1), "version 1's chunk text went with the switch")
@@ -151,7 +151,7 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	require.NoError(t, rc.Close())
 
 	job := b.getJob(t, b.tenant, v2.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State)
+	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
 	require.Equal(t, ingestProgress{Stage: "done", Chunks: len(v2Texts), ChunksEmbedded: len(v2Texts), ChunksReused: reused}, p)
@@ -236,7 +236,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	// Version 2 is being embedded: version 1 still answers, all of it.
 	require.ElementsMatch(t, v1IDs, b.indexedChunkIDs(t, b.tenant, v1.ID))
 	got := b.getDocument(t, b.tenant, v1.ID)
-	require.Equal(t, ingest.StatusProcessing, got.Status)
+	require.Equal(t, ragqueue.StatusProcessing, got.Status)
 	require.Equal(t, 2, got.Version)
 
 	close(gate.release)
@@ -322,24 +322,24 @@ func TestStaleJobIsCanceled(t *testing.T) {
 	rec := &recorder{}
 	mux := jobs.NewMux(b.deps(rec))
 	v1 := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ingest.StatusFailed, "boom"))
+	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ragqueue.StatusFailed, "boom"))
 	v2, released := b.newVersion(t, v1, manualV2)
 	require.Equal(t, []string{v1.BlobKey}, released, "a version that never became ready has no bytes worth keeping")
 
 	require.NoError(t, runIngest(t, mux, rec, v1)) // version 1's job, late
 	require.Contains(t, b.canceledReason(t, v1.JobID), "superseded by version 2")
 	job := b.getJob(t, b.tenant, v2.JobID)
-	require.Equal(t, jobs.StateQueued, job.State, "the current job is not touched")
+	require.Equal(t, ragqueue.StateQueued, job.State, "the current job is not touched")
 	require.Empty(t, b.chunkTexts(t, v1, 1))
 	got := b.getDocument(t, b.tenant, v1.ID)
-	require.Equal(t, ingest.StatusQueued, got.Status)
+	require.Equal(t, ragqueue.StatusQueued, got.Status)
 
 	// A job that already finished keeps its state.
 	require.NoError(t, runIngest(t, mux, rec, v2))
 	v3, _ := b.newVersion(t, v2, longManual+"\nA third version.")
 	require.NoError(t, runIngest(t, mux, rec, v2))
 	job = b.getJob(t, b.tenant, v2.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State)
+	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	require.NotEqual(t, v2.JobID, v3.JobID)
 }
 
@@ -353,7 +353,7 @@ func TestRetryEnqueuesAgain(t *testing.T) {
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
 	first := "ingest-parse-" + doc.ID + "-v1-" + doc.JobID
 	require.NoError(t, b.inspector.ArchiveTask(jobs.QueueIngest, first)) // as a final failure leaves it
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ingest.StatusFailed, "embedder down"))
+	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ragqueue.StatusFailed, "embedder down"))
 
 	// The reconciler's view: the same job again is a no-op.
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
@@ -371,9 +371,9 @@ func TestRetryEnqueuesAgain(t *testing.T) {
 
 	b.startServer(t, b.deps(b.asynq))
 	job := b.waitJob(t, b.tenant, retried.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State, "error: %s", job.Error)
+	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Empty(t, got.Error)
 }
 
@@ -405,13 +405,13 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	err := runIngest(t, jobs.NewMux(d), rec, doc)
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	got := b.getDocument(t, b.tenant, doc.ID)
-	require.Equal(t, ingest.StatusFailed, got.Status)
+	require.Equal(t, ragqueue.StatusFailed, got.Status)
 	require.Contains(t, got.Error, "embedder refused")
 	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "a failed version answers nothing")
 
 	retried, err := b.store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
-	require.NoError(t, b.store.CreateJob(t.Context(), jobs.Job{ID: retried.JobID, Tenant: b.tenant, Type: jobs.KindIngest}))
+	require.NoError(t, b.store.CreateJob(t.Context(), ragqueue.Job{ID: retried.JobID, Tenant: b.tenant, Type: ragqueue.KindIngest}))
 	d = b.deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
@@ -419,11 +419,11 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	texts := b.chunkTexts(t, doc, 1)
 	require.Len(t, counter.reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
 	job := b.getJob(t, b.tenant, retried.JobID)
-	require.Equal(t, jobs.StateSucceeded, job.State)
+	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
 	require.Equal(t, d.EmbedBatch, p.ChunksReused)
 	require.ElementsMatch(t, versionIDs(doc, 1, len(texts)), b.indexedChunkIDs(t, b.tenant, doc.ID))
 	old := b.getJob(t, b.tenant, doc.JobID)
-	require.Equal(t, jobs.StateFailed, old.State, "the failed job stays as it ended")
+	require.Equal(t, ragqueue.StateFailed, old.State, "the failed job stays as it ended")
 }

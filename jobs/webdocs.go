@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
@@ -25,10 +26,10 @@ type BlobPutter func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha
 // through store.NewVersion, then deletes the blobs the store released. It is
 // the one versioning path: PUT /v1/documents/{id}, crawls and questions
 // naming URLs all use it. The caller enqueues (or runs) the ingestion.
-func ReplaceContent(ctx context.Context, store DocumentStore, blobs BlobDeleter, cur, next ingest.Document, logf func(msg string, args ...any)) (ingest.Document, error) {
+func ReplaceContent(ctx context.Context, store ragqueue.DocumentStore, blobs BlobDeleter, cur, next ragqueue.Document, logf func(msg string, args ...any)) (ragqueue.Document, error) {
 	doc, released, err := store.NewVersion(ctx, cur.Tenant, cur.ID, cur.Version, next)
 	if err != nil {
-		return ingest.Document{}, err
+		return ragqueue.Document{}, err
 	}
 	for _, key := range released {
 		if err := blobs.Delete(context.WithoutCancel(ctx), key); err != nil && logf != nil {
@@ -45,7 +46,7 @@ func ReplaceContent(ctx context.Context, store DocumentStore, blobs BlobDeleter,
 // just stored are deleted, as nothing refers to them. It is the one
 // creation path of uploads, crawled pages and the evaluation tool; the
 // caller enqueues (or runs) the ingestion.
-func CreateDocument(ctx context.Context, store DocumentStore, blobs BlobDeleter, d ingest.Document, logf func(msg string, args ...any)) (doc ingest.Document, created bool, err error) {
+func CreateDocument(ctx context.Context, store ragqueue.DocumentStore, blobs BlobDeleter, d ragqueue.Document, logf func(msg string, args ...any)) (doc ragqueue.Document, created bool, err error) {
 	doc, created, err = store.CreateDocument(ctx, d)
 	if err == nil && created {
 		return doc, true, nil
@@ -78,33 +79,33 @@ const (
 // document. Bytes that another document of the tenant already holds (the
 // same page under two URLs) are that document: outcome duplicate. The
 // returned document needs ingesting when outcome is created or updated.
-func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ingest.Document, pageOutcome, error) {
+func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, pageOutcome, error) {
 	if h.PutBlob == nil {
-		return ingest.Document{}, "", permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
+		return ragqueue.Document{}, "", permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
 	}
 	body := p.Body // as received: the ingest job parses it like an upload
 	cur, err := h.Store.DocumentBySource(ctx, tenant, p.URL)
 	found := err == nil
 	if err != nil && !ragqueue.IsNotFound(err) {
-		return ingest.Document{}, "", fmt.Errorf("jobs: find document of %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("jobs: find document of %s: %w", p.URL, err)
 	}
 	if found && cur.SHA256 == sha256Hex(body) {
 		return cur, pageUnchanged, nil
 	}
-	if found && (cur.Status == ingest.StatusQueued || cur.Status == ingest.StatusProcessing) {
+	if found && (cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing) {
 		return cur, pageBusy, nil
 	}
 	key, sum, size, err := h.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
 	if err != nil {
-		return ingest.Document{}, "", fmt.Errorf("jobs: store page %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("jobs: store page %s: %w", p.URL, err)
 	}
-	next := ingest.Document{
+	next := ragqueue.Document{
 		Tenant: tenant, Title: p.Title, Source: p.URL, ContentType: p.ContentType,
 		SHA256: sum, Size: size, BlobKey: key, JobID: uuid.NewString(), Version: 1,
 		// The caller ingests a new document at once, in its own task: it is
 		// processing from the start (one write fewer per page), which also
 		// tells the reconciler that a task has it.
-		Status: ingest.StatusProcessing,
+		Status: ragqueue.StatusProcessing,
 	}
 	if found {
 		doc, err := ReplaceContent(ctx, h.Store, h.Blobs, cur, next, h.Logger.Warn)
@@ -113,13 +114,13 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 			if ragqueue.ErrorCode(err) == ragqueue.ECONFLICT {
 				return cur, pageDuplicate, nil
 			}
-			return ingest.Document{}, "", fmt.Errorf("jobs: new version of %s: %w", p.URL, err)
+			return ragqueue.Document{}, "", fmt.Errorf("jobs: new version of %s: %w", p.URL, err)
 		}
 		return doc, pageUpdated, nil
 	}
 	doc, created, err := CreateDocument(ctx, h.Store, h.Blobs, next, h.Logger.Warn)
 	if err != nil {
-		return ingest.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
 	}
 	if !created {
 		return doc, pageDuplicate, nil
@@ -134,7 +135,7 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (in
 // fetched page the version holds: its extracted text is indexed as is,
 // rather than parsed again from the stored bytes. created says that the
 // calling task has just created the document.
-func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document, page web.Page, created bool) error {
+func (h *handlers) ingestNow(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
 	if err := h.ingestInline(ctx, doc, page, created); err != nil {
 		return h.ingestNowFailed(ctx, doc, err)
 	}
@@ -147,7 +148,7 @@ func (h *handlers) ingestNow(ctx context.Context, doc ingest.Document, page web.
 // ingestion succeeds (the caller records a failure: ingestNowFailed, or the
 // ingest queue's job). created says that the calling task has just created
 // the document.
-func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page web.Page, created bool) error {
+func (h *handlers) ingestInline(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
 	var pre *ingest.Parsed
 	if page.ContentType != ingest.TypePDF {
 		pre = &page.Parsed
@@ -162,7 +163,7 @@ func (h *handlers) ingestInline(ctx context.Context, doc ingest.Document, page w
 // would be (ready is false, err says why); any other failure hands the
 // version to the ingest queue, whose retries take over (ready is false,
 // err nil), so that one bad moment does not fail the page for good.
-func (h *handlers) ingestCrawled(ctx context.Context, doc ingest.Document, page web.Page, created bool) (ready bool, err error) {
+func (h *handlers) ingestCrawled(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) (ready bool, err error) {
 	err = h.ingestInline(ctx, doc, page, created)
 	if err == nil {
 		return true, nil
@@ -183,17 +184,17 @@ func (h *handlers) ingestCrawled(ctx context.Context, doc ingest.Document, page 
 
 // ingestNowFailed settles an inline ingestion that failed: the document and
 // its job are marked so, and the error comes back for the caller to report.
-func (h *handlers) ingestNowFailed(ctx context.Context, doc ingest.Document, err error) error {
+func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
 	sctx, cancel := settleContext(ctx)
 	defer cancel()
-	status := ingest.StatusFailed
+	status := ragqueue.StatusFailed
 	if errors.As(err, new(rejection)) {
-		status = ingest.StatusRejected
+		status = ragqueue.StatusRejected
 	}
 	msg := failureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
-	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, JobUpdate{State: statePtr(StateFailed), Error: &msg}, true); jerr != nil {
+	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
 		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
 	return err

@@ -70,8 +70,8 @@ func (a WebhookArgs) logAttrs() []slog.Attr {
 // WebhookPayload is the body a callback URL receives: the event and the job
 // as GET /v1/jobs/{id} shows it.
 type WebhookPayload struct {
-	Event string `json:"event"` // "job.finished"
-	Job   Job    `json:"job"`
+	Event string       `json:"event"` // "job.finished"
+	Job   ragqueue.Job `json:"job"`
 }
 
 // Sign returns the WebhookSignatureHeader value for body sent at t.
@@ -179,7 +179,7 @@ func (h *handlers) webhookFailed(ctx context.Context, a WebhookArgs, err error) 
 // notifyWebhook enqueues the webhook of a job that update u ended, when
 // the job has a callback URL. The task ID is the job's, so a job ended
 // twice (a retried step) is notified once.
-func notifyWebhook(ctx context.Context, store JobStore, enq Enqueuer, logger *slog.Logger, tenant, id string, u JobUpdate) {
+func notifyWebhook(ctx context.Context, store ragqueue.JobStore, enq Enqueuer, logger *slog.Logger, tenant, id string, u ragqueue.JobUpdate) {
 	if u.State == nil || !u.State.Terminal() {
 		return
 	}
@@ -198,9 +198,9 @@ func notifyWebhook(ctx context.Context, store JobStore, enq Enqueuer, logger *sl
 }
 
 // EnqueueOption adjusts the job record an Enqueue call creates.
-type EnqueueOption func(*Job)
+type EnqueueOption func(*ragqueue.Job)
 
 // WithCallback makes the job notify url when it ends.
 func WithCallback(url string) EnqueueOption {
-	return func(j *Job) { j.CallbackURL = url }
+	return func(j *ragqueue.Job) { j.CallbackURL = url }
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,8 +124,8 @@ func TestWebhooks(t *testing.T) {
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
 	blocked := b.addDocumentOnly(t, b.tenant, ingest.TypeText, manual+"\nBlocked appendix.")
 	require.NoError(t, b.client.EnqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
-	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
-	require.Equal(t, jobs.StateSucceeded, b.waitJob(t, b.tenant, blocked.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, blocked.JobID).State)
 
 	delivered := assert.Eventually(t, func() bool {
 		got, _ := recv.payloads()
@@ -137,8 +139,8 @@ func TestWebhooks(t *testing.T) {
 	require.Empty(t, bad)
 	require.Equal(t, "job.finished", got[0].Event)
 	require.Equal(t, doc.JobID, got[0].Job.ID)
-	require.Equal(t, jobs.StateSucceeded, got[0].Job.State)
-	require.Equal(t, jobs.KindIngest, got[0].Job.Type)
+	require.Equal(t, ragqueue.StateSucceeded, got[0].Job.State)
+	require.Equal(t, ragqueue.KindIngest, got[0].Job.Type)
 	require.NotEmpty(t, got[0].Job.Result)
 
 	// The refused callback never reaches its address, and is not retried.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ragqueue/ragqueue"
 )
 
 // citationMarker matches [1], [1,2] and [1, 2]; [1][2] is two markers.
@@ -18,7 +20,7 @@ var citationMarker = regexp.MustCompile(`\[(\d{1,4}(?:\s*,\s*\d{1,4})*)\]`)
 // marker, and a marker left empty is deleted with the space before it —
 // so that a reader never sees a reference that leads nowhere, and the
 // citations of the remaining markers, one per passage, ordered by n.
-func ParseCitations(text string, passages []Passage) (string, []Citation) {
+func ParseCitations(text string, passages []Passage) (string, []ragqueue.Citation) {
 	cited := make(map[int]struct{})
 	var out bytes.Buffer
 	prev := 0
@@ -50,10 +52,10 @@ func ParseCitations(text string, passages []Passage) (string, []Citation) {
 		ns = append(ns, n)
 	}
 	slices.Sort(ns)
-	citations := make([]Citation, 0, len(ns))
+	citations := make([]ragqueue.Citation, 0, len(ns))
 	for _, n := range ns {
 		p := passages[n-1]
-		citations = append(citations, Citation{
+		citations = append(citations, ragqueue.Citation{
 			Index:      n,
 			DocumentID: p.DocumentID,
 			ChunkID:    p.ChunkID,

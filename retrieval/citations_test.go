@@ -3,6 +3,8 @@ package retrieval
 import (
 	"testing"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,7 +37,7 @@ func TestParseCitations(t *testing.T) {
 			for _, c := range cits {
 				idx = append(idx, c.Index)
 				p := passages[c.Index-1]
-				require.Equal(t, Citation{Index: c.Index, DocumentID: p.DocumentID, ChunkID: p.ChunkID, Source: p.Source,
+				require.Equal(t, ragqueue.Citation{Index: c.Index, DocumentID: p.DocumentID, ChunkID: p.ChunkID, Source: p.Source,
 					Title: p.Title, Page: p.Page, Snippet: collapseSpaces(p.Text)}, c)
 			}
 			require.Equal(t, tc.indexes, idx)

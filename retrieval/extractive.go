@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ragqueue/ragqueue"
 )
 
 // NoAnswerText is the answer a generator gives when the passages do not
@@ -66,7 +68,7 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 	if err := ctx.Err(); err != nil {
 		return Answer{}, fmt.Errorf("retrieval: extractive: %w", err)
 	}
-	notFound := Answer{Text: NoAnswerText, Citations: []Citation{}, Generator: e.Name()}
+	notFound := Answer{Text: NoAnswerText, Citations: []ragqueue.Citation{}, Generator: e.Name()}
 	qterms := uniqueTerms(question)
 	if len(qterms) == 0 || len(passages) == 0 {
 		return notFound, nil
@@ -175,10 +177,10 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 		cited = append(cited, i)
 	}
 	slices.Sort(cited)
-	citations := make([]Citation, 0, len(cited))
+	citations := make([]ragqueue.Citation, 0, len(cited))
 	for _, i := range cited {
 		p := passages[i]
-		citations = append(citations, Citation{
+		citations = append(citations, ragqueue.Citation{
 			Index:      i + 1,
 			DocumentID: p.DocumentID,
 			ChunkID:    p.ChunkID,

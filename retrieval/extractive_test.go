@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -182,7 +184,7 @@ func TestExtractiveNoAnswer(t *testing.T) {
 			t.Parallel()
 			ans, err := NewExtractive().Generate(context.Background(), tt.question, tt.passages)
 			require.NoError(t, err)
-			require.Equal(t, Answer{Text: NoAnswerText, Citations: []Citation{}, Generator: "extractive"}, ans)
+			require.Equal(t, Answer{Text: NoAnswerText, Citations: []ragqueue.Citation{}, Generator: "extractive"}, ans)
 		})
 	}
 }
@@ -197,7 +199,7 @@ func TestExtractiveCitesOnlyUsedPassages(t *testing.T) {
 	ans, err := NewExtractive().Generate(context.Background(), "When do database backups run?", passages)
 	require.NoError(t, err)
 	require.Equal(t, "Backups of the metadata database run nightly at 02:00 UTC. [2]", ans.Text)
-	require.Equal(t, []Citation{{
+	require.Equal(t, []ragqueue.Citation{{
 		Index: 2, DocumentID: "d2", ChunkID: "c2", Source: "upload:backup.md", Title: "Backups", Page: 2,
 		Snippet: "Backups of the metadata database run nightly at 02:00 UTC.",
 	}}, ans.Citations)

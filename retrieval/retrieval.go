@@ -5,6 +5,8 @@ package retrieval
 
 import (
 	"context"
+
+	"github.com/ragqueue/ragqueue"
 )
 
 // Embedder turns texts into vectors of a fixed dimension.
@@ -96,22 +98,11 @@ type Index interface {
 	Ping(ctx context.Context) error
 }
 
-// Citation points from an answer's [n] marker to the passage that supports it.
-type Citation struct {
-	Index      int    `json:"index"`
-	DocumentID string `json:"document_id"`
-	ChunkID    string `json:"chunk_id"`
-	Source     string `json:"source"`
-	Title      string `json:"title"`
-	Page       int    `json:"page"`
-	Snippet    string `json:"snippet"`
-}
-
 // Answer is a generated answer with the citations its [n] markers refer to.
 type Answer struct {
-	Text      string     `json:"answer"`
-	Citations []Citation `json:"citations"`
-	Generator string     `json:"generator"`
+	Text      string              `json:"answer"`
+	Citations []ragqueue.Citation `json:"citations"`
+	Generator string              `json:"generator"`
 	// Usage is what the model provider reported for this answer; nil when
 	// it reported nothing (and always nil for the extractive generator).
 	Usage *Usage `json:"usage,omitempty"`

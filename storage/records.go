@@ -13,8 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -25,18 +23,18 @@ import (
 // queued for an empty State, now for zero times, and now as CompletedAt of a
 // terminal job that has none. It returns Progress and Result as JSONValue
 // does.
-func PrepareJob(j jobs.Job, now time.Time) (job jobs.Job, progress, result any, err error) {
+func PrepareJob(j ragqueue.Job, now time.Time) (job ragqueue.Job, progress, result any, err error) {
 	if j.ID == "" || j.Tenant == "" {
-		return jobs.Job{}, nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job id and tenant are required")
+		return ragqueue.Job{}, nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job id and tenant are required")
 	}
 	if j.State == "" {
-		j.State = jobs.StateQueued
+		j.State = ragqueue.StateQueued
 	}
 	if progress, err = JSONValue(j.Progress, "job progress"); err != nil {
-		return jobs.Job{}, nil, nil, err
+		return ragqueue.Job{}, nil, nil, err
 	}
 	if result, err = JSONValue(j.Result, "job result"); err != nil {
-		return jobs.Job{}, nil, nil, err
+		return ragqueue.Job{}, nil, nil, err
 	}
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = now
@@ -67,7 +65,7 @@ func JSONValue(raw json.RawMessage, what string) (any, error) {
 // PrepareJobUpdate validates u: a State given must not be empty, and
 // Progress and Result, when given (non-empty), must be JSON. It returns them
 // as JSONValue does; the stores set a field only when u gives it.
-func PrepareJobUpdate(u jobs.JobUpdate) (progress, result any, err error) {
+func PrepareJobUpdate(u ragqueue.JobUpdate) (progress, result any, err error) {
 	if u.State != nil && *u.State == "" {
 		return nil, nil, ragqueue.Errorf(ragqueue.EINVALID, "job state must not be empty")
 	}
@@ -83,7 +81,7 @@ func PrepareJobUpdate(u jobs.JobUpdate) (progress, result any, err error) {
 // CheckChunks validates the chunks of documentID about to be stored: each
 // needs an ID, and its Text and Section must be valid UTF-8 without NUL
 // bytes, which PostgreSQL cannot store; both adapters refuse them alike.
-func CheckChunks(documentID string, chunks []ingest.Chunk) error {
+func CheckChunks(documentID string, chunks []ragqueue.Chunk) error {
 	for _, c := range chunks {
 		if c.ID == "" {
 			return ragqueue.Errorf(ragqueue.EINVALID, "chunk %d of document %s has no id", c.Index, documentID)
@@ -132,9 +130,9 @@ func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 
 
 // PrepareKey validates a key about to be created; a zero CreatedAt becomes
 // now.
-func PrepareKey(k Key, now time.Time) (Key, error) {
+func PrepareKey(k ragqueue.Key, now time.Time) (ragqueue.Key, error) {
 	if k.ID == "" || k.Tenant == "" || len(k.Hash) == 0 {
-		return Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id, tenant and hash are required")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id, tenant and hash are required")
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = now
@@ -144,12 +142,12 @@ func PrepareKey(k Key, now time.Time) (Key, error) {
 
 // PrepareCrawl validates a crawl about to be created and fills its defaults:
 // queued for an empty Status, now for a zero CreatedAt.
-func PrepareCrawl(c jobs.Crawl, now time.Time) (jobs.Crawl, error) {
+func PrepareCrawl(c ragqueue.Crawl, now time.Time) (ragqueue.Crawl, error) {
 	if c.ID == "" || c.Tenant == "" || c.JobID == "" {
-		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
+		return ragqueue.Crawl{}, ragqueue.Errorf(ragqueue.EINVALID, "crawl id, tenant and job id are required")
 	}
 	if c.Status == "" {
-		c.Status = jobs.StateQueued
+		c.Status = ragqueue.StateQueued
 	}
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now
@@ -158,12 +156,12 @@ func PrepareCrawl(c jobs.Crawl, now time.Time) (jobs.Crawl, error) {
 }
 
 // CrawlJSON encodes a crawl's JSON columns; nil lists become [].
-func CrawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
+func CrawlJSON(c ragqueue.Crawl) (spec, docs, errs string, err error) {
 	if c.Documents == nil {
 		c.Documents = []string{}
 	}
 	if c.Errors == nil {
-		c.Errors = []jobs.URLError{}
+		c.Errors = []ragqueue.URLError{}
 	}
 	b1, err1 := json.Marshal(c.Spec)
 	b2, err2 := json.Marshal(c.Documents)
@@ -176,8 +174,8 @@ func CrawlJSON(c jobs.Crawl) (spec, docs, errs string, err error) {
 
 // DecodeCrawlJSON decodes the JSON columns CrawlJSON made into c; the lists
 // are empty, not nil, when the columns hold none.
-func DecodeCrawlJSON(c *jobs.Crawl, spec, docs, errs []byte) error {
-	c.Documents, c.Errors = []string{}, []jobs.URLError{}
+func DecodeCrawlJSON(c *ragqueue.Crawl, spec, docs, errs []byte) error {
+	c.Documents, c.Errors = []string{}, []ragqueue.URLError{}
 	if err := errors.Join(json.Unmarshal(spec, &c.Spec), json.Unmarshal(docs, &c.Documents), json.Unmarshal(errs, &c.Errors)); err != nil {
 		return fmt.Errorf("decode crawl %s: %w", c.ID, err)
 	}
@@ -225,7 +223,7 @@ func ErrSameBytes(other string) error {
 
 // ErrNotRetryable says why a retry of doc at version was refused: the
 // document moved to another version, or it is not failed.
-func ErrNotRetryable(doc ingest.Document, version int) error {
+func ErrNotRetryable(doc ragqueue.Document, version int) error {
 	if doc.Version != version {
 		return ErrVersionMoved(doc.ID, doc.Version, version)
 	}
@@ -235,9 +233,9 @@ func ErrNotRetryable(doc ingest.Document, version int) error {
 // PrepareCacheEntry validates an answer-cache entry about to be stored and
 // fills its defaults: a new UUID for an empty ID, now for a zero CreatedAt.
 // It also returns the entry's document IDs sorted and without repeats.
-func PrepareCacheEntry(e jobs.CacheEntry, now time.Time) (jobs.CacheEntry, []string, error) {
+func PrepareCacheEntry(e ragqueue.CacheEntry, now time.Time) (ragqueue.CacheEntry, []string, error) {
 	if e.Tenant == "" || e.Space == "" || e.Key == "" || len(e.Result) == 0 {
-		return jobs.CacheEntry{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "a cache entry needs a tenant, a space, a key and a result")
+		return ragqueue.CacheEntry{}, nil, ragqueue.Errorf(ragqueue.EINVALID, "a cache entry needs a tenant, a space, a key and a result")
 	}
 	if e.ID == "" {
 		e.ID = uuid.NewString()
@@ -250,22 +248,22 @@ func PrepareCacheEntry(e jobs.CacheEntry, now time.Time) (jobs.CacheEntry, []str
 
 // PrepareTurn validates a conversation turn about to be added and returns
 // its citations encoded as JSON; nil citations become [].
-func PrepareTurn(t jobs.Turn) (jobs.Turn, string, error) {
+func PrepareTurn(t ragqueue.Turn) (ragqueue.Turn, string, error) {
 	if t.Tenant == "" || t.ConversationID == "" || t.JobID == "" {
-		return jobs.Turn{}, "", ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
+		return ragqueue.Turn{}, "", ragqueue.Errorf(ragqueue.EINVALID, "a turn needs a tenant, a conversation ID and a job ID")
 	}
 	if t.Citations == nil {
-		t.Citations = []retrieval.Citation{}
+		t.Citations = []ragqueue.Citation{}
 	}
 	cites, err := json.Marshal(t.Citations)
 	if err != nil {
-		return jobs.Turn{}, "", fmt.Errorf("storage: encode citations of turn: %w", err)
+		return ragqueue.Turn{}, "", fmt.Errorf("storage: encode citations of turn: %w", err)
 	}
 	return t, string(cites), nil
 }
 
 // DecodeCitations decodes the citations column PrepareTurn made into t.
-func DecodeCitations(t *jobs.Turn, cites []byte) error {
+func DecodeCitations(t *ragqueue.Turn, cites []byte) error {
 	if err := json.Unmarshal(cites, &t.Citations); err != nil {
 		return fmt.Errorf("citations of turn %d: %w", t.Seq, err)
 	}
@@ -275,7 +273,7 @@ func DecodeCitations(t *jobs.Turn, cites []byte) error {
 // CrawlCompletion is the completion time UpdateCrawl stores for c: its own
 // CompletedAt when given, else now for a terminal status, else nil (not
 // completed). The stores keep an earlier completion time over a non-nil one.
-func CrawlCompletion(c jobs.Crawl, now time.Time) *time.Time {
+func CrawlCompletion(c ragqueue.Crawl, now time.Time) *time.Time {
 	switch {
 	case c.CompletedAt != nil:
 		return c.CompletedAt

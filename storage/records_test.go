@@ -8,8 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
@@ -17,21 +15,21 @@ import (
 func TestPrepareJob(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	j, progress, result, err := storage.PrepareJob(jobs.Job{ID: "j", Tenant: "t", Progress: json.RawMessage(` {"n":1} `)}, now)
+	j, progress, result, err := storage.PrepareJob(ragqueue.Job{ID: "j", Tenant: "t", Progress: json.RawMessage(` {"n":1} `)}, now)
 	require.NoError(t, err)
-	require.Equal(t, jobs.StateQueued, j.State)
+	require.Equal(t, ragqueue.StateQueued, j.State)
 	require.Equal(t, now, j.CreatedAt)
 	require.Equal(t, now, j.UpdatedAt)
 	require.Nil(t, j.CompletedAt)
 	require.Equal(t, `{"n":1}`, progress)
 	require.Nil(t, result)
 
-	j, _, _, err = storage.PrepareJob(jobs.Job{ID: "j", Tenant: "t", State: jobs.StateSucceeded}, now)
+	j, _, _, err = storage.PrepareJob(ragqueue.Job{ID: "j", Tenant: "t", State: ragqueue.StateSucceeded}, now)
 	require.NoError(t, err)
 	require.NotNil(t, j.CompletedAt)
 	require.Equal(t, now, *j.CompletedAt)
 
-	for _, bad := range []jobs.Job{
+	for _, bad := range []ragqueue.Job{
 		{Tenant: "t"},
 		{ID: "j"},
 		{ID: "j", Tenant: "t", Result: json.RawMessage(`{`)},
@@ -43,13 +41,13 @@ func TestPrepareJob(t *testing.T) {
 
 func TestPrepareJobUpdate(t *testing.T) {
 	t.Parallel()
-	active, empty := jobs.StateActive, jobs.State("")
-	progress, result, err := storage.PrepareJobUpdate(jobs.JobUpdate{State: &active, Progress: json.RawMessage(` {"n":2} `), Result: json.RawMessage(`null`)})
+	active, empty := ragqueue.StateActive, ragqueue.State("")
+	progress, result, err := storage.PrepareJobUpdate(ragqueue.JobUpdate{State: &active, Progress: json.RawMessage(` {"n":2} `), Result: json.RawMessage(`null`)})
 	require.NoError(t, err)
 	require.Equal(t, `{"n":2}`, progress)
 	require.Nil(t, result, "a JSON null clears the field")
 
-	for _, bad := range []jobs.JobUpdate{
+	for _, bad := range []ragqueue.JobUpdate{
 		{State: &empty},
 		{Progress: json.RawMessage(`{`)},
 		{Result: json.RawMessage(`nope`)},
@@ -87,13 +85,13 @@ func TestCheckIndexedChunksAndQuery(t *testing.T) {
 
 func TestCheckChunks(t *testing.T) {
 	t.Parallel()
-	require.NoError(t, storage.CheckChunks("d", []ingest.Chunk{{ID: "c", Text: "héllo", Section: "s"}}))
-	for _, bad := range []ingest.Chunk{
+	require.NoError(t, storage.CheckChunks("d", []ragqueue.Chunk{{ID: "c", Text: "héllo", Section: "s"}}))
+	for _, bad := range []ragqueue.Chunk{
 		{Text: "no id"},
 		{ID: "c", Text: "nul\x00"},
 		{ID: "c", Text: "ok", Section: "\xff"},
 	} {
-		err := storage.CheckChunks("d", []ingest.Chunk{bad})
+		err := storage.CheckChunks("d", []ragqueue.Chunk{bad})
 		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
 	}
 }
@@ -101,30 +99,30 @@ func TestCheckChunks(t *testing.T) {
 func TestPrepareKeyAndCrawl(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	k, err := storage.PrepareKey(storage.Key{ID: "k", Tenant: "t", Hash: []byte{1}}, now)
+	k, err := storage.PrepareKey(ragqueue.Key{ID: "k", Tenant: "t", Hash: []byte{1}}, now)
 	require.NoError(t, err)
 	require.Equal(t, now, k.CreatedAt)
-	_, err = storage.PrepareKey(storage.Key{ID: "k", Tenant: "t"}, now)
+	_, err = storage.PrepareKey(ragqueue.Key{ID: "k", Tenant: "t"}, now)
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 
-	c, err := storage.PrepareCrawl(jobs.Crawl{ID: "c", Tenant: "t", JobID: "j"}, now)
+	c, err := storage.PrepareCrawl(ragqueue.Crawl{ID: "c", Tenant: "t", JobID: "j"}, now)
 	require.NoError(t, err)
-	require.Equal(t, jobs.StateQueued, c.Status)
+	require.Equal(t, ragqueue.StateQueued, c.Status)
 	require.Equal(t, now, c.CreatedAt)
-	_, err = storage.PrepareCrawl(jobs.Crawl{ID: "c", Tenant: "t"}, now)
+	_, err = storage.PrepareCrawl(ragqueue.Crawl{ID: "c", Tenant: "t"}, now)
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 }
 
 func TestCrawlJSONRoundTrip(t *testing.T) {
 	t.Parallel()
-	spec, docs, errs, err := storage.CrawlJSON(jobs.Crawl{ID: "c"})
+	spec, docs, errs, err := storage.CrawlJSON(ragqueue.Crawl{ID: "c"})
 	require.NoError(t, err)
 	require.Equal(t, "[]", docs)
 	require.Equal(t, "[]", errs)
-	var got jobs.Crawl
+	var got ragqueue.Crawl
 	require.NoError(t, storage.DecodeCrawlJSON(&got, []byte(spec), []byte(docs), []byte(errs)))
 	require.Equal(t, []string{}, got.Documents)
-	require.Equal(t, []jobs.URLError{}, got.Errors)
+	require.Equal(t, []ragqueue.URLError{}, got.Errors)
 	require.Error(t, storage.DecodeCrawlJSON(&got, []byte(spec), []byte("{"), []byte(errs)))
 }
 
@@ -146,8 +144,8 @@ func TestCrawlCompletion(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	given := now.Add(-time.Hour)
-	require.Nil(t, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateActive}, now))
-	require.Equal(t, &now, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateSucceeded}, now))
-	require.Equal(t, &given, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateSucceeded, CompletedAt: &given}, now))
-	require.Equal(t, &given, storage.CrawlCompletion(jobs.Crawl{Status: jobs.StateActive, CompletedAt: &given}, now))
+	require.Nil(t, storage.CrawlCompletion(ragqueue.Crawl{Status: ragqueue.StateActive}, now))
+	require.Equal(t, &now, storage.CrawlCompletion(ragqueue.Crawl{Status: ragqueue.StateSucceeded}, now))
+	require.Equal(t, &given, storage.CrawlCompletion(ragqueue.Crawl{Status: ragqueue.StateSucceeded, CompletedAt: &given}, now))
+	require.Equal(t, &given, storage.CrawlCompletion(ragqueue.Crawl{Status: ragqueue.StateActive, CompletedAt: &given}, now))
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // Rules both metadata stores apply the same way, kept here so that SQLite
@@ -71,25 +70,25 @@ func SearchSizes(topK int) (k, candidates int) {
 // defaults: a new UUID for an empty ID, queued for an empty status, now
 // (UTC, microseconds) for zero times. It returns the metadata as a JSON
 // object string ("{}" when empty).
-func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string, error) {
+func PrepareDocument(d ragqueue.Document, now time.Time) (ragqueue.Document, string, error) {
 	if d.Tenant == "" {
-		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document tenant is required")
+		return ragqueue.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document tenant is required")
 	}
 	if d.SHA256 == "" {
-		return ingest.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
+		return ragqueue.Document{}, "", ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
 	}
 	if d.ID == "" {
 		d.ID = uuid.NewString()
 	}
 	if d.Status == "" {
-		d.Status = ingest.StatusQueued
+		d.Status = ragqueue.StatusQueued
 	}
 	if err := CheckDocumentStatus(d.Status); err != nil {
-		return ingest.Document{}, "", err
+		return ragqueue.Document{}, "", err
 	}
 	meta, err := JSONObject(d.Metadata)
 	if err != nil {
-		return ingest.Document{}, "", err
+		return ragqueue.Document{}, "", err
 	}
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = now
@@ -102,7 +101,7 @@ func PrepareDocument(d ingest.Document, now time.Time) (ingest.Document, string,
 
 // CheckDocumentStatus refuses a status that is not one of ingest's, as a
 // document's, a status update's or a listing filter's.
-func CheckDocumentStatus(status ingest.Status) error {
+func CheckDocumentStatus(status ragqueue.Status) error {
 	if !status.Valid() {
 		return ragqueue.Errorf(ragqueue.EINVALID, "document status %q is not valid", status)
 	}
@@ -160,7 +159,7 @@ func Page[T any](rows []T, limit int, key func(T) (time.Time, string)) ([]T, str
 // PrepareVersion validates the next version of a document and returns the
 // metadata to store: nil (SQL NULL, keeping the stored metadata) when next
 // has none, else the JSON object as JSONObject returns it.
-func PrepareVersion(next ingest.Document) (meta any, err error) {
+func PrepareVersion(next ragqueue.Document) (meta any, err error) {
 	if next.SHA256 == "" {
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "document sha256 is required")
 	}

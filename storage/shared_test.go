@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -48,8 +47,8 @@ func TestSearchSizes(t *testing.T) {
 
 func TestCheckDocumentStatus(t *testing.T) {
 	t.Parallel()
-	require.NoError(t, storage.CheckDocumentStatus(ingest.StatusReady))
-	for _, bad := range []ingest.Status{"", "bogus"} {
+	require.NoError(t, storage.CheckDocumentStatus(ragqueue.StatusReady))
+	for _, bad := range []ragqueue.Status{"", "bogus"} {
 		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(storage.CheckDocumentStatus(bad)), bad)
 	}
 }
@@ -57,14 +56,14 @@ func TestCheckDocumentStatus(t *testing.T) {
 func TestPrepareDocument(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	d, meta, err := storage.PrepareDocument(ingest.Document{Tenant: "t", SHA256: "ab"}, now)
+	d, meta, err := storage.PrepareDocument(ragqueue.Document{Tenant: "t", SHA256: "ab"}, now)
 	require.NoError(t, err)
 	require.NotEmpty(t, d.ID)
-	require.Equal(t, ingest.StatusQueued, d.Status)
+	require.Equal(t, ragqueue.StatusQueued, d.Status)
 	require.Equal(t, now, d.CreatedAt)
 	require.Equal(t, now, d.UpdatedAt)
 	require.Equal(t, "{}", meta)
-	for _, bad := range []ingest.Document{
+	for _, bad := range []ragqueue.Document{
 		{SHA256: "ab"},
 		{Tenant: "t"},
 		{Tenant: "t", SHA256: "ab", Status: "done"},
@@ -94,13 +93,13 @@ func TestPage(t *testing.T) {
 
 func TestPrepareVersion(t *testing.T) {
 	t.Parallel()
-	meta, err := storage.PrepareVersion(ingest.Document{SHA256: "ab"})
+	meta, err := storage.PrepareVersion(ragqueue.Document{SHA256: "ab"})
 	require.NoError(t, err)
 	require.Nil(t, meta, "no metadata keeps the stored one")
-	meta, err = storage.PrepareVersion(ingest.Document{SHA256: "ab", Metadata: []byte(` {"a":1} `)})
+	meta, err = storage.PrepareVersion(ragqueue.Document{SHA256: "ab", Metadata: []byte(` {"a":1} `)})
 	require.NoError(t, err)
 	require.Equal(t, `{"a":1}`, meta)
-	for _, bad := range []ingest.Document{{}, {SHA256: "ab", Metadata: []byte(`[1]`)}} {
+	for _, bad := range []ragqueue.Document{{}, {SHA256: "ab", Metadata: []byte(`[1]`)}} {
 		_, err := storage.PrepareVersion(bad)
 		require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err), "%+v", bad)
 	}

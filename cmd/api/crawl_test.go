@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // site is a small loopback web site whose pages a test can change.
@@ -323,10 +324,10 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	b := setup(t, fetchEnv("127.0.0.0/8", s.port()))
 	b.stop(t)
 
-	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: defaultTenant,
-		Spec: jobs.CrawlSpec{URLs: []string{s.url("/tomatoes")}, MaxPages: 5, RespectRobots: true}}
+	cr := ragqueue.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: defaultTenant,
+		Spec: ragqueue.CrawlSpec{URLs: []string{s.url("/tomatoes")}, MaxPages: 5, RespectRobots: true}}
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
-		require.NoError(t, a.Store.CreateJob(ctx, jobs.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: jobs.KindCrawl}))
+		require.NoError(t, a.Store.CreateJob(ctx, ragqueue.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: ragqueue.KindCrawl}))
 		require.NoError(t, a.Store.CreateCrawl(ctx, cr))
 	})
 

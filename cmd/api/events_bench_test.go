@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/jobs"
@@ -85,7 +87,7 @@ func BenchmarkTimeToFirstToken(b *testing.B) {
 				s := &sseStream{resp: resp, r: bufio.NewReader(resp.Body)}
 				ev := s.nextEvent(b)
 				total := time.Since(start)
-				require.Equal(b, jobs.EventToken, ev.Event)
+				require.Equal(b, ragqueue.EventToken, ev.Event)
 				added = append(added, total-<-model.took)
 				s.untilDone(b)
 				_ = resp.Body.Close()
@@ -112,8 +114,8 @@ func BenchmarkSSESubscribers(b *testing.B) {
 	a := tb.inst.app
 	ctx := context.Background()
 	now := time.Now().UTC()
-	require.NoError(b, a.Store.CreateJob(ctx, jobs.Job{ID: "held", Tenant: defaultTenant, Type: jobs.KindQuery,
-		State: jobs.StateActive, CreatedAt: now, UpdatedAt: now}))
+	require.NoError(b, a.Store.CreateJob(ctx, ragqueue.Job{ID: "held", Tenant: defaultTenant, Type: ragqueue.KindQuery,
+		State: ragqueue.StateActive, CreatedAt: now, UpdatedAt: now}))
 	request := "GET /v1/jobs/held/events HTTP/1.1\r\nHost: " + tb.inst.Addr() +
 		"\r\nAuthorization: Bearer " + testAdminKey + "\r\nAccept: text/event-stream\r\n\r\n"
 	// expect reads from conn until it has seen want, with a small buffer.
@@ -139,7 +141,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 			conns[j] = conn
 		}
 		// Every subscriber relays an event: all are subscribed.
-		_, err := a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(jobs.EventProgress, map[string]int{"step": 1}))
+		_, err := a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(ragqueue.EventProgress, map[string]int{"step": 1}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: progress")
@@ -151,7 +153,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 		b.ReportMetric(float64(goAfter-goBefore)/n, "goroutines/subscriber")
 		b.ReportMetric(float64(pool.TotalConns-pool.IdleConns), "redis-conns-busy")
 
-		_, err = a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(jobs.EventDone, jobs.DoneEvent{State: jobs.StateSucceeded}))
+		_, err = a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: done")

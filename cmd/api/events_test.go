@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
@@ -91,7 +93,7 @@ func (s *sseStream) untilDone(t testing.TB) []sseEvent {
 	for {
 		ev := s.nextEvent(t)
 		out = append(out, ev)
-		if ev.Event == jobs.EventDone {
+		if ev.Event == ragqueue.EventDone {
 			return out
 		}
 	}
@@ -172,7 +174,7 @@ func requireWellFormed(t testing.TB, evs []sseEvent) {
 func kinds(evs []sseEvent) []string {
 	var out []string
 	for _, ev := range evs {
-		if len(out) > 0 && out[len(out)-1] == ev.Event && (ev.Event == jobs.EventToken || ev.Event == jobs.EventCitation || ev.Event == jobs.EventProgress) {
+		if len(out) > 0 && out[len(out)-1] == ev.Event && (ev.Event == ragqueue.EventToken || ev.Event == ragqueue.EventCitation || ev.Event == ragqueue.EventProgress) {
 			continue
 		}
 		out = append(out, ev.Event)
@@ -183,8 +185,8 @@ func kinds(evs []sseEvent) []string {
 func tokenText(t testing.TB, evs []sseEvent) string {
 	var b strings.Builder
 	for _, ev := range evs {
-		if ev.Event == jobs.EventToken {
-			var tok jobs.TokenEvent
+		if ev.Event == ragqueue.EventToken {
+			var tok ragqueue.TokenEvent
 			require.NoError(t, json.Unmarshal([]byte(ev.Data), &tok))
 			b.WriteString(tok.Text)
 		}
@@ -446,8 +448,8 @@ func TestSSEJobWithoutStream(t *testing.T) {
 	b := setupEvents(t, fake.URL, map[string]string{"RAGQ_SSE_HEARTBEAT": "1h"})
 	ctx := testCtx(t)
 	old := time.Now().Add(-time.Hour).UTC()
-	require.NoError(t, b.inst.app.Store.CreateJob(ctx, jobs.Job{
-		ID: "old-job", Tenant: "acme", Type: jobs.KindQuery, State: jobs.StateFailed, Error: "the model was down",
+	require.NoError(t, b.inst.app.Store.CreateJob(ctx, ragqueue.Job{
+		ID: "old-job", Tenant: "acme", Type: ragqueue.KindQuery, State: ragqueue.StateFailed, Error: "the model was down",
 		CreatedAt: old, UpdatedAt: old, CompletedAt: &old,
 	}))
 	evs := b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/old-job/events", b.key, "", nil).untilDone(t)
@@ -459,11 +461,11 @@ func TestSSEJobWithoutStream(t *testing.T) {
 
 	// A stream that never got its outcome (the job was ended by something
 	// that wrote only the record) is completed from the record.
-	require.NoError(t, b.inst.app.Store.CreateJob(ctx, jobs.Job{
-		ID: "cut-job", Tenant: "acme", Type: jobs.KindQuery, State: jobs.StateFailed, Error: "interrupted by a restart",
+	require.NoError(t, b.inst.app.Store.CreateJob(ctx, ragqueue.Job{
+		ID: "cut-job", Tenant: "acme", Type: ragqueue.KindQuery, State: ragqueue.StateFailed, Error: "interrupted by a restart",
 		CreatedAt: old, UpdatedAt: old, CompletedAt: &old,
 	}))
-	_, err := b.inst.app.Events.Publish(ctx, "acme", "cut-job", jobs.NewEvent(jobs.EventToken, jobs.TokenEvent{Text: "Air"}))
+	_, err := b.inst.app.Events.Publish(ctx, "acme", "cut-job", jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: "Air"}))
 	require.NoError(t, err)
 	evs = b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/cut-job/events", b.key, "", nil).untilDone(t)
 	requireWellFormed(t, evs)
@@ -529,7 +531,7 @@ func TestSSEShutdownEndsStreams(t *testing.T) {
 				ended <- err
 				return
 			}
-			if ev.Event == jobs.EventDone {
+			if ev.Event == ragqueue.EventDone {
 				ended <- fmt.Errorf("unexpected done: %+v", ev)
 				return
 			}
@@ -576,13 +578,13 @@ func TestSSECachedAnswer(t *testing.T) {
 		for {
 			ev := s.nextEvent(t)
 			types = append(types, ev.Event)
-			if ev.Event == jobs.EventDone {
+			if ev.Event == ragqueue.EventDone {
 				break
 			}
 		}
 		_ = resp.Body.Close()
-		require.Equal(t, jobs.EventToken, types[0], "attempt %d: %v", i, types)
-		require.Contains(t, types, jobs.EventResult, "attempt %d: %v", i, types)
+		require.Equal(t, ragqueue.EventToken, types[0], "attempt %d: %v", i, types)
+		require.Contains(t, types, ragqueue.EventResult, "attempt %d: %v", i, types)
 	}
 }
 
@@ -605,9 +607,9 @@ func TestStreamBrokenAfterTokensFails(t *testing.T) {
 	var tokens, errs int
 	for _, ev := range evs {
 		switch ev.Event {
-		case jobs.EventToken:
+		case ragqueue.EventToken:
 			tokens++
-		case jobs.EventError:
+		case ragqueue.EventError:
 			errs++
 			require.Contains(t, ev.Data, "failed")
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue/storage"
@@ -17,7 +19,7 @@ func (s *server) audit(c *gin.Context, action, target, detail string) {
 		return
 	}
 	k := key(c)
-	e := storage.AuditEntry{
+	e := ragqueue.AuditEntry{
 		ActorKeyID: k.ID, ActorTenant: k.Tenant, Action: action, Target: target, Detail: detail,
 		RemoteAddr: c.RemoteIP(), RequestID: c.GetString(ctxRequestID),
 	}

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue/ingest/web"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // maxCrawlSeeds bounds the urls of one crawl request.
@@ -29,18 +30,18 @@ type crawlRequest struct {
 
 // crawlResponse is a crawl as GET /v1/crawls/{id} shows it.
 type crawlResponse struct {
-	ID           string          `json:"id"`
-	JobID        string          `json:"job_id"`
-	Status       jobs.State      `json:"status"`
-	PagesFetched int             `json:"pages_fetched"`
-	PagesFailed  int             `json:"pages_failed"`
-	PagesBlocked int             `json:"pages_blocked"`
-	Documents    []string        `json:"documents"`
-	Errors       []jobs.URLError `json:"errors"`
-	Request      jobs.CrawlSpec  `json:"request"`
-	CreatedAt    time.Time       `json:"created_at"`
-	CompletedAt  *time.Time      `json:"completed_at"`
-	NextRunAt    *time.Time      `json:"next_run_at"`
+	ID           string              `json:"id"`
+	JobID        string              `json:"job_id"`
+	Status       ragqueue.State      `json:"status"`
+	PagesFetched int                 `json:"pages_fetched"`
+	PagesFailed  int                 `json:"pages_failed"`
+	PagesBlocked int                 `json:"pages_blocked"`
+	Documents    []string            `json:"documents"`
+	Errors       []ragqueue.URLError `json:"errors"`
+	Request      ragqueue.CrawlSpec  `json:"request"`
+	CreatedAt    time.Time           `json:"created_at"`
+	CompletedAt  *time.Time          `json:"completed_at"`
+	NextRunAt    *time.Time          `json:"next_run_at"`
 }
 
 // createCrawl records a crawl and enqueues it: 202 with its crawl_id and
@@ -56,7 +57,7 @@ func (s *server) createCrawl(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	cr := jobs.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: tenant(c), Status: jobs.StateQueued, Spec: spec}
+	cr := ragqueue.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: tenant(c), Status: ragqueue.StateQueued, Spec: spec}
 	if err := s.setCallback(c, req.CallbackURL); err != nil {
 		s.fail(c, err)
 		return
@@ -71,8 +72,8 @@ func (s *server) createCrawl(c *gin.Context) {
 }
 
 // crawlSpec validates a crawl request against the configured caps.
-func (s *server) crawlSpec(req crawlRequest) (jobs.CrawlSpec, error) {
-	spec := jobs.CrawlSpec{MaxDepth: 1, MaxPages: min(100, s.cfg.CrawlMaxPages), RespectRobots: true}
+func (s *server) crawlSpec(req crawlRequest) (ragqueue.CrawlSpec, error) {
+	spec := ragqueue.CrawlSpec{MaxDepth: 1, MaxPages: min(100, s.cfg.CrawlMaxPages), RespectRobots: true}
 	if len(req.URLs) == 0 {
 		return spec, invalid(`urls is required: the pages to start crawling from, e.g. {"urls":["https://example.com/docs/"]}`)
 	}

@@ -325,10 +325,10 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 	if title == "" {
 		title = u.defaultTitle
 	}
-	doc, created, err := jobs.CreateDocument(ctx, s.docs, s.blobs, ingest.Document{
+	doc, created, err := jobs.CreateDocument(ctx, s.docs, s.blobs, ragqueue.Document{
 		Tenant: tenant(c), Title: title, Source: u.source,
 		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
-		Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
+		Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
 	}, s.logger.Warn)
 	if err != nil {
 		return uploadResult{}, err
@@ -345,7 +345,7 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 // the request's callback. A queue that cannot take it is only logged: the
 // document is recorded as queued, and the database is the truth: the
 // reconciler enqueues it once the queue is back.
-func (s *server) enqueueIngest(c *gin.Context, doc ingest.Document) {
+func (s *server) enqueueIngest(c *gin.Context, doc ragqueue.Document) {
 	if err := s.queue.EnqueueIngest(c.Request.Context(), doc, enqueueOpts(c)...); err != nil {
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
@@ -353,7 +353,7 @@ func (s *server) enqueueIngest(c *gin.Context, doc ingest.Document) {
 
 // listDocuments pages through the tenant's documents, newest first.
 func (s *server) listDocuments(c *gin.Context) {
-	f := jobs.DocumentFilter{Status: ingest.Status(c.Query("status")), Cursor: c.Query("cursor")}
+	f := ragqueue.DocumentFilter{Status: ragqueue.Status(c.Query("status")), Cursor: c.Query("cursor")}
 	if f.Status != "" && !f.Status.Valid() {
 		s.fail(c, invalid("status %q is not one of queued, processing, ready, failed, rejected", f.Status))
 		return
@@ -369,7 +369,7 @@ func (s *server) listDocuments(c *gin.Context) {
 		return
 	}
 	if docs == nil {
-		docs = []ingest.Document{}
+		docs = []ragqueue.Document{}
 	}
 	var nextCursor *string
 	if next != "" {

@@ -65,7 +65,7 @@ func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOn
 	if err != nil && ctx.Err() == nil {
 		// The stream has started: an error can only be told as an event.
 		s.logger.WarnContext(ctx, "relay job events", "job_id", jobID, "error", err)
-		_ = w.event(lastIDOr(lastID), jobs.EventError, mustJSON(jobs.ErrorEvent{Error: "the event stream failed; reconnect with Last-Event-ID"}))
+		_ = w.event(lastIDOr(lastID), ragqueue.EventError, mustJSON(ragqueue.ErrorEvent{Error: "the event stream failed; reconnect with Last-Event-ID"}))
 	}
 	// The client left, unless the stream ended because the server shuts
 	// down: then the query runs on and the client can resume elsewhere.
@@ -103,7 +103,7 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 				return false, err
 			}
 			lastID = e.ID
-			if e.Event.Type == jobs.EventDone {
+			if e.Event.Type == ragqueue.EventDone {
 				return true, nil
 			}
 		}
@@ -162,8 +162,8 @@ func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID str
 }
 
 // recordEvents are the events a finished job's record stands for.
-func recordEvents(job jobs.Job) []jobs.Event {
-	u := jobs.JobUpdate{State: &job.State, Result: job.Result}
+func recordEvents(job ragqueue.Job) []ragqueue.Event {
+	u := ragqueue.JobUpdate{State: &job.State, Result: job.Result}
 	if job.Error != "" {
 		u.Error = &job.Error
 	}
@@ -204,8 +204,8 @@ func (s *server) cancelQuery(tenant, jobID string) {
 	if err != nil || job.State.Terminal() {
 		return
 	}
-	st, msg := jobs.StateCanceled, "canceled: the client that started the query disconnected"
-	u := jobs.JobUpdate{State: &st, Error: &msg}
+	st, msg := ragqueue.StateCanceled, "canceled: the client that started the query disconnected"
+	u := ragqueue.JobUpdate{State: &st, Error: &msg}
 	if err := s.jobs.UpdateJob(ctx, tenant, jobID, u); err != nil {
 		s.logger.WarnContext(ctx, "cancel query job", "job_id", jobID, "error", err)
 		return

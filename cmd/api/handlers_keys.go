@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -28,7 +27,7 @@ func (s *server) createKey(c *gin.Context) {
 		s.fail(c, invalid("tenant must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"))
 		return
 	}
-	if _, ok := roleRank[req.Role]; !ok {
+	if !ragqueue.ValidRole(req.Role) {
 		s.fail(c, invalid("role must be one of admin, writer, reader"))
 		return
 	}
@@ -53,7 +52,7 @@ func (s *server) listKeys(c *gin.Context) {
 		return
 	}
 	if keys == nil {
-		keys = []storage.Key{}
+		keys = []ragqueue.Key{}
 	}
 	c.JSON(http.StatusOK, gin.H{"keys": keys})
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -161,7 +160,7 @@ func (s *server) createQuery(c *gin.Context) {
 	case err != nil:
 		s.failWith(c, err, job.ID)
 		return
-	case done.State != jobs.StateSucceeded:
+	case done.State != ragqueue.StateSucceeded:
 		s.failWith(c, ragqueue.Errorf(ragqueue.EINTERNAL, "the query job %s: %s", done.State, done.Error), job.ID)
 		return
 	}

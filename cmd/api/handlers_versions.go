@@ -9,16 +9,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // versionResponse is the answer to PUT /v1/documents/{id}.
 type versionResponse struct {
-	Document  ingest.Document `json:"document"`
-	JobID     string          `json:"job_id"`
-	Version   int             `json:"version"`
-	Unchanged bool            `json:"unchanged"`
+	Document  ragqueue.Document `json:"document"`
+	JobID     string            `json:"job_id"`
+	Version   int               `json:"version"`
+	Unchanged bool              `json:"unchanged"`
 }
 
 // putDocument gives a document new content as its next version. The current
@@ -54,7 +53,7 @@ func (s *server) putDocument(c *gin.Context) {
 		c.JSON(http.StatusOK, versionResponse{Document: cur, JobID: cur.JobID, Version: cur.Version, Unchanged: true})
 		return
 	}
-	if cur.Status == ingest.StatusQueued || cur.Status == ingest.StatusProcessing {
+	if cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing {
 		s.fail(c, ragqueue.Errorf(ragqueue.ECONFLICT,
 			"version %d of document %s is still %s; wait until it finishes (GET /v1/documents/%s) and send the new content again",
 			cur.Version, id, cur.Status, id))
@@ -64,7 +63,7 @@ func (s *server) putDocument(c *gin.Context) {
 	if title == "" {
 		title = cur.Title // a version of a document keeps its name unless given another
 	}
-	doc, err := jobs.ReplaceContent(ctx, s.docs, s.blobs, cur, ingest.Document{
+	doc, err := jobs.ReplaceContent(ctx, s.docs, s.blobs, cur, ragqueue.Document{
 		Title: title, Source: u.source, ContentType: u.contentType,
 		SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		JobID: uuid.NewString(), Metadata: metadata,
@@ -115,8 +114,8 @@ func (s *server) retryDocument(c *gin.Context) {
 		return
 	}
 	switch doc.Status {
-	case ingest.StatusFailed:
-	case ingest.StatusRejected:
+	case ragqueue.StatusFailed:
+	case ragqueue.StatusRejected:
 		s.fail(c, ragqueue.Errorf(ragqueue.ECONFLICT,
 			"rejected documents cannot be retried: %s; send other content with PUT /v1/documents/%s", doc.Error, id))
 		return

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Keys under which middleware leaves values in the gin context.
@@ -19,15 +18,6 @@ const (
 	ctxRequestID = "request_id"
 	ctxKey       = "api_key"
 )
-
-// Roles, from least to most powerful.
-const (
-	roleReader = "reader" // search and ask, read documents and jobs
-	roleWriter = "writer" // reader + ingest and delete documents
-	roleAdmin  = "admin"  // writer + manage keys
-)
-
-var roleRank = map[string]int{roleReader: 1, roleWriter: 2, roleAdmin: 3}
 
 // requestID gives every request an id (or keeps a sane one the client sent)
 // and echoes it, so a request can be followed through the logs.
@@ -56,7 +46,7 @@ func (s *server) accessLog() gin.HandlerFunc {
 			slog.Duration("duration", time.Since(start)),
 		}
 		if k, ok := c.Get(ctxKey); ok {
-			attrs = append(attrs, slog.String("tenant", k.(storage.Key).Tenant))
+			attrs = append(attrs, slog.String("tenant", k.(ragqueue.Key).Tenant))
 		}
 		// The IDs a request is about, under the names the worker logs use,
 		// so that one document or job can be followed from api to worker.
@@ -119,21 +109,21 @@ func (s *server) authenticate() gin.HandlerFunc {
 
 // bearerKey returns the key named by the Authorization header; EUNAUTH when
 // there is none or it is unknown.
-func (s *server) bearerKey(c *gin.Context) (storage.Key, error) {
+func (s *server) bearerKey(c *gin.Context) (ragqueue.Key, error) {
 	scheme, secret, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 	secret = strings.TrimSpace(secret)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\"")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\"")
 	}
 	return s.keyBySecret(c, secret)
 }
 
 // keyBySecret looks a key up by its secret; EUNAUTH when it is unknown.
-func (s *server) keyBySecret(c *gin.Context, secret string) (storage.Key, error) {
+func (s *server) keyBySecret(c *gin.Context, secret string) (ragqueue.Key, error) {
 	sum := sha256.Sum256([]byte(secret))
 	k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
 	if ragqueue.IsNotFound(err) {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key")
 	}
 	return k, err
 }
@@ -142,7 +132,7 @@ func (s *server) keyBySecret(c *gin.Context, secret string) (storage.Key, error)
 func (s *server) require(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		k := key(c)
-		if roleRank[k.Role] < roleRank[role] {
+		if !ragqueue.RoleAllows(k.Role, role) {
 			s.fail(c, ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs a %s key; yours is a %s key", role, k.Role))
 			return
 		}
@@ -155,8 +145,8 @@ func (s *server) require(role string) gin.HandlerFunc {
 // takes an admin key of the default tenant, the operators' tenant. An
 // admin of another tenant has a writer's rights in its own tenant only, so
 // that no tenant can reach another's keys, jobs or questions.
-func operatorErr(k storage.Key) error {
-	if roleRank[k.Role] < roleRank[roleAdmin] {
+func operatorErr(k ragqueue.Key) error {
+	if !ragqueue.RoleAllows(k.Role, ragqueue.RoleAdmin) {
 		return ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs an admin key; yours is a %s key", k.Role)
 	}
 	if k.Tenant != defaultTenant {
@@ -191,9 +181,9 @@ func (s *server) limitBody(limit int64) gin.HandlerFunc {
 }
 
 // key returns the authenticated key; only call it behind authenticate.
-func key(c *gin.Context) storage.Key {
+func key(c *gin.Context) ragqueue.Key {
 	k, _ := c.Get(ctxKey)
-	return k.(storage.Key)
+	return k.(ragqueue.Key)
 }
 
 // tenant returns the authenticated key's tenant.

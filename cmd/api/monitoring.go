@@ -17,7 +17,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 const (
@@ -97,7 +96,7 @@ func (s *server) verifySession(value string, now time.Time) ([]byte, error) {
 func (s *server) monitoringAuth() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var (
-			k   storage.Key
+			k   ragqueue.Key
 			err error
 		)
 		if c.GetHeader("Authorization") != "" {
@@ -171,7 +170,7 @@ func (s *server) authenticateLogin() gin.HandlerFunc {
 		c.Set(ctxFormLogin, true)
 		secret := strings.TrimSpace(c.PostForm("key"))
 		var (
-			k   storage.Key
+			k   ragqueue.Key
 			err error
 		)
 		if secret == "" {

@@ -7,13 +7,14 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/limit"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 // TestRateLimitFailsOpen: with Redis unreachable the request goes through
@@ -30,7 +31,7 @@ func TestRateLimitFailsOpen(t *testing.T) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.GET("/x", func(c *gin.Context) { c.Set(ctxKey, storage.Key{ID: "k1"}) }, s.rateLimit(), s.rateLimitExpensive(),
+	r.GET("/x", func(c *gin.Context) { c.Set(ctxKey, ragqueue.Key{ID: "k1"}) }, s.rateLimit(), s.rateLimitExpensive(),
 		func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	for range 3 {
 		w := httptest.NewRecorder()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -23,17 +25,17 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 	b.stop(t)
 
 	// While nothing runs, record a queued document directly in the stores.
-	var doc ingest.Document
+	var doc ragqueue.Document
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
 		text := "Penguins huddle together to survive the Antarctic winter."
 		info, err := a.Blobs.Put(ctx, strings.NewReader(text), 0)
 		require.NoError(t, err)
 		now := time.Now().UTC()
 		var created bool
-		doc, created, err = a.Store.CreateDocument(ctx, ingest.Document{
+		doc, created, err = a.Store.CreateDocument(ctx, ragqueue.Document{
 			ID: uuid.NewString(), Tenant: defaultTenant, Title: "Penguins", Source: "text",
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
-			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
+			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
 		})
 		require.NoError(t, err)
 		require.True(t, created)

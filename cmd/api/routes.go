@@ -34,21 +34,21 @@ func (s *server) routes() http.Handler {
 	v1 := r.Group("/v1", s.authenticate(), s.rateLimit())
 	expensive := s.rateLimitExpensive()
 
-	v1.POST("/documents", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.createDocuments)
-	v1.GET("/documents", s.require(roleReader), s.listDocuments)
-	v1.GET("/documents/:id", s.require(roleReader), s.getDocument)
-	v1.PUT("/documents/:id", s.require(roleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.putDocument)
-	v1.DELETE("/documents/:id", s.require(roleWriter), s.deleteDocument)
-	v1.POST("/documents/:id/retry", s.require(roleWriter), small, s.retryDocument)
+	v1.POST("/documents", s.require(ragqueue.RoleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.createDocuments)
+	v1.GET("/documents", s.require(ragqueue.RoleReader), s.listDocuments)
+	v1.GET("/documents/:id", s.require(ragqueue.RoleReader), s.getDocument)
+	v1.PUT("/documents/:id", s.require(ragqueue.RoleWriter), s.limitBody(s.cfg.MaxUploadBytes), s.putDocument)
+	v1.DELETE("/documents/:id", s.require(ragqueue.RoleWriter), s.deleteDocument)
+	v1.POST("/documents/:id/retry", s.require(ragqueue.RoleWriter), small, s.retryDocument)
 
-	v1.GET("/search", s.require(roleReader), s.search)
-	v1.POST("/queries", s.require(roleReader), expensive, small, s.createQuery)
-	v1.GET("/conversations/:id", s.require(roleReader), s.getConversation)
-	v1.DELETE("/conversations/:id", s.require(roleReader), s.deleteConversation)
-	v1.GET("/jobs/:id", s.require(roleReader), s.getJob)
-	v1.GET("/jobs/:id/events", s.require(roleReader), s.jobEvents)
-	v1.POST("/crawls", s.require(roleWriter), expensive, small, s.createCrawl)
-	v1.GET("/crawls/:id", s.require(roleReader), s.getCrawl)
+	v1.GET("/search", s.require(ragqueue.RoleReader), s.search)
+	v1.POST("/queries", s.require(ragqueue.RoleReader), expensive, small, s.createQuery)
+	v1.GET("/conversations/:id", s.require(ragqueue.RoleReader), s.getConversation)
+	v1.DELETE("/conversations/:id", s.require(ragqueue.RoleReader), s.deleteConversation)
+	v1.GET("/jobs/:id", s.require(ragqueue.RoleReader), s.getJob)
+	v1.GET("/jobs/:id/events", s.require(ragqueue.RoleReader), s.jobEvents)
+	v1.POST("/crawls", s.require(ragqueue.RoleWriter), expensive, small, s.createCrawl)
+	v1.GET("/crawls/:id", s.require(ragqueue.RoleReader), s.getCrawl)
 
 	admin := v1.Group("/admin", s.requireOperator())
 	admin.POST("/keys", small, s.createKey)
@@ -69,7 +69,7 @@ func (s *server) routes() http.Handler {
 
 	// Browsers cannot set headers on a WebSocket: the key may come as a
 	// subprotocol instead (see wsKeyFromProtocol).
-	r.GET("/v1/ws", wsKeyFromProtocol(), s.authenticate(), s.require(roleReader), s.ws)
+	r.GET("/v1/ws", wsKeyFromProtocol(), s.authenticate(), s.require(ragqueue.RoleReader), s.ws)
 	return r
 }
 

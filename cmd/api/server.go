@@ -18,7 +18,6 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
@@ -28,9 +27,9 @@ import (
 
 // keyStore is what the API needs to authenticate and manage keys.
 type keyStore interface {
-	CreateKey(ctx context.Context, k storage.Key) error
-	KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
-	ListKeys(ctx context.Context) ([]storage.Key, error)
+	CreateKey(ctx context.Context, k ragqueue.Key) error
+	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
+	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
 	DeleteKey(ctx context.Context, id string) error
 	CountKeys(ctx context.Context) (int, error)
 }
@@ -43,11 +42,11 @@ type blobStore interface {
 
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
-	EnqueueIngest(ctx context.Context, doc ingest.Document, opts ...jobs.EnqueueOption) error
-	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (jobs.Job, error)
-	EnqueueCrawl(ctx context.Context, c jobs.Crawl, store jobs.CrawlStore, opts ...jobs.EnqueueOption) error
-	EnqueueReindex(ctx context.Context, tenant, embedder string) (jobs.Job, error)
-	Wait(ctx context.Context, tenant, jobID string) (jobs.Job, error)
+	EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error
+	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (ragqueue.Job, error)
+	EnqueueCrawl(ctx context.Context, c ragqueue.Crawl, store ragqueue.CrawlStore, opts ...jobs.EnqueueOption) error
+	EnqueueReindex(ctx context.Context, tenant, embedder string) (ragqueue.Job, error)
+	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
 }
 
 // server holds what the HTTP handlers use, each part behind the small
@@ -56,9 +55,9 @@ type server struct {
 	cfg    app.Config
 	logger *slog.Logger
 	keys   keyStore
-	docs   jobs.DocumentStore
-	jobs   jobs.JobStore
-	crawls jobs.CrawlStore
+	docs   ragqueue.DocumentStore
+	jobs   ragqueue.JobStore
+	crawls ragqueue.CrawlStore
 	blobs  blobStore
 	spaces *jobs.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
@@ -76,9 +75,9 @@ type server struct {
 	// convos keeps conversations; cache answers repeated questions here,
 	// without a job round trip (nil: off); cacheStore is invalidated when
 	// a document is deleted.
-	convos     jobs.ConversationStore
+	convos     ragqueue.ConversationStore
 	cache      *jobs.AnswerCache
-	cacheStore jobs.CacheStore
+	cacheStore ragqueue.CacheStore
 
 	// events relays job events (SSE, WebSocket); tasks cancels the query
 	// of a streaming client that went away.
@@ -89,9 +88,9 @@ type server struct {
 
 // adminStore is what key rotation and the audit log need.
 type adminStore interface {
-	AppendAudit(ctx context.Context, e storage.AuditEntry) error
-	ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error)
-	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error)
+	AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error
+	ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error)
+	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error)
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -261,9 +260,9 @@ func newKeySecret() (string, error) {
 	return "rq_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-func keyRecord(secret, tenant, role string) storage.Key {
+func keyRecord(secret, tenant, role string) ragqueue.Key {
 	sum := sha256.Sum256([]byte(secret))
-	return storage.Key{
+	return ragqueue.Key{
 		ID: uuid.NewString(), Tenant: tenant, Role: role, Hash: sum[:],
 		Prefix: secret[:min(len(secret), 10)], CreatedAt: time.Now().UTC(),
 	}
@@ -281,7 +280,7 @@ func bootstrapAdminKey(ctx context.Context, keys keyStore, configured string, ou
 		} else if !ragqueue.IsNotFound(err) {
 			return fmt.Errorf("look up RAGQ_ADMIN_KEY: %w", err)
 		}
-		if err := keys.CreateKey(ctx, keyRecord(configured, defaultTenant, roleAdmin)); err != nil {
+		if err := keys.CreateKey(ctx, keyRecord(configured, defaultTenant, ragqueue.RoleAdmin)); err != nil {
 			return fmt.Errorf("register RAGQ_ADMIN_KEY: %w", err)
 		}
 		logger.Info("registered RAGQ_ADMIN_KEY as an admin key", "tenant", defaultTenant)
@@ -298,7 +297,7 @@ func bootstrapAdminKey(ctx context.Context, keys keyStore, configured string, ou
 	if err != nil {
 		return err
 	}
-	if err := keys.CreateKey(ctx, keyRecord(secret, defaultTenant, roleAdmin)); err != nil {
+	if err := keys.CreateKey(ctx, keyRecord(secret, defaultTenant, ragqueue.RoleAdmin)); err != nil {
 		return fmt.Errorf("create admin key: %w", err)
 	}
 	logger.Info("generated the first admin key; it is shown once on stderr", "tenant", defaultTenant)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
@@ -81,10 +83,10 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		doc, created, err := jobs.CreateDocument(ctx, b.app.Store, b.app.Blobs, ingest.Document{ // the store gives ID and times
+		doc, created, err := jobs.CreateDocument(ctx, b.app.Store, b.app.Blobs, ragqueue.Document{ // the store gives ID and times
 			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
-			Status: ingest.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
+			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
 		}, nil)
 		if err != nil {
 			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
@@ -98,7 +100,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		}
 		pending = append(pending, doc.ID)
 	}
-	return waitReady(ctx, pending, func(ctx context.Context, id string) (ingest.Status, string, error) {
+	return waitReady(ctx, pending, func(ctx context.Context, id string) (ragqueue.Status, string, error) {
 		d, err := b.app.Store.GetDocument(ctx, evalTenant, id)
 		return d.Status, d.Error, err
 	})
@@ -106,7 +108,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 
 // waitReady polls each document until it is ready; a failed or rejected
 // document ends the evaluation, since the corpus would be incomplete.
-func waitReady(ctx context.Context, ids []string, status func(ctx context.Context, id string) (ingest.Status, string, error)) error {
+func waitReady(ctx context.Context, ids []string, status func(ctx context.Context, id string) (ragqueue.Status, string, error)) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for len(ids) > 0 {
@@ -114,10 +116,10 @@ func waitReady(ctx context.Context, ids []string, status func(ctx context.Contex
 		switch {
 		case err != nil:
 			return fmt.Errorf("eval: document %s: %w", ids[0], err)
-		case st == ingest.StatusReady:
+		case st == ragqueue.StatusReady:
 			ids = ids[1:]
 			continue
-		case st == ingest.StatusFailed || st == ingest.StatusRejected:
+		case st == ragqueue.StatusFailed || st == ragqueue.StatusRejected:
 			return fmt.Errorf("eval: document %s %s: %s", ids[0], st, msg)
 		}
 		select {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue"
 )
 
 // serverBackend evaluates a running ragqueue through its HTTP API:
@@ -106,8 +106,8 @@ func (b *serverBackend) Ingest(ctx context.Context, corpus []passage) error {
 			pending = append(pending, d.ID)
 		}
 	}
-	return waitReady(ctx, pending, func(ctx context.Context, id string) (ingest.Status, string, error) {
-		var d ingest.Document
+	return waitReady(ctx, pending, func(ctx context.Context, id string) (ragqueue.Status, string, error) {
+		var d ragqueue.Document
 		err := b.do(ctx, http.MethodGet, "/v1/documents/"+url.PathEscape(id), nil, nil, &d)
 		return d.Status, d.Error, err
 	})

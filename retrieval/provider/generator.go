@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tmc/langchaingo/llms"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
-	"github.com/tmc/langchaingo/llms"
 )
 
 // DefaultMaxOutputTokens bounds an answer when GenOptions do not.
@@ -81,7 +82,7 @@ func (g *Generator) GenerateStream(ctx context.Context, question string, passage
 func (g *Generator) generate(ctx context.Context, question string, passages []retrieval.Passage, onToken func(string) error) (retrieval.Answer, error) {
 	if len(passages) == 0 {
 		// Nothing to answer from: no need to ask (and pay) a model.
-		return retrieval.Answer{Text: retrieval.NoAnswerText, Citations: []retrieval.Citation{}, Generator: g.Name()}, nil
+		return retrieval.Answer{Text: retrieval.NoAnswerText, Citations: []ragqueue.Citation{}, Generator: g.Name()}, nil
 	}
 	prompt := retrieval.BuildPrompt(question, passages, retrieval.PromptOptions{MaxContextTokens: g.opts.MaxContextTokens})
 	msgs := []llms.MessageContent{

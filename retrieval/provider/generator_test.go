@@ -7,10 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/retrieval/provider/providertest"
-	"github.com/stretchr/testify/require"
 )
 
 var genPassages = []retrieval.Passage{
@@ -89,7 +90,7 @@ func TestGeneratorStreams(t *testing.T) {
 			require.Equal(t, b.gen.Name(), ans.Generator)
 			require.Equal(t, &retrieval.Usage{PromptTokens: 120, CompletionTokens: 17}, ans.Usage)
 			require.Len(t, ans.Citations, 2)
-			require.Equal(t, retrieval.Citation{Index: 1, DocumentID: "doc-terms", ChunkID: "doc-terms:3", Source: "upload:terms.pdf",
+			require.Equal(t, ragqueue.Citation{Index: 1, DocumentID: "doc-terms", ChunkID: "doc-terms:3", Source: "upload:terms.pdf",
 				Title: "Terms of Service", Page: 4, Snippet: genPassages[0].Text}, ans.Citations[0])
 			require.Equal(t, "doc-faq", ans.Citations[1].DocumentID)
 

@@ -13,7 +13,7 @@ const auditColumns = `id, at, actor_key_id, actor_tenant, action, target, detail
 
 // AppendAudit adds e to the audit log. An empty ID becomes a new UUID and a
 // zero At becomes now; a duplicate ID is ECONFLICT.
-func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
+func (s *Store) AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error {
 	e, err := storage.PrepareAudit(e, now())
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
 // ListAudit pages through the audit log, newest first. cursor is the
 // previous page's next cursor ("" for the first page); limit defaults to 50
 // and is clamped to 500.
-func (s *Store) ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error) {
+func (s *Store) ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error) {
 	limit = storage.ClampLimit(limit)
 	q := `SELECT ` + auditColumns + ` FROM audit_log`
 	var args []any
@@ -50,9 +50,9 @@ func (s *Store) ListAudit(ctx context.Context, cursor string, limit int) ([]stor
 		return nil, "", fmt.Errorf("postgres: list audit: %w", err)
 	}
 	defer rows.Close()
-	entries := []storage.AuditEntry{}
+	entries := []ragqueue.AuditEntry{}
 	for rows.Next() {
-		var e storage.AuditEntry
+		var e ragqueue.AuditEntry
 		if err := rows.Scan(&e.ID, &e.At, &e.ActorKeyID, &e.ActorTenant, &e.Action, &e.Target, &e.Detail, &e.RemoteAddr, &e.RequestID); err != nil {
 			return nil, "", fmt.Errorf("postgres: list audit: %w", err)
 		}
@@ -62,6 +62,6 @@ func (s *Store) ListAudit(ctx context.Context, cursor string, limit int) ([]stor
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("postgres: list audit: %w", err)
 	}
-	entries, next := storage.Page(entries, limit, func(e storage.AuditEntry) (time.Time, string) { return e.At, e.ID })
+	entries, next := storage.Page(entries, limit, func(e ragqueue.AuditEntry) (time.Time, string) { return e.At, e.ID })
 	return entries, next, nil
 }

@@ -8,14 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const cacheColumns = `id, tenant, space, key, question, vector, result, created_at`
 
-// PutCacheEntry implements jobs.CacheStore.
-func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time.Time, maxEntries int) (bool, error) {
+// PutCacheEntry implements ragqueue.CacheStore.
+func (s *Store) PutCacheEntry(ctx context.Context, e ragqueue.CacheEntry, since time.Time, maxEntries int) (bool, error) {
 	e, docs, err := storage.PrepareCacheEntry(e, now())
 	if err != nil {
 		return false, err
@@ -65,51 +64,51 @@ func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time
 	return true, nil
 }
 
-// CacheEntryByKey implements jobs.CacheStore.
-func (s *Store) CacheEntryByKey(ctx context.Context, tenant, space, key string, notBefore time.Time) (jobs.CacheEntry, error) {
+// CacheEntryByKey implements ragqueue.CacheStore.
+func (s *Store) CacheEntryByKey(ctx context.Context, tenant, space, key string, notBefore time.Time) (ragqueue.CacheEntry, error) {
 	e, err := s.cacheEntry(ctx, `SELECT `+cacheColumns+` FROM cache_entries
 		WHERE tenant = $1 AND space = $2 AND key = $3 AND created_at >= $4`, tenant, space, key, ts(notBefore))
 	if isNoRows(err) {
-		return jobs.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
+		return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
 	} else if err != nil {
-		return jobs.CacheEntry{}, fmt.Errorf("postgres: cache entry by key: %w", err)
+		return ragqueue.CacheEntry{}, fmt.Errorf("postgres: cache entry by key: %w", err)
 	}
 	return e, nil
 }
 
-// GetCacheEntry implements jobs.CacheStore.
-func (s *Store) GetCacheEntry(ctx context.Context, tenant, id string) (jobs.CacheEntry, error) {
+// GetCacheEntry implements ragqueue.CacheStore.
+func (s *Store) GetCacheEntry(ctx context.Context, tenant, id string) (ragqueue.CacheEntry, error) {
 	e, err := s.cacheEntry(ctx, `SELECT `+cacheColumns+` FROM cache_entries WHERE tenant = $1 AND id = $2`, tenant, id)
 	if isNoRows(err) {
-		return jobs.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "cache entry %s not found", id)
+		return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "cache entry %s not found", id)
 	} else if err != nil {
-		return jobs.CacheEntry{}, fmt.Errorf("postgres: get cache entry %s: %w", id, err)
+		return ragqueue.CacheEntry{}, fmt.Errorf("postgres: get cache entry %s: %w", id, err)
 	}
 	return e, nil
 }
 
 // cacheEntry reads one entry with the documents it cites.
-func (s *Store) cacheEntry(ctx context.Context, query string, args ...any) (jobs.CacheEntry, error) {
+func (s *Store) cacheEntry(ctx context.Context, query string, args ...any) (ragqueue.CacheEntry, error) {
 	var (
-		e      jobs.CacheEntry
+		e      ragqueue.CacheEntry
 		vec    []byte
 		result []byte
 	)
 	if err := s.pool.QueryRow(ctx, query, args...).Scan(&e.ID, &e.Tenant, &e.Space, &e.Key, &e.Question, &vec, &result, &e.CreatedAt); err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	v, err := storage.DecodeVector(vec)
 	if err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	e.Vector, e.Result, e.CreatedAt = v, result, e.CreatedAt.UTC()
 	rows, err := s.pool.Query(ctx, `SELECT document_id FROM cache_documents WHERE entry_id = $1 ORDER BY document_id`, e.ID)
 	if err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	e.DocumentIDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	if e.DocumentIDs == nil {
 		e.DocumentIDs = []string{}
@@ -117,8 +116,8 @@ func (s *Store) cacheEntry(ctx context.Context, query string, args ...any) (jobs
 	return e, nil
 }
 
-// CacheVectors implements jobs.CacheStore.
-func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefore time.Time, limit int) ([]jobs.CacheEntry, error) {
+// CacheVectors implements ragqueue.CacheStore.
+func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefore time.Time, limit int) ([]ragqueue.CacheEntry, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, vector FROM cache_entries
 		WHERE tenant = $1 AND space = $2 AND created_at >= $3 AND vector IS NOT NULL
 		ORDER BY created_at DESC, id DESC LIMIT $4`, tenant, space, ts(notBefore), limit)
@@ -126,10 +125,10 @@ func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefor
 		return nil, fmt.Errorf("postgres: cache vectors: %w", err)
 	}
 	defer rows.Close()
-	out := []jobs.CacheEntry{}
+	out := []ragqueue.CacheEntry{}
 	for rows.Next() {
 		var (
-			e   = jobs.CacheEntry{Tenant: tenant, Space: space}
+			e   = ragqueue.CacheEntry{Tenant: tenant, Space: space}
 			vec []byte
 		)
 		if err := rows.Scan(&e.ID, &vec); err != nil {
@@ -146,7 +145,7 @@ func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefor
 	return out, nil
 }
 
-// InvalidateDocumentCache implements jobs.CacheStore.
+// InvalidateDocumentCache implements ragqueue.CacheStore.
 func (s *Store) InvalidateDocumentCache(ctx context.Context, tenant, documentID string) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -4,17 +4,18 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// ReplaceChunks implements jobs.ChunkStore: in one transaction it deletes the
+// ReplaceChunks implements ragqueue.ChunkStore: in one transaction it deletes the
 // chunks of (documentID, version) and copies chunks in with COPY. The chunks'
 // own Tenant, DocumentID and Version fields are ignored in favour of the
 // arguments. The document version must exist in tenant (ENOTFOUND).
-func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ingest.Chunk) error {
+func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ragqueue.Chunk) error {
 	if err := storage.CheckChunks(documentID, chunks); err != nil {
 		return err
 	}
@@ -55,10 +56,10 @@ func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, ve
 	return nil
 }
 
-// ListChunks implements jobs.ChunkStore: the chunks of one document version,
+// ListChunks implements ragqueue.ChunkStore: the chunks of one document version,
 // by index; empty (not an error) when there are none or the document is
 // another tenant's.
-func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ingest.Chunk, error) {
+func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ragqueue.Chunk, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, tenant, document_id, version, idx, text, page, section
 		FROM chunks WHERE tenant = $1 AND document_id = $2 AND version = $3 ORDER BY idx`,
 		tenant, documentID, version)
@@ -66,9 +67,9 @@ func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, versi
 		return nil, fmt.Errorf("postgres: list chunks of %s: %w", documentID, err)
 	}
 	defer rows.Close()
-	chunks := []ingest.Chunk{}
+	chunks := []ragqueue.Chunk{}
 	for rows.Next() {
-		var c ingest.Chunk
+		var c ragqueue.Chunk
 		if err := rows.Scan(&c.ID, &c.Tenant, &c.DocumentID, &c.Version, &c.Index, &c.Text, &c.Page, &c.Section); err != nil {
 			return nil, fmt.Errorf("postgres: list chunks of %s: %w", documentID, err)
 		}

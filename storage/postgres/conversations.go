@@ -7,22 +7,21 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const turnColumns = `conversation_id, tenant, seq, question, standalone, answer, citations, job_id, created_at`
 
-// AddTurn implements jobs.ConversationStore. Turns of one conversation
+// AddTurn implements ragqueue.ConversationStore. Turns of one conversation
 // are numbered under the conversation row's lock.
-func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
+func (s *Store) AddTurn(ctx context.Context, t ragqueue.Turn) (ragqueue.Turn, error) {
 	t, cites, err := storage.PrepareTurn(t)
 	if err != nil {
-		return jobs.Turn{}, err
+		return ragqueue.Turn{}, err
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn: %w", err)
+		return ragqueue.Turn{}, fmt.Errorf("postgres: add turn: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	now := now()
@@ -31,7 +30,7 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 	if _, err := tx.Exec(ctx, `INSERT INTO conversations (tenant, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
 		ON CONFLICT (tenant, id) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
 		t.Tenant, t.ConversationID, now); err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+		return ragqueue.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	// The turn takes the next number in the same statement; a job whose
 	// turn is stored already (a retried job) inserts nothing, and the
@@ -43,25 +42,25 @@ func (s *Store) AddTurn(ctx context.Context, t jobs.Turn) (jobs.Turn, error) {
 		ON CONFLICT (tenant, conversation_id, job_id) DO NOTHING RETURNING seq`,
 		t.ConversationID, t.Tenant, t.Question, t.Standalone, t.Answer, cites, t.JobID, now).Scan(&t.Seq)
 	if isNoRows(err) {
-		var stored jobs.Turn
+		var stored ragqueue.Turn
 		if stored, err = scanTurn(tx.QueryRow(ctx, `SELECT `+turnColumns+` FROM conversation_turns
 			WHERE tenant = $1 AND conversation_id = $2 AND job_id = $3`, t.Tenant, t.ConversationID, t.JobID)); err == nil {
 			t = stored
 		}
 	}
 	if err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+		return ragqueue.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return jobs.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
+		return ragqueue.Turn{}, fmt.Errorf("postgres: add turn to conversation %s: %w", t.ConversationID, err)
 	}
 	return t, nil
 }
 
-// RecentTurns implements jobs.ConversationStore.
-func (s *Store) RecentTurns(ctx context.Context, tenant, conversationID string, n int) ([]jobs.Turn, error) {
+// RecentTurns implements ragqueue.ConversationStore.
+func (s *Store) RecentTurns(ctx context.Context, tenant, conversationID string, n int) ([]ragqueue.Turn, error) {
 	if n <= 0 {
-		return []jobs.Turn{}, nil
+		return []ragqueue.Turn{}, nil
 	}
 	turns, err := s.queryTurns(ctx, `SELECT * FROM (SELECT `+turnColumns+` FROM conversation_turns
 		WHERE tenant = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3) recent ORDER BY seq`, tenant, conversationID, n)
@@ -71,26 +70,26 @@ func (s *Store) RecentTurns(ctx context.Context, tenant, conversationID string, 
 	return turns, nil
 }
 
-// GetConversation implements jobs.ConversationStore.
-func (s *Store) GetConversation(ctx context.Context, tenant, id string) (jobs.Conversation, error) {
-	c := jobs.Conversation{ID: id, Tenant: tenant}
+// GetConversation implements ragqueue.ConversationStore.
+func (s *Store) GetConversation(ctx context.Context, tenant, id string) (ragqueue.Conversation, error) {
+	c := ragqueue.Conversation{ID: id, Tenant: tenant}
 	err := s.pool.QueryRow(ctx, `SELECT created_at, updated_at FROM conversations WHERE tenant = $1 AND id = $2`,
 		tenant, id).Scan(&c.CreatedAt, &c.UpdatedAt)
 	if isNoRows(err) {
-		return jobs.Conversation{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "conversation %s not found", id)
+		return ragqueue.Conversation{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "conversation %s not found", id)
 	} else if err != nil {
-		return jobs.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
+		return ragqueue.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
 	}
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	c.Turns, err = s.queryTurns(ctx, `SELECT `+turnColumns+` FROM conversation_turns
 		WHERE tenant = $1 AND conversation_id = $2 ORDER BY seq`, tenant, id)
 	if err != nil {
-		return jobs.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
+		return ragqueue.Conversation{}, fmt.Errorf("postgres: get conversation %s: %w", id, err)
 	}
 	return c, nil
 }
 
-// DeleteConversation implements jobs.ConversationStore.
+// DeleteConversation implements ragqueue.ConversationStore.
 func (s *Store) DeleteConversation(ctx context.Context, tenant, id string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM conversations WHERE tenant = $1 AND id = $2`, tenant, id)
 	if err != nil {
@@ -99,13 +98,13 @@ func (s *Store) DeleteConversation(ctx context.Context, tenant, id string) error
 	return mustAffect(tag, "conversation %s not found", id)
 }
 
-func (s *Store) queryTurns(ctx context.Context, query string, args ...any) ([]jobs.Turn, error) {
+func (s *Store) queryTurns(ctx context.Context, query string, args ...any) ([]ragqueue.Turn, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	turns := []jobs.Turn{}
+	turns := []ragqueue.Turn{}
 	for rows.Next() {
 		t, err := scanTurn(rows)
 		if err != nil {
@@ -116,16 +115,16 @@ func (s *Store) queryTurns(ctx context.Context, query string, args ...any) ([]jo
 	return turns, rows.Err()
 }
 
-func scanTurn(row pgx.Row) (jobs.Turn, error) {
+func scanTurn(row pgx.Row) (ragqueue.Turn, error) {
 	var (
-		t     jobs.Turn
+		t     ragqueue.Turn
 		cites []byte
 	)
 	if err := row.Scan(&t.ConversationID, &t.Tenant, &t.Seq, &t.Question, &t.Standalone, &t.Answer, &cites, &t.JobID, &t.CreatedAt); err != nil {
-		return jobs.Turn{}, err
+		return ragqueue.Turn{}, err
 	}
 	if err := storage.DecodeCitations(&t, cites); err != nil {
-		return jobs.Turn{}, err
+		return ragqueue.Turn{}, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return t, nil

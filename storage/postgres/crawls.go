@@ -8,29 +8,27 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
 	documents, errors, created_at, completed_at, next_run_at`
 
-// DocumentBySource implements jobs.DocumentStore.
-func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
+// DocumentBySource implements ragqueue.DocumentStore.
+func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ragqueue.Document, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE tenant = $1 AND source = $2 ORDER BY created_at DESC, id DESC LIMIT 1`, tenant, source)
 	d, err := scanDocument(row)
 	if isNoRows(err) {
-		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
+		return ragqueue.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
 	} else if err != nil {
-		return ingest.Document{}, fmt.Errorf("postgres: document by source: %w", err)
+		return ragqueue.Document{}, fmt.Errorf("postgres: document by source: %w", err)
 	}
 	return d, nil
 }
 
-// CreateCrawl implements jobs.CrawlStore.
-func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
+// CreateCrawl implements ragqueue.CrawlStore.
+func (s *Store) CreateCrawl(ctx context.Context, c ragqueue.Crawl) error {
 	c, err := storage.PrepareCrawl(c, now())
 	if err != nil {
 		return err
@@ -49,20 +47,20 @@ func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
 	return nil
 }
 
-// GetCrawl implements jobs.CrawlStore.
-func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, error) {
+// GetCrawl implements ragqueue.CrawlStore.
+func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (ragqueue.Crawl, error) {
 	c, err := scanCrawl(s.pool.QueryRow(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = $1 AND id = $2`, tenant, id))
 	if isNoRows(err) {
-		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
+		return ragqueue.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
 	} else if err != nil {
-		return jobs.Crawl{}, fmt.Errorf("postgres: get crawl %s: %w", id, err)
+		return ragqueue.Crawl{}, fmt.Errorf("postgres: get crawl %s: %w", id, err)
 	}
 	return c, nil
 }
 
-// UnfinishedCrawls implements jobs.CrawlStore. limit <= 0 means 100, as
+// UnfinishedCrawls implements ragqueue.CrawlStore. limit <= 0 means 100, as
 // for the reconciler's other scans.
-func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
+func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]ragqueue.Crawl, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+crawlColumns+` FROM crawls
 		WHERE status NOT IN ('succeeded', 'failed', 'canceled') OR next_run_at IS NOT NULL
@@ -71,7 +69,7 @@ func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, 
 		return nil, fmt.Errorf("postgres: unfinished crawls: %w", err)
 	}
 	defer rows.Close()
-	out := []jobs.Crawl{}
+	out := []ragqueue.Crawl{}
 	for rows.Next() {
 		c, err := scanCrawl(rows)
 		if err != nil {
@@ -83,9 +81,9 @@ func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, 
 }
 
 // scanCrawl reads one row of crawlColumns.
-func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
+func scanCrawl(row pgx.Row) (ragqueue.Crawl, error) {
 	var (
-		c                jobs.Crawl
+		c                ragqueue.Crawl
 		status           string
 		spec, docs, errs []byte
 		completed, next  *time.Time
@@ -93,11 +91,11 @@ func scanCrawl(row pgx.Row) (jobs.Crawl, error) {
 	err := row.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &c.PagesFetched, &c.PagesFailed, &c.PagesBlocked,
 		&docs, &errs, &c.CreatedAt, &completed, &next)
 	if err != nil {
-		return jobs.Crawl{}, err
+		return ragqueue.Crawl{}, err
 	}
-	c.Status = jobs.State(status)
+	c.Status = ragqueue.State(status)
 	if err := storage.DecodeCrawlJSON(&c, spec, docs, errs); err != nil {
-		return jobs.Crawl{}, err
+		return ragqueue.Crawl{}, err
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
 	if completed != nil {
@@ -120,9 +118,9 @@ func nullTS(t *time.Time) *time.Time {
 	return &v
 }
 
-// UpdateCrawl implements jobs.CrawlStore. A terminal status sets
+// UpdateCrawl implements ragqueue.CrawlStore. A terminal status sets
 // completed_at (keeping an earlier one) unless c.CompletedAt is given.
-func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
+func (s *Store) UpdateCrawl(ctx context.Context, c ragqueue.Crawl) error {
 	_, docs, errs, err := storage.CrawlJSON(c)
 	if err != nil {
 		return err

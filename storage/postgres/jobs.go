@@ -9,16 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at, callback_url`
 
-// CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
+// CreateJob implements ragqueue.JobStore. It is idempotent: when a job with j.ID
 // exists it returns nil and changes nothing. An empty State becomes queued;
 // zero times become now.
-func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
+func (s *Store) CreateJob(ctx context.Context, j ragqueue.Job) error {
 	j, progress, result, err := storage.PrepareJob(j, now())
 	if err != nil {
 		return err
@@ -33,22 +32,22 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 	return nil
 }
 
-// GetJob implements jobs.JobStore.
-func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error) {
+// GetJob implements ragqueue.JobStore.
+func (s *Store) GetJob(ctx context.Context, tenant, id string) (ragqueue.Job, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = $1 AND id = $2`, tenant, id)
 	j, err := scanJob(row)
 	if isNoRows(err) {
-		return jobs.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
+		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
 	} else if err != nil {
-		return jobs.Job{}, fmt.Errorf("postgres: get job %s: %w", id, err)
+		return ragqueue.Job{}, fmt.Errorf("postgres: get job %s: %w", id, err)
 	}
 	return j, nil
 }
 
-// UpdateJob implements jobs.JobStore. A terminal State sets completed_at
+// UpdateJob implements ragqueue.JobStore. A terminal State sets completed_at
 // (keeping an earlier completion time); a non-terminal one clears it. Empty
 // Progress or Result are left alone; a JSON null clears the field.
-func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u ragqueue.JobUpdate) error {
 	progress, result, err := storage.PrepareJobUpdate(u)
 	if err != nil {
 		return err
@@ -89,8 +88,8 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 	return mustAffect(tag, "job %s not found", id)
 }
 
-// UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
-func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]jobs.Job, error) {
+// UnfinishedJobs implements ragqueue.JobStore. limit <= 0 means 100.
+func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]ragqueue.Job, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE state NOT IN ('succeeded', 'failed', 'canceled') AND ($1 = '' OR type = $1)
@@ -99,7 +98,7 @@ func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]j
 		return nil, fmt.Errorf("postgres: unfinished jobs: %w", err)
 	}
 	defer rows.Close()
-	list := []jobs.Job{}
+	list := []ragqueue.Job{}
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -113,18 +112,18 @@ func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]j
 	return list, nil
 }
 
-func scanJob(row pgx.Row) (jobs.Job, error) {
+func scanJob(row pgx.Row) (ragqueue.Job, error) {
 	var (
-		j                jobs.Job
+		j                ragqueue.Job
 		state            string
 		progress, result []byte
 	)
 	err := row.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error,
 		&j.CreatedAt, &j.UpdatedAt, &j.CompletedAt, &j.CallbackURL)
 	if err != nil {
-		return jobs.Job{}, err
+		return ragqueue.Job{}, err
 	}
-	j.State = jobs.State(state)
+	j.State = ragqueue.State(state)
 	if progress != nil {
 		j.Progress = json.RawMessage(progress)
 	}

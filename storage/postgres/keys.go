@@ -14,7 +14,7 @@ const keyColumns = `id, tenant, role, hash, prefix, created_at`
 
 // CreateKey stores k. A zero CreatedAt becomes now. A duplicate ID or hash
 // is ECONFLICT.
-func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
+func (s *Store) CreateKey(ctx context.Context, k ragqueue.Key) error {
 	k, err := storage.PrepareKey(k, now())
 	if err != nil {
 		return err
@@ -30,25 +30,25 @@ func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
 }
 
 // KeyByHash returns the key whose secret hashes to hash, ENOTFOUND if none.
-func (s *Store) KeyByHash(ctx context.Context, hash []byte) (storage.Key, error) {
+func (s *Store) KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = $1`, hash)
 	k, err := scanKey(row)
 	if isNoRows(err) {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key not found")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key not found")
 	} else if err != nil {
-		return storage.Key{}, fmt.Errorf("postgres: key by hash: %w", err)
+		return ragqueue.Key{}, fmt.Errorf("postgres: key by hash: %w", err)
 	}
 	return k, nil
 }
 
 // ListKeys returns every tenant's keys, oldest first.
-func (s *Store) ListKeys(ctx context.Context) ([]storage.Key, error) {
+func (s *Store) ListKeys(ctx context.Context) ([]ragqueue.Key, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list keys: %w", err)
 	}
 	defer rows.Close()
-	keys := []storage.Key{}
+	keys := []ragqueue.Key{}
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
@@ -81,10 +81,10 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func scanKey(row pgx.Row) (storage.Key, error) {
-	var k storage.Key
+func scanKey(row pgx.Row) (ragqueue.Key, error) {
+	var k ragqueue.Key
 	if err := row.Scan(&k.ID, &k.Tenant, &k.Role, &k.Hash, &k.Prefix, &k.CreatedAt); err != nil {
-		return storage.Key{}, err
+		return ragqueue.Key{}, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
 	return k, nil

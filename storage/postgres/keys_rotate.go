@@ -5,26 +5,25 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 // RotateKey gives key id a new secret (its hash and display prefix),
 // keeping its ID, tenant, role and creation time; the old secret stops
 // working at once. ENOTFOUND if there is no such key, ECONFLICT if the hash
 // belongs to another key.
-func (s *Store) RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error) {
+func (s *Store) RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error) {
 	if id == "" || len(hash) == 0 {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id and hash are required")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id and hash are required")
 	}
 	row := s.pool.QueryRow(ctx, `UPDATE api_keys SET hash = $1, prefix = $2 WHERE id = $3 RETURNING `+keyColumns, hash, prefix, id)
 	k, err := scanKey(row)
 	switch {
 	case isNoRows(err):
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key %s not found", id)
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key %s not found", id)
 	case isUniqueViolation(err):
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ECONFLICT, "the new secret of key %s collides with another key", id)
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ECONFLICT, "the new secret of key %s collides with another key", id)
 	case err != nil:
-		return storage.Key{}, fmt.Errorf("postgres: rotate key %s: %w", id, err)
+		return ragqueue.Key{}, fmt.Errorf("postgres: rotate key %s: %w", id, err)
 	}
 	return k, nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 //go:embed migrations/*.sql
@@ -31,7 +30,17 @@ type Store struct {
 	pool pool
 }
 
-var _ jobs.Store = (*Store)(nil)
+// The store implements every store interface of the domain.
+var (
+	_ ragqueue.DocumentStore     = (*Store)(nil)
+	_ ragqueue.ChunkStore        = (*Store)(nil)
+	_ ragqueue.JobStore          = (*Store)(nil)
+	_ ragqueue.CrawlStore        = (*Store)(nil)
+	_ ragqueue.ConversationStore = (*Store)(nil)
+	_ ragqueue.CacheStore        = (*Store)(nil)
+	_ ragqueue.KeyStore          = (*Store)(nil)
+	_ ragqueue.AuditStore        = (*Store)(nil)
+)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and migrates its schema. Processes opening the same database at

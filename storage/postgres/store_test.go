@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/postgres/pgtest"
 	"github.com/ragqueue/ragqueue/storage/storetest"
@@ -94,7 +95,7 @@ func TestTxUnavailable(t *testing.T) {
 	require.True(t, killed)
 
 	_, err = tx.Exec(ctx, `SELECT 1`)
-	require.ErrorIs(t, err, jobs.ErrStoreUnavailable)
+	require.ErrorIs(t, err, ragqueue.ErrStoreUnavailable)
 }
 
 // TestTimeoutIsNotUnavailable: a statement that runs out of its caller's
@@ -110,7 +111,7 @@ func TestTimeoutIsNotUnavailable(t *testing.T) {
 	var v any
 	err = postgres.QueryRow(ctx, s, `SELECT pg_sleep(5)`).Scan(&v)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.NotErrorIs(t, err, jobs.ErrStoreUnavailable)
+	require.NotErrorIs(t, err, ragqueue.ErrStoreUnavailable)
 }
 
 // TestRowsUnavailable: a connection that drops while a result is being
@@ -140,5 +141,5 @@ func TestRowsUnavailable(t *testing.T) {
 
 	for rows.Next() {
 	}
-	require.ErrorIs(t, rows.Err(), jobs.ErrStoreUnavailable)
+	require.ErrorIs(t, rows.Err(), ragqueue.ErrStoreUnavailable)
 }

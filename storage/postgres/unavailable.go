@@ -8,11 +8,11 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // pool is the connection pool as the store uses it: every error that says
@@ -90,14 +90,14 @@ func (r rows) Err() error { return unavailable(r.Rows.Err()) }
 
 func (r rows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
 
-// unavailable wraps err with jobs.ErrStoreUnavailable, what a request that
+// unavailable wraps err with ragqueue.ErrStoreUnavailable, what a request that
 // needs the database gets while it cannot be reached, when err says the
 // server cannot be reached; the cause stays in the chain for logs.
 func unavailable(err error) error {
 	if err == nil || !isUnavailable(err) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", jobs.ErrStoreUnavailable, err)
+	return fmt.Errorf("%w: %w", ragqueue.ErrStoreUnavailable, err)
 }
 
 func isUnavailable(err error) bool {

@@ -20,7 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // Defaults for Options.
@@ -79,8 +78,6 @@ type watched struct {
 	subs   map[*Subscription]struct{}
 }
 
-var _ jobs.EventPublisher = (*Streams)(nil)
-
 // New returns Streams over rdb.
 func New(rdb redis.UniversalClient, opts Options) *Streams {
 	if opts.Prefix == "" {
@@ -119,7 +116,7 @@ func (s *Streams) Key(tenant, jobID string) string {
 
 // Publish appends ev to the job's stream, trimming it to about MaxLen
 // entries and renewing its TTL, and returns the entry's ID.
-func (s *Streams) Publish(ctx context.Context, tenant, jobID string, ev jobs.Event) (string, error) {
+func (s *Streams) Publish(ctx context.Context, tenant, jobID string, ev ragqueue.Event) (string, error) {
 	if tenant == "" || jobID == "" {
 		return "", ragqueue.Errorf(ragqueue.EINVALID, "an event needs a tenant and a job")
 	}
@@ -137,8 +134,8 @@ func (s *Streams) Publish(ctx context.Context, tenant, jobID string, ev jobs.Eve
 	return add.Val(), nil
 }
 
-// PublishEvent implements jobs.EventPublisher.
-func (s *Streams) PublishEvent(ctx context.Context, tenant, jobID string, ev jobs.Event) error {
+// PublishEvent implements ragqueue.EventPublisher.
+func (s *Streams) PublishEvent(ctx context.Context, tenant, jobID string, ev ragqueue.Event) error {
 	_, err := s.Publish(ctx, tenant, jobID, ev)
 	return err
 }
@@ -176,7 +173,7 @@ func (s *Streams) Close() error {
 // Entry is one event of a stream with its stream ID.
 type Entry struct {
 	ID    string
-	Event jobs.Event
+	Event ragqueue.Event
 }
 
 func entryOf(m redis.XMessage) Entry {

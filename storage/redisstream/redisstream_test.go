@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -63,12 +65,12 @@ func newStreams(t testing.TB, rdb redis.UniversalClient, opts redisstream.Option
 	return s
 }
 
-func token(i int) jobs.Event {
-	return jobs.NewEvent(jobs.EventToken, jobs.TokenEvent{Text: strconv.Itoa(i)})
+func token(i int) ragqueue.Event {
+	return jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: strconv.Itoa(i)})
 }
 
-func done() jobs.Event {
-	return jobs.NewEvent(jobs.EventDone, jobs.DoneEvent{State: jobs.StateSucceeded})
+func done() ragqueue.Event {
+	return jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded})
 }
 
 // readAll reads sub until done, failing after a generous bound.
@@ -92,7 +94,7 @@ func tokens(es []redisstream.Entry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.Event.Type
-		if e.Event.Type == jobs.EventToken {
+		if e.Event.Type == ragqueue.EventToken {
 			out[i] = string(e.Event.Data)
 		}
 	}
@@ -104,7 +106,7 @@ func want(n int) []string {
 	for i := range n {
 		out = append(out, `{"text":"`+strconv.Itoa(i)+`"}`)
 	}
-	return append(out, jobs.EventDone)
+	return append(out, ragqueue.EventDone)
 }
 
 func TestBacklogThenLive(t *testing.T) {

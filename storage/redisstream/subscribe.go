@@ -7,9 +7,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/ragqueue/ragqueue"
 
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/redis/go-redis/v9"
 )
 
 // Subscription reads one job's stream from after a given entry: the
@@ -124,7 +124,7 @@ func (sub *Subscription) accept(got []Entry, e Entry) []Entry {
 		return got
 	}
 	sub.last = e.ID
-	if e.Event.Type == jobs.EventDone {
+	if e.Event.Type == ragqueue.EventDone {
 		sub.done = true
 	}
 	return append(got, e)

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const cacheColumns = `id, tenant, space, key, question, vector, result, created_at`
 
-// PutCacheEntry implements jobs.CacheStore.
-func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time.Time, maxEntries int) (bool, error) {
+// PutCacheEntry implements ragqueue.CacheStore.
+func (s *Store) PutCacheEntry(ctx context.Context, e ragqueue.CacheEntry, since time.Time, maxEntries int) (bool, error) {
 	e, docs, err := storage.PrepareCacheEntry(e, now())
 	if err != nil {
 		return false, err
@@ -67,63 +66,63 @@ func (s *Store) PutCacheEntry(ctx context.Context, e jobs.CacheEntry, since time
 	return true, nil
 }
 
-// CacheEntryByKey implements jobs.CacheStore.
-func (s *Store) CacheEntryByKey(ctx context.Context, tenant, space, key string, notBefore time.Time) (jobs.CacheEntry, error) {
+// CacheEntryByKey implements ragqueue.CacheStore.
+func (s *Store) CacheEntryByKey(ctx context.Context, tenant, space, key string, notBefore time.Time) (ragqueue.CacheEntry, error) {
 	e, err := s.cacheEntry(ctx, `SELECT `+cacheColumns+` FROM cache_entries
 		WHERE tenant = ? AND space = ? AND key = ? AND created_at >= ?`, tenant, space, key, nanos(notBefore))
 	if errors.Is(err, sql.ErrNoRows) {
-		return jobs.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
+		return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no cached answer")
 	} else if err != nil {
-		return jobs.CacheEntry{}, fmt.Errorf("sqlite: cache entry by key: %w", err)
+		return ragqueue.CacheEntry{}, fmt.Errorf("sqlite: cache entry by key: %w", err)
 	}
 	return e, nil
 }
 
-// GetCacheEntry implements jobs.CacheStore.
-func (s *Store) GetCacheEntry(ctx context.Context, tenant, id string) (jobs.CacheEntry, error) {
+// GetCacheEntry implements ragqueue.CacheStore.
+func (s *Store) GetCacheEntry(ctx context.Context, tenant, id string) (ragqueue.CacheEntry, error) {
 	e, err := s.cacheEntry(ctx, `SELECT `+cacheColumns+` FROM cache_entries WHERE tenant = ? AND id = ?`, tenant, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return jobs.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "cache entry %s not found", id)
+		return ragqueue.CacheEntry{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "cache entry %s not found", id)
 	} else if err != nil {
-		return jobs.CacheEntry{}, fmt.Errorf("sqlite: get cache entry %s: %w", id, err)
+		return ragqueue.CacheEntry{}, fmt.Errorf("sqlite: get cache entry %s: %w", id, err)
 	}
 	return e, nil
 }
 
 // cacheEntry reads one entry with the documents it cites.
-func (s *Store) cacheEntry(ctx context.Context, query string, args ...any) (jobs.CacheEntry, error) {
+func (s *Store) cacheEntry(ctx context.Context, query string, args ...any) (ragqueue.CacheEntry, error) {
 	var (
-		e       jobs.CacheEntry
+		e       ragqueue.CacheEntry
 		vec     []byte
 		result  string
 		created int64
 	)
 	if err := s.rdb.QueryRowContext(ctx, query, args...).Scan(&e.ID, &e.Tenant, &e.Space, &e.Key, &e.Question, &vec, &result, &created); err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	v, err := storage.DecodeVector(vec)
 	if err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	e.Vector, e.Result, e.CreatedAt = v, []byte(result), fromNanos(created)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT document_id FROM cache_documents WHERE entry_id = ? ORDER BY document_id`, e.ID)
 	if err != nil {
-		return jobs.CacheEntry{}, err
+		return ragqueue.CacheEntry{}, err
 	}
 	defer rows.Close()
 	e.DocumentIDs = []string{}
 	for rows.Next() {
 		var d string
 		if err := rows.Scan(&d); err != nil {
-			return jobs.CacheEntry{}, err
+			return ragqueue.CacheEntry{}, err
 		}
 		e.DocumentIDs = append(e.DocumentIDs, d)
 	}
 	return e, rows.Err()
 }
 
-// CacheVectors implements jobs.CacheStore.
-func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefore time.Time, limit int) ([]jobs.CacheEntry, error) {
+// CacheVectors implements ragqueue.CacheStore.
+func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefore time.Time, limit int) ([]ragqueue.CacheEntry, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, vector FROM cache_entries
 		WHERE tenant = ? AND space = ? AND created_at >= ? AND vector IS NOT NULL
 		ORDER BY created_at DESC, id DESC LIMIT ?`, tenant, space, nanos(notBefore), limit)
@@ -131,10 +130,10 @@ func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefor
 		return nil, fmt.Errorf("sqlite: cache vectors: %w", err)
 	}
 	defer rows.Close()
-	out := []jobs.CacheEntry{}
+	out := []ragqueue.CacheEntry{}
 	for rows.Next() {
 		var (
-			e   = jobs.CacheEntry{Tenant: tenant, Space: space}
+			e   = ragqueue.CacheEntry{Tenant: tenant, Space: space}
 			vec []byte
 		)
 		if err := rows.Scan(&e.ID, &vec); err != nil {
@@ -151,7 +150,7 @@ func (s *Store) CacheVectors(ctx context.Context, tenant, space string, notBefor
 	return out, nil
 }
 
-// InvalidateDocumentCache implements jobs.CacheStore.
+// InvalidateDocumentCache implements ragqueue.CacheStore.
 func (s *Store) InvalidateDocumentCache(ctx context.Context, tenant, documentID string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

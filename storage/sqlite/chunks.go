@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -15,13 +16,13 @@ const chunkColumns = `id, tenant, document_id, version, idx, text, page, section
 // below SQLite's 32766-parameter limit.
 const chunkBatch = 200
 
-// ReplaceChunks implements jobs.ChunkStore: in one transaction it deletes the
+// ReplaceChunks implements ragqueue.ChunkStore: in one transaction it deletes the
 // chunks of (documentID, version) and inserts chunks, in multi-row batches.
 // The chunks' own Tenant, DocumentID and Version fields are ignored in favour
 // of the arguments. The document version must exist in tenant (ENOTFOUND).
 // Text and Section must be valid UTF-8 without NUL bytes (EINVALID), which
 // PostgreSQL cannot store; both adapters refuse them alike.
-func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ingest.Chunk) error {
+func (s *Store) ReplaceChunks(ctx context.Context, tenant, documentID string, version, pages int, chunks []ragqueue.Chunk) error {
 	if err := storage.CheckChunks(documentID, chunks); err != nil {
 		return err
 	}
@@ -74,20 +75,20 @@ func chunkInsertSQL(rows int) string {
 	return b.String()
 }
 
-// ListChunks implements jobs.ChunkStore: the chunks of one document version,
+// ListChunks implements ragqueue.ChunkStore: the chunks of one document version,
 // by index; empty (not an error) when there are none or the document is
 // another tenant's.
-func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ingest.Chunk, error) {
+func (s *Store) ListChunks(ctx context.Context, tenant, documentID string, version int) ([]ragqueue.Chunk, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+chunkColumns+` FROM chunks
 		WHERE tenant = ? AND document_id = ? AND version = ? ORDER BY idx`, tenant, documentID, version)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list chunks of %s: %w", documentID, err)
 	}
 	defer rows.Close()
-	chunks := []ingest.Chunk{}
+	chunks := []ragqueue.Chunk{}
 	for rows.Next() {
 		var (
-			c              ingest.Chunk
+			c              ragqueue.Chunk
 			ver, idx, page int64
 		)
 		if err := rows.Scan(&c.ID, &c.Tenant, &c.DocumentID, &ver, &idx, &c.Text, &page, &c.Section); err != nil {

@@ -8,16 +8,14 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const crawlColumns = `id, tenant, job_id, status, spec, pages_fetched, pages_failed, pages_blocked,
 	documents, errors, created_at, completed_at, next_run_at`
 
-// DocumentBySource implements jobs.DocumentStore.
-func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ingest.Document, error) {
+// DocumentBySource implements ragqueue.DocumentStore.
+func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (ragqueue.Document, error) {
 	// INDEXED BY: left to itself, the planner prefers the (tenant,
 	// created_at) index that serves the ORDER BY, and scans every document
 	// of the tenant; a URL has one or two documents.
@@ -25,15 +23,15 @@ func (s *Store) DocumentBySource(ctx context.Context, tenant, source string) (in
 		WHERE tenant = ? AND source = ? ORDER BY created_at DESC, id DESC LIMIT 1`, tenant, source)
 	d, err := scanDocument(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
+		return ragqueue.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "no document has the source %s", source)
 	} else if err != nil {
-		return ingest.Document{}, fmt.Errorf("sqlite: document by source: %w", err)
+		return ragqueue.Document{}, fmt.Errorf("sqlite: document by source: %w", err)
 	}
 	return d, nil
 }
 
-// CreateCrawl implements jobs.CrawlStore.
-func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
+// CreateCrawl implements ragqueue.CrawlStore.
+func (s *Store) CreateCrawl(ctx context.Context, c ragqueue.Crawl) error {
 	c, err := storage.PrepareCrawl(c, now())
 	if err != nil {
 		return err
@@ -52,20 +50,20 @@ func (s *Store) CreateCrawl(ctx context.Context, c jobs.Crawl) error {
 	return nil
 }
 
-// GetCrawl implements jobs.CrawlStore.
-func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (jobs.Crawl, error) {
+// GetCrawl implements ragqueue.CrawlStore.
+func (s *Store) GetCrawl(ctx context.Context, tenant, id string) (ragqueue.Crawl, error) {
 	c, err := scanCrawl(s.rdb.QueryRowContext(ctx, `SELECT `+crawlColumns+` FROM crawls WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return jobs.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
+		return ragqueue.Crawl{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "crawl %s not found", id)
 	} else if err != nil {
-		return jobs.Crawl{}, fmt.Errorf("sqlite: get crawl %s: %w", id, err)
+		return ragqueue.Crawl{}, fmt.Errorf("sqlite: get crawl %s: %w", id, err)
 	}
 	return c, nil
 }
 
-// UnfinishedCrawls implements jobs.CrawlStore. limit <= 0 means 100, as
+// UnfinishedCrawls implements ragqueue.CrawlStore. limit <= 0 means 100, as
 // for the reconciler's other scans.
-func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, error) {
+func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]ragqueue.Crawl, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+crawlColumns+` FROM crawls
 		WHERE status NOT IN ('succeeded', 'failed', 'canceled') OR next_run_at IS NOT NULL
@@ -74,7 +72,7 @@ func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, 
 		return nil, fmt.Errorf("sqlite: unfinished crawls: %w", err)
 	}
 	defer rows.Close()
-	out := []jobs.Crawl{}
+	out := []ragqueue.Crawl{}
 	for rows.Next() {
 		c, err := scanCrawl(rows)
 		if err != nil {
@@ -86,9 +84,9 @@ func (s *Store) UnfinishedCrawls(ctx context.Context, limit int) ([]jobs.Crawl, 
 }
 
 // scanCrawl reads one row of crawlColumns.
-func scanCrawl(sc scanner) (jobs.Crawl, error) {
+func scanCrawl(sc scanner) (ragqueue.Crawl, error) {
 	var (
-		c                 jobs.Crawl
+		c                 ragqueue.Crawl
 		status            string
 		spec, docs, errs  string
 		created           int64
@@ -96,12 +94,12 @@ func scanCrawl(sc scanner) (jobs.Crawl, error) {
 		fetched, fail, bl int64
 	)
 	if err := sc.Scan(&c.ID, &c.Tenant, &c.JobID, &status, &spec, &fetched, &fail, &bl, &docs, &errs, &created, &completed, &next); err != nil {
-		return jobs.Crawl{}, err
+		return ragqueue.Crawl{}, err
 	}
-	c.Status = jobs.State(status)
+	c.Status = ragqueue.State(status)
 	c.PagesFetched, c.PagesFailed, c.PagesBlocked = int(fetched), int(fail), int(bl)
 	if err := storage.DecodeCrawlJSON(&c, []byte(spec), []byte(docs), []byte(errs)); err != nil {
-		return jobs.Crawl{}, err
+		return ragqueue.Crawl{}, err
 	}
 	c.CreatedAt = fromNanos(created)
 	if completed.Valid {
@@ -123,9 +121,9 @@ func nullNanos(t *time.Time) any {
 	return nanos(*t)
 }
 
-// UpdateCrawl implements jobs.CrawlStore. A terminal status sets
+// UpdateCrawl implements ragqueue.CrawlStore. A terminal status sets
 // completed_at (keeping an earlier one) unless c.CompletedAt is given.
-func (s *Store) UpdateCrawl(ctx context.Context, c jobs.Crawl) error {
+func (s *Store) UpdateCrawl(ctx context.Context, c ragqueue.Crawl) error {
 	_, docs, errs, err := storage.CrawlJSON(c)
 	if err != nil {
 		return err

@@ -8,20 +8,18 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const documentColumns = `id, tenant, title, source, content_type, sha256, size, blob_key, status,
 	error, pages, chunks, version, job_id, metadata, created_at, updated_at`
 
-// CreateDocument implements jobs.DocumentStore. An empty ID gets a new UUID,
+// CreateDocument implements ragqueue.DocumentStore. An empty ID gets a new UUID,
 // an empty Status becomes queued, zero times become now.
-func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.Document, bool, error) {
+func (s *Store) CreateDocument(ctx context.Context, d ragqueue.Document) (ragqueue.Document, bool, error) {
 	d, meta, err := storage.PrepareDocument(d, now())
 	if err != nil {
-		return ingest.Document{}, false, err
+		return ragqueue.Document{}, false, err
 	}
 	// A concurrent delete can remove the row we conflicted with before we
 	// read it; then inserting again is right.
@@ -37,9 +35,9 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 		case err == nil:
 			return doc, true, nil
 		case isConstraint(err):
-			return ingest.Document{}, false, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s already exists", d.ID)
+			return ragqueue.Document{}, false, ragqueue.Errorf(ragqueue.ECONFLICT, "document %s already exists", d.ID)
 		case !errors.Is(err, sql.ErrNoRows):
-			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
+			return ragqueue.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
 		}
 		row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 			WHERE tenant = ? AND sha256 = ?`, d.Tenant, d.SHA256)
@@ -47,29 +45,29 @@ func (s *Store) CreateDocument(ctx context.Context, d ingest.Document) (ingest.D
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
-			return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
+			return ragqueue.Document{}, false, fmt.Errorf("sqlite: create document %s: %w", d.ID, err)
 		}
 		return doc, false, nil
 	}
-	return ingest.Document{}, false, fmt.Errorf("sqlite: create document %s: deleted concurrently three times", d.ID)
+	return ragqueue.Document{}, false, fmt.Errorf("sqlite: create document %s: deleted concurrently three times", d.ID)
 }
 
-// GetDocument implements jobs.DocumentStore.
-func (s *Store) GetDocument(ctx context.Context, tenant, id string) (ingest.Document, error) {
+// GetDocument implements ragqueue.DocumentStore.
+func (s *Store) GetDocument(ctx context.Context, tenant, id string) (ragqueue.Document, error) {
 	row := s.rdb.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE tenant = ? AND id = ?`, tenant, id)
 	d, err := scanDocument(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ingest.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+		return ragqueue.Document{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
 	} else if err != nil {
-		return ingest.Document{}, fmt.Errorf("sqlite: get document %s: %w", id, err)
+		return ragqueue.Document{}, fmt.Errorf("sqlite: get document %s: %w", id, err)
 	}
 	return d, nil
 }
 
-// ListDocuments implements jobs.DocumentStore: newest first, f.Limit
+// ListDocuments implements ragqueue.DocumentStore: newest first, f.Limit
 // defaulting to 50 and clamped to 500.
-func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.DocumentFilter) ([]ingest.Document, string, error) {
+func (s *Store) ListDocuments(ctx context.Context, tenant string, f ragqueue.DocumentFilter) ([]ragqueue.Document, string, error) {
 	if f.Status != "" {
 		if err := storage.CheckDocumentStatus(f.Status); err != nil {
 			return nil, "", err
@@ -96,12 +94,12 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f jobs.Documen
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list documents: %w", err)
 	}
-	docs, next := storage.Page(docs, limit, func(d ingest.Document) (time.Time, string) { return d.CreatedAt, d.ID })
+	docs, next := storage.Page(docs, limit, func(d ragqueue.Document) (time.Time, string) { return d.CreatedAt, d.ID })
 	return docs, next, nil
 }
 
-// SetDocumentStatus implements jobs.DocumentStore.
-func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ingest.Status, errMsg string) error {
+// SetDocumentStatus implements ragqueue.DocumentStore.
+func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, version int, status ragqueue.Status, errMsg string) error {
 	if err := storage.CheckDocumentStatus(status); err != nil {
 		return err
 	}
@@ -114,7 +112,7 @@ func (s *Store) SetDocumentStatus(ctx context.Context, tenant, id string, versio
 	return mustAffect(res, "document %s version %d not found", id, version)
 }
 
-// SetDocumentTitle implements jobs.DocumentStore.
+// SetDocumentTitle implements ragqueue.DocumentStore.
 func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version int, title string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE documents SET title = ?, updated_at = ?
 		WHERE tenant = ? AND id = ? AND version = ?`,
@@ -125,15 +123,15 @@ func (s *Store) SetDocumentTitle(ctx context.Context, tenant, id string, version
 	return mustAffect(res, "document %s version %d not found", id, version)
 }
 
-// NewVersion implements jobs.DocumentStore.
-func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ingest.Document) (ingest.Document, []string, error) {
+// NewVersion implements ragqueue.DocumentStore.
+func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion int, next ragqueue.Document) (ragqueue.Document, []string, error) {
 	meta, err := storage.PrepareVersion(next)
 	if err != nil {
-		return ingest.Document{}, nil, err
+		return ragqueue.Document{}, nil, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+		return ragqueue.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var (
@@ -143,14 +141,14 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 	err = tx.QueryRowContext(ctx, `SELECT version, status, blob_key, prev_blob_key FROM documents
 		WHERE tenant = ? AND id = ?`, tenant, id).Scan(&version, &status, &blobKey, &prevKey)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ingest.Document{}, nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
+		return ragqueue.Document{}, nil, ragqueue.Errorf(ragqueue.ENOTFOUND, "document %s not found", id)
 	} else if err != nil {
-		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+		return ragqueue.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
 	}
 	if version != expectVersion {
-		return ingest.Document{}, nil, storage.ErrVersionMoved(id, version, expectVersion)
+		return ragqueue.Document{}, nil, storage.ErrVersionMoved(id, version, expectVersion)
 	}
-	keep, released := storage.VersionBlobs(status == string(ingest.StatusReady), blobKey, prevKey)
+	keep, released := storage.VersionBlobs(status == string(ragqueue.StatusReady), blobKey, prevKey)
 	doc, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET version = ?, title = ?, source = ?, content_type = ?,
 			sha256 = ?, size = ?, blob_key = ?, status = 'queued', error = '', pages = 0, chunks = 0,
 			job_id = ?, metadata = COALESCE(?, metadata), prev_blob_key = ?, updated_at = ?
@@ -160,12 +158,12 @@ func (s *Store) NewVersion(ctx context.Context, tenant, id string, expectVersion
 		next.JobID, meta, keep, nanos(now()), tenant, id))
 	if isConstraint(err) {
 		_ = tx.Rollback()
-		return ingest.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
+		return ragqueue.Document{}, nil, s.errSameBytes(ctx, tenant, next.SHA256)
 	} else if err != nil {
-		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
+		return ragqueue.Document{}, nil, fmt.Errorf("sqlite: new version of %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return ingest.Document{}, nil, fmt.Errorf("sqlite: new version of %s: commit: %w", id, err)
+		return ragqueue.Document{}, nil, fmt.Errorf("sqlite: new version of %s: commit: %w", id, err)
 	}
 	return doc, released, nil
 }
@@ -179,10 +177,10 @@ func (s *Store) errSameBytes(ctx context.Context, tenant, sha string) error {
 	return storage.ErrSameBytes(other)
 }
 
-// RetryDocument implements jobs.DocumentStore.
-func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ingest.Document, error) {
+// RetryDocument implements ragqueue.DocumentStore.
+func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version int, jobID string) (ragqueue.Document, error) {
 	if jobID == "" {
-		return ingest.Document{}, ragqueue.Errorf(ragqueue.EINVALID, "a retry needs a job id")
+		return ragqueue.Document{}, ragqueue.Errorf(ragqueue.EINVALID, "a retry needs a job id")
 	}
 	row := s.db.QueryRowContext(ctx, `UPDATE documents SET status = 'queued', error = '', job_id = ?, updated_at = ?
 		WHERE tenant = ? AND id = ? AND version = ? AND status = 'failed'
@@ -191,17 +189,17 @@ func (s *Store) RetryDocument(ctx context.Context, tenant, id string, version in
 	if err == nil {
 		return doc, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		return ingest.Document{}, fmt.Errorf("sqlite: retry document %s: %w", id, err)
+		return ragqueue.Document{}, fmt.Errorf("sqlite: retry document %s: %w", id, err)
 	}
 	// Nothing was retried: say why.
 	doc, err = s.GetDocument(ctx, tenant, id)
 	if err != nil {
-		return ingest.Document{}, err
+		return ragqueue.Document{}, err
 	}
-	return ingest.Document{}, storage.ErrNotRetryable(doc, version)
+	return ragqueue.Document{}, storage.ErrNotRetryable(doc, version)
 }
 
-// CompleteVersion implements jobs.DocumentStore.
+// CompleteVersion implements ragqueue.DocumentStore.
 func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version int, note string) (string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -226,7 +224,7 @@ func (s *Store) CompleteVersion(ctx context.Context, tenant, id string, version 
 	return prev, nil
 }
 
-// DeleteDocument implements jobs.DocumentStore. Its chunks go with it
+// DeleteDocument implements ragqueue.DocumentStore. Its chunks go with it
 // (ON DELETE CASCADE, in the same statement).
 func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string, error) {
 	var blob, prev string
@@ -240,8 +238,8 @@ func (s *Store) DeleteDocument(ctx context.Context, tenant, id string) ([]string
 	return storage.BlobKeys(blob, prev), nil
 }
 
-// UnfinishedDocuments implements jobs.DocumentStore. limit <= 0 means 100.
-func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Document, error) {
+// UnfinishedDocuments implements ragqueue.DocumentStore. limit <= 0 means 100.
+func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ragqueue.Document, error) {
 	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status IN ('queued', 'processing') ORDER BY created_at, id LIMIT ?`, limit)
@@ -251,8 +249,8 @@ func (s *Store) UnfinishedDocuments(ctx context.Context, limit int) ([]ingest.Do
 	return docs, nil
 }
 
-// ReadyDocuments implements jobs.DocumentStore.
-func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ingest.Document, error) {
+// ReadyDocuments implements ragqueue.DocumentStore.
+func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]ragqueue.Document, error) {
 	limit = storage.ScanLimit(limit)
 	docs, err := s.queryDocuments(ctx, `SELECT `+documentColumns+` FROM documents
 		WHERE status = 'ready' AND id > ? ORDER BY id LIMIT ?`, after, limit)
@@ -262,13 +260,13 @@ func (s *Store) ReadyDocuments(ctx context.Context, after string, limit int) ([]
 	return docs, nil
 }
 
-func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ingest.Document, error) {
+func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]ragqueue.Document, error) {
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	docs := []ingest.Document{}
+	docs := []ragqueue.Document{}
 	for rows.Next() {
 		d, err := scanDocument(rows)
 		if err != nil {
@@ -281,9 +279,9 @@ func (s *Store) queryDocuments(ctx context.Context, q string, args ...any) ([]in
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanDocument(sc scanner) (ingest.Document, error) {
+func scanDocument(sc scanner) (ragqueue.Document, error) {
 	var (
-		d                  ingest.Document
+		d                  ragqueue.Document
 		status, meta       string
 		created, updated   int64
 		pages, chunks, ver int64
@@ -291,9 +289,9 @@ func scanDocument(sc scanner) (ingest.Document, error) {
 	err := sc.Scan(&d.ID, &d.Tenant, &d.Title, &d.Source, &d.ContentType, &d.SHA256, &d.Size, &d.BlobKey,
 		&status, &d.Error, &pages, &chunks, &ver, &d.JobID, &meta, &created, &updated)
 	if err != nil {
-		return ingest.Document{}, err
+		return ragqueue.Document{}, err
 	}
-	d.Status = ingest.Status(status)
+	d.Status = ragqueue.Status(status)
 	d.Pages, d.Chunks, d.Version = int(pages), int(chunks), int(ver)
 	d.Metadata = storage.StoredMetadata([]byte(meta))
 	d.CreatedAt, d.UpdatedAt = fromNanos(created), fromNanos(updated)

@@ -9,16 +9,15 @@ import (
 	"strings"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 const jobColumns = `id, tenant, type, state, progress, result, error, created_at, updated_at, completed_at, callback_url`
 
-// CreateJob implements jobs.JobStore. It is idempotent: when a job with j.ID
+// CreateJob implements ragqueue.JobStore. It is idempotent: when a job with j.ID
 // exists it returns nil and changes nothing. An empty State becomes queued;
 // zero times become now.
-func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
+func (s *Store) CreateJob(ctx context.Context, j ragqueue.Job) error {
 	j, progress, result, err := storage.PrepareJob(j, now())
 	if err != nil {
 		return err
@@ -33,22 +32,22 @@ func (s *Store) CreateJob(ctx context.Context, j jobs.Job) error {
 	return nil
 }
 
-// GetJob implements jobs.JobStore.
-func (s *Store) GetJob(ctx context.Context, tenant, id string) (jobs.Job, error) {
+// GetJob implements ragqueue.JobStore.
+func (s *Store) GetJob(ctx context.Context, tenant, id string) (ragqueue.Job, error) {
 	row := s.rdb.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE tenant = ? AND id = ?`, tenant, id)
 	j, err := scanJob(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return jobs.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
+		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "job %s not found", id)
 	} else if err != nil {
-		return jobs.Job{}, fmt.Errorf("sqlite: get job %s: %w", id, err)
+		return ragqueue.Job{}, fmt.Errorf("sqlite: get job %s: %w", id, err)
 	}
 	return j, nil
 }
 
-// UpdateJob implements jobs.JobStore. A terminal State sets completed_at
+// UpdateJob implements ragqueue.JobStore. A terminal State sets completed_at
 // (keeping an earlier completion time); a non-terminal one clears it. Empty
 // Progress or Result are left alone; a JSON null clears the field.
-func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpdate) error {
+func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u ragqueue.JobUpdate) error {
 	progress, result, err := storage.PrepareJobUpdate(u)
 	if err != nil {
 		return err
@@ -87,8 +86,8 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id string, u jobs.JobUpda
 	return mustAffect(res, "job %s not found", id)
 }
 
-// UnfinishedJobs implements jobs.JobStore. limit <= 0 means 100.
-func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]jobs.Job, error) {
+// UnfinishedJobs implements ragqueue.JobStore. limit <= 0 means 100.
+func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]ragqueue.Job, error) {
 	limit = storage.ScanLimit(limit)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
 		WHERE state NOT IN ('succeeded', 'failed', 'canceled') AND (? = '' OR type = ?)
@@ -97,7 +96,7 @@ func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]j
 		return nil, fmt.Errorf("sqlite: unfinished jobs: %w", err)
 	}
 	defer rows.Close()
-	list := []jobs.Job{}
+	list := []ragqueue.Job{}
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -111,9 +110,9 @@ func (s *Store) UnfinishedJobs(ctx context.Context, kind string, limit int) ([]j
 	return list, nil
 }
 
-func scanJob(sc scanner) (jobs.Job, error) {
+func scanJob(sc scanner) (ragqueue.Job, error) {
 	var (
-		j                jobs.Job
+		j                ragqueue.Job
 		state            string
 		progress, result sql.NullString
 		created, updated int64
@@ -121,9 +120,9 @@ func scanJob(sc scanner) (jobs.Job, error) {
 	)
 	err := sc.Scan(&j.ID, &j.Tenant, &j.Type, &state, &progress, &result, &j.Error, &created, &updated, &completed, &j.CallbackURL)
 	if err != nil {
-		return jobs.Job{}, err
+		return ragqueue.Job{}, err
 	}
-	j.State = jobs.State(state)
+	j.State = ragqueue.State(state)
 	if progress.Valid {
 		j.Progress = json.RawMessage(progress.String)
 	}

@@ -14,7 +14,7 @@ const keyColumns = `id, tenant, role, hash, prefix, created_at`
 
 // CreateKey stores k. A zero CreatedAt becomes now. A duplicate ID or hash
 // is ECONFLICT.
-func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
+func (s *Store) CreateKey(ctx context.Context, k ragqueue.Key) error {
 	k, err := storage.PrepareKey(k, now())
 	if err != nil {
 		return err
@@ -30,25 +30,25 @@ func (s *Store) CreateKey(ctx context.Context, k storage.Key) error {
 }
 
 // KeyByHash returns the key whose secret hashes to hash, ENOTFOUND if none.
-func (s *Store) KeyByHash(ctx context.Context, hash []byte) (storage.Key, error) {
+func (s *Store) KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error) {
 	row := s.rdb.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash)
 	k, err := scanKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key not found")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key not found")
 	} else if err != nil {
-		return storage.Key{}, fmt.Errorf("sqlite: key by hash: %w", err)
+		return ragqueue.Key{}, fmt.Errorf("sqlite: key by hash: %w", err)
 	}
 	return k, nil
 }
 
 // ListKeys returns every tenant's keys, oldest first.
-func (s *Store) ListKeys(ctx context.Context) ([]storage.Key, error) {
+func (s *Store) ListKeys(ctx context.Context) ([]ragqueue.Key, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list keys: %w", err)
 	}
 	defer rows.Close()
-	keys := []storage.Key{}
+	keys := []ragqueue.Key{}
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
@@ -81,13 +81,13 @@ func (s *Store) CountKeys(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func scanKey(sc scanner) (storage.Key, error) {
+func scanKey(sc scanner) (ragqueue.Key, error) {
 	var (
-		k       storage.Key
+		k       ragqueue.Key
 		created int64
 	)
 	if err := sc.Scan(&k.ID, &k.Tenant, &k.Role, &k.Hash, &k.Prefix, &created); err != nil {
-		return storage.Key{}, err
+		return ragqueue.Key{}, err
 	}
 	k.CreatedAt = fromNanos(created)
 	return k, nil

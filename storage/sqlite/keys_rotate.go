@@ -7,26 +7,25 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 // RotateKey gives key id a new secret (its hash and display prefix),
 // keeping its ID, tenant, role and creation time; the old secret stops
 // working at once. ENOTFOUND if there is no such key, ECONFLICT if the hash
 // belongs to another key.
-func (s *Store) RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error) {
+func (s *Store) RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error) {
 	if id == "" || len(hash) == 0 {
-		return storage.Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id and hash are required")
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EINVALID, "key id and hash are required")
 	}
 	row := s.db.QueryRowContext(ctx, `UPDATE api_keys SET hash = ?, prefix = ? WHERE id = ? RETURNING `+keyColumns, hash, prefix, id)
 	k, err := scanKey(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key %s not found", id)
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ENOTFOUND, "key %s not found", id)
 	case isConstraint(err):
-		return storage.Key{}, ragqueue.Errorf(ragqueue.ECONFLICT, "the new secret of key %s collides with another key", id)
+		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.ECONFLICT, "the new secret of key %s collides with another key", id)
 	case err != nil:
-		return storage.Key{}, fmt.Errorf("sqlite: rotate key %s: %w", id, err)
+		return ragqueue.Key{}, fmt.Errorf("sqlite: rotate key %s: %w", id, err)
 	}
 	return k, nil
 }

@@ -11,7 +11,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // Store is the metadata store of embedded mode: documents, chunk text, jobs
@@ -22,7 +21,17 @@ type Store struct {
 	rdb *sql.DB // reads
 }
 
-var _ jobs.Store = (*Store)(nil)
+// The store implements every store interface of the domain.
+var (
+	_ ragqueue.DocumentStore     = (*Store)(nil)
+	_ ragqueue.ChunkStore        = (*Store)(nil)
+	_ ragqueue.JobStore          = (*Store)(nil)
+	_ ragqueue.CrawlStore        = (*Store)(nil)
+	_ ragqueue.ConversationStore = (*Store)(nil)
+	_ ragqueue.CacheStore        = (*Store)(nil)
+	_ ragqueue.KeyStore          = (*Store)(nil)
+	_ ragqueue.AuditStore        = (*Store)(nil)
+)
 
 // NewStore returns the metadata store over db. db's migrations have already
 // created its tables.

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 // AdminStore is what a metadata store offers for administration beyond
@@ -16,12 +15,12 @@ import (
 type AdminStore interface {
 	// AppendAudit adds an entry; an empty ID and zero At are filled, a
 	// duplicate ID is ECONFLICT, an empty Action EINVALID.
-	AppendAudit(ctx context.Context, e storage.AuditEntry) error
+	AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error
 	// ListAudit pages through the log newest first, like ListDocuments.
-	ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error)
+	ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error)
 	// RotateKey replaces a key's hash and prefix, keeping everything else;
 	// ENOTFOUND if none, ECONFLICT if the hash is another key's.
-	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error)
+	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error)
 }
 
 func auditTests() []test {
@@ -48,27 +47,27 @@ func testAuditAppendAndPage(t *testing.T, s Store) {
 	require.Empty(t, list)
 	require.Empty(t, next)
 
-	e1 := storage.AuditEntry{ID: "a1", At: at(10), ActorKeyID: "k1", ActorTenant: "default", Action: "key.create",
+	e1 := ragqueue.AuditEntry{ID: "a1", At: at(10), ActorKeyID: "k1", ActorTenant: "default", Action: "key.create",
 		Target: "k2", Detail: "tenant=acme role=reader", RemoteAddr: "127.0.0.1", RequestID: "r1"}
-	e2 := storage.AuditEntry{ID: "a2", At: at(20), ActorKeyID: "k1", ActorTenant: "default", Action: "key.rotate", Target: "k2"}
-	e3 := storage.AuditEntry{ID: "a3", At: at(20), ActorKeyID: "k1", ActorTenant: "default", Action: "key.revoke", Target: "k2"}
-	for _, e := range []storage.AuditEntry{e1, e3, e2} {
+	e2 := ragqueue.AuditEntry{ID: "a2", At: at(20), ActorKeyID: "k1", ActorTenant: "default", Action: "key.rotate", Target: "k2"}
+	e3 := ragqueue.AuditEntry{ID: "a3", At: at(20), ActorKeyID: "k1", ActorTenant: "default", Action: "key.revoke", Target: "k2"}
+	for _, e := range []ragqueue.AuditEntry{e1, e3, e2} {
 		require.NoError(t, a.AppendAudit(ctx, e))
 	}
 
 	// Newest first; equal times by ID, descending.
 	list, next, err = a.ListAudit(ctx, "", 2)
 	require.NoError(t, err)
-	require.Equal(t, []storage.AuditEntry{e3, e2}, list)
+	require.Equal(t, []ragqueue.AuditEntry{e3, e2}, list)
 	require.NotEmpty(t, next)
 	requireTime(t, e3.At, list[0].At)
 	list, next, err = a.ListAudit(ctx, next, 2)
 	require.NoError(t, err)
-	require.Equal(t, []storage.AuditEntry{e1}, list)
+	require.Equal(t, []ragqueue.AuditEntry{e1}, list)
 	require.Empty(t, next)
 
 	// Defaults are filled by the store.
-	require.NoError(t, a.AppendAudit(ctx, storage.AuditEntry{Action: "monitoring.login"}))
+	require.NoError(t, a.AppendAudit(ctx, ragqueue.AuditEntry{Action: "monitoring.login"}))
 	list, _, err = a.ListAudit(ctx, "", 1)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
@@ -80,9 +79,9 @@ func testAuditAppendAndPage(t *testing.T, s Store) {
 func testAuditInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
 	a := adminStore(t, s)
-	requireCode(t, ragqueue.EINVALID, a.AppendAudit(ctx, storage.AuditEntry{ID: "a1"}))
-	require.NoError(t, a.AppendAudit(ctx, storage.AuditEntry{ID: "a1", Action: "key.create"}))
-	requireCode(t, ragqueue.ECONFLICT, a.AppendAudit(ctx, storage.AuditEntry{ID: "a1", Action: "key.create"}))
+	requireCode(t, ragqueue.EINVALID, a.AppendAudit(ctx, ragqueue.AuditEntry{ID: "a1"}))
+	require.NoError(t, a.AppendAudit(ctx, ragqueue.AuditEntry{ID: "a1", Action: "key.create"}))
+	requireCode(t, ragqueue.ECONFLICT, a.AppendAudit(ctx, ragqueue.AuditEntry{ID: "a1", Action: "key.create"}))
 	_, _, err := a.ListAudit(ctx, "not-a-cursor", 10)
 	requireCode(t, ragqueue.EINVALID, err)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 func cacheTests() []test {
@@ -27,8 +26,8 @@ func cacheTests() []test {
 	}
 }
 
-func cacheEntry(tenant, key string, docs ...string) jobs.CacheEntry {
-	return jobs.CacheEntry{
+func cacheEntry(tenant, key string, docs ...string) ragqueue.CacheEntry {
+	return ragqueue.CacheEntry{
 		Tenant: tenant, Space: "hash-256", Key: key, Question: key + "?",
 		Vector: []float32{0.6, 0.8, -0.25}, Result: json.RawMessage(`{"answer":"cached ` + key + `"}`),
 		DocumentIDs: docs,
@@ -38,7 +37,7 @@ func cacheEntry(tenant, key string, docs ...string) jobs.CacheEntry {
 // longAgo is a retrieval start before anything the tests change.
 var longAgo = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func put(t *testing.T, s Store, e jobs.CacheEntry, maxEntries int) {
+func put(t *testing.T, s Store, e ragqueue.CacheEntry, maxEntries int) {
 	t.Helper()
 	stored, err := s.PutCacheEntry(context.Background(), e, longAgo, maxEntries)
 	require.NoError(t, err)
@@ -195,7 +194,7 @@ func testCacheTenants(t *testing.T, s Store) {
 
 func testCacheInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
-	for _, e := range []jobs.CacheEntry{
+	for _, e := range []ragqueue.CacheEntry{
 		cacheEntry("", "k"),
 		{Tenant: "acme", Key: "k", Result: json.RawMessage(`{}`)},
 		{Tenant: "acme", Space: "s", Result: json.RawMessage(`{}`)},

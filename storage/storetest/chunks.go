@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
 )
 
 func chunkTests() []test {
@@ -25,10 +24,10 @@ func chunkTests() []test {
 }
 
 // makeChunks returns n chunks of a document version with deterministic ids.
-func makeChunks(docID string, version, n int, text string) []ingest.Chunk {
-	chunks := make([]ingest.Chunk, n)
+func makeChunks(docID string, version, n int, text string) []ragqueue.Chunk {
+	chunks := make([]ragqueue.Chunk, n)
 	for i := range chunks {
-		chunks[i] = ingest.Chunk{
+		chunks[i] = ragqueue.Chunk{
 			ID:      fmt.Sprintf("%s-v%d-%d", docID, version, i),
 			Index:   i,
 			Text:    fmt.Sprintf("%s %d", text, i),
@@ -40,8 +39,8 @@ func makeChunks(docID string, version, n int, text string) []ingest.Chunk {
 }
 
 // withOwner fills in the fields the store sets from its arguments.
-func withOwner(chunks []ingest.Chunk, tenant, docID string, version int) []ingest.Chunk {
-	out := make([]ingest.Chunk, len(chunks))
+func withOwner(chunks []ragqueue.Chunk, tenant, docID string, version int) []ragqueue.Chunk {
+	out := make([]ragqueue.Chunk, len(chunks))
 	for i, c := range chunks {
 		c.Tenant, c.DocumentID, c.Version = tenant, docID, version
 		out[i] = c
@@ -54,7 +53,7 @@ func testChunksRoundTrip(t *testing.T, s Store) {
 	d := create(t, s, newDoc("acme", "a"))
 	chunks := makeChunks(d.ID, 1, 10, "héllo, wörld — ünïcode ✓")
 	chunks[3].Page, chunks[3].Section = 0, ""
-	shuffled := append([]ingest.Chunk(nil), chunks...)
+	shuffled := append([]ragqueue.Chunk(nil), chunks...)
 	rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	// Fields the store owns are taken from the arguments, not the chunks.
 	shuffled[0].Tenant, shuffled[0].DocumentID, shuffled[0].Version = "globex", "other", 7

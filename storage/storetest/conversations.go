@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/retrieval"
 )
 
 func conversationTests() []test {
@@ -22,14 +20,14 @@ func conversationTests() []test {
 	}
 }
 
-func turn(tenant, conv, job, q string) jobs.Turn {
-	return jobs.Turn{Tenant: tenant, ConversationID: conv, JobID: job, Question: q, Standalone: q + " (standalone)", Answer: "answer to " + q}
+func turn(tenant, conv, job, q string) ragqueue.Turn {
+	return ragqueue.Turn{Tenant: tenant, ConversationID: conv, JobID: job, Question: q, Standalone: q + " (standalone)", Answer: "answer to " + q}
 }
 
 func testConversationTurns(t *testing.T, s Store) {
 	ctx := context.Background()
 	first := turn("acme", "c1", "j1", "what is the X100?")
-	first.Citations = []retrieval.Citation{{Index: 1, DocumentID: "d1", ChunkID: "d1-0", Title: "X100", Page: 2, Snippet: "The X100 is"}}
+	first.Citations = []ragqueue.Citation{{Index: 1, DocumentID: "d1", ChunkID: "d1-0", Title: "X100", Page: 2, Snippet: "The X100 is"}}
 	got, err := s.AddTurn(ctx, first)
 	require.NoError(t, err)
 	require.Equal(t, 1, got.Seq)
@@ -133,7 +131,7 @@ func testConversationDelete(t *testing.T, s Store) {
 
 func testConversationInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
-	for _, tt := range []jobs.Turn{
+	for _, tt := range []ragqueue.Turn{
 		turn("", "c1", "j1", "q"),
 		turn("acme", "", "j1", "q"),
 		turn("acme", "c1", "", "q"),

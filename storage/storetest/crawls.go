@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 func crawlTests() []test {
@@ -31,7 +30,7 @@ func testCrawlRefreshSchedule(t *testing.T, s Store) {
 	c.Spec.Refresh = "24h"
 	require.NoError(t, s.CreateCrawl(ctx, c))
 
-	c.Status = jobs.StateSucceeded
+	c.Status = ragqueue.StateSucceeded
 	next := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Microsecond)
 	c.NextRunAt = &next
 	require.NoError(t, s.UpdateCrawl(ctx, c))
@@ -43,7 +42,7 @@ func testCrawlRefreshSchedule(t *testing.T, s Store) {
 	require.True(t, got.NextRunAt.Equal(next))
 	require.True(t, containsCrawl(t, s, c.ID), "a scheduled crawl is unfinished business")
 
-	got.Status, got.JobID, got.NextRunAt, got.CompletedAt = jobs.StateActive, "job-run-2", nil, nil
+	got.Status, got.JobID, got.NextRunAt, got.CompletedAt = ragqueue.StateActive, "job-run-2", nil, nil
 	require.NoError(t, s.UpdateCrawl(ctx, got))
 	run, err := s.GetCrawl(ctx, tenant, c.ID)
 	require.NoError(t, err)
@@ -51,7 +50,7 @@ func testCrawlRefreshSchedule(t *testing.T, s Store) {
 	require.Nil(t, run.NextRunAt)
 	require.Nil(t, run.CompletedAt)
 
-	run.Status = jobs.StateSucceeded
+	run.Status = ragqueue.StateSucceeded
 	require.NoError(t, s.UpdateCrawl(ctx, run))
 	require.False(t, containsCrawl(t, s, c.ID), "finished and not scheduled")
 }
@@ -68,8 +67,8 @@ func containsCrawl(t *testing.T, s Store, id string) bool {
 	return false
 }
 
-func newCrawl(tenant, id string) jobs.Crawl {
-	return jobs.Crawl{ID: id, Tenant: tenant, JobID: "job-" + id, Spec: jobs.CrawlSpec{
+func newCrawl(tenant, id string) ragqueue.Crawl {
+	return ragqueue.Crawl{ID: id, Tenant: tenant, JobID: "job-" + id, Spec: ragqueue.CrawlSpec{
 		URLs: []string{"https://example.com/"}, MaxDepth: 2, MaxPages: 10, AllowedHosts: []string{"docs.example.com"}, RespectRobots: true,
 	}}
 }
@@ -80,7 +79,7 @@ func testCrawlRoundTrip(t *testing.T, s Store) {
 	require.NoError(t, s.CreateCrawl(ctx, c))
 	got, err := s.GetCrawl(ctx, "t1", "c1")
 	require.NoError(t, err)
-	require.Equal(t, jobs.StateQueued, got.Status)
+	require.Equal(t, ragqueue.StateQueued, got.Status)
 	require.Equal(t, c.Spec, got.Spec)
 	require.Equal(t, "job-c1", got.JobID)
 	require.Empty(t, got.Documents)
@@ -96,10 +95,10 @@ func testCrawlRoundTrip(t *testing.T, s Store) {
 	require.Equal(t, unfinished, unlimited, "no limit is the default scan limit, not none")
 	requireRecent(t, got.CreatedAt)
 
-	got.Status = jobs.StateActive
+	got.Status = ragqueue.StateActive
 	got.PagesFetched, got.PagesFailed, got.PagesBlocked = 3, 2, 1
 	got.Documents = []string{"d1", "d2"}
-	got.Errors = []jobs.URLError{{URL: "http://10.0.0.1/", Error: "refused"}}
+	got.Errors = []ragqueue.URLError{{URL: "http://10.0.0.1/", Error: "refused"}}
 	require.NoError(t, s.UpdateCrawl(ctx, got))
 	again, err := s.GetCrawl(ctx, "t1", "c1")
 	require.NoError(t, err)
@@ -110,11 +109,11 @@ func testCrawlRoundTrip(t *testing.T, s Store) {
 	require.Equal(t, got.Errors, again.Errors)
 	require.Nil(t, again.CompletedAt)
 
-	again.Status = jobs.StateSucceeded
+	again.Status = ragqueue.StateSucceeded
 	require.NoError(t, s.UpdateCrawl(ctx, again))
 	done, err := s.GetCrawl(ctx, "t1", "c1")
 	require.NoError(t, err)
-	require.Equal(t, jobs.StateSucceeded, done.Status)
+	require.Equal(t, ragqueue.StateSucceeded, done.Status)
 	require.NotNil(t, done.CompletedAt)
 	unfinished, err = s.UnfinishedCrawls(ctx, 10)
 	require.NoError(t, err)
@@ -133,7 +132,7 @@ func testCrawlCreateIdempotent(t *testing.T, s Store) {
 	got, err := s.GetCrawl(ctx, "t1", "c1")
 	require.NoError(t, err)
 	require.Equal(t, "job-c1", got.JobID)
-	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(s.CreateCrawl(ctx, jobs.Crawl{ID: "x"})))
+	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(s.CreateCrawl(ctx, ragqueue.Crawl{ID: "x"})))
 }
 
 func testCrawlTenantIsolation(t *testing.T, s Store) {

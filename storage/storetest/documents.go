@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 func documentTests() []test {
@@ -39,8 +37,8 @@ func documentTests() []test {
 }
 
 // newDoc returns a valid document of tenant whose content is name.
-func newDoc(tenant, name string) ingest.Document {
-	return ingest.Document{
+func newDoc(tenant, name string) ragqueue.Document {
+	return ragqueue.Document{
 		ID:          "doc-" + tenant + "-" + name,
 		Tenant:      tenant,
 		Title:       name,
@@ -49,13 +47,13 @@ func newDoc(tenant, name string) ingest.Document {
 		SHA256:      fmt.Sprintf("%064x", []byte(name)),
 		Size:        int64(len(name)),
 		BlobKey:     "blob-" + name,
-		Status:      ingest.StatusQueued,
+		Status:      ragqueue.StatusQueued,
 		Version:     1,
 		JobID:       "job-" + name,
 	}
 }
 
-func create(t *testing.T, s Store, d ingest.Document) ingest.Document {
+func create(t *testing.T, s Store, d ragqueue.Document) ragqueue.Document {
 	t.Helper()
 	got, created, err := s.CreateDocument(context.Background(), d)
 	require.NoError(t, err)
@@ -65,7 +63,7 @@ func create(t *testing.T, s Store, d ingest.Document) ingest.Document {
 
 func testDocumentRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
-	d := ingest.Document{
+	d := ragqueue.Document{
 		ID:          "d1",
 		Tenant:      "acme",
 		Title:       "Annual report",
@@ -74,7 +72,7 @@ func testDocumentRoundTrip(t *testing.T, s Store) {
 		SHA256:      "ab12",
 		Size:        12345,
 		BlobKey:     "blobs/ab12",
-		Status:      ingest.StatusProcessing,
+		Status:      ragqueue.StatusProcessing,
 		Error:       "earlier failure",
 		Pages:       3,
 		Chunks:      17,
@@ -87,7 +85,7 @@ func testDocumentRoundTrip(t *testing.T, s Store) {
 	got, created, err := s.CreateDocument(ctx, d)
 	require.NoError(t, err)
 	require.True(t, created)
-	for _, doc := range []ingest.Document{got, mustGet(t, s, "acme", "d1")} {
+	for _, doc := range []ragqueue.Document{got, mustGet(t, s, "acme", "d1")} {
 		require.JSONEq(t, string(d.Metadata), string(doc.Metadata))
 		requireTime(t, d.CreatedAt, doc.CreatedAt)
 		requireTime(t, d.UpdatedAt, doc.UpdatedAt)
@@ -97,7 +95,7 @@ func testDocumentRoundTrip(t *testing.T, s Store) {
 	}
 }
 
-func mustGet(t *testing.T, s Store, tenant, id string) ingest.Document {
+func mustGet(t *testing.T, s Store, tenant, id string) ragqueue.Document {
 	t.Helper()
 	d, err := s.GetDocument(context.Background(), tenant, id)
 	require.NoError(t, err)
@@ -106,11 +104,11 @@ func mustGet(t *testing.T, s Store, tenant, id string) ingest.Document {
 
 func testDocumentDefaults(t *testing.T, s Store) {
 	ctx := context.Background()
-	got, created, err := s.CreateDocument(ctx, ingest.Document{Tenant: "acme", SHA256: "aa"})
+	got, created, err := s.CreateDocument(ctx, ragqueue.Document{Tenant: "acme", SHA256: "aa"})
 	require.NoError(t, err)
 	require.True(t, created)
 	require.NotEmpty(t, got.ID)
-	require.Equal(t, ingest.StatusQueued, got.Status)
+	require.Equal(t, ragqueue.StatusQueued, got.Status)
 	require.JSONEq(t, `{}`, string(got.Metadata))
 	requireRecent(t, got.CreatedAt)
 	requireRecent(t, got.UpdatedAt)
@@ -147,7 +145,7 @@ func testDocumentDedupe(t *testing.T, s Store) {
 	require.True(t, created)
 	require.Equal(t, other.ID, got.ID)
 
-	docs, _, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{})
+	docs, _, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{})
 	require.NoError(t, err)
 	require.Len(t, docs, 1)
 }
@@ -157,7 +155,7 @@ func testDocumentDedupeConcurrent(t *testing.T, s Store) {
 	const n = 20
 	var (
 		wg      sync.WaitGroup
-		results [n]ingest.Document
+		results [n]ragqueue.Document
 		created [n]bool
 		errs    [n]error
 	)
@@ -181,7 +179,7 @@ func testDocumentDedupeConcurrent(t *testing.T, s Store) {
 		}
 	}
 	require.Equal(t, 1, winners)
-	docs, _, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{})
+	docs, _, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{})
 	require.NoError(t, err)
 	require.Len(t, docs, 1)
 }
@@ -196,12 +194,12 @@ func testDocumentDuplicateID(t *testing.T, s Store) {
 
 func testDocumentInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
-	for name, mutate := range map[string]func(*ingest.Document){
-		"no tenant":      func(d *ingest.Document) { d.Tenant = "" },
-		"no sha256":      func(d *ingest.Document) { d.SHA256 = "" },
-		"bad status":     func(d *ingest.Document) { d.Status = "done" },
-		"array metadata": func(d *ingest.Document) { d.Metadata = json.RawMessage(`[1]`) },
-		"bad metadata":   func(d *ingest.Document) { d.Metadata = json.RawMessage(`{"a":`) },
+	for name, mutate := range map[string]func(*ragqueue.Document){
+		"no tenant":      func(d *ragqueue.Document) { d.Tenant = "" },
+		"no sha256":      func(d *ragqueue.Document) { d.SHA256 = "" },
+		"bad status":     func(d *ragqueue.Document) { d.Status = "done" },
+		"array metadata": func(d *ragqueue.Document) { d.Metadata = json.RawMessage(`[1]`) },
+		"bad metadata":   func(d *ragqueue.Document) { d.Metadata = json.RawMessage(`{"a":`) },
 	} {
 		d := newDoc("acme", name)
 		mutate(&d)
@@ -224,7 +222,7 @@ func testDocumentTenantIsolation(t *testing.T, s Store) {
 
 	_, err := s.GetDocument(ctx, "globex", d.ID)
 	requireCode(t, ragqueue.ENOTFOUND, err)
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "globex", d.ID, 1, ingest.StatusFailed, "x"))
+	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "globex", d.ID, 1, ragqueue.StatusFailed, "x"))
 	requireCode(t, ragqueue.ENOTFOUND, s.ReplaceChunks(ctx, "globex", d.ID, 1, 0, nil))
 	_, err = s.DeleteDocument(ctx, "globex", d.ID)
 	requireCode(t, ragqueue.ENOTFOUND, err)
@@ -237,7 +235,7 @@ func testDocumentTenantIsolation(t *testing.T, s Store) {
 	chunks, err := s.ListChunks(ctx, "globex", d.ID, 1)
 	require.NoError(t, err)
 	require.Empty(t, chunks)
-	docs, next, err := s.ListDocuments(ctx, "globex", jobs.DocumentFilter{})
+	docs, next, err := s.ListDocuments(ctx, "globex", ragqueue.DocumentFilter{})
 	require.NoError(t, err)
 	require.Empty(t, docs)
 	require.Empty(t, next)
@@ -251,9 +249,9 @@ func testDocumentTenantIsolation(t *testing.T, s Store) {
 
 // seedDocs creates n documents in tenant, the i-th created at(i). Two pairs
 // share a creation time so that the id tie-break is exercised.
-func seedDocs(t *testing.T, s Store, tenant string, n int, status func(i int) ingest.Status) []ingest.Document {
+func seedDocs(t *testing.T, s Store, tenant string, n int, status func(i int) ragqueue.Status) []ragqueue.Document {
 	t.Helper()
-	docs := make([]ingest.Document, n)
+	docs := make([]ragqueue.Document, n)
 	for i := range n {
 		d := newDoc(tenant, fmt.Sprintf("n%03d", i))
 		d.CreatedAt = at(i - i%2) // 0,0,2,2,4,4,...
@@ -266,7 +264,7 @@ func seedDocs(t *testing.T, s Store, tenant string, n int, status func(i int) in
 }
 
 // newestFirst returns docs ordered as ListDocuments must order them.
-func newestFirst(docs []ingest.Document) []string {
+func newestFirst(docs []ragqueue.Document) []string {
 	ids := make([]string, 0, len(docs))
 	for i := len(docs) - 1; i >= 0; i-- { // seedDocs makes created_at, then id, ascend with i
 		ids = append(ids, docs[i].ID)
@@ -274,7 +272,7 @@ func newestFirst(docs []ingest.Document) []string {
 	return ids
 }
 
-func ids(docs []ingest.Document) []string {
+func ids(docs []ragqueue.Document) []string {
 	out := make([]string, len(docs))
 	for i, d := range docs {
 		out[i] = d.ID
@@ -284,7 +282,7 @@ func ids(docs []ingest.Document) []string {
 
 // listAll pages through tenant's documents with limit and returns the page
 // sizes and all ids in order.
-func listAll(t *testing.T, s Store, tenant string, f jobs.DocumentFilter) ([]int, []string) {
+func listAll(t *testing.T, s Store, tenant string, f ragqueue.DocumentFilter) ([]int, []string) {
 	t.Helper()
 	var (
 		sizes []int
@@ -307,34 +305,34 @@ func testDocumentListPagination(t *testing.T, s Store) {
 	docs := seedDocs(t, s, "acme", 7, nil)
 	seedDocs(t, s, "globex", 4, nil)
 
-	sizes, got := listAll(t, s, "acme", jobs.DocumentFilter{Limit: 3})
+	sizes, got := listAll(t, s, "acme", ragqueue.DocumentFilter{Limit: 3})
 	require.Equal(t, []int{3, 3, 1}, sizes)
 	require.Equal(t, newestFirst(docs), got)
 
 	// A page that ends exactly at the last document has no next cursor.
-	sizes, got = listAll(t, s, "acme", jobs.DocumentFilter{Limit: 7})
+	sizes, got = listAll(t, s, "acme", ragqueue.DocumentFilter{Limit: 7})
 	require.Equal(t, []int{7}, sizes)
 	require.Equal(t, newestFirst(docs), got)
 }
 
 func testDocumentListStatusFilter(t *testing.T, s Store) {
-	docs := seedDocs(t, s, "acme", 9, func(i int) ingest.Status {
+	docs := seedDocs(t, s, "acme", 9, func(i int) ragqueue.Status {
 		if i%2 == 0 {
-			return ingest.StatusReady // 0,2,4,6,8: five of them
+			return ragqueue.StatusReady // 0,2,4,6,8: five of them
 		}
-		return ingest.StatusQueued
+		return ragqueue.StatusQueued
 	})
-	var ready []ingest.Document
+	var ready []ragqueue.Document
 	for _, d := range docs {
-		if d.Status == ingest.StatusReady {
+		if d.Status == ragqueue.StatusReady {
 			ready = append(ready, d)
 		}
 	}
-	sizes, got := listAll(t, s, "acme", jobs.DocumentFilter{Status: ingest.StatusReady, Limit: 2})
+	sizes, got := listAll(t, s, "acme", ragqueue.DocumentFilter{Status: ragqueue.StatusReady, Limit: 2})
 	require.Equal(t, []int{2, 2, 1}, sizes)
 	require.Equal(t, newestFirst(ready), got)
 
-	sizes, got = listAll(t, s, "acme", jobs.DocumentFilter{Status: ingest.StatusRejected})
+	sizes, got = listAll(t, s, "acme", ragqueue.DocumentFilter{Status: ragqueue.StatusRejected})
 	require.Equal(t, []int{0}, sizes)
 	require.Empty(t, got)
 }
@@ -342,15 +340,15 @@ func testDocumentListStatusFilter(t *testing.T, s Store) {
 func testDocumentListLimits(t *testing.T, s Store) {
 	ctx := context.Background()
 	seedDocs(t, s, "acme", 501, nil)
-	docs, next, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{})
+	docs, next, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{})
 	require.NoError(t, err)
 	require.Len(t, docs, 50, "default limit")
 	require.NotEmpty(t, next)
-	docs, next, err = s.ListDocuments(ctx, "acme", jobs.DocumentFilter{Limit: 10000})
+	docs, next, err = s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{Limit: 10000})
 	require.NoError(t, err)
 	require.Len(t, docs, 500, "maximum limit")
 	require.NotEmpty(t, next)
-	docs, next, err = s.ListDocuments(ctx, "acme", jobs.DocumentFilter{Limit: 500, Cursor: next})
+	docs, next, err = s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{Limit: 500, Cursor: next})
 	require.NoError(t, err)
 	require.Len(t, docs, 1)
 	require.Empty(t, next)
@@ -365,11 +363,11 @@ func testDocumentListBadInput(t *testing.T, s Store) {
 		base64.RawURLEncoding.EncodeToString([]byte("12.")),
 		base64.RawURLEncoding.EncodeToString([]byte("x.doc-1")),
 	} {
-		_, _, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{Cursor: cursor})
+		_, _, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{Cursor: cursor})
 		requireCode(t, ragqueue.EINVALID, err)
 		require.Equal(t, "cursor is not valid; pass next_cursor from the previous page", ragqueue.ErrorMessage(err))
 	}
-	_, _, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{Status: "done"})
+	_, _, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{Status: "done"})
 	requireCode(t, ragqueue.EINVALID, err)
 }
 
@@ -380,22 +378,22 @@ func testDocumentSetStatus(t *testing.T, s Store) {
 	d.Version = 2
 	d = create(t, s, d)
 
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "acme", d.ID, 1, ingest.StatusReady, ""))
-	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "acme", "nope", 2, ingest.StatusReady, ""))
+	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "acme", d.ID, 1, ragqueue.StatusReady, ""))
+	requireCode(t, ragqueue.ENOTFOUND, s.SetDocumentStatus(ctx, "acme", "nope", 2, ragqueue.StatusReady, ""))
 	require.Equal(t, d, mustGet(t, s, "acme", d.ID), "a stale version changed the document")
 	requireCode(t, ragqueue.EINVALID, s.SetDocumentStatus(ctx, "acme", d.ID, 2, "done", ""))
 
-	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ingest.StatusFailed, "parse: boom"))
+	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ragqueue.StatusFailed, "parse: boom"))
 	got := mustGet(t, s, "acme", d.ID)
-	require.Equal(t, ingest.StatusFailed, got.Status)
+	require.Equal(t, ragqueue.StatusFailed, got.Status)
 	require.Equal(t, "parse: boom", got.Error)
 	requireRecent(t, got.UpdatedAt)
 	require.True(t, got.UpdatedAt.After(d.UpdatedAt))
 	requireTime(t, d.CreatedAt, got.CreatedAt)
 
-	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ingest.StatusReady, ""))
+	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ragqueue.StatusReady, ""))
 	got = mustGet(t, s, "acme", d.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Empty(t, got.Error)
 }
 
@@ -451,9 +449,9 @@ func testDocumentDelete(t *testing.T, s Store) {
 
 func testDocumentUnfinished(t *testing.T, s Store) {
 	ctx := context.Background()
-	statuses := []ingest.Status{
-		ingest.StatusQueued, ingest.StatusReady, ingest.StatusProcessing, ingest.StatusFailed,
-		ingest.StatusRejected, ingest.StatusQueued,
+	statuses := []ragqueue.Status{
+		ragqueue.StatusQueued, ragqueue.StatusReady, ragqueue.StatusProcessing, ragqueue.StatusFailed,
+		ragqueue.StatusRejected, ragqueue.StatusQueued,
 	}
 	var want []string
 	for i, st := range statuses {
@@ -462,7 +460,7 @@ func testDocumentUnfinished(t *testing.T, s Store) {
 		d.Status = st
 		d.CreatedAt = at(100 - 10*i) // later seeds are older
 		create(t, s, d)
-		if st == ingest.StatusQueued || st == ingest.StatusProcessing {
+		if st == ragqueue.StatusQueued || st == ragqueue.StatusProcessing {
 			want = append([]string{d.ID}, want...)
 		}
 	}
@@ -479,8 +477,8 @@ func testDocumentUnfinished(t *testing.T, s Store) {
 
 func testDocumentReady(t *testing.T, s Store) {
 	ctx := context.Background()
-	statuses := []ingest.Status{
-		ingest.StatusReady, ingest.StatusQueued, ingest.StatusReady, ingest.StatusFailed, ingest.StatusReady, ingest.StatusReady,
+	statuses := []ragqueue.Status{
+		ragqueue.StatusReady, ragqueue.StatusQueued, ragqueue.StatusReady, ragqueue.StatusFailed, ragqueue.StatusReady, ragqueue.StatusReady,
 	}
 	var want []string
 	for i, st := range statuses {
@@ -488,7 +486,7 @@ func testDocumentReady(t *testing.T, s Store) {
 		d.ID = fmt.Sprintf("doc-%02d", len(statuses)-i) // IDs in the reverse order of creation
 		d.Status = st
 		create(t, s, d)
-		if st == ingest.StatusReady {
+		if st == ragqueue.StatusReady {
 			want = append([]string{d.ID}, want...)
 		}
 	}

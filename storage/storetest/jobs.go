@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 func jobTests() []test {
@@ -24,19 +23,19 @@ func jobTests() []test {
 	}
 }
 
-func newJob(tenant, id string) jobs.Job {
-	return jobs.Job{ID: id, Tenant: tenant, Type: jobs.KindIngest, State: jobs.StateQueued}
+func newJob(tenant, id string) ragqueue.Job {
+	return ragqueue.Job{ID: id, Tenant: tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued}
 }
 
-func mustGetJob(t *testing.T, s Store, tenant, id string) jobs.Job {
+func mustGetJob(t *testing.T, s Store, tenant, id string) ragqueue.Job {
 	t.Helper()
 	j, err := s.GetJob(context.Background(), tenant, id)
 	require.NoError(t, err)
 	return j
 }
 
-func state(s jobs.State) *jobs.State { return &s }
-func str(s string) *string           { return &s }
+func state(s ragqueue.State) *ragqueue.State { return &s }
+func str(s string) *string                   { return &s }
 
 func testJobRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
@@ -53,8 +52,8 @@ func testJobRoundTrip(t *testing.T, s Store) {
 	require.Equal(t, bare, got)
 
 	done := at(30)
-	full := jobs.Job{
-		ID: "j2", Tenant: "acme", Type: jobs.KindQuery, State: jobs.StateSucceeded,
+	full := ragqueue.Job{
+		ID: "j2", Tenant: "acme", Type: ragqueue.KindQuery, State: ragqueue.StateSucceeded,
 		Progress:  json.RawMessage(`{"done": 3, "total": 3}`),
 		Result:    json.RawMessage(`{"answer": "42", "citations": [1, 2]}`),
 		Error:     "",
@@ -88,7 +87,7 @@ func testJobCreateIdempotent(t *testing.T, s Store) {
 	want := mustGetJob(t, s, "acme", "j1")
 
 	again := newJob("acme", "j1")
-	again.State, again.Type, again.Error = jobs.StateFailed, jobs.KindQuery, "overwritten?"
+	again.State, again.Type, again.Error = ragqueue.StateFailed, ragqueue.KindQuery, "overwritten?"
 	again.Progress = json.RawMessage(`{"x": 1}`)
 	require.NoError(t, s.CreateJob(ctx, again))
 	require.Equal(t, want, mustGetJob(t, s, "acme", "j1"))
@@ -118,7 +117,7 @@ func testJobTenantIsolation(t *testing.T, s Store) {
 
 	_, err := s.GetJob(ctx, "globex", "j1")
 	requireCode(t, ragqueue.ENOTFOUND, err)
-	err = s.UpdateJob(ctx, "globex", "j1", jobs.JobUpdate{State: state(jobs.StateCanceled), Error: str("x")})
+	err = s.UpdateJob(ctx, "globex", "j1", ragqueue.JobUpdate{State: state(ragqueue.StateCanceled), Error: str("x")})
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	require.Equal(t, want, mustGetJob(t, s, "acme", "j1"))
 }
@@ -130,12 +129,12 @@ func testJobUpdate(t *testing.T, s Store) {
 	require.NoError(t, s.CreateJob(ctx, j))
 	before := mustGetJob(t, s, "acme", "j1")
 
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{
-		State:    state(jobs.StateActive),
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{
+		State:    state(ragqueue.StateActive),
 		Progress: json.RawMessage(`{"stage": "parse"}`),
 	}))
 	got := mustGetJob(t, s, "acme", "j1")
-	require.Equal(t, jobs.StateActive, got.State)
+	require.Equal(t, ragqueue.StateActive, got.State)
 	require.JSONEq(t, `{"stage": "parse"}`, string(got.Progress))
 	require.Nil(t, got.Result)
 	require.Nil(t, got.CompletedAt)
@@ -143,13 +142,13 @@ func testJobUpdate(t *testing.T, s Store) {
 	require.True(t, got.UpdatedAt.After(before.UpdatedAt))
 
 	// Nil fields are left alone.
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{Error: str("retrying: timeout")}))
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{Error: str("retrying: timeout")}))
 	got = mustGetJob(t, s, "acme", "j1")
-	require.Equal(t, jobs.StateActive, got.State)
+	require.Equal(t, ragqueue.StateActive, got.State)
 	require.JSONEq(t, `{"stage": "parse"}`, string(got.Progress))
 	require.Equal(t, "retrying: timeout", got.Error)
 
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{
 		Result: json.RawMessage(`{"chunks": 12}`),
 		Error:  str(""),
 	}))
@@ -158,9 +157,9 @@ func testJobUpdate(t *testing.T, s Store) {
 	require.Empty(t, got.Error)
 
 	// JSON null clears; bad JSON is refused.
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{Progress: json.RawMessage(`null`)}))
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{Progress: json.RawMessage(`null`)}))
 	require.Nil(t, mustGetJob(t, s, "acme", "j1").Progress)
-	err := s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{Progress: json.RawMessage(`{`)})
+	err := s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{Progress: json.RawMessage(`{`)})
 	requireCode(t, ragqueue.EINVALID, err)
 }
 
@@ -168,40 +167,40 @@ func testJobCompletedAt(t *testing.T, s Store) {
 	ctx := context.Background()
 	require.NoError(t, s.CreateJob(ctx, newJob("acme", "j1")))
 
-	for _, st := range []jobs.State{jobs.StateActive, jobs.StateRetrying} {
-		require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{State: state(st)}))
+	for _, st := range []ragqueue.State{ragqueue.StateActive, ragqueue.StateRetrying} {
+		require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{State: state(st)}))
 		require.Nil(t, mustGetJob(t, s, "acme", "j1").CompletedAt, "state %s", st)
 	}
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{State: state(jobs.StateSucceeded)}))
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{State: state(ragqueue.StateSucceeded)}))
 	got := mustGetJob(t, s, "acme", "j1")
-	require.Equal(t, jobs.StateSucceeded, got.State)
+	require.Equal(t, ragqueue.StateSucceeded, got.State)
 	require.NotNil(t, got.CompletedAt)
 	requireRecent(t, *got.CompletedAt)
 
 	// Terminal again keeps the first completion time.
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{State: state(jobs.StateSucceeded)}))
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{State: state(ragqueue.StateSucceeded)}))
 	again := mustGetJob(t, s, "acme", "j1")
 	requireTime(t, *got.CompletedAt, *again.CompletedAt)
 
 	// Back to work (a manual retry) clears it.
-	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", jobs.JobUpdate{State: state(jobs.StateQueued)}))
+	require.NoError(t, s.UpdateJob(ctx, "acme", "j1", ragqueue.JobUpdate{State: state(ragqueue.StateQueued)}))
 	require.Nil(t, mustGetJob(t, s, "acme", "j1").CompletedAt)
 
-	for _, st := range []jobs.State{jobs.StateFailed, jobs.StateCanceled} {
+	for _, st := range []ragqueue.State{ragqueue.StateFailed, ragqueue.StateCanceled} {
 		require.NoError(t, s.CreateJob(ctx, newJob("acme", string(st))))
-		require.NoError(t, s.UpdateJob(ctx, "acme", string(st), jobs.JobUpdate{State: state(st)}))
+		require.NoError(t, s.UpdateJob(ctx, "acme", string(st), ragqueue.JobUpdate{State: state(st)}))
 		require.NotNil(t, mustGetJob(t, s, "acme", string(st)).CompletedAt, "state %s", st)
 	}
 
 	// A job created terminal is completed.
 	j := newJob("acme", "born-done")
-	j.State = jobs.StateSucceeded
+	j.State = ragqueue.StateSucceeded
 	require.NoError(t, s.CreateJob(ctx, j))
 	require.NotNil(t, mustGetJob(t, s, "acme", "born-done").CompletedAt)
 }
 
 func testJobUpdateNotFound(t *testing.T, s Store) {
-	err := s.UpdateJob(context.Background(), "acme", "nope", jobs.JobUpdate{State: state(jobs.StateActive)})
+	err := s.UpdateJob(context.Background(), "acme", "nope", ragqueue.JobUpdate{State: state(ragqueue.StateActive)})
 	requireCode(t, ragqueue.ENOTFOUND, err)
 	require.Equal(t, "job nope not found", ragqueue.ErrorMessage(err))
 	_, err = s.GetJob(context.Background(), "acme", "nope")
@@ -210,9 +209,9 @@ func testJobUpdateNotFound(t *testing.T, s Store) {
 
 func testJobUnfinished(t *testing.T, s Store) {
 	ctx := context.Background()
-	states := []jobs.State{
-		jobs.StateQueued, jobs.StateSucceeded, jobs.StateActive, jobs.StateFailed,
-		jobs.StateRetrying, jobs.StateCanceled, jobs.StateQueued,
+	states := []ragqueue.State{
+		ragqueue.StateQueued, ragqueue.StateSucceeded, ragqueue.StateActive, ragqueue.StateFailed,
+		ragqueue.StateRetrying, ragqueue.StateCanceled, ragqueue.StateQueued,
 	}
 	var want, wantQueries []string
 	for i, st := range states {
@@ -220,17 +219,17 @@ func testJobUnfinished(t *testing.T, s Store) {
 		j.State = st
 		j.CreatedAt = at(100 - 10*i) // later seeds are older
 		if i%3 == 2 {
-			j.Type = jobs.KindQuery
+			j.Type = ragqueue.KindQuery
 		}
 		require.NoError(t, s.CreateJob(ctx, j))
 		if !st.Terminal() {
 			want = append([]string{j.ID}, want...)
-			if j.Type == jobs.KindQuery {
+			if j.Type == ragqueue.KindQuery {
 				wantQueries = append([]string{j.ID}, wantQueries...)
 			}
 		}
 	}
-	jobIDs := func(list []jobs.Job) []string {
+	jobIDs := func(list []ragqueue.Job) []string {
 		out := make([]string, len(list))
 		for i, j := range list {
 			out[i] = j.ID
@@ -249,10 +248,10 @@ func testJobUnfinished(t *testing.T, s Store) {
 
 	// One kind: the others ahead of it in age do not take its places.
 	require.NotEmpty(t, wantQueries)
-	list, err = s.UnfinishedJobs(ctx, jobs.KindQuery, 1)
+	list, err = s.UnfinishedJobs(ctx, ragqueue.KindQuery, 1)
 	require.NoError(t, err)
 	require.Equal(t, wantQueries[:1], jobIDs(list))
-	list, err = s.UnfinishedJobs(ctx, jobs.KindQuery, 10)
+	list, err = s.UnfinishedJobs(ctx, ragqueue.KindQuery, 10)
 	require.NoError(t, err)
 	require.Equal(t, wantQueries, jobIDs(list))
 	list, err = s.UnfinishedJobs(ctx, "no-such-kind", 10)

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
 func keyTests() []test {
@@ -21,9 +20,9 @@ func keyTests() []test {
 	}
 }
 
-func newKey(id, tenant, role, secret string, createdAt int) storage.Key {
+func newKey(id, tenant, role, secret string, createdAt int) ragqueue.Key {
 	h := sha256.Sum256([]byte(secret))
-	return storage.Key{ID: id, Tenant: tenant, Role: role, Hash: h[:], Prefix: secret[:6], CreatedAt: at(createdAt)}
+	return ragqueue.Key{ID: id, Tenant: tenant, Role: role, Hash: h[:], Prefix: secret[:6], CreatedAt: at(createdAt)}
 }
 
 func testKeysRoundTrip(t *testing.T, s Store) {
@@ -39,7 +38,7 @@ func testKeysRoundTrip(t *testing.T, s Store) {
 	k1 := newKey("k1", "acme", "admin", "rq_secret_one", 20)
 	k2 := newKey("k2", "globex", "reader", "rq_secret_two", 10)
 	k3 := newKey("k3", "acme", "writer", "rq_secret_three", 30)
-	for _, k := range []storage.Key{k1, k2, k3} {
+	for _, k := range []ragqueue.Key{k1, k2, k3} {
 		require.NoError(t, s.CreateKey(ctx, k))
 	}
 
@@ -49,7 +48,7 @@ func testKeysRoundTrip(t *testing.T, s Store) {
 
 	list, err = s.ListKeys(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []storage.Key{k2, k1, k3}, list)
+	require.Equal(t, []ragqueue.Key{k2, k1, k3}, list)
 	n, err = s.CountKeys(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
@@ -87,7 +86,7 @@ func testKeysConflicts(t *testing.T, s Store) {
 
 	list, err := s.ListKeys(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []storage.Key{k}, list)
+	require.Equal(t, []ragqueue.Key{k}, list)
 }
 
 func testKeysInvalid(t *testing.T, s Store) {

@@ -13,21 +13,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
 // Store is what a metadata store adapter offers: the jobs layer's store plus
 // the API keys that cmd/api manages and a health check.
 type Store interface {
-	jobs.Store
+	ragqueue.DocumentStore
+	ragqueue.ChunkStore
+	ragqueue.JobStore
+	ragqueue.CrawlStore
+	ragqueue.ConversationStore
+	ragqueue.CacheStore
 	// CreateKey stores k; a duplicate ID or hash is ECONFLICT.
-	CreateKey(ctx context.Context, k storage.Key) error
+	CreateKey(ctx context.Context, k ragqueue.Key) error
 	// KeyByHash finds a key by the SHA-256 of its secret; ENOTFOUND if none.
-	KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
+	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
 	// ListKeys lists all tenants' keys, oldest first.
-	ListKeys(ctx context.Context) ([]storage.Key, error)
+	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
 	// DeleteKey removes a key; ENOTFOUND if none.
 	DeleteKey(ctx context.Context, id string) error
 	// CountKeys counts all tenants' keys.
@@ -107,12 +110,12 @@ func at(seconds int) time.Time {
 // set every time.
 func BenchmarkReplaceChunks(b *testing.B, s Store) {
 	ctx := context.Background()
-	doc, _, err := s.CreateDocument(ctx, ingest.Document{Tenant: "acme", SHA256: "bench", Version: 1})
+	doc, _, err := s.CreateDocument(ctx, ragqueue.Document{Tenant: "acme", SHA256: "bench", Version: 1})
 	require.NoError(b, err)
-	chunks := make([]ingest.Chunk, 1000)
+	chunks := make([]ragqueue.Chunk, 1000)
 	text := strings.Repeat("lorem ipsum dolor sit amet, ", 37) // ~1 KB
 	for i := range chunks {
-		chunks[i] = ingest.Chunk{ID: fmt.Sprintf("%s-%d", doc.ID, i), Index: i, Text: text, Page: i / 10, Section: "Body"}
+		chunks[i] = ragqueue.Chunk{ID: fmt.Sprintf("%s-%d", doc.ID, i), Index: i, Text: text, Page: i / 10, Section: "Body"}
 	}
 	b.SetBytes(int64(len(chunks) * len(text)))
 	for b.Loop() {

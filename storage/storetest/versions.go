@@ -10,8 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 func versionTests() []test {
@@ -28,7 +26,7 @@ func versionTests() []test {
 }
 
 // nextContent is new content for document d, named name.
-func nextContent(d ingest.Document, name string) ingest.Document {
+func nextContent(d ragqueue.Document, name string) ragqueue.Document {
 	n := newDoc(d.Tenant, name)
 	n.ID = d.ID // ignored: NewVersion takes the id from its argument
 	return n
@@ -38,20 +36,20 @@ func testNewVersionRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := newDoc("acme", "v1")
 	d.CreatedAt = at(0)
-	d.Status, d.Error, d.Pages, d.Chunks = ingest.StatusReady, "old error", 3, 9
+	d.Status, d.Error, d.Pages, d.Chunks = ragqueue.StatusReady, "old error", 3, 9
 	d.Metadata = json.RawMessage(`{"team":"docs"}`)
 	d = create(t, s, d)
 
 	next := nextContent(d, "v2")
 	next.Title, next.ContentType, next.Size = "Second draft", "text/markdown", 77
-	next.Status, next.Error, next.Version = ingest.StatusReady, "ignored", 42 // not taken
+	next.Status, next.Error, next.Version = ragqueue.StatusReady, "ignored", 42 // not taken
 	got, released, err := s.NewVersion(ctx, "acme", d.ID, 1, next)
 	require.NoError(t, err)
 	require.Empty(t, released, "the ready version's bytes answer until the switch")
-	for _, doc := range []ingest.Document{got, mustGet(t, s, "acme", d.ID)} {
+	for _, doc := range []ragqueue.Document{got, mustGet(t, s, "acme", d.ID)} {
 		require.Equal(t, d.ID, doc.ID)
 		require.Equal(t, 2, doc.Version)
-		require.Equal(t, ingest.StatusQueued, doc.Status)
+		require.Equal(t, ragqueue.StatusQueued, doc.Status)
 		require.Empty(t, doc.Error)
 		require.Zero(t, doc.Pages)
 		require.Zero(t, doc.Chunks)
@@ -77,7 +75,7 @@ func testNewVersionRoundTrip(t *testing.T, s Store) {
 
 	// The first version's bytes are free again: uploading them makes a new
 	// document.
-	again, created, err := s.CreateDocument(ctx, func() ingest.Document { c := newDoc("acme", "v1"); c.ID = "reupload"; return c }())
+	again, created, err := s.CreateDocument(ctx, func() ragqueue.Document { c := newDoc("acme", "v1"); c.ID = "reupload"; return c }())
 	require.NoError(t, err)
 	require.True(t, created)
 	require.Equal(t, "reupload", again.ID)
@@ -175,7 +173,7 @@ func testNewVersionInvalid(t *testing.T, s Store) {
 func testVersionBlobs(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := newDoc("acme", "b1")
-	d.Status = ingest.StatusReady
+	d.Status = ragqueue.StatusReady
 	d = create(t, s, d)
 	newVersion := func(expect int, name string) []string {
 		t.Helper()
@@ -199,7 +197,7 @@ func testVersionBlobs(t *testing.T, s Store) {
 	require.Equal(t, []string{"blob-b1"}, newVersion(2, "b3"))
 	// Version 3 fails for good: a new version releases its bytes but keeps
 	// b2, the bytes of the version that still answers.
-	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 3, ingest.StatusFailed, "embedder down"))
+	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 3, ragqueue.StatusFailed, "embedder down"))
 	require.Equal(t, []string{"blob-b3"}, newVersion(3, "b4"))
 	require.Equal(t, "blob-b2", complete(4))
 
@@ -210,7 +208,7 @@ func testVersionBlobs(t *testing.T, s Store) {
 	// Deleting while a new version is processing hands over both versions'
 	// bytes.
 	e := newDoc("acme", "e1")
-	e.Status = ingest.StatusReady
+	e.Status = ragqueue.StatusReady
 	e = create(t, s, e)
 	_, _, err = s.NewVersion(ctx, "acme", e.ID, 1, nextContent(e, "e2"))
 	require.NoError(t, err)
@@ -222,7 +220,7 @@ func testVersionBlobs(t *testing.T, s Store) {
 func testCompleteVersion(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := newDoc("acme", "a")
-	d.Status = ingest.StatusReady
+	d.Status = ragqueue.StatusReady
 	d = create(t, s, d)
 	other := create(t, s, newDoc("acme", "other"))
 	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 1, 0, makeChunks(d.ID, 1, 4, "old")))
@@ -230,7 +228,7 @@ func testCompleteVersion(t *testing.T, s Store) {
 	_, _, err := s.NewVersion(ctx, "acme", d.ID, 1, nextContent(d, "b"))
 	require.NoError(t, err)
 	require.NoError(t, s.ReplaceChunks(ctx, "acme", d.ID, 2, 0, makeChunks(d.ID, 2, 3, "new")))
-	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ingest.StatusProcessing, "transient"))
+	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 2, ragqueue.StatusProcessing, "transient"))
 
 	// Until the switch both versions' chunks are stored.
 	old, err := s.ListChunks(ctx, "acme", d.ID, 1)
@@ -242,7 +240,7 @@ func testCompleteVersion(t *testing.T, s Store) {
 	_, err = s.CompleteVersion(ctx, "acme", d.ID, 2, "")
 	require.NoError(t, err)
 	got := mustGet(t, s, "acme", d.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Empty(t, got.Error)
 	old, err = s.ListChunks(ctx, "acme", d.ID, 1)
 	require.NoError(t, err)
@@ -259,14 +257,14 @@ func testCompleteVersion(t *testing.T, s Store) {
 	_, err = s.CompleteVersion(ctx, "acme", d.ID, 2, "warning: no text layer")
 	require.NoError(t, err)
 	got = mustGet(t, s, "acme", d.ID)
-	require.Equal(t, ingest.StatusReady, got.Status)
+	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Equal(t, "warning: no text layer", got.Error)
 }
 
 func testRetryDocument(t *testing.T, s Store) {
 	ctx := context.Background()
 	d := create(t, s, newDoc("acme", "a"))
-	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 1, ingest.StatusFailed, "embedder down"))
+	require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 1, ragqueue.StatusFailed, "embedder down"))
 
 	_, err := s.RetryDocument(ctx, "acme", d.ID, 2, "job-2")
 	requireCode(t, ragqueue.ECONFLICT, err)
@@ -275,7 +273,7 @@ func testRetryDocument(t *testing.T, s Store) {
 
 	got, err := s.RetryDocument(ctx, "acme", d.ID, 1, "job-2")
 	require.NoError(t, err)
-	require.Equal(t, ingest.StatusQueued, got.Status)
+	require.Equal(t, ragqueue.StatusQueued, got.Status)
 	require.Empty(t, got.Error)
 	require.Equal(t, "job-2", got.JobID)
 	require.Equal(t, 1, got.Version)
@@ -289,13 +287,13 @@ func testRetryDocument(t *testing.T, s Store) {
 	_, err = s.RetryDocument(ctx, "acme", d.ID, 1, "job-3")
 	requireCode(t, ragqueue.ECONFLICT, err)
 	require.Contains(t, ragqueue.ErrorMessage(err), "queued")
-	for _, st := range []ingest.Status{ingest.StatusReady, ingest.StatusRejected, ingest.StatusProcessing} {
+	for _, st := range []ragqueue.Status{ragqueue.StatusReady, ragqueue.StatusRejected, ragqueue.StatusProcessing} {
 		require.NoError(t, s.SetDocumentStatus(ctx, "acme", d.ID, 1, st, ""))
 		_, err = s.RetryDocument(ctx, "acme", d.ID, 1, "job-4")
 		requireCode(t, ragqueue.ECONFLICT, err)
 	}
 	require.Equal(t, "job-2", mustGet(t, s, "acme", d.ID).JobID)
-	docs, _, err := s.ListDocuments(ctx, "acme", jobs.DocumentFilter{})
+	docs, _, err := s.ListDocuments(ctx, "acme", ragqueue.DocumentFilter{})
 	require.NoError(t, err)
 	require.Len(t, docs, 1)
 }

@@ -34,9 +34,9 @@ import (
 // layer's store plus API keys. SQLite and PostgreSQL both provide it.
 type MetaStore interface {
 	jobs.Store
-	CreateKey(ctx context.Context, k storage.Key) error
-	KeyByHash(ctx context.Context, hash []byte) (storage.Key, error)
-	ListKeys(ctx context.Context) ([]storage.Key, error)
+	CreateKey(ctx context.Context, k ragqueue.Key) error
+	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
+	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
 	DeleteKey(ctx context.Context, id string) error
 	CountKeys(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error

@@ -9,12 +9,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ragqueue/ragqueue"
+
 	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ragqueue/ragqueue/obs"
-	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
@@ -22,9 +23,9 @@ import (
 // AdminStore is the part of the metadata store that administration uses
 // beyond MetaStore: the audit log and key rotation. Both stores provide it.
 type AdminStore interface {
-	AppendAudit(ctx context.Context, e storage.AuditEntry) error
-	ListAudit(ctx context.Context, cursor string, limit int) ([]storage.AuditEntry, string, error)
-	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (storage.Key, error)
+	AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error
+	ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error)
+	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error)
 }
 
 var (

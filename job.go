@@ -1,4 +1,4 @@
-package jobs
+package ragqueue
 
 import (
 	"encoding/json"

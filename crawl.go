@@ -1,7 +1,6 @@
-package jobs
+package ragqueue
 
 import (
-	"context"
 	"time"
 )
 
@@ -44,20 +43,4 @@ type Crawl struct {
 	CompletedAt  *time.Time `json:"completed_at"`
 	// NextRunAt is when a refreshing crawl runs next (nil when it does not).
 	NextRunAt *time.Time `json:"next_run_at"`
-}
-
-// CrawlStore keeps crawl records.
-type CrawlStore interface {
-	// CreateCrawl inserts c; an existing crawl with c.ID is left alone
-	// (idempotent). An empty Status becomes queued, a zero CreatedAt now.
-	CreateCrawl(ctx context.Context, c Crawl) error
-	// GetCrawl returns a crawl of tenant (ENOTFOUND otherwise).
-	GetCrawl(ctx context.Context, tenant, id string) (Crawl, error)
-	// UpdateCrawl replaces the job id, status, counts, documents, errors,
-	// completion time and next run of crawl c.ID in c.Tenant (ENOTFOUND when
-	// missing).
-	UpdateCrawl(ctx context.Context, c Crawl) error
-	// UnfinishedCrawls lists crawls that are not terminal or have a next
-	// run scheduled, across tenants, oldest first, for the reconciler.
-	UnfinishedCrawls(ctx context.Context, limit int) ([]Crawl, error)
 }

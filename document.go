@@ -1,8 +1,4 @@
-// Package ingest turns sources into text: it owns the Document and Chunk
-// types, content-type detection, parsing of text, Markdown and HTML, PDF
-// text extraction (in child processes, see PDFParser), and chunking. It
-// does no I/O against the queue or the stores.
-package ingest
+package ragqueue
 
 import (
 	"encoding/json"
@@ -65,4 +61,12 @@ type Chunk struct {
 	Text       string `json:"text"`
 	Page       int    `json:"page"`    // 1-based page, 0 when the source has no pages
 	Section    string `json:"section"` // heading path for Markdown/HTML, "" when none
+}
+
+// DocumentFilter selects documents for a listing. Cursor is opaque to
+// callers: it is the NextCursor of the previous page.
+type DocumentFilter struct {
+	Status Status // "" for any
+	Limit  int
+	Cursor string
 }
