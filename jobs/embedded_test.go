@@ -9,11 +9,11 @@ import (
 	"github.com/ragqueue/ragqueue"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage/redis"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -44,7 +44,7 @@ func TestEmbeddedMode(t *testing.T) {
 func TestRunMiniredisClock(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.Set(t.Context(), "asynq:unique:lock", "1", 50*time.Millisecond).Err())
 
@@ -56,7 +56,7 @@ func TestRunMiniredisClock(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		jobs.RunMiniredisClock(ctx, m, 10*time.Millisecond)
+		redis.RunMiniredisClock(ctx, m, 10*time.Millisecond)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	require.NoError(t, c.Set(t.Context(), "asynq:servers:x", "1", 50*time.Millisecond).Err())

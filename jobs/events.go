@@ -8,7 +8,7 @@ import (
 )
 
 // EventPublisher appends events to a job's event stream (a Redis Stream,
-// see storage/redisstream). Publishing is best effort: the job record stays
+// see storage/redis). Publishing is best effort: the job record stays
 // the truth, and a failed publish never fails the job.
 type EventPublisher interface {
 	PublishEvent(ctx context.Context, tenant, jobID string, ev ragqueue.Event) error

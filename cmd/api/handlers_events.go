@@ -13,7 +13,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/storage/redisstream"
+	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // taskCanceler stops queued and running tasks. *asynq.Inspector is one.
@@ -45,7 +45,7 @@ func (s *server) jobEvents(c *gin.Context) {
 	if lastID == "" {
 		lastID = c.Query("last_event_id")
 	}
-	if lastID != "" && !redisstream.ValidID(lastID) {
+	if lastID != "" && !redis.ValidStreamID(lastID) {
 		s.fail(c, invalid("Last-Event-ID %q is not an event id this server sent", lastID))
 		return
 	}
@@ -59,7 +59,7 @@ func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOn
 	ctx, stop := s.streamContext(c.Request.Context())
 	defer stop()
 	w := startSSE(c)
-	finished, err := s.follow(ctx, tenant, jobID, lastID, func(e redisstream.Entry) error {
+	finished, err := s.follow(ctx, tenant, jobID, lastID, func(e redis.StreamEntry) error {
 		return w.event(e.ID, e.Event.Type, e.Event.Data)
 	}, func() error { return w.comment("ping") })
 	if err != nil && ctx.Err() == nil {
@@ -79,7 +79,7 @@ func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOn
 // is true), ctx ends, or emit or beat fail. A job that finished without a
 // stream (its events expired, or it predates them) gets events made from
 // its record: the result or error, then done.
-func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit func(redisstream.Entry) error, beat func() error) (finished bool, err error) {
+func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit func(redis.StreamEntry) error, beat func() error) (finished bool, err error) {
 	sub, err := s.events.Subscribe(ctx, tenant, jobID, lastID)
 	if err != nil {
 		return false, err
@@ -127,7 +127,7 @@ func (s *server) follow(ctx context.Context, tenant, jobID, lastID string, emit 
 // predates them, or whatever ended it (a restart failing interrupted
 // queries, a lost publish) wrote only the record. lastID is the last event
 // the client has, "0-0" for none.
-func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID string, emit func(redisstream.Entry) error) (bool, error) {
+func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID string, emit func(redis.StreamEntry) error) (bool, error) {
 	job, err := s.jobs.GetJob(ctx, tenant, jobID)
 	if err != nil {
 		// The stream goes on (heartbeats, new events); the record is tried
@@ -154,7 +154,7 @@ func (s *server) finishFromRecord(ctx context.Context, tenant, jobID, lastID str
 		if !afterID(id, lastID) {
 			continue
 		}
-		if err := emit(redisstream.Entry{ID: id, Event: ev}); err != nil {
+		if err := emit(redis.StreamEntry{ID: id, Event: ev}); err != nil {
 			return false, err
 		}
 	}

@@ -10,24 +10,24 @@ import (
 	"github.com/ragqueue/ragqueue"
 
 	"github.com/gin-gonic/gin"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/limit"
+	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // TestRateLimitFailsOpen: with Redis unreachable the request goes through
 // and a warning is logged.
 func TestRateLimitFailsOpen(t *testing.T) {
 	t.Parallel()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	var logs bytes.Buffer
 	s := &server{
 		cfg:     app.Config{RateLimitRPS: 1, RateLimitBurst: 1, RateLimitExpensiveRPM: 1},
 		logger:  slog.New(slog.NewTextHandler(&logs, nil)),
-		limiter: limit.NewLimiter(rdb),
+		limiter: redis.NewLimiter(rdb),
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -19,10 +19,9 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/storage"
-	"github.com/ragqueue/ragqueue/storage/redisstream"
+	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // keyStore is what the API needs to authenticate and manage keys.
@@ -67,7 +66,7 @@ type server struct {
 	admin       adminStore
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
-	limiter     *limit.Limiter
+	limiter     *redis.Limiter
 	monitor     http.Handler     // the Asynq web UI under /monitoring/
 	sessionKey  []byte           // signs monitoring session cookies
 	budget      jobs.TokenBudget // per-tenant daily LLM tokens; nil: no cap
@@ -81,7 +80,7 @@ type server struct {
 
 	// events relays job events (SSE, WebSocket); tasks cancels the query
 	// of a streaming client that went away.
-	events      *redisstream.Streams
+	events      *redis.Streams
 	tasks       taskCanceler
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
@@ -149,7 +148,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
-		limiter: limit.NewLimiter(a.Redis),
+		limiter: redis.NewLimiter(a.Redis),
 		budget:  a.TokenBudget,
 	}
 	if s.admin, err = a.Admin(); err != nil {

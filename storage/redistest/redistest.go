@@ -19,9 +19,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/storage/redis"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // databases is how many Redis databases the server has, and so how many
@@ -89,7 +88,7 @@ func startOnce(ctx context.Context, bin string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redistest: temp dir: %w", err)
 	}
-	logPath := filepath.Join(dir, "redis.log")
+	logPath := filepath.Join(dir, "goredis.log")
 	cmd := exec.Command(bin,
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
@@ -159,7 +158,7 @@ func freePort() (int, error) {
 func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := goredis.NewClient(&goredis.Options{Addr: s.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer func() { _ = c.Close() }()
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		err := c.Ping(ctx).Err()
@@ -232,7 +231,7 @@ func (s *Server) NewDB(t testing.TB) asynq.RedisClientOpt {
 
 // Flush empties the test's database (as if Redis had lost its data).
 func Flush(ctx context.Context, opt asynq.RedisClientOpt) error {
-	c := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB, Password: opt.Password})
+	c := goredis.NewClient(&goredis.Options{Addr: opt.Addr, DB: opt.DB, Password: opt.Password})
 	defer func() { _ = c.Close() }()
 	if err := c.FlushDB(ctx).Err(); err != nil {
 		return fmt.Errorf("flush database %d: %w", opt.DB, err)
@@ -245,7 +244,7 @@ func (s *Server) flush(ctx context.Context, db int) error {
 }
 
 // Miniredis starts an in-process miniredis for the test, with TTLs following
-// the wall clock as in embedded mode (see jobs.RunMiniredisClock), and
+// the wall clock as in embedded mode (see redis.RunMiniredisClock), and
 // returns the connection option for Asynq. It is closed when the test ends.
 func Miniredis(t testing.TB) asynq.RedisClientOpt {
 	t.Helper()
@@ -257,7 +256,7 @@ func Miniredis(t testing.TB) asynq.RedisClientOpt {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		jobs.RunMiniredisClock(ctx, m, 100*time.Millisecond)
+		redis.RunMiniredisClock(ctx, m, 100*time.Millisecond)
 	}()
 	t.Cleanup(func() {
 		cancel()

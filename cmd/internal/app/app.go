@@ -14,19 +14,18 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/limit"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/qdrant"
-	"github.com/ragqueue/ragqueue/storage/redisstream"
+	"github.com/ragqueue/ragqueue/storage/redis"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
@@ -65,7 +64,7 @@ type App struct {
 	Generator retrieval.Generator
 	Chunker   ingest.Chunker
 	RedisOpt  asynq.RedisConnOpt
-	Redis     redis.UniversalClient // readiness checks, and Queue's connections
+	Redis     goredis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
 	PDF       *ingest.PDFParser
@@ -79,7 +78,7 @@ type App struct {
 	Pipeline *obs.Pipeline
 	// Events holds each job's event stream in Redis: workers publish,
 	// the API relays to SSE and WebSocket clients.
-	Events *redisstream.Streams
+	Events *redis.Streams
 	// Inspector cancels running tasks (a streaming client went away).
 	Inspector *asynq.Inspector
 	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
@@ -87,7 +86,7 @@ type App struct {
 	Cache *jobs.AnswerCache
 	// TokenBudget is the per-tenant daily LLM token budget
 	// (RAGQ_TENANT_DAILY_TOKENS), counted in Redis.
-	TokenBudget *limit.TokenBudget
+	TokenBudget *redis.TokenBudget
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
@@ -162,7 +161,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 			return nil, fmt.Errorf("app: start embedded redis: %w", err)
 		}
 		a.closers = append(a.closers, func() error { m.Close(); return nil })
-		go jobs.RunMiniredisClock(ctx, m, 100*time.Millisecond)
+		go redis.RunMiniredisClock(ctx, m, 100*time.Millisecond)
 		a.RedisOpt = asynq.RedisClientOpt{Addr: m.Addr()}
 	} else {
 		opt, err := asynq.ParseRedisURI(cfg.RedisURL)
@@ -171,7 +170,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		}
 		a.RedisOpt = opt
 	}
-	rc, ok := a.RedisOpt.MakeRedisClient().(redis.UniversalClient)
+	rc, ok := a.RedisOpt.MakeRedisClient().(goredis.UniversalClient)
 	if !ok {
 		return nil, errors.New("app: unexpected redis client type")
 	}
@@ -182,13 +181,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
 	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
 	a.Registry, a.Pipeline = a.NewMetrics()
-	a.TokenBudget = limit.NewTokenBudget(rc, cfg.TenantDailyTokens)
+	a.TokenBudget = redis.NewTokenBudget(rc, cfg.TenantDailyTokens)
 	if cfg.CacheMaxEntries > 0 {
 		a.Cache = jobs.NewAnswerCache(a.Store, jobs.CacheOptions{
 			Similarity: cfg.CacheSimilarity, TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries,
 		}, logger)
 	}
-	a.Events = redisstream.New(rc, redisstream.Options{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
+	a.Events = redis.NewStreams(rc, redis.StreamOptions{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
 	a.closers = append(a.closers, a.Events.Close)
 	return a, nil
 }

@@ -1,9 +1,4 @@
-// Package redisstream keeps each job's events in a Redis Stream of its own,
-// so that any API process can relay them to clients (SSE, WebSocket) while
-// any worker process produces them. A subscriber reads the backlog first,
-// then new entries as they arrive; entry IDs let a client resume exactly
-// where it stopped. It works on a real Redis and on miniredis alike.
-package redisstream
+package redis
 
 import (
 	"context"
@@ -17,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue"
 )
 
-// Defaults for Options.
+// Defaults for StreamOptions.
 const (
 	DefaultMaxLen = 10000
 	DefaultTTL    = 24 * time.Hour
@@ -35,8 +30,8 @@ const (
 	maxQueued = 1000
 )
 
-// Options tune Streams. Zero values mean the defaults.
-type Options struct {
+// StreamOptions tune Streams. Zero values mean the defaults.
+type StreamOptions struct {
 	// Prefix starts every key; default "ragqueue:events".
 	Prefix string
 	// MaxLen caps each stream, approximately (XADD MAXLEN ~).
@@ -55,8 +50,8 @@ type Options struct {
 // subscribers hold one Redis connection, not a thousand. It is safe for
 // concurrent use; Close stops the loop.
 type Streams struct {
-	rdb    redis.UniversalClient
-	opts   Options
+	rdb    goredis.UniversalClient
+	opts   StreamOptions
 	logger *slog.Logger
 	// wakeKey is a stream of this process's own that the fan-out loop also
 	// reads, so that adding a stream to the loop interrupts its XREAD.
@@ -78,8 +73,8 @@ type watched struct {
 	subs   map[*Subscription]struct{}
 }
 
-// New returns Streams over rdb.
-func New(rdb redis.UniversalClient, opts Options) *Streams {
+// NewStreams returns Streams over rdb.
+func NewStreams(rdb goredis.UniversalClient, opts StreamOptions) *Streams {
 	if opts.Prefix == "" {
 		opts.Prefix = "ragqueue:events"
 	}
@@ -126,10 +121,10 @@ func (s *Streams) Publish(ctx context.Context, tenant, jobID string, ev ragqueue
 		data = "{}"
 	}
 	pipe := s.rdb.Pipeline()
-	add := pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: s.opts.MaxLen, Approx: true, Values: []any{"type", ev.Type, "data", data}})
+	add := pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: s.opts.MaxLen, Approx: true, Values: []any{"type", ev.Type, "data", data}})
 	pipe.Expire(ctx, key, s.opts.TTL)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return "", fmt.Errorf("redisstream: publish to %s: %w", key, err)
+		return "", fmt.Errorf("redis: publish to %s: %w", key, err)
 	}
 	return add.Val(), nil
 }
@@ -145,7 +140,7 @@ func (s *Streams) PublishEvent(ctx context.Context, tenant, jobID string, ev rag
 func (s *Streams) Exists(ctx context.Context, tenant, jobID string) (bool, error) {
 	n, err := s.rdb.Exists(ctx, s.Key(tenant, jobID)).Result()
 	if err != nil {
-		return false, fmt.Errorf("redisstream: exists: %w", err)
+		return false, fmt.Errorf("redis: exists: %w", err)
 	}
 	return n > 0, nil
 }
@@ -170,14 +165,14 @@ func (s *Streams) Close() error {
 	return nil
 }
 
-// Entry is one event of a stream with its stream ID.
-type Entry struct {
+// StreamEntry is one event of a stream with its stream ID.
+type StreamEntry struct {
 	ID    string
 	Event ragqueue.Event
 }
 
-func entryOf(m redis.XMessage) Entry {
-	e := Entry{ID: m.ID}
+func entryOf(m goredis.XMessage) StreamEntry {
+	e := StreamEntry{ID: m.ID}
 	e.Event.Type, _ = m.Values["type"].(string)
 	if d, _ := m.Values["data"].(string); d != "" {
 		e.Event.Data = []byte(d)
@@ -185,9 +180,9 @@ func entryOf(m redis.XMessage) Entry {
 	return e
 }
 
-// ValidID reports whether id is a stream entry ID ("ms-seq"), as a client
+// ValidStreamID reports whether id is a stream entry ID ("ms-seq"), as a client
 // may send in Last-Event-ID.
-func ValidID(id string) bool {
+func ValidStreamID(id string) bool {
 	_, _, ok := parseID(id)
 	return ok
 }
@@ -210,4 +205,4 @@ func after(a, b string) bool {
 }
 
 // errClosed is returned by a subscription whose Streams was closed.
-var errClosed = errors.New("redisstream: closed")
+var errClosed = errors.New("redis: closed")

@@ -1,4 +1,4 @@
-package redisstream
+package redis
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // Subscription reads one job's stream from after a given entry: the
@@ -24,7 +24,7 @@ type Subscription struct {
 	done bool
 
 	// Guarded by s.mu: what the fan-out loop hands over.
-	queue    []Entry
+	queue    []StreamEntry
 	catchUp  bool // read (last, +] from Redis before the queue
 	signal   chan struct{}
 	isClosed bool
@@ -37,8 +37,8 @@ func (s *Streams) Subscribe(ctx context.Context, tenant, jobID, lastID string) (
 	if lastID == "" || lastID == "0" {
 		lastID = "0-0"
 	}
-	if !ValidID(lastID) {
-		return nil, fmt.Errorf("redisstream: %q is not a stream entry ID", lastID)
+	if !ValidStreamID(lastID) {
+		return nil, fmt.Errorf("redis: %q is not a stream entry ID", lastID)
 	}
 	sub := &Subscription{s: s, key: s.Key(tenant, jobID), last: lastID, signal: make(chan struct{}, 1)}
 	// Registering before reading the backlog means nothing published in
@@ -52,7 +52,7 @@ func (s *Streams) Subscribe(ctx context.Context, tenant, jobID, lastID string) (
 // Next returns the next entries, waiting up to wait for some (wait ≤ 0:
 // until there are some or ctx ends). It returns no entries and no error
 // when wait passes; io.EOF after the done event has been returned.
-func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry, error) {
+func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]StreamEntry, error) {
 	if sub.done {
 		return nil, io.EOF
 	}
@@ -75,12 +75,12 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry,
 		sub.queue = nil
 		s.mu.Unlock()
 
-		var got []Entry
+		var got []StreamEntry
 		if catchUp {
 			msgs, err := s.rdb.XRangeN(ctx, sub.key, "("+sub.last, "+", rangeBatch).Result()
 			if err != nil {
 				sub.putBack(queued)
-				return nil, fmt.Errorf("redisstream: read %s: %w", sub.key, err)
+				return nil, fmt.Errorf("redis: read %s: %w", sub.key, err)
 			}
 			for _, m := range msgs {
 				got = sub.accept(got, entryOf(m))
@@ -111,7 +111,7 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Entry,
 // putBack returns what Next took from the loop but did not hand out, ahead
 // of anything queued since, and has the next call catch up from Redis
 // first.
-func (sub *Subscription) putBack(queued []Entry) {
+func (sub *Subscription) putBack(queued []StreamEntry) {
 	sub.s.mu.Lock()
 	defer sub.s.mu.Unlock()
 	sub.catchUp = true
@@ -119,7 +119,7 @@ func (sub *Subscription) putBack(queued []Entry) {
 }
 
 // accept appends e unless it was already returned or comes after done.
-func (sub *Subscription) accept(got []Entry, e Entry) []Entry {
+func (sub *Subscription) accept(got []StreamEntry, e StreamEntry) []StreamEntry {
 	if sub.done || !after(e.ID, sub.last) {
 		return got
 	}
@@ -142,7 +142,7 @@ func (s *Streams) register(ctx context.Context, sub *Subscription) error {
 	cursor := sub.last
 	tail, err := s.rdb.XRevRangeN(ctx, sub.key, "+", "-", 1).Result()
 	if err != nil {
-		return fmt.Errorf("redisstream: read %s: %w", sub.key, err)
+		return fmt.Errorf("redis: read %s: %w", sub.key, err)
 	} else if len(tail) == 1 && after(tail[0].ID, cursor) {
 		cursor = tail[0].ID
 	}
@@ -197,7 +197,7 @@ func (s *Streams) wake(ctx context.Context) {
 	default:
 	}
 	pipe := s.rdb.Pipeline()
-	pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.wakeKey, MaxLen: 16, Approx: true, Values: []any{"w", "1"}})
+	pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.wakeKey, MaxLen: 16, Approx: true, Values: []any{"w", "1"}})
 	pipe.Expire(ctx, s.wakeKey, time.Hour)
 	if _, err := pipe.Exec(ctx); err != nil {
 		s.logger.WarnContext(ctx, "wake event loop", "error", err)
@@ -229,8 +229,8 @@ func (s *Streams) loop() {
 		}
 		streams = append(streams, s.wakeKey)
 		ids = append(ids, wakeCursor)
-		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: append(streams, ids...), Count: rangeBatch, Block: s.opts.Block}).Result()
-		if errors.Is(err, redis.Nil) {
+		res, err := s.rdb.XRead(ctx, &goredis.XReadArgs{Streams: append(streams, ids...), Count: rangeBatch, Block: s.opts.Block}).Result()
+		if errors.Is(err, goredis.Nil) {
 			continue
 		} else if err != nil {
 			if ctx.Err() != nil {
@@ -259,7 +259,7 @@ func (s *Streams) loop() {
 }
 
 // deliver hands what one XREAD returned to the subscribers.
-func (s *Streams) deliver(res []redis.XStream, wakeCursor *string) {
+func (s *Streams) deliver(res []goredis.XStream, wakeCursor *string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range res {
@@ -278,7 +278,7 @@ func (s *Streams) deliver(res []redis.XStream, wakeCursor *string) {
 		if after(lastID, w.cursor) {
 			w.cursor = lastID
 		}
-		entries := make([]Entry, len(st.Messages))
+		entries := make([]StreamEntry, len(st.Messages))
 		for i, m := range st.Messages {
 			entries[i] = entryOf(m)
 		}

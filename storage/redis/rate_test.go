@@ -1,4 +1,4 @@
-package limit_test
+package redis_test
 
 import (
 	"context"
@@ -6,27 +6,27 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ragqueue/ragqueue/limit"
+	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
-func newRedis(t *testing.T) redis.UniversalClient {
+func newRedis(t *testing.T) goredis.UniversalClient {
 	t.Helper()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	rdb := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
 
 func TestLimiterBurstThenRefuses(t *testing.T) {
 	t.Parallel()
-	l := limit.NewLimiter(newRedis(t))
+	l := redis.NewLimiter(newRedis(t))
 	ctx := context.Background()
 	// One request per hour refills far slower than the test runs, so the
 	// outcome does not depend on timing.
-	r := limit.Rate{Events: 1, Per: time.Hour, Burst: 3}
+	r := redis.Rate{Events: 1, Per: time.Hour, Burst: 3}
 	for i := range 3 {
 		d, err := l.Allow(ctx, "key:a", r)
 		require.NoError(t, err)
@@ -51,14 +51,14 @@ func TestLimiterBurstThenRefuses(t *testing.T) {
 
 func TestLimiterUnlimitedSkipsRedis(t *testing.T) {
 	t.Parallel()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
-	l := limit.NewLimiter(rdb)
-	d, err := l.Allow(context.Background(), "k", limit.Rate{})
+	l := redis.NewLimiter(rdb)
+	d, err := l.Allow(context.Background(), "k", redis.Rate{})
 	require.NoError(t, err)
 	require.True(t, d.Allowed)
 
 	// With a limit, an unreachable Redis is an error for the caller to handle.
-	_, err = l.Allow(context.Background(), "k", limit.Rate{Events: 1, Per: time.Second, Burst: 1})
+	_, err = l.Allow(context.Background(), "k", redis.Rate{Events: 1, Per: time.Second, Burst: 1})
 	require.Error(t, err)
 }

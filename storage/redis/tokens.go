@@ -1,4 +1,4 @@
-package limit
+package redis
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ragqueue/ragqueue"
 )
@@ -15,14 +15,14 @@ import (
 // count lives in Redis, shared by every worker; a day's counter expires on
 // its own two days later.
 type TokenBudget struct {
-	rdb   redis.UniversalClient
+	rdb   goredis.UniversalClient
 	daily int64
 	now   func() time.Time
 }
 
 // NewTokenBudget returns a budget of daily tokens per tenant over rdb; a
 // daily of zero or less means no cap (Allow always passes, Add still counts).
-func NewTokenBudget(rdb redis.UniversalClient, daily int64) *TokenBudget {
+func NewTokenBudget(rdb goredis.UniversalClient, daily int64) *TokenBudget {
 	return &TokenBudget{rdb: rdb, daily: daily, now: time.Now}
 }
 
@@ -55,8 +55,8 @@ func (b *TokenBudget) Add(ctx context.Context, tenant string, n int) (int64, err
 		return 0, fmt.Errorf("limit: add %d tokens: negative count", n)
 	}
 	key := b.key(tenant)
-	var incr *redis.IntCmd
-	_, err := b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	var incr *goredis.IntCmd
+	_, err := b.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
 		incr = p.IncrBy(ctx, key, int64(n))
 		p.Expire(ctx, key, 48*time.Hour)
 		return nil
@@ -70,7 +70,7 @@ func (b *TokenBudget) Add(ctx context.Context, tenant string, n int) (int64, err
 // Used returns the tokens tenant has used today.
 func (b *TokenBudget) Used(ctx context.Context, tenant string) (int64, error) {
 	n, err := b.rdb.Get(ctx, b.key(tenant)).Int64()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, goredis.Nil) {
 		return 0, nil
 	} else if err != nil {
 		return 0, fmt.Errorf("limit: tokens used by %s: %w", tenant, err)

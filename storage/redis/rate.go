@@ -1,4 +1,4 @@
-package limit
+package redis
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // Rate is a request budget: Events per Per on average, with up to Burst at
-// once. A zero Events means no limit.
+// once. A zero Events means no redis.
 type Rate struct {
 	Events int
 	Per    time.Duration
@@ -42,7 +42,7 @@ type Limiter struct {
 }
 
 // NewLimiter returns a Limiter over rdb.
-func NewLimiter(rdb redis.UniversalClient) *Limiter {
+func NewLimiter(rdb goredis.UniversalClient) *Limiter {
 	return &Limiter{rl: redis_rate.NewLimiter(rdb)}
 }
 

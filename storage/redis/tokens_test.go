@@ -1,4 +1,4 @@
-package limit
+package redis
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
@@ -15,7 +15,7 @@ import (
 func TestTokenBudget(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	rdb := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	ctx := context.Background()
 	day := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)
@@ -50,7 +50,7 @@ func TestTokenBudget(t *testing.T) {
 func TestTokenBudgetUnlimited(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	rdb := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	ctx := context.Background()
 	b := NewTokenBudget(rdb, 0)

@@ -1,4 +1,4 @@
-package redisstream_test
+package redis_test
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/storage/redisstream"
+	"github.com/ragqueue/ragqueue/storage/redis"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -37,14 +37,14 @@ func TestMain(m *testing.M) {
 }
 
 // backends runs fn against miniredis (embedded mode) and a real Redis.
-func backends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient)) {
+func backends(t *testing.T, fn func(t *testing.T, rdb goredis.UniversalClient)) {
 	t.Helper()
 	for _, b := range []struct {
 		name string
-		opt  func(t testing.TB) redis.UniversalClient
+		opt  func(t testing.TB) goredis.UniversalClient
 	}{
-		{"miniredis", func(t testing.TB) redis.UniversalClient { return client(t, redistest.Miniredis(t).Addr, 0) }},
-		{"redis", func(t testing.TB) redis.UniversalClient { o := testRedis.NewDB(t); return client(t, o.Addr, o.DB) }},
+		{"miniredis", func(t testing.TB) goredis.UniversalClient { return client(t, redistest.Miniredis(t).Addr, 0) }},
+		{"redis", func(t testing.TB) goredis.UniversalClient { o := testRedis.NewDB(t); return client(t, o.Addr, o.DB) }},
 	} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -53,14 +53,14 @@ func backends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient)) {
 	}
 }
 
-func client(t testing.TB, addr string, db int) redis.UniversalClient {
-	c := redis.NewClient(&redis.Options{Addr: addr, DB: db})
+func client(t testing.TB, addr string, db int) goredis.UniversalClient {
+	c := goredis.NewClient(&goredis.Options{Addr: addr, DB: db})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
-func newStreams(t testing.TB, rdb redis.UniversalClient, opts redisstream.Options) *redisstream.Streams {
-	s := redisstream.New(rdb, opts)
+func newStreams(t testing.TB, rdb goredis.UniversalClient, opts redis.StreamOptions) *redis.Streams {
+	s := redis.NewStreams(rdb, opts)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -74,11 +74,11 @@ func done() ragqueue.Event {
 }
 
 // readAll reads sub until done, failing after a generous bound.
-func readAll(t testing.TB, sub *redisstream.Subscription) []redisstream.Entry {
+func readAll(t testing.TB, sub *redis.Subscription) []redis.StreamEntry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out []redisstream.Entry
+	var out []redis.StreamEntry
 	for {
 		es, err := sub.Next(ctx, 0)
 		if err == io.EOF {
@@ -90,7 +90,7 @@ func readAll(t testing.TB, sub *redisstream.Subscription) []redisstream.Entry {
 }
 
 // tokens returns the token texts of es (other events as their type).
-func tokens(es []redisstream.Entry) []string {
+func tokens(es []redis.StreamEntry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.Event.Type
@@ -111,9 +111,9 @@ func want(n int) []string {
 
 func TestBacklogThenLive(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{})
+		s := newStreams(t, rdb, redis.StreamOptions{})
 		for i := range 3 {
 			require.NoError(t, s.PublishEvent(ctx, "t1", "job", token(i)))
 		}
@@ -135,7 +135,7 @@ func TestBacklogThenLive(t *testing.T) {
 		rest := readAll(t, sub)
 		require.Equal(t, want(6)[3:], tokens(rest))
 		for _, e := range append(got, rest...) {
-			require.True(t, redisstream.ValidID(e.ID), "entry ID %q", e.ID)
+			require.True(t, redis.ValidStreamID(e.ID), "entry ID %q", e.ID)
 		}
 		_, err = sub.Next(ctx, 0)
 		require.ErrorIs(t, err, io.EOF)
@@ -144,9 +144,9 @@ func TestBacklogThenLive(t *testing.T) {
 
 func TestResumeAfterID(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{})
+		s := newStreams(t, rdb, redis.StreamOptions{})
 		for i := range 10 {
 			require.NoError(t, s.PublishEvent(ctx, "t1", "job", token(i)))
 		}
@@ -171,9 +171,9 @@ func TestResumeAfterID(t *testing.T) {
 
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{})
+		s := newStreams(t, rdb, redis.StreamOptions{})
 		require.NoError(t, s.PublishEvent(ctx, "t1", "job", token(1)))
 		require.NoError(t, s.PublishEvent(ctx, "t1", "job", done()))
 		ok, err := s.Exists(ctx, "t2", "job")
@@ -190,9 +190,9 @@ func TestTenantIsolation(t *testing.T) {
 
 func TestTrimAndTTL(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{MaxLen: 10, TTL: time.Hour})
+		s := newStreams(t, rdb, redis.StreamOptions{MaxLen: 10, TTL: time.Hour})
 		for i := range 1000 {
 			require.NoError(t, s.PublishEvent(ctx, "t1", "job", token(i)))
 		}
@@ -210,9 +210,9 @@ func TestTrimAndTTL(t *testing.T) {
 // Redis: no entry lost or repeated.
 func TestSlowSubscriberCatchesUp(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{})
+		s := newStreams(t, rdb, redis.StreamOptions{})
 		sub, err := s.Subscribe(ctx, "t1", "job", "")
 		require.NoError(t, err)
 		defer sub.Close()
@@ -231,9 +231,9 @@ func TestSlowSubscriberCatchesUp(t *testing.T) {
 // Many subscribers on many streams share the loop; each gets its own.
 func TestManySubscribers(t *testing.T) {
 	t.Parallel()
-	backends(t, func(t *testing.T, rdb redis.UniversalClient) {
+	backends(t, func(t *testing.T, rdb goredis.UniversalClient) {
 		ctx := t.Context()
-		s := newStreams(t, rdb, redisstream.Options{Block: 200 * time.Millisecond})
+		s := newStreams(t, rdb, redis.StreamOptions{Block: 200 * time.Millisecond})
 		const jobsN, subsPer, n = 20, 3, 5
 		var wg sync.WaitGroup
 		results := make(chan []string, jobsN*subsPer)
