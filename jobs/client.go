@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,20 +37,6 @@ func NewClient(q Enqueuer, store ragqueue.JobStore, logger *slog.Logger) *Client
 	return &Client{q: q, store: store, logger: logger}
 }
 
-// parseTaskID and embedTaskID name the tasks of one ingest job, so that
-// enqueueing the same job twice (a reconciler pass, a repeated request) is
-// refused by Asynq instead of running twice. The job is part of the name: a
-// retry is a new job, and must not collide with the failed job's task, which
-// Asynq keeps archived. Document and version are there for operators reading
-// the queue.
-func parseTaskID(docID string, version int, jobID string) string {
-	return "ingest-parse-" + docID + "-v" + strconv.Itoa(version) + "-" + jobID
-}
-
-func embedTaskID(docID string, version int, jobID string) string {
-	return "ingest-embed-" + docID + "-v" + strconv.Itoa(version) + "-" + jobID
-}
-
 // EnqueueIngest starts (or restarts) the ingestion of doc's current version
 // under the job doc.JobID. It is idempotent: the job record is created if
 // missing, and while the job's parse task is still known to Asynq (pending,
@@ -73,7 +58,7 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts 
 		return false, err
 	}
 	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	task, err := NewTask(args, asynq.TaskID(parseTaskID(doc.ID, doc.Version, doc.JobID)))
+	task, err := NewTask(args)
 	if err != nil {
 		return false, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue"
 )
@@ -24,7 +23,7 @@ func (c *Client) EnqueueQueryArgs(ctx context.Context, a QueryArgs, opts ...Enqu
 		return ragqueue.Job{}, fmt.Errorf("jobs: create query job: %w", err)
 	}
 	a.JobID = job.ID
-	task, err := NewTask(a, asynq.TaskID(job.ID))
+	task, err := NewTask(a)
 	if err != nil {
 		return ragqueue.Job{}, err
 	}

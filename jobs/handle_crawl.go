@@ -46,6 +46,13 @@ func (CrawlArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(crawlMaxRetry), asynq.Timeout(crawlTimeout)}
 }
 
+// TaskID implements ArgsWithID: the run of crawl CrawlID under job JobID.
+// The first run and each refresh run have a job, and so a task ID, of their
+// own. Naming the crawl alone would not do: the reconciler, enqueueing an
+// unfinished crawl's run again, would then miss a refresh run's task and
+// start a second run beside it.
+func (a CrawlArgs) TaskID() string { return "crawl-" + a.CrawlID + "-" + a.JobID }
+
 func (a CrawlArgs) validate() error {
 	switch {
 	case a.Tenant == "":
@@ -249,7 +256,7 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 
 // EnqueueCrawl records crawl c (its ID, JobID, Tenant and Spec set) with
 // its job, then enqueues the task that runs it. The task ID names the crawl
-// and its job (crawlTaskID), so enqueueing it twice runs it once.
+// and its job (CrawlArgs.TaskID), so enqueueing it twice runs it once.
 func (c *Client) EnqueueCrawl(ctx context.Context, cr ragqueue.Crawl, store ragqueue.CrawlStore, opts ...EnqueueOption) error {
 	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, ragqueue.KindCrawl, opts...)); err != nil {
 		return err
@@ -285,8 +292,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr ragqueue.Crawl) error {
 	if err := c.ensureJob(ctx, queuedJob(jobID, cr.Tenant, ragqueue.KindCrawl)); err != nil {
 		return err
 	}
-	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID},
-		asynq.TaskID(crawlTaskID(cr.ID, jobID)), asynq.ProcessAt(*cr.NextRunAt))
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID}, asynq.ProcessAt(*cr.NextRunAt))
 	if err != nil {
 		return err
 	}
@@ -299,7 +305,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr ragqueue.Crawl) error {
 // enqueueCrawl enqueues the task of a recorded crawl's current run (its
 // JobID); a run whose task Redis still holds is not enqueued again.
 func (c *Client) enqueueCrawl(ctx context.Context, cr ragqueue.Crawl) (enqueued bool, err error) {
-	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID}, asynq.TaskID(crawlTaskID(cr.ID, cr.JobID)))
+	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: cr.JobID})
 	if err != nil {
 		return false, err
 	}
@@ -311,10 +317,3 @@ func (c *Client) enqueueCrawl(ctx context.Context, cr ragqueue.Crawl) (enqueued 
 	}
 	return true, nil
 }
-
-// crawlTaskID is the task ID of the run of crawl id under job jobID: the
-// first run and each refresh run have a job, and so a task ID, of their
-// own. Naming the crawl alone would not do: the reconciler, enqueueing an
-// unfinished crawl's run again, would then miss a refresh run's task and
-// start a second run beside it.
-func crawlTaskID(id, jobID string) string { return "crawl-" + id + "-" + jobID }

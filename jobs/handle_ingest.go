@@ -255,7 +255,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 // enqueueEmbed queues the embed task of a document version; its task ID
 // makes a second enqueue of the same job (a retried parse) a no-op.
 func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.Option) error {
-	task, err := NewTask(a, append([]asynq.Option{asynq.TaskID(embedTaskID(a.DocumentID, a.Version, a.JobID))}, opts...)...)
+	task, err := NewTask(a, opts...)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,12 @@ func (ReindexArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(5), asynq.Timeout(12 * time.Hour)}
 }
 
+// TaskID implements ArgsWithID: it names the embedder only, so that one
+// re-index into a space runs at a time.
+func (a ReindexArgs) TaskID() string {
+	return "reindex-" + uuid.NewSHA1(reindexNamespace, []byte(a.Embedder)).String()
+}
+
 func (a ReindexArgs) validate() error {
 	switch {
 	case a.Tenant == "":
@@ -244,8 +250,7 @@ func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (r
 		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
 	}
 	job := queuedJob(uuid.NewString(), tenant, KindReindex)
-	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID},
-		asynq.TaskID("reindex-"+uuid.NewSHA1(reindexNamespace, []byte(embedder)).String()))
+	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID})
 	if err != nil {
 		return ragqueue.Job{}, err
 	}

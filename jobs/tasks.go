@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -45,6 +46,15 @@ type ArgsWithOptions interface {
 	TaskOptions() []asynq.Option
 }
 
+// ArgsWithID is implemented by Args that name their own task: NewTask
+// applies asynq.TaskID(TaskID()) before any other option, so that whoever
+// enqueues them (a use case, another feature's handler, the reconciler) gets
+// the same idempotency ID. A later asynq.TaskID option still wins.
+type ArgsWithID interface {
+	Args
+	TaskID() string
+}
+
 // ParseArgs asks a worker to parse and chunk one version of a document.
 type ParseArgs struct {
 	Tenant     string `json:"tenant"`
@@ -59,6 +69,16 @@ func (ParseArgs) Kind() string { return TaskParse }
 // TaskOptions implements ArgsWithOptions: the ingest queue, 5 retries, 10 minutes.
 func (ParseArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry), asynq.Timeout(parseTimeout)}
+}
+
+// TaskID implements ArgsWithID. The tasks of one ingest job are named after
+// it, so that enqueueing the same job twice (a reconciler pass, a repeated
+// request) is refused by Asynq instead of running twice. The job is part of
+// the name: a retry is a new job, and must not collide with the failed job's
+// task, which Asynq keeps archived. Document and version are there for
+// operators reading the queue.
+func (a ParseArgs) TaskID() string {
+	return "ingest-parse-" + a.DocumentID + "-v" + strconv.Itoa(a.Version) + "-" + a.JobID
 }
 
 func (a ParseArgs) validate() error {
@@ -82,6 +102,11 @@ func (EmbedArgs) Kind() string { return TaskEmbed }
 // TaskOptions implements ArgsWithOptions: the ingest queue, 5 retries, 30 minutes.
 func (EmbedArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(ingestMaxRetry), asynq.Timeout(embedTimeout)}
+}
+
+// TaskID implements ArgsWithID: as ParseArgs.TaskID, for the embed stage.
+func (a EmbedArgs) TaskID() string {
+	return "ingest-embed-" + a.DocumentID + "-v" + strconv.Itoa(a.Version) + "-" + a.JobID
 }
 
 func (a EmbedArgs) validate() error {
@@ -116,6 +141,9 @@ func (QueryArgs) Kind() string { return TaskQuery }
 func (QueryArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueQueries), asynq.MaxRetry(queryMaxRetry), asynq.Timeout(queryTimeout)}
 }
+
+// TaskID implements ArgsWithID: a query's task ID is its job ID.
+func (a QueryArgs) TaskID() string { return a.JobID }
 
 func (a QueryArgs) validate() error {
 	switch {
@@ -160,7 +188,8 @@ type validator interface{ validate() error }
 type logAttrser interface{ logAttrs() []slog.Attr }
 
 // NewTask is the one place an Asynq task is made: it encodes args as JSON
-// under args.Kind(), with the args' default options followed by opts.
+// under args.Kind(), with the args' own task ID (ArgsWithID) and default
+// options followed by opts.
 func NewTask[T Args](args T, opts ...asynq.Option) (*asynq.Task, error) {
 	payload, err := json.Marshal(args)
 	if err != nil {
@@ -168,6 +197,9 @@ func NewTask[T Args](args T, opts ...asynq.Option) (*asynq.Task, error) {
 	}
 	if wo, ok := any(args).(ArgsWithOptions); ok {
 		opts = append(wo.TaskOptions(), opts...)
+	}
+	if wi, ok := any(args).(ArgsWithID); ok {
+		opts = append([]asynq.Option{asynq.TaskID(wi.TaskID())}, opts...)
 	}
 	return asynq.NewTask(args.Kind(), payload, opts...), nil
 }

@@ -56,6 +56,10 @@ func (WebhookArgs) TaskOptions() []asynq.Option {
 	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(webhookMaxRetry), asynq.Timeout(webhookTimeout + 5*time.Second)}
 }
 
+// TaskID implements ArgsWithID: the job's, so that a job ended twice (a
+// retried step) is notified once.
+func (a WebhookArgs) TaskID() string { return "webhook-" + a.JobID }
+
 func (a WebhookArgs) validate() error {
 	if a.Tenant == "" || a.JobID == "" {
 		return errors.New("tenant and job_id are required")
@@ -187,7 +191,7 @@ func notifyWebhook(ctx context.Context, store ragqueue.JobStore, enq Enqueuer, l
 	if err != nil || job.CallbackURL == "" {
 		return
 	}
-	task, err := NewTask(WebhookArgs{Tenant: tenant, JobID: id}, asynq.TaskID("webhook-"+id))
+	task, err := NewTask(WebhookArgs{Tenant: tenant, JobID: id})
 	if err == nil {
 		_, err = enq.EnqueueContext(ctx, task)
 	}
