@@ -115,9 +115,6 @@ func FailInterruptedQueries(ctx context.Context, store ragqueue.JobStore) (int, 
 	}
 }
 
-// TaskReconcile is the Asynq task type of the periodic reconciliation.
-const TaskReconcile = "maintenance:reconcile"
-
 // ReconcileEvery is how often the workers reconcile the queue with the
 // database, besides at start.
 const ReconcileEvery = time.Minute
@@ -128,23 +125,6 @@ const ReconcileEvery = time.Minute
 // duplicated (task IDs); this only spares the work of a stage that
 // finished while the next one runs.
 const reconcileGrace = embedTimeout + 5*time.Minute
-
-// ReconcileArgs asks a worker for one reconciliation pass.
-type ReconcileArgs struct{}
-
-// Kind implements Args.
-func (ReconcileArgs) Kind() string { return TaskReconcile }
-
-// TaskOptions implements ArgsWithOptions: the maintenance queue, no retry
-// (the next pass comes soon), one pass at a time across all workers.
-func (ReconcileArgs) TaskOptions() []asynq.Option {
-	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute),
-		asynq.Unique(ReconcileEvery - time.Second)}
-}
-
-func (ReconcileArgs) validate() error { return nil }
-
-func (ReconcileArgs) logAttrs() []slog.Attr { return nil }
 
 // reconcileTask is the periodic pass.
 func (h *handlers) reconcileTask(ctx context.Context, _ ReconcileArgs) error {

@@ -27,49 +27,12 @@ import (
 // SSRF-guarded client, so that a slow or failing receiver never holds up
 // the job and an address inside the network is never reached.
 const (
-	// TaskWebhook is the Asynq task type of one webhook delivery.
-	TaskWebhook = "webhook:deliver"
 	// WebhookSignatureHeader carries "t=<unix seconds>,v1=<hex
 	// HMAC-SHA256>" over "<t>.<body>" with the webhook secret.
 	WebhookSignatureHeader = "Ragqueue-Signature"
 	// WebhookEvent is the event field of every delivery.
 	WebhookEvent = "job.finished"
-	// webhookTimeout bounds one delivery attempt.
-	webhookTimeout = 15 * time.Second
-	// webhookMaxRetry: with RetryDelay's doubling (capped at 5 minutes),
-	// about half an hour of attempts.
-	webhookMaxRetry = 10
 )
-
-// WebhookArgs asks a worker to notify a finished job's callback URL.
-type WebhookArgs struct {
-	Tenant string `json:"tenant"`
-	JobID  string `json:"job_id"`
-}
-
-// Kind implements Args.
-func (WebhookArgs) Kind() string { return TaskWebhook }
-
-// TaskOptions implements ArgsWithOptions: the maintenance queue, retried
-// with backoff for about half an hour.
-func (WebhookArgs) TaskOptions() []asynq.Option {
-	return []asynq.Option{asynq.Queue(QueueMaintenance), asynq.MaxRetry(webhookMaxRetry), asynq.Timeout(webhookTimeout + 5*time.Second)}
-}
-
-// TaskID implements ArgsWithID: the job's, so that a job ended twice (a
-// retried step) is notified once.
-func (a WebhookArgs) TaskID() string { return "webhook-" + a.JobID }
-
-func (a WebhookArgs) validate() error {
-	if a.Tenant == "" || a.JobID == "" {
-		return errors.New("tenant and job_id are required")
-	}
-	return nil
-}
-
-func (a WebhookArgs) logAttrs() []slog.Attr {
-	return []slog.Attr{slog.String("tenant", a.Tenant), slog.String("job_id", a.JobID)}
-}
 
 // WebhookPayload is the body a callback URL receives: the event and the job
 // as GET /v1/jobs/{id} shows it.
