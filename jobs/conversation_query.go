@@ -110,10 +110,10 @@ func (h *handlers) answerFromCache(ctx context.Context, a QueryArgs, question st
 	if err := h.rememberAnswer(ctx, a, question, run, nil, &res); err != nil {
 		return err
 	}
-	if h.Events != nil {
+	if h.tracker.Following() {
 		// Streaming clients get the text and citations as they would from
 		// a generator that does not stream.
 		h.publishAnswer(ctx, a, res.Answer, res.Citations)
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: marshal(res)})
+	return h.tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: MustMarshal(res)})
 }

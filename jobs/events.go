@@ -16,7 +16,7 @@ type EventPublisher interface {
 
 // NewEvent builds an event whose data is v encoded as JSON.
 func NewEvent(typ string, v any) ragqueue.Event {
-	return ragqueue.Event{Type: typ, Data: marshal(v)}
+	return ragqueue.Event{Type: typ, Data: MustMarshal(v)}
 }
 
 // UpdateEvents returns the events a job update means for the job's

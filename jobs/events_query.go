@@ -11,9 +11,9 @@ import (
 // generate has the generator answer, publishing the answer's text as token
 // events while it is written (when the generator streams; otherwise the
 // whole text as one token) and then one citation event per citation. The
-// result and done events follow when the outcome is recorded (followedStore).
+// result and done events follow when the outcome is recorded (Tracker).
 func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
-	if h.Events == nil {
+	if !h.tracker.Following() {
 		return h.Generator.Generate(ctx, question, passages)
 	}
 	var (
@@ -29,7 +29,7 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 			}
 			streamed = true
 			// A failed publish loses followers some text; the record keeps the answer.
-			publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: tok}))
+			h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: tok}))
 			return nil
 		})
 	} else {
@@ -55,10 +55,10 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 // as when it was streamed), then one citation event per citation.
 func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, citations []ragqueue.Citation) {
 	if text != "" {
-		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: text}))
+		h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: text}))
 	}
 	for _, c := range citations {
-		publish(ctx, h.Events, h.Logger, a.Tenant, a.JobID, NewEvent(ragqueue.EventCitation, c))
+		h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventCitation, c))
 	}
 }
 

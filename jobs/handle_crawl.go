@@ -59,7 +59,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	if err := h.Store.UpdateCrawl(ctx, c); err != nil {
 		return fmt.Errorf("jobs: start crawl %s: %w", a.CrawlID, err)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(crawlProgress{})})
+	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(crawlProgress{})})
 
 	depth := c.Spec.MaxDepth
 	if depth <= 0 {
@@ -76,13 +76,13 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	seen := make(map[string]bool)
 	var progress crawlProgress
 	last := time.Now()
-	report := func() { // with mu held; at most every progressEvery
-		if time.Since(last) < progressEvery {
+	report := func() { // with mu held; at most every ProgressEvery
+		if time.Since(last) < ProgressEvery {
 			return
 		}
 		last = time.Now()
 		progress.PagesFetched, progress.PagesFailed = c.PagesFetched, c.PagesFailed+c.PagesBlocked
-		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(progress)})
+		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(progress)})
 		if err := h.Store.UpdateCrawl(ctx, c); err != nil {
 			h.Logger.WarnContext(ctx, "update crawl", "crawl_id", c.ID, "error", err)
 		}
@@ -186,9 +186,9 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			h.Logger.WarnContext(ctx, "schedule crawl refresh; the reconciler will retry", "crawl_id", c.ID, "error", err)
 		}
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
-		Progress: marshal(progress),
-		Result:   marshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
+	return h.tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
+		Progress: MustMarshal(progress),
+		Result:   MustMarshal(map[string]any{"crawl_id": c.ID, "documents": len(c.Documents)}),
 	})
 }
 
@@ -197,7 +197,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) error {
 	ctx, cancel := settleContext(ctx)
 	defer cancel()
-	if h.jobFailed(ctx, a.Tenant, a.JobID, err) {
+	if h.tracker.Failed(ctx, a.Tenant, a.JobID, err) {
 		if c, gerr := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID); gerr == nil {
 			c.Status = ragqueue.StateFailed
 			c.Errors = append(c.Errors, ragqueue.URLError{Error: failureMessage(err)})

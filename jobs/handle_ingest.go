@@ -81,7 +81,7 @@ func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version
 // create, as the record itself (an inline ingestion: ingestRun.inline).
 func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate, create bool) error {
 	if !create {
-		return h.Store.UpdateJob(ctx, tenant, jobID, u)
+		return h.tracker.Update(ctx, tenant, jobID, u)
 	}
 	now := time.Now().UTC()
 	j := ragqueue.Job{ID: jobID, Tenant: tenant, Type: ragqueue.KindIngest, State: *u.State, Progress: u.Progress, Result: u.Result,
@@ -89,7 +89,7 @@ func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.
 	if u.Error != nil {
 		j.Error = *u.Error
 	}
-	return h.Store.CreateJob(ctx, j)
+	return h.tracker.Create(ctx, j)
 }
 
 // skipStale settles a task whose work became moot: the document was
@@ -113,7 +113,7 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 	default:
 		reason = fmt.Sprintf("superseded by job %s, a retry of the document", doc.JobID)
 	}
-	canceled := ragqueue.JobUpdate{State: statePtr(ragqueue.StateCanceled), Error: &reason}
+	canceled := ragqueue.JobUpdate{State: StatePtr(ragqueue.StateCanceled), Error: &reason}
 	if create {
 		if err := h.endJob(ctx, tenant, jobID, canceled, true); err != nil {
 			h.Logger.WarnContext(ctx, "record canceled ingest job", "tenant", tenant, "job_id", jobID, "error", err)
@@ -124,7 +124,7 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 	if err != nil || job.State.Terminal() {
 		return nil
 	}
-	h.setJob(ctx, tenant, jobID, canceled)
+	h.tracker.Set(ctx, tenant, jobID, canceled)
 	return nil
 }
 
@@ -184,9 +184,9 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	}
 	var pdfProgress func(pagesParsed int) // none for an inline ingestion: its job has no record yet
 	if !run.isInline() {
-		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(ingestProgress{Stage: stageParse})})
+		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(ingestProgress{Stage: stageParse})})
 		pdfProgress = func(n int) {
-			h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+			h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
 		}
 	}
 
@@ -243,7 +243,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		doc.Pages = pages
 		return h.embedVersion(ctx, next, doc, chunks, run)
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(ingestProgress{
+	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
 	if grouped {
@@ -343,7 +343,7 @@ func readAtMost(r io.Reader, max int64) ([]byte, error) {
 
 // parsePDF runs the PDF parser on a document's bytes, telling progress
 // (unless nil) of the pages parsed while it runs, at most every
-// progressEvery.
+// ProgressEvery.
 func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
 	if h.PDF == nil {
 		return ingest.Parsed{}, permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
@@ -364,7 +364,7 @@ func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pag
 	}
 	var last time.Time
 	return h.PDF.ParsePDFProgress(ctx, f, func(n int) {
-		if progress == nil || time.Since(last) < progressEvery {
+		if progress == nil || time.Since(last) < ProgressEvery {
 			return
 		}
 		last = time.Now()
@@ -429,7 +429,7 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.D
 func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, run ingestRun) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
 	if !run.isInline() {
-		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(progress)})
+		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(progress)})
 	}
 
 	snap, err := h.Spaces.Snapshot(ctx)
@@ -492,9 +492,9 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.D
 	// cannot be helped by retrying.
 	progress.Stage = stageDone
 	if err := h.endJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
-		State:    statePtr(ragqueue.StateSucceeded),
-		Progress: marshal(progress),
-		Result: marshal(ingestResult{
+		State:    StatePtr(ragqueue.StateSucceeded),
+		Progress: MustMarshal(progress),
+		Result: MustMarshal(ingestResult{
 			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
 		}),
 	}, run.isInline()); ragqueue.IsNotFound(err) {
@@ -519,7 +519,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 
 // embedChunks embeds and upserts chunks in batches of EmbedBatch with at
 // most EmbedParallelism batches in flight, reporting progress at most once
-// per batch and per progressEvery. It fills progress's chunk counts. The
+// per batch and per ProgressEvery. It fills progress's chunk counts. The
 // chunks are staged unless direct says they are searchable at once.
 func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot, direct bool) error {
 	var (
@@ -531,11 +531,11 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Do
 		defer mu.Unlock()
 		progress.ChunksEmbedded += done
 		progress.ChunksReused += reused
-		if run.isInline() || progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < progressEvery {
+		if run.isInline() || progress.ChunksEmbedded < progress.Chunks && time.Since(lastReport) < ProgressEvery {
 			return
 		}
 		lastReport = time.Now()
-		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(*progress)})
+		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(*progress)})
 	}
 
 	emb, idx := snap.Embedder(), snap.Index()

@@ -42,7 +42,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if h.queryCanceled(ctx, a) {
 		return nil
 	}
-	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive)})
+	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive)})
 	question := a.Question
 	if len(a.URLs) > 0 {
 		// The URLs say where to look, not what to look for.
@@ -130,7 +130,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err := h.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
 		return err
 	}
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: marshal(res)}) // a client is waiting on it
+	return h.tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: MustMarshal(res)}) // a client is waiting on it
 }
 
 // fetchURLs fetches the pages a question names (depth 0, through the

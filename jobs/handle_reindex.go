@@ -46,7 +46,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	}
 	space := retrieval.Space{Name: emb.Name(), Embedder: a.Embedder, Dim: emb.Dim()}
 	progress := reindexProgress{Stage: "waiting", Space: space.Name}
-	h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateActive), Progress: marshal(progress)})
+	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(progress)})
 
 	live, ok, err := spaces.Live(ctx)
 	if err != nil {
@@ -68,7 +68,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 			return err
 		}
 		progress.Stage = "switching"
-		h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(progress)})
+		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(progress)})
 		if err := spaces.SetLive(ctx, space); err != nil {
 			return fmt.Errorf("jobs: re-index: switch to %s: %w", space.Name, err)
 		}
@@ -93,9 +93,9 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	}
 	h.Spaces.Invalidate()
 	progress.Stage = "done"
-	return h.jobSucceeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
-		Progress: marshal(progress),
-		Result:   marshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
+	return h.tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
+		Progress: MustMarshal(progress),
+		Result:   MustMarshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
 	})
 }
 
@@ -139,9 +139,9 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 			progress.Documents++
 		}
 		pending, docs = pending[:0], docs[:0]
-		if time.Since(last) >= progressEvery {
+		if time.Since(last) >= ProgressEvery {
 			last = time.Now()
-			h.setJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: marshal(*progress)})
+			h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(*progress)})
 		}
 		return nil
 	}
@@ -177,7 +177,7 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 func (h *handlers) reindexFailed(ctx context.Context, a ReindexArgs, err error) error {
 	ctx, cancel := settleContext(ctx)
 	defer cancel()
-	h.jobFailed(ctx, a.Tenant, a.JobID, err)
+	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
 	return err
 }
 

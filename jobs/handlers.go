@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,8 +102,6 @@ const (
 	defaultEmbedBatch       = 64
 	defaultEmbedParallelism = 2
 	defaultTopK             = 5
-	// progressEvery throttles progress writes during embedding.
-	progressEvery = 250 * time.Millisecond
 	// settleTimeout bounds the state writes made after a failure, which run
 	// even when the task's own context has ended.
 	settleTimeout = 10 * time.Second
@@ -115,6 +112,8 @@ type handlers struct {
 	Deps
 	// client enqueues the ingest jobs and refresh runs a crawl starts.
 	client *Client
+	// tracker records job progress and outcomes for the jobs' followers.
+	tracker *Tracker
 }
 
 // NewMux returns a ServeMux with every ragqueue task handler registered
@@ -173,28 +172,8 @@ func newHandlers(d Deps) *handlers {
 	if d.Metrics == nil {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
-	d.Store = followedStore{Store: d.Store, enq: d.Enqueuer, events: d.Events, logger: d.Logger}
-	return &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger)}
-}
-
-// followedStore is the handlers' Store: every job update also reaches the
-// job's followers, so that a handler recording progress or an outcome need
-// not know about them. A job that ends notifies its callback URL
-// (webhook.go); every update is published as events (events.go).
-type followedStore struct {
-	Store
-	enq    Enqueuer
-	events EventPublisher
-	logger *slog.Logger
-}
-
-func (s followedStore) UpdateJob(ctx context.Context, tenant, id string, u ragqueue.JobUpdate) error {
-	if err := s.Store.UpdateJob(ctx, tenant, id, u); err != nil {
-		return err
-	}
-	notifyWebhook(ctx, s.Store, s.enq, s.logger, tenant, id, u)
-	PublishUpdate(ctx, s.events, s.logger, tenant, id, u)
-	return nil
+	return &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger),
+		tracker: NewTracker(d.Store, d.Enqueuer, d.Events, d.Logger)}
 }
 
 // guard runs fn, turns a panic into an error, and hands any error to onFail,
@@ -264,38 +243,6 @@ func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
 
-// setJob updates a job, logging rather than failing: the job record is a
-// view for clients, the work itself already succeeded or failed.
-func (h *handlers) setJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate) {
-	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil {
-		h.Logger.WarnContext(ctx, "update job", "tenant", tenant, "job_id", jobID, "error", err)
-	}
-}
-
-// jobSucceeded records a job's successful outcome u (its State is set).
-// Unlike progress, the outcome must be recorded: a failure is returned, for
-// the task to be retried. A job record that is gone (pruned) cannot be
-// helped by retrying: that is not an error.
-func (h *handlers) jobSucceeded(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate) error {
-	u.State = statePtr(ragqueue.StateSucceeded)
-	if err := h.Store.UpdateJob(ctx, tenant, jobID, u); err != nil && !ragqueue.IsNotFound(err) {
-		return fmt.Errorf("jobs: record outcome of job %s: %w", jobID, err)
-	}
-	return nil
-}
-
-// jobFailed records a failed attempt on the job: retrying when Asynq will run
-// the task again, failed otherwise. It reports whether the failure is final.
-func (h *handlers) jobFailed(ctx context.Context, tenant, jobID string, err error) (final bool) {
-	msg := failureMessage(err)
-	state := ragqueue.StateFailed
-	if willRetry(ctx, err) {
-		state = ragqueue.StateRetrying
-	}
-	h.setJob(ctx, tenant, jobID, ragqueue.JobUpdate{State: &state, Error: &msg})
-	return state == ragqueue.StateFailed
-}
-
 // docFailed records a final failure on a document version; a document that
 // was deleted or replaced meanwhile is left alone.
 func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ragqueue.Status, msg string) {
@@ -316,14 +263,14 @@ func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string
 		msg := ragqueue.ErrorMessage(rej.err)
 		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusRejected, msg)
 		failed := ragqueue.StateFailed
-		h.setJob(ctx, tenant, jobID, ragqueue.JobUpdate{State: &failed, Error: &msg})
+		h.tracker.Set(ctx, tenant, jobID, ragqueue.JobUpdate{State: &failed, Error: &msg})
 		return fmt.Errorf("jobs: reject document %s: %w: %w", docID, err, asynq.SkipRetry)
 	}
 	// The document first: it is the truth the reconciler works from.
 	if !willRetry(ctx, err) {
 		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusFailed, failureMessage(err))
 	}
-	h.jobFailed(ctx, tenant, jobID, err)
+	h.tracker.Failed(ctx, tenant, jobID, err)
 	return err
 }
 
@@ -341,22 +288,9 @@ func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) erro
 	if h.queryCanceled(ctx, a) {
 		return permanent(err) // its client went away: the record says so already
 	}
-	h.jobFailed(ctx, a.Tenant, a.JobID, err)
+	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
 	return err
 }
-
-// marshal encodes a progress or result value; these are plain structs, so an
-// error is a bug.
-func marshal(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("jobs: marshal %T: %v", v, err))
-	}
-	return b
-}
-
-// statePtr returns a pointer to s, for JobUpdate.
-func statePtr(s ragqueue.State) *ragqueue.State { return &s }
 
 // countFetch records one page fetch's outcome in the metrics: fetched, or
 // blocked (robots.txt, the SSRF guard, the crawl's scope); other failures

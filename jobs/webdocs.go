@@ -194,7 +194,7 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, e
 	msg := failureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
-	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: statePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
+	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
 		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
 	return err
