@@ -87,8 +87,8 @@ func (a EmbedArgs) logAttrs() []slog.Attr { return docAttrs(a.Tenant, a.Document
 const (
 	// TaskEmbedBatch is the Asynq task type of an aggregated embedding batch.
 	TaskEmbedBatch = "ingest:embed-batch"
-	// embedGroup is the Asynq group small documents' embeddings wait in.
-	embedGroup = "embed"
+	// EmbedGroup is the Asynq group small documents' embeddings wait in.
+	EmbedGroup = "embed"
 	// DefaultEmbedGroupMaxSize is how many documents one batch takes at most.
 	DefaultEmbedGroupMaxSize = 256
 	// DefaultEmbedGroupGrace is how long a batch waits for another document

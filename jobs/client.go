@@ -37,6 +37,29 @@ func NewClient(q Enqueuer, store ragqueue.JobStore, logger *slog.Logger) *Client
 	return &Client{q: q, store: store, logger: logger}
 }
 
+// Enqueue puts the task of a on the queue (NewTask: its own ID and options,
+// then opts). added is false when a task of that ID is already known to
+// Asynq (asynq.ErrTaskIDConflict), which is not an error; any other error
+// comes back as the queue returned it.
+func (c *Client) Enqueue(ctx context.Context, a Args, opts ...asynq.Option) (added bool, err error) {
+	task, err := NewTask(a, opts...)
+	if err != nil {
+		return false, err
+	}
+	_, err = c.q.EnqueueContext(ctx, task)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Job returns job id of tenant as recorded.
+func (c *Client) Job(ctx context.Context, tenant, id string) (ragqueue.Job, error) {
+	return c.store.GetJob(ctx, tenant, id)
+}
+
 // EnqueueIngest starts (or restarts) the ingestion of doc's current version
 // under the job doc.JobID. It is idempotent: the job record is created if
 // missing, and while the job's parse task is still known to Asynq (pending,
@@ -54,7 +77,7 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts 
 	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
 		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
 	}
-	if err := c.ensureJob(ctx, queuedJob(doc.JobID, doc.Tenant, ragqueue.KindIngest, opts...)); err != nil {
+	if err := c.EnsureJob(ctx, QueuedJob(doc.JobID, doc.Tenant, ragqueue.KindIngest, opts...)); err != nil {
 		return false, err
 	}
 	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
@@ -67,14 +90,14 @@ func (c *Client) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts 
 		c.logger.DebugContext(ctx, "ingest already queued", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("jobs: enqueue ingest of document %s: %w: %w", doc.ID, errQueueUnavailable(), err)
+		return false, fmt.Errorf("jobs: enqueue ingest of document %s: %w: %w", doc.ID, ErrQueueUnavailable(), err)
 	}
 	c.logger.DebugContext(ctx, "ingest enqueued", "task_id", info.ID, "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
 	return true, nil
 }
 
-// queuedJob is the record of a new job of kind, queued now, adjusted by opts.
-func queuedJob(id, tenant, kind string, opts ...EnqueueOption) ragqueue.Job {
+// QueuedJob is the record of a new job of kind, queued now, adjusted by opts.
+func QueuedJob(id, tenant, kind string, opts ...EnqueueOption) ragqueue.Job {
 	now := time.Now().UTC()
 	job := ragqueue.Job{ID: id, Tenant: tenant, Type: kind, State: ragqueue.StateQueued, CreatedAt: now, UpdatedAt: now}
 	for _, o := range opts {
@@ -83,27 +106,27 @@ func queuedJob(id, tenant, kind string, opts ...EnqueueOption) ragqueue.Job {
 	return job
 }
 
-// unqueuedMessage is what a job records when its task could not be enqueued.
-const unqueuedMessage = "could not enqueue: the job queue is unavailable"
+// UnqueuedMessage is what a job records when its task could not be enqueued.
+const UnqueuedMessage = "could not enqueue: the job queue is unavailable"
 
-// settleUnqueued records state and msg on a job whose task never reached
+// SettleUnqueued records state and msg on a job whose task never reached
 // the queue: nobody will ever run it, so it must not be left queued.
-func (c *Client) settleUnqueued(ctx context.Context, tenant, jobID string, state ragqueue.State, msg string) {
-	sctx, cancel := settleContext(ctx)
+func (c *Client) SettleUnqueued(ctx context.Context, tenant, jobID string, state ragqueue.State, msg string) {
+	sctx, cancel := SettleContext(ctx)
 	defer cancel()
 	if err := c.store.UpdateJob(sctx, tenant, jobID, ragqueue.JobUpdate{State: &state, Error: &msg}); err != nil {
 		c.logger.WarnContext(ctx, "settle a job whose task was not enqueued", "tenant", tenant, "job_id", jobID, "error", err)
 	}
 }
 
-// errQueueUnavailable is what the API shows when Redis refuses a task.
-func errQueueUnavailable() error {
+// ErrQueueUnavailable is what the API shows when Redis refuses a task.
+func ErrQueueUnavailable() error {
 	return ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the job queue is unavailable; try again shortly")
 }
 
-// ensureJob creates j, or accepts that it already exists (a re-enqueue):
+// EnsureJob creates j, or accepts that it already exists (a re-enqueue):
 // CreateJob leaves an existing job alone without error.
-func (c *Client) ensureJob(ctx context.Context, j ragqueue.Job) error {
+func (c *Client) EnsureJob(ctx context.Context, j ragqueue.Job) error {
 	if err := c.store.CreateJob(ctx, j); err != nil {
 		return fmt.Errorf("jobs: create job %s: %w", j.ID, err)
 	}

@@ -18,7 +18,7 @@ func (c *Client) EnqueueQueryArgs(ctx context.Context, a QueryArgs, opts ...Enqu
 	} else if a.TopK < 0 {
 		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "top_k must not be negative")
 	}
-	job := queuedJob(uuid.NewString(), a.Tenant, ragqueue.KindQuery, opts...)
+	job := QueuedJob(uuid.NewString(), a.Tenant, ragqueue.KindQuery, opts...)
 	if err := c.store.CreateJob(ctx, job); err != nil {
 		return ragqueue.Job{}, fmt.Errorf("jobs: create query job: %w", err)
 	}
@@ -28,8 +28,8 @@ func (c *Client) EnqueueQueryArgs(ctx context.Context, a QueryArgs, opts ...Enqu
 		return ragqueue.Job{}, err
 	}
 	if _, err := c.q.EnqueueContext(ctx, task); err != nil {
-		c.settleUnqueued(ctx, a.Tenant, job.ID, ragqueue.StateFailed, unqueuedMessage)
-		return ragqueue.Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, errQueueUnavailable(), err)
+		c.SettleUnqueued(ctx, a.Tenant, job.ID, ragqueue.StateFailed, UnqueuedMessage)
+		return ragqueue.Job{}, fmt.Errorf("jobs: enqueue query %s: %w: %w", job.ID, ErrQueueUnavailable(), err)
 	}
 	return job, nil
 }

@@ -39,7 +39,7 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 		// Followers have part of an answer: running the job again would
 		// start another one under it. The job fails with the provider's
 		// message instead; asking again is the client's choice.
-		return answer, permanent(err)
+		return answer, Permanent(err)
 	} else if err != nil {
 		return answer, err
 	}

@@ -52,7 +52,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		c.JobID, c.NextRunAt, c.CompletedAt = a.JobID, nil, nil
 	}
 	if h.Fetcher == nil {
-		return permanent(errors.New("jobs: web fetching is not configured in this worker"))
+		return Permanent(errors.New("jobs: web fetching is not configured in this worker"))
 	}
 	c.Status, c.PagesFetched, c.PagesFailed, c.PagesBlocked = ragqueue.StateActive, 0, 0, 0
 	c.Documents, c.Errors = []string{}, []ragqueue.URLError{}
@@ -111,7 +111,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 				progress.PagesReady++
 			}
 			if ierr != nil {
-				addErr(p.URL, "could not index the page: "+failureMessage(ierr))
+				addErr(p.URL, "could not index the page: "+FailureMessage(ierr))
 			}
 		case pageDuplicate:
 			addErr(p.URL, fmt.Sprintf("the same content as document %s (%s); not stored again", doc.ID, doc.Source))
@@ -195,12 +195,12 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 // crawlFailed records a failed crawl attempt on its job and, when final,
 // on the crawl.
 func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) error {
-	ctx, cancel := settleContext(ctx)
+	ctx, cancel := SettleContext(ctx)
 	defer cancel()
 	if h.tracker.Failed(ctx, a.Tenant, a.JobID, err) {
 		if c, gerr := h.Store.GetCrawl(ctx, a.Tenant, a.CrawlID); gerr == nil {
 			c.Status = ragqueue.StateFailed
-			c.Errors = append(c.Errors, ragqueue.URLError{Error: failureMessage(err)})
+			c.Errors = append(c.Errors, ragqueue.URLError{Error: FailureMessage(err)})
 			if uerr := h.Store.UpdateCrawl(ctx, c); uerr != nil {
 				h.Logger.WarnContext(ctx, "record failed crawl", "crawl_id", a.CrawlID, "error", uerr)
 			}
@@ -213,15 +213,15 @@ func (h *handlers) crawlFailed(ctx context.Context, a CrawlArgs, err error) erro
 // its job, then enqueues the task that runs it. The task ID names the crawl
 // and its job (CrawlArgs.TaskID), so enqueueing it twice runs it once.
 func (c *Client) EnqueueCrawl(ctx context.Context, cr ragqueue.Crawl, store ragqueue.CrawlStore, opts ...EnqueueOption) error {
-	if err := c.ensureJob(ctx, queuedJob(cr.JobID, cr.Tenant, ragqueue.KindCrawl, opts...)); err != nil {
+	if err := c.EnsureJob(ctx, QueuedJob(cr.JobID, cr.Tenant, ragqueue.KindCrawl, opts...)); err != nil {
 		return err
 	}
 	if err := store.CreateCrawl(ctx, cr); err != nil {
 		return fmt.Errorf("jobs: create crawl: %w", err)
 	}
 	if _, err := c.enqueueCrawl(ctx, cr); err != nil {
-		c.settleUnqueued(ctx, cr.Tenant, cr.JobID, ragqueue.StateFailed, unqueuedMessage)
-		sctx, cancel := settleContext(ctx)
+		c.SettleUnqueued(ctx, cr.Tenant, cr.JobID, ragqueue.StateFailed, UnqueuedMessage)
+		sctx, cancel := SettleContext(ctx)
 		defer cancel()
 		cr.Status = ragqueue.StateFailed
 		_ = store.UpdateCrawl(sctx, cr)
@@ -244,7 +244,7 @@ var refreshNamespace = uuid.MustParse("6f1f7c1e-3a57-4d0e-9a38-2f4a7c0b9e61")
 // enqueues its task to be processed at cr.NextRunAt.
 func (c *Client) scheduleRefresh(ctx context.Context, cr ragqueue.Crawl) error {
 	jobID := refreshJobID(cr.ID, *cr.NextRunAt)
-	if err := c.ensureJob(ctx, queuedJob(jobID, cr.Tenant, ragqueue.KindCrawl)); err != nil {
+	if err := c.EnsureJob(ctx, QueuedJob(jobID, cr.Tenant, ragqueue.KindCrawl)); err != nil {
 		return err
 	}
 	task, err := NewTask(CrawlArgs{Tenant: cr.Tenant, CrawlID: cr.ID, JobID: jobID}, asynq.ProcessAt(*cr.NextRunAt))
@@ -252,7 +252,7 @@ func (c *Client) scheduleRefresh(ctx context.Context, cr ragqueue.Crawl) error {
 		return err
 	}
 	if _, err := c.q.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("jobs: schedule crawl %s: %w: %w", cr.ID, errQueueUnavailable(), err)
+		return fmt.Errorf("jobs: schedule crawl %s: %w: %w", cr.ID, ErrQueueUnavailable(), err)
 	}
 	return nil
 }
@@ -268,7 +268,7 @@ func (c *Client) enqueueCrawl(ctx context.Context, cr ragqueue.Crawl) (enqueued 
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("jobs: enqueue crawl %s: %w: %w", cr.ID, errQueueUnavailable(), err)
+		return false, fmt.Errorf("jobs: enqueue crawl %s: %w: %w", cr.ID, ErrQueueUnavailable(), err)
 	}
 	return true, nil
 }

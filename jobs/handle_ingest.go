@@ -247,7 +247,7 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
 	if grouped {
-		return h.enqueueEmbed(ctx, next, asynq.Group(embedGroup))
+		return h.enqueueEmbed(ctx, next, asynq.Group(EmbedGroup))
 	}
 	return h.enqueueEmbed(ctx, next)
 }
@@ -298,7 +298,7 @@ func (h *handlers) split(ctx context.Context, doc ragqueue.Document, pre *ingest
 func (h *handlers) parseBlob(ctx context.Context, doc ragqueue.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
 	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
-		return ingest.Parsed{}, permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
+		return ingest.Parsed{}, Permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
 			ragqueue.Errorf(ragqueue.ENOTFOUND, "the document's content is missing; upload it again")))
 	} else if err != nil {
 		return ingest.Parsed{}, fmt.Errorf("jobs: open content of document %s: %w", doc.ID, err)
@@ -346,7 +346,7 @@ func readAtMost(r io.Reader, max int64) ([]byte, error) {
 // ProgressEvery.
 func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
 	if h.PDF == nil {
-		return ingest.Parsed{}, permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
+		return ingest.Parsed{}, Permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
 	}
 	f, ok := rc.(*os.File)
 	if !ok {
@@ -419,7 +419,7 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.D
 		} else if !ok {
 			return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // nothing was indexed by this attempt
 		}
-		return doc, nil, false, permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
+		return doc, nil, false, Permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
 	return doc, chunks, true, nil
 }
@@ -629,7 +629,7 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 // call's duration; what names the texts in errors. When the provider
 // refuses the request itself (EINVALID: a bad key, an unknown model)
 // retrying cannot help, the operator must fix the configuration: the error
-// is permanent (a document fails, and can be retried; a re-index fails).
+// is Permanent (a document fails, and can be retried; a re-index fails).
 func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
 	vecs, err := embedAll(ctx, emb, texts)
@@ -637,7 +637,7 @@ func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts
 	if err != nil {
 		err = fmt.Errorf("jobs: embed %s: %w", what, err)
 		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
-			return nil, permanent(err)
+			return nil, Permanent(err)
 		}
 		return nil, err
 	}

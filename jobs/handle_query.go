@@ -88,7 +88,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	}
 	if h.TokenBudget != nil {
 		if err := h.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
-			return permanent(err)
+			return Permanent(err)
 		} else if err != nil {
 			h.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
 		}
@@ -165,7 +165,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 				if ctx.Err() != nil {
 					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
 				}
-				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + failureMessage(ierr)})
+				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + FailureMessage(ierr)})
 				continue
 			}
 		}

@@ -38,7 +38,7 @@ type reindexProgress struct {
 func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 	spaces := h.Spaces.Spaces()
 	if spaces == nil || h.EmbedderFactory == nil {
-		return permanent(ragqueue.Errorf(ragqueue.EUNSUPPORTED, "this deployment cannot re-index: its index has one fixed embedding space"))
+		return Permanent(ragqueue.Errorf(ragqueue.EUNSUPPORTED, "this deployment cannot re-index: its index has one fixed embedding space"))
 	}
 	emb, err := h.EmbedderFactory(ctx, a.Embedder)
 	if err != nil {
@@ -175,7 +175,7 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 
 // reindexFailed records a failed re-index attempt on its job.
 func (h *handlers) reindexFailed(ctx context.Context, a ReindexArgs, err error) error {
-	ctx, cancel := settleContext(ctx)
+	ctx, cancel := SettleContext(ctx)
 	defer cancel()
 	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
 	return err
@@ -201,25 +201,25 @@ func (c *Client) EnqueueReindex(ctx context.Context, tenant, embedder string) (r
 	if tenant == "" || embedder == "" {
 		return ragqueue.Job{}, ragqueue.Errorf(ragqueue.EINVALID, "a re-index needs a tenant and an embedder")
 	}
-	job := queuedJob(uuid.NewString(), tenant, KindReindex)
+	job := QueuedJob(uuid.NewString(), tenant, KindReindex)
 	task, err := NewTask(ReindexArgs{Tenant: tenant, Embedder: embedder, JobID: job.ID})
 	if err != nil {
 		return ragqueue.Job{}, err
 	}
-	if err := c.ensureJob(ctx, job); err != nil {
+	if err := c.EnsureJob(ctx, job); err != nil {
 		return ragqueue.Job{}, err
 	}
 	_, err = c.q.EnqueueContext(ctx, task)
 	if err == nil {
 		return job, nil
 	}
-	state, msg := ragqueue.StateFailed, unqueuedMessage
+	state, msg := ragqueue.StateFailed, UnqueuedMessage
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		state, msg = ragqueue.StateCanceled, "a re-index into "+embedder+" is already queued or running"
 		err = ragqueue.Errorf(ragqueue.ECONFLICT, "%s", msg)
 	} else {
-		err = fmt.Errorf("jobs: enqueue re-index: %w: %w", errQueueUnavailable(), err)
+		err = fmt.Errorf("jobs: enqueue re-index: %w: %w", ErrQueueUnavailable(), err)
 	}
-	c.settleUnqueued(ctx, tenant, job.ID, state, msg)
+	c.SettleUnqueued(ctx, tenant, job.ID, state, msg)
 	return ragqueue.Job{}, err
 }

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime/debug"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -102,9 +100,6 @@ const (
 	defaultEmbedBatch       = 64
 	defaultEmbedParallelism = 2
 	defaultTopK             = 5
-	// settleTimeout bounds the state writes made after a failure, which run
-	// even when the task's own context has ended.
-	settleTimeout = 10 * time.Second
 )
 
 // handlers holds Deps with defaults applied; its methods are the task handlers.
@@ -121,16 +116,15 @@ type handlers struct {
 // dependency is missing, as that is a wiring bug.
 func NewMux(d Deps) *asynq.ServeMux {
 	h := newHandlers(d)
-	mux := asynq.NewServeMux()
-	mux.Use(logTasks(h.Logger))
-	Register(mux, guard(h, h.parse, h.parseFailed))
-	Register(mux, guard(h, h.embed, h.embedFailed))
-	Register(mux, guard(h, h.query, h.queryFailed))
-	Register(mux, guard(h, h.crawl, h.crawlFailed))
-	Register(mux, guard(h, h.reindex, h.reindexFailed))
-	Register(mux, guard(h, h.embedBatch, h.embedBatchFailed))
-	Register(mux, guard(h, h.reconcileTask, h.reconcileFailed))
-	Register(mux, guard(h, h.deliverWebhook, h.webhookFailed))
+	mux := NewServeMux(h.Logger)
+	Register(mux, Guard(h.Logger, h.parse, h.parseFailed))
+	Register(mux, Guard(h.Logger, h.embed, h.embedFailed))
+	Register(mux, Guard(h.Logger, h.query, h.queryFailed))
+	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
+	Register(mux, Guard(h.Logger, h.reindex, h.reindexFailed))
+	Register(mux, Guard(h.Logger, h.embedBatch, h.embedBatchFailed))
+	Register(mux, Guard(h.Logger, h.reconcileTask, h.reconcileFailed))
+	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
 	return mux
 }
 
@@ -176,39 +170,6 @@ func newHandlers(d Deps) *handlers {
 		tracker: NewTracker(d.Store, d.Enqueuer, d.Events, d.Logger)}
 }
 
-// guard runs fn, turns a panic into an error, and hands any error to onFail,
-// which records it on the job (and document) and returns what Asynq should see.
-func guard[T Args](h *handlers, fn func(context.Context, T) error, onFail func(context.Context, T, error) error) func(context.Context, T) error {
-	return func(ctx context.Context, args T) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("jobs: %s panicked: %v", args.Kind(), r)
-				h.Logger.ErrorContext(ctx, "handler panicked", "task_type", args.Kind(), "panic", r, "stack", string(debug.Stack()))
-			}
-			if err != nil {
-				err = onFail(ctx, args, err)
-			}
-		}()
-		return fn(ctx, args)
-	}
-}
-
-// willRetry reports whether Asynq will run the task again after err.
-// Outside an Asynq server (no retry data in ctx) nothing retries.
-func willRetry(ctx context.Context, err error) bool {
-	if errors.Is(err, asynq.SkipRetry) {
-		return false
-	}
-	n, ok := asynq.GetRetryCount(ctx)
-	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
-	return ok && ok2 && n < maxRetry
-}
-
-// permanent marks err as one that retrying cannot fix.
-func permanent(err error) error {
-	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
-}
-
 // rejection is an input error: the document itself is unusable.
 type rejection struct{ err error }
 
@@ -225,24 +186,6 @@ func isInputError(err error) bool {
 	return false
 }
 
-// failureMessage is what a job or document records about err: the client
-// message of a ragqueue error, otherwise the error text, which operators need
-// to see why an embedder or generator failed.
-func failureMessage(err error) string {
-	var e *ragqueue.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
-
-// settleContext is for state writes after a failure: it keeps ctx's values
-// (the Asynq retry data) but not its cancellation, so that a timed-out task
-// still records why it stopped.
-func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-}
-
 // docFailed records a final failure on a document version; a document that
 // was deleted or replaced meanwhile is left alone.
 func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ragqueue.Status, msg string) {
@@ -256,7 +199,7 @@ func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version 
 // document rejected and is never retried; any other error marks the job
 // retrying, or on the last attempt fails both document and job.
 func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string, version int, err error) error {
-	ctx, cancel := settleContext(ctx)
+	ctx, cancel := SettleContext(ctx)
 	defer cancel()
 	var rej rejection
 	if errors.As(err, &rej) {
@@ -267,8 +210,8 @@ func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string
 		return fmt.Errorf("jobs: reject document %s: %w: %w", docID, err, asynq.SkipRetry)
 	}
 	// The document first: it is the truth the reconciler works from.
-	if !willRetry(ctx, err) {
-		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusFailed, failureMessage(err))
+	if !WillRetry(ctx, err) {
+		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusFailed, FailureMessage(err))
 	}
 	h.tracker.Failed(ctx, tenant, jobID, err)
 	return err
@@ -283,10 +226,10 @@ func (h *handlers) embedFailed(ctx context.Context, a EmbedArgs, err error) erro
 }
 
 func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
-	ctx, cancel := settleContext(ctx)
+	ctx, cancel := SettleContext(ctx)
 	defer cancel()
 	if h.queryCanceled(ctx, a) {
-		return permanent(err) // its client went away: the record says so already
+		return Permanent(err) // its client went away: the record says so already
 	}
 	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
 	return err

@@ -10,6 +10,18 @@ import (
 	"github.com/hibiken/asynq"
 )
 
+// NewServeMux returns the ServeMux the feature packages register their task
+// handlers on, behind the logging and panic-recovery middleware (logTasks).
+// A nil logger discards.
+func NewServeMux(logger *slog.Logger) *asynq.ServeMux {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mux := asynq.NewServeMux()
+	mux.Use(logTasks(logger))
+	return mux
+}
+
 // taskInfo collects what a task is about (tenant, doc_id, job_id) once
 // Register has decoded its payload, so that the logging middleware can name
 // it without decoding the payload a second time.

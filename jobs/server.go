@@ -95,7 +95,7 @@ func errorLogger(logger *slog.Logger) asynq.ErrorHandler {
 		n, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		level, msg := slog.LevelDebug, "task will be retried"
-		if !willRetry(ctx, err) {
+		if !WillRetry(ctx, err) {
 			level, msg = slog.LevelError, "task archived: no more retries"
 		}
 		logger.Log(ctx, level, msg, "task_id", id, "task_type", t.Type(), "retry", n, "max_retry", maxRetry, "error", err)

@@ -67,9 +67,9 @@ func (t *Tracker) Succeeded(ctx context.Context, tenant, id string, u ragqueue.J
 // Failed records a failed attempt on the job: retrying when Asynq will run
 // the task again, failed otherwise. It reports whether the failure is final.
 func (t *Tracker) Failed(ctx context.Context, tenant, id string, err error) (final bool) {
-	msg := failureMessage(err)
+	msg := FailureMessage(err)
 	state := ragqueue.StateFailed
-	if willRetry(ctx, err) {
+	if WillRetry(ctx, err) {
 		state = ragqueue.StateRetrying
 	}
 	t.Set(ctx, tenant, id, ragqueue.JobUpdate{State: &state, Error: &msg})

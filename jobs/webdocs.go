@@ -81,7 +81,7 @@ const (
 // returned document needs ingesting when outcome is created or updated.
 func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, pageOutcome, error) {
 	if h.PutBlob == nil {
-		return ragqueue.Document{}, "", permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
+		return ragqueue.Document{}, "", Permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
 	}
 	body := p.Body // as received: the ingest job parses it like an upload
 	cur, err := h.Store.DocumentBySource(ctx, tenant, p.URL)
@@ -171,7 +171,7 @@ func (h *handlers) ingestCrawled(ctx context.Context, doc ragqueue.Document, pag
 	if errors.As(err, new(rejection)) || errors.Is(err, asynq.SkipRetry) {
 		return false, h.ingestNowFailed(ctx, doc, err)
 	}
-	sctx, cancel := settleContext(ctx)
+	sctx, cancel := SettleContext(ctx)
 	defer cancel()
 	if qerr := h.client.EnqueueIngest(sctx, doc); qerr != nil {
 		// Still queued or processing in the database: the reconciler
@@ -185,13 +185,13 @@ func (h *handlers) ingestCrawled(ctx context.Context, doc ragqueue.Document, pag
 // ingestNowFailed settles an inline ingestion that failed: the document and
 // its job are marked so, and the error comes back for the caller to report.
 func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
-	sctx, cancel := settleContext(ctx)
+	sctx, cancel := SettleContext(ctx)
 	defer cancel()
 	status := ragqueue.StatusFailed
 	if errors.As(err, new(rejection)) {
 		status = ragqueue.StatusRejected
 	}
-	msg := failureMessage(err)
+	msg := FailureMessage(err)
 	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
 	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {

@@ -97,17 +97,17 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 		return nil
 	}
 	if len(h.WebhookSecret) == 0 || h.WebClient == nil {
-		return permanent(errors.New("jobs: webhook: this worker has no RAGQ_WEBHOOK_SECRET or no web client"))
+		return Permanent(errors.New("jobs: webhook: this worker has no RAGQ_WEBHOOK_SECRET or no web client"))
 	}
 	body, err := json.Marshal(WebhookPayload{Event: WebhookEvent, Job: job})
 	if err != nil {
-		return permanent(fmt.Errorf("jobs: webhook: %w", err))
+		return Permanent(fmt.Errorf("jobs: webhook: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.CallbackURL, bytes.NewReader(body))
 	if err != nil {
-		return permanent(fmt.Errorf("jobs: webhook: %w", err))
+		return Permanent(fmt.Errorf("jobs: webhook: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ragqueue-webhook/1")
@@ -116,7 +116,7 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	resp, err := h.WebClient.Do(req)
 	if err != nil {
 		if errors.Is(err, web.ErrBlocked) {
-			return permanent(fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err))
+			return Permanent(fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err))
 		}
 		return fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err)
 	}
@@ -131,13 +131,13 @@ func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
 	default:
 		// The receiver refuses this delivery (410 Gone, a 4xx): asking
 		// again cannot change its mind.
-		return permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode))
+		return Permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode))
 	}
 	return fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode)
 }
 
 func (h *handlers) webhookFailed(ctx context.Context, a WebhookArgs, err error) error {
-	if !willRetry(ctx, err) {
+	if !WillRetry(ctx, err) {
 		h.Logger.WarnContext(ctx, "webhook not delivered; giving up", "tenant", a.Tenant, "job_id", a.JobID, "error", err)
 	}
 	return err
