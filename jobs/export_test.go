@@ -1,12 +1,18 @@
 package jobs
 
-import "context"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // LogTasksForTest exposes the task logging middleware to the benchmark.
 var LogTasksForTest = logTasks
 
-// ReconcileWithGraceForTest exposes the periodic reconciler's pass.
-var ReconcileWithGraceForTest = reconcile
+// ReconcileWithGraceForTest runs the periodic reconciler's passes with grace.
+func ReconcileWithGraceForTest(ctx context.Context, store Store, c *Client, logger *slog.Logger, grace time.Duration) (int, error) {
+	return reconcile(ctx, []ReconcilePass{ReconcileDocuments(store, c, logger), ReconcileCrawls(store, c, logger)}, grace)
+}
 
 // IsFailureForTest exposes the server's IsFailure.
 var IsFailureForTest = isFailure

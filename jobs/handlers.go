@@ -123,7 +123,6 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
 	Register(mux, Guard(h.Logger, h.reindex, h.reindexFailed))
 	Register(mux, Guard(h.Logger, h.embedBatch, h.embedBatchFailed))
-	Register(mux, Guard(h.Logger, h.reconcileTask, h.reconcileFailed))
 	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
 	return mux
 }

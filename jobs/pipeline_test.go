@@ -429,11 +429,11 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 	ac := asynq.NewClient(b.redis)
 	t.Cleanup(func() { _ = ac.Close() })
 	client := jobs.NewClient(ac, b.store, b.logger)
-	n, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	// Still queued: a second pass adds nothing.
-	n, err = jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
 	require.NoError(t, err)
 	require.Zero(t, n)
 	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
@@ -447,7 +447,7 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 		require.Equal(t, ragqueue.StatusReady, got.Status)
 	}
 	// Nothing is unfinished any more.
-	n, err = jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
@@ -561,7 +561,7 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	t.Cleanup(func() { _ = ac.Close() })
 	client := jobs.NewClient(ac, b.store, b.logger)
 	for range 2 { // the second pass finds the task by its ID and adds nothing
-		_, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+		_, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
 		require.NoError(t, err)
 	}
 	scheduled, err := b.inspector.ListScheduledTasks(jobs.QueueIngest)
@@ -582,7 +582,7 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	// of the same crawl beside it.
 	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = ragqueue.StateActive, args.JobID, nil, nil
 	require.NoError(t, b.store.UpdateCrawl(t.Context(), cr))
-	n, err := jobs.Reconcile(t.Context(), b.store, client, b.logger)
+	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
 	require.NoError(t, err)
 	require.Zero(t, n, "the running refresh is not enqueued again")
 	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)

@@ -12,73 +12,33 @@ import (
 	"github.com/ragqueue/ragqueue"
 )
 
-// reconcileLimit bounds one reconciliation pass; unfinished documents beyond
-// it are picked up by the next pass.
-const reconcileLimit = 10000
+// ReconcileLimit bounds what one reconciliation pass lists; unfinished work
+// beyond it is picked up by the next pass.
+const ReconcileLimit = 10000
+
+// ReconcilePass is one feature's part of a reconciliation: it enqueues again
+// the work the database says is unfinished and the queue may have lost, and
+// returns how many tasks it added. grace > 0 spares work that changed less
+// than grace ago (the periodic pass: a stage may have just handed over to
+// the next); 0 is the pass at start, which spares nothing.
+type ReconcilePass func(ctx context.Context, grace time.Duration) (requeued int, err error)
 
 // Reconcile makes the queue agree with the database, which is the truth: it
-// enqueues the ingestion of every unfinished (queued or processing) document
-// again, and every unfinished crawl (which starts over; its pages are
-// deduplicated by URL). A document whose task is still in Redis is left alone (the task ID
-// makes the enqueue a no-op); one whose task Redis lost gets a new task. It
-// returns how many tasks it added. Run it at worker or API start.
-func Reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger) (requeued int, err error) {
-	return reconcile(ctx, store, c, logger, 0)
+// runs passes in order (documents, then crawls) and returns how many tasks
+// they added, stopping at the first that fails. Work whose task is still in
+// Redis is left alone (task IDs make the enqueue a no-op). Run it at worker
+// or API start.
+func Reconcile(ctx context.Context, passes ...ReconcilePass) (requeued int, err error) {
+	return reconcile(ctx, passes, 0)
 }
 
-// reconcile is Reconcile, leaving alone the documents in processing that
-// changed less than processingGrace ago: their task may have finished its
-// stage and handed over to another (parse to embed) that the first task's
-// ID no longer guards, and running the stage again would only waste work.
-func reconcile(ctx context.Context, store Store, c *Client, logger *slog.Logger, processingGrace time.Duration) (requeued int, err error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	docs, err := store.UnfinishedDocuments(ctx, reconcileLimit)
-	if err != nil {
-		return 0, fmt.Errorf("jobs: reconcile: list unfinished documents: %w", err)
-	}
-	if len(docs) == reconcileLimit {
-		logger.WarnContext(ctx, "reconcile: more unfinished documents than one pass handles", "limit", reconcileLimit)
-	}
-	cutoff := time.Now().Add(-processingGrace)
-	for _, doc := range docs {
-		if processingGrace > 0 && doc.Status == ragqueue.StatusProcessing && doc.UpdatedAt.After(cutoff) {
-			continue
-		}
-		enqueued, err := c.enqueueIngest(ctx, doc)
-		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
-			// A record we cannot enqueue (no job ID): skip it, do the rest.
-			logger.WarnContext(ctx, "reconcile: skip document", "doc_id", doc.ID, "tenant", doc.Tenant, "error", err)
-			continue
-		} else if err != nil {
-			return requeued, fmt.Errorf("jobs: reconcile: %w", err)
-		}
-		if enqueued {
-			requeued++
-			logger.InfoContext(ctx, "reconcile: re-enqueued lost ingestion", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID, "version", doc.Version)
-		}
-	}
-	crawls, err := store.UnfinishedCrawls(ctx, reconcileLimit)
-	if err != nil {
-		return requeued, fmt.Errorf("jobs: reconcile: list unfinished crawls: %w", err)
-	}
-	for _, cr := range crawls {
-		if cr.Status.Terminal() && cr.NextRunAt != nil {
-			// A refresh run is due at NextRunAt; its task ID makes this a
-			// no-op when Redis still holds it.
-			if err := c.scheduleRefresh(ctx, cr); err != nil {
-				return requeued, fmt.Errorf("jobs: reconcile: %w", err)
-			}
-			continue
-		}
-		enqueued, err := c.enqueueCrawl(ctx, cr)
+// reconcile runs passes with grace.
+func reconcile(ctx context.Context, passes []ReconcilePass, grace time.Duration) (requeued int, err error) {
+	for _, pass := range passes {
+		n, err := pass(ctx, grace)
+		requeued += n
 		if err != nil {
 			return requeued, fmt.Errorf("jobs: reconcile: %w", err)
-		}
-		if enqueued {
-			requeued++
-			logger.InfoContext(ctx, "reconcile: re-enqueued lost crawl", "crawl_id", cr.ID, "tenant", cr.Tenant, "job_id", cr.JobID)
 		}
 	}
 	return requeued, nil
@@ -119,23 +79,27 @@ func FailInterruptedQueries(ctx context.Context, store ragqueue.JobStore) (int, 
 // database, besides at start.
 const ReconcileEvery = time.Minute
 
-// reconcileGrace is how long a document may stay in processing before the
+// ReconcileGrace is how long a document may stay in processing before the
 // periodic reconciler enqueues it again: the longest stage (embedding)
 // plus a margin. A document whose task Redis still holds is never
 // duplicated (task IDs); this only spares the work of a stage that
 // finished while the next one runs.
-const reconcileGrace = embedTimeout + 5*time.Minute
+const ReconcileGrace = embedTimeout + 5*time.Minute
 
-// reconcileTask is the periodic pass.
-func (h *handlers) reconcileTask(ctx context.Context, _ ReconcileArgs) error {
-	n, err := reconcile(ctx, h.Store, h.client, h.Logger, reconcileGrace)
-	if n > 0 {
-		h.Logger.InfoContext(ctx, "reconcile: re-enqueued lost work", "count", n)
+// RegisterReconcile routes the periodic reconciliation task on mux: passes
+// run in order with ReconcileGrace, as Reconcile runs them at start.
+func RegisterReconcile(mux *asynq.ServeMux, logger *slog.Logger, passes ...ReconcilePass) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	return err
+	Register(mux, Guard(logger, func(ctx context.Context, _ ReconcileArgs) error {
+		n, err := reconcile(ctx, passes, ReconcileGrace)
+		if n > 0 {
+			logger.InfoContext(ctx, "reconcile: re-enqueued lost work", "count", n)
+		}
+		return err
+	}, func(_ context.Context, _ ReconcileArgs, err error) error { return err }))
 }
-
-func (h *handlers) reconcileFailed(_ context.Context, _ ReconcileArgs, err error) error { return err }
 
 // StartReconciler runs an Asynq scheduler that enqueues a reconciliation
 // pass every ReconcileEvery. Every worker process runs one; the task's

@@ -314,7 +314,8 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 			a.Logger.Info("failed queries interrupted by the restart", "count", n)
 		}
 	}
-	if n, err := jobs.Reconcile(ctx, a.Store, a.Jobs, a.Logger); err != nil {
+	passes := []jobs.ReconcilePass{jobs.ReconcileDocuments(a.Store, a.Jobs, a.Logger), jobs.ReconcileCrawls(a.Store, a.Jobs, a.Logger)}
+	if n, err := jobs.Reconcile(ctx, passes...); err != nil {
 		return nil, fmt.Errorf("app: reconcile: %w", err)
 	} else if n > 0 {
 		a.Logger.Info("re-enqueued unfinished documents", "count", n)
@@ -336,7 +337,9 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		ShutdownTimeout: a.Config.ShutdownTimeout,
 		PollInterval:    a.Config.WorkerPoll,
 	})
-	if err := srv.Start(jobs.NewMux(a.Deps())); err != nil {
+	mux := jobs.NewMux(a.Deps())
+	jobs.RegisterReconcile(mux, a.Logger, passes...)
+	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)
 	}
 	// The reconciliation at start above, then every jobs.ReconcileEvery:

@@ -1,0 +1,87 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ragqueue/ragqueue"
+)
+
+// ReconcileDocuments is the documents' reconciliation pass: it enqueues the
+// ingestion of every unfinished (queued or processing) document again. A
+// document whose task is still in Redis is left alone (the task ID makes the
+// enqueue a no-op); one whose task Redis lost gets a new task. With grace,
+// documents in processing that changed less than grace ago are left alone:
+// their task may have finished its stage and handed over to another (parse
+// to embed) that the first task's ID no longer guards, and running the stage
+// again would only waste work. A nil logger discards.
+func ReconcileDocuments(store ragqueue.DocumentStore, c *Client, logger *slog.Logger) ReconcilePass {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, grace time.Duration) (requeued int, err error) {
+		docs, err := store.UnfinishedDocuments(ctx, ReconcileLimit)
+		if err != nil {
+			return 0, fmt.Errorf("list unfinished documents: %w", err)
+		}
+		if len(docs) == ReconcileLimit {
+			logger.WarnContext(ctx, "reconcile: more unfinished documents than one pass handles", "limit", ReconcileLimit)
+		}
+		cutoff := time.Now().Add(-grace)
+		for _, doc := range docs {
+			if grace > 0 && doc.Status == ragqueue.StatusProcessing && doc.UpdatedAt.After(cutoff) {
+				continue
+			}
+			enqueued, err := c.enqueueIngest(ctx, doc)
+			if ragqueue.ErrorCode(err) == ragqueue.EINVALID {
+				// A record we cannot enqueue (no job ID): skip it, do the rest.
+				logger.WarnContext(ctx, "reconcile: skip document", "doc_id", doc.ID, "tenant", doc.Tenant, "error", err)
+				continue
+			} else if err != nil {
+				return requeued, err
+			}
+			if enqueued {
+				requeued++
+				logger.InfoContext(ctx, "reconcile: re-enqueued lost ingestion", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID, "version", doc.Version)
+			}
+		}
+		return requeued, nil
+	}
+}
+
+// ReconcileCrawls is the crawls' reconciliation pass: every unfinished crawl
+// is enqueued again (it starts over; its pages are deduplicated by URL), and
+// a refreshing crawl's due run is scheduled again. grace does not apply. A
+// nil logger discards.
+func ReconcileCrawls(store ragqueue.CrawlStore, c *Client, logger *slog.Logger) ReconcilePass {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, _ time.Duration) (requeued int, err error) {
+		crawls, err := store.UnfinishedCrawls(ctx, ReconcileLimit)
+		if err != nil {
+			return 0, fmt.Errorf("list unfinished crawls: %w", err)
+		}
+		for _, cr := range crawls {
+			if cr.Status.Terminal() && cr.NextRunAt != nil {
+				// A refresh run is due at NextRunAt; its task ID makes this a
+				// no-op when Redis still holds it.
+				if err := c.scheduleRefresh(ctx, cr); err != nil {
+					return requeued, err
+				}
+				continue
+			}
+			enqueued, err := c.enqueueCrawl(ctx, cr)
+			if err != nil {
+				return requeued, err
+			}
+			if enqueued {
+				requeued++
+				logger.InfoContext(ctx, "reconcile: re-enqueued lost crawl", "crawl_id", cr.ID, "tenant", cr.Tenant, "job_id", cr.JobID)
+			}
+		}
+		return requeued, nil
+	}
+}
