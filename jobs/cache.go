@@ -95,7 +95,7 @@ type cacheHit struct {
 // then, when vector gives the question's embedding (or embed computes it),
 // semantic. A store failure is logged and treated as a miss: the cache
 // must never stop a question from being answered.
-func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, question string, vector []float32) (cacheHit, bool) {
+func (c *AnswerCache) lookup(ctx context.Context, tenant string, live retrieval.Target, question string, vector []float32) (cacheHit, bool) {
 	key := retrieval.NormalizeQuestion(question)
 	if key == "" {
 		return cacheHit{}, false
@@ -109,7 +109,7 @@ func (c *AnswerCache) lookup(ctx context.Context, tenant string, live Target, qu
 		return cacheHit{}, false
 	}
 	if vector == nil {
-		vecs, err := embedAll(ctx, live.Embedder, []string{question})
+		vecs, err := retrieval.EmbedAll(ctx, live.Embedder, []string{question})
 		if err != nil {
 			c.logger.WarnContext(ctx, "answer cache: embed question", "tenant", tenant, "error", err)
 			return cacheHit{}, false
@@ -176,7 +176,7 @@ func (c *AnswerCache) put(ctx context.Context, tenant string, space, question st
 // answer (with "cache":"exact" or "semantic") and returns it, so that the
 // answer needs no queue round trip and clients that poll the job still
 // find it. ok is false on a miss; then the question goes to a worker.
-func (c *AnswerCache) Answer(ctx context.Context, tenant string, live Target, question string) (job ragqueue.Job, ok bool, err error) {
+func (c *AnswerCache) Answer(ctx context.Context, tenant string, live retrieval.Target, question string) (job ragqueue.Job, ok bool, err error) {
 	hit, found := c.lookup(ctx, tenant, live, question, nil)
 	if !found {
 		return ragqueue.Job{}, false, nil

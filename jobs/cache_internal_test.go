@@ -94,7 +94,7 @@ func TestAnswerCacheRules(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	emb := retrieval.NewHashEmbedder(64)
-	live := Target{Space: retrieval.Space{Name: emb.Name(), Dim: emb.Dim()}, Embedder: emb}
+	live := retrieval.Target{Space: retrieval.Space{Name: emb.Name(), Dim: emb.Dim()}, Embedder: emb}
 	store := &memCacheStore{jobs: map[string]ragqueue.Job{}}
 	c := NewAnswerCache(store, CacheOptions{TTL: time.Hour, Similarity: 0.9}, nil)
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

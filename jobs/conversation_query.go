@@ -63,7 +63,7 @@ type cacheRun struct {
 // lookupCache finds a cached answer to question (the standalone one, with
 // vector its embedding in live's space) for a, when the cache is on for
 // it. The returned cacheRun says how to store the answer on a miss.
-func (h *handlers) lookupCache(ctx context.Context, a QueryArgs, live Target, question string, vector []float32) (cacheRun, *queryResult) {
+func (h *handlers) lookupCache(ctx context.Context, a QueryArgs, live retrieval.Target, question string, vector []float32) (cacheRun, *queryResult) {
 	if h.Cache == nil || !Cacheable(!a.NoCache, a.URLs) {
 		return cacheRun{}, nil
 	}

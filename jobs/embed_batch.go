@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/retrieval"
 )
 
 // embedBatch embeds the chunks of every document of the batch with as few
@@ -36,7 +37,7 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 		}
 		items = append(items, item{a, doc, chunks})
 		for _, c := range chunks {
-			if hash := ContentHash(space, c.Text); !seen[hash] {
+			if hash := retrieval.ContentHash(space, c.Text); !seen[hash] {
 				seen[hash] = true
 				texts = append(texts, c.Text)
 			}
@@ -50,7 +51,7 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 			return err
 		}
 		for i, t := range part {
-			vectors[ContentHash(space, t)] = vecs[i]
+			vectors[retrieval.ContentHash(space, t)] = vecs[i]
 		}
 	}
 	var errs []error

@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -51,17 +49,6 @@ type ingestResult struct {
 	Version      int    `json:"version"`
 	Chunks       int    `json:"chunks"`
 	ChunksReused int    `json:"chunks_reused"`
-}
-
-// ContentHash is the key a chunk's vector is stored and reused under: the
-// hex SHA-256 of the embedder's name and the chunk's text, so that a vector
-// is reused only for the same text in the same embedding space.
-func ContentHash(embedder, text string) string {
-	h := sha256.New()
-	h.Write([]byte(embedder))
-	h.Write([]byte{0})
-	h.Write([]byte(text))
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // currentDoc loads the document a task is about. ok is false when there is
@@ -521,7 +508,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 // most EmbedParallelism batches in flight, reporting progress at most once
 // per batch and per ProgressEvery. It fills progress's chunk counts. The
 // chunks are staged unless direct says they are searchable at once.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *Snapshot, direct bool) error {
+func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *retrieval.Snapshot, direct bool) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -547,7 +534,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Do
 		g.Go(func() error {
 			hashes := make([]string, len(batch))
 			for i, c := range batch {
-				hashes[i] = ContentHash(space, c.Text)
+				hashes[i] = retrieval.ContentHash(space, c.Text)
 			}
 			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run, emb, idx)
 			if err != nil {
@@ -632,7 +619,7 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 // is Permanent (a document fails, and can be retried; a re-index fails).
 func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
-	vecs, err := embedAll(ctx, emb, texts)
+	vecs, err := retrieval.EmbedAll(ctx, emb, texts)
 	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
 	if err != nil {
 		err = fmt.Errorf("jobs: embed %s: %w", what, err)
@@ -640,17 +627,6 @@ func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts
 			return nil, Permanent(err)
 		}
 		return nil, err
-	}
-	return vecs, nil
-}
-
-// embedAll is emb.Embed, failing unless every text got its vector.
-func embedAll(ctx context.Context, emb retrieval.Embedder, texts []string) ([][]float32, error) {
-	vecs, err := emb.Embed(ctx, texts)
-	if err != nil {
-		return nil, err
-	} else if len(vecs) != len(texts) {
-		return nil, fmt.Errorf("%d vectors for %d texts", len(vecs), len(texts))
 	}
 	return vecs, nil
 }

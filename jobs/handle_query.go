@@ -58,7 +58,7 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err != nil {
 		return err
 	}
-	vecs, err := embedAll(ctx, snap.Embedder(), []string{question})
+	vecs, err := retrieval.EmbedAll(ctx, snap.Embedder(), []string{question})
 	if err != nil {
 		return fmt.Errorf("jobs: embed question: %w", err)
 	}

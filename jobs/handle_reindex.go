@@ -29,7 +29,7 @@ type reindexProgress struct {
 // the old space:
 //
 //  1. The new space is created; from then on every process's ingestion
-//     writes to it as well (SpaceSet.Snapshot), within the refresh interval
+//     writes to it as well (retrieval.SpaceSet.Snapshot), within the refresh interval
 //     that the job waits out before it starts.
 //  2. Every ready document's stored chunks are embedded into it and
 //     published, documents deleted meanwhile removed again.
@@ -101,7 +101,7 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 
 // reindexDocuments embeds every ready document's current chunks into
 // target, filling embedder batches across documents.
-func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target Target, progress *reindexProgress) error {
+func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target retrieval.Target, progress *reindexProgress) error {
 	var (
 		pending []retrieval.IndexedChunk
 		docs    []ragqueue.Document // whose chunks are in pending, to publish after the flush
@@ -160,7 +160,7 @@ func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target T
 				return fmt.Errorf("jobs: re-index: chunks of %s: %w", d.ID, err)
 			}
 			for _, c := range chunks {
-				pending = append(pending, stagedChunk(d, c, ContentHash(target.Embedder.Name(), c.Text), nil))
+				pending = append(pending, stagedChunk(d, c, retrieval.ContentHash(target.Embedder.Name(), c.Text), nil))
 			}
 			docs = append(docs, d)
 			if len(pending) >= h.EmbedBatch {

@@ -34,12 +34,12 @@ type Deps struct {
 	Blobs BlobStore
 	// Spaces are the embedding spaces: the live one answers searches, all
 	// are written to. Without it, Index and Embedder are the one space.
-	Spaces   *SpaceSet
+	Spaces   *retrieval.SpaceSet
 	Index    retrieval.Index
 	Embedder retrieval.Embedder
 	// EmbedderFactory builds the embedder of a re-index's target space;
 	// nil refuses re-indexing.
-	EmbedderFactory EmbedderFactory
+	EmbedderFactory retrieval.EmbedderFactory
 	Generator       retrieval.Generator
 	Chunker         ingest.Chunker
 	// Enqueuer receives follow-up tasks (parse enqueues embed).
@@ -157,7 +157,7 @@ func newHandlers(d Deps) *handlers {
 		d.InlineEmbedChunks = d.EmbedBatch
 	}
 	if d.Spaces == nil {
-		d.Spaces = StaticSpaces(d.Embedder, d.Index)
+		d.Spaces = retrieval.StaticSpaces(d.Embedder, d.Index)
 	}
 	if d.BatchTexts <= 0 {
 		d.BatchTexts = 1024

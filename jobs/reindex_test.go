@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
@@ -175,13 +174,13 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	ctx := t.Context()
-	factory := jobs.EmbedderFactory(hashFactory)
+	factory := retrieval.EmbedderFactory(hashFactory)
 	spaces := newDirSpaces(t)
 	old := retrieval.Space{Name: "hash-64", Embedder: "hash:64", Dim: 64}
 	_, err := spaces.Open(ctx, old)
 	require.NoError(t, err)
 	require.NoError(t, spaces.SetLive(ctx, old))
-	set := jobs.NewSpaceSet(spaces, factory, 20*time.Millisecond, b.logger)
+	set := retrieval.NewSpaceSet(spaces, factory, 20*time.Millisecond, b.logger)
 
 	walk := &gatedWalk{Store: b.store, started: make(chan struct{}), release: make(chan struct{})}
 	d := b.deps(b.asynq)

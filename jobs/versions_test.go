@@ -301,10 +301,10 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	require.Empty(t, b.indexedChunkIDs(t, b.tenant, v1.ID))
 	hashes := make([]string, 0, 2*len(v2Texts))
 	for _, text := range append(b.chunkTexts(t, v1, 1), v2Texts...) {
-		hashes = append(hashes, jobs.ContentHash(d.Embedder.Name(), text))
+		hashes = append(hashes, retrieval.ContentHash(d.Embedder.Name(), text))
 	}
 	for _, text := range v2Texts {
-		hashes = append(hashes, jobs.ContentHash(d.Embedder.Name(), text))
+		hashes = append(hashes, retrieval.ContentHash(d.Embedder.Name(), text))
 	}
 	left, err := b.index.VectorsByHash(t.Context(), b.tenant, v1.ID, hashes)
 	require.NoError(t, err)

@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
@@ -53,7 +52,7 @@ func (e *testEmbedder) option() startOption {
 		e.Embedder = a.Embedder
 		a.Embedder = e
 		// One fixed space with this embedder, over the live index.
-		a.Spaces = jobs.StaticSpaces(e, a.Index)
+		a.Spaces = retrieval.StaticSpaces(e, a.Index)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/obs"
+	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/redis"
 )
@@ -58,7 +59,7 @@ type server struct {
 	jobs   ragqueue.JobStore
 	crawls ragqueue.CrawlStore
 	blobs  blobStore
-	spaces *jobs.SpaceSet // the live embedding space answers searches
+	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
 	ready  func(ctx context.Context) map[string]error
 

@@ -60,7 +60,7 @@ type App struct {
 	Blobs    *storage.FileBlobs
 	Embedder retrieval.Embedder
 	// Spaces are the embedding spaces: the live one answers searches.
-	Spaces    *jobs.SpaceSet
+	Spaces    *retrieval.SpaceSet
 	Generator retrieval.Generator
 	Chunker   ingest.Chunker
 	RedisOpt  asynq.RedisConnOpt
@@ -92,7 +92,7 @@ type App struct {
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
 	// newEmbedder is Config.NewEmbedder, except that RAGQ_EMBEDDER's
 	// embedder, built by Open, is reused.
-	newEmbedder jobs.EmbedderFactory
+	newEmbedder retrieval.EmbedderFactory
 }
 
 // Open connects everything cfg names. In embedded mode it starts an
@@ -242,7 +242,7 @@ func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
 		}
 		live = configured
 	}
-	a.Spaces = jobs.NewSpaceSet(spaces, a.newEmbedder, jobs.DefaultSpaceRefresh, a.Logger)
+	a.Spaces = retrieval.NewSpaceSet(spaces, a.newEmbedder, retrieval.DefaultSpaceRefresh, a.Logger)
 	snap, err := a.Spaces.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("app: embedding spaces: %w", err)
