@@ -34,20 +34,20 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 			var elapsed time.Duration
 			for i := 0; i < b.N; i++ {
 				e := newEnv(b, redisServer.NewDB(b))
-				d := e.deps(e.asynq)
+				d := e.deps(e.Asynq)
 				d.Embedder, d.BatchEmbeds, d.InlineEmbedChunks = emb, batched, 0
-				srv := jobs.NewServer(e.redis, jobs.ServerConfig{Concurrency: 8, Logger: e.logger, PollInterval: 20 * time.Millisecond})
+				srv := jobs.NewServer(e.Redis, jobs.ServerConfig{Concurrency: 8, Logger: e.Logger, PollInterval: 20 * time.Millisecond})
 				require.NoError(b, srv.Start(jobs.NewMux(d)))
 				before := len(fake.RequestsTo("/embeddings"))
 				start := time.Now()
 				var ids []ragqueue.Document
 				for j := range docs {
-					doc := e.addDocument(b, "acme", ingest.TypeText, fmt.Sprintf("Short note %d about loom %d and its linen warp.", j, j))
-					require.NoError(b, e.client.EnqueueIngest(b.Context(), doc))
+					doc := e.AddDocument(b, "acme", ingest.TypeText, fmt.Sprintf("Short note %d about loom %d and its linen warp.", j, j))
+					require.NoError(b, e.Client.EnqueueIngest(b.Context(), doc))
 					ids = append(ids, doc)
 				}
 				for _, doc := range ids {
-					job, err := e.client.Wait(b.Context(), "acme", doc.JobID)
+					job, err := e.Client.Wait(b.Context(), "acme", doc.JobID)
 					require.NoError(b, err)
 					require.Equal(b, ragqueue.StateSucceeded, job.State, job.Error)
 				}

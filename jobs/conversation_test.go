@@ -58,12 +58,12 @@ func TestConversationRewriter(t *testing.T) {
 			ask := func(jobID, question string) map[string]any {
 				t.Helper()
 				job := ragqueue.Job{ID: jobID, Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}
-				require.NoError(t, b.store.CreateJob(t.Context(), job))
+				require.NoError(t, b.Store.CreateJob(t.Context(), job))
 				task, err := jobs.NewTask(jobs.QueryArgs{Tenant: b.tenant, JobID: jobID, Question: question, ConversationID: "c1"})
 				require.NoError(t, err)
 				require.NoError(t, mux.ProcessTask(t.Context(), task))
 				require.NoError(t, mux.ProcessTask(t.Context(), task), "a repeated delivery")
-				got := b.getJob(t, b.tenant, jobID)
+				got := b.GetJob(t, b.tenant, jobID)
 				var res map[string]any
 				require.NoError(t, json.Unmarshal(got.Result, &res))
 				return res
@@ -83,7 +83,7 @@ func TestConversationRewriter(t *testing.T) {
 				require.Len(t, h, 1, "never this job's own turn from an earlier delivery")
 			}
 
-			conv, err := b.store.GetConversation(t.Context(), b.tenant, "c1")
+			conv, err := b.Store.GetConversation(t.Context(), b.tenant, "c1")
 			require.NoError(t, err)
 			require.Len(t, conv.Turns, 2)
 			require.Equal(t, tt.want, conv.Turns[1].Standalone)

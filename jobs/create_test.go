@@ -21,13 +21,13 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 	e := newEnv(t, redistest.Miniredis(t))
 	ctx := t.Context()
 	newDoc := func(text string) ragqueue.Document {
-		info, err := e.blobs.Put(ctx, strings.NewReader(text), 0)
+		info, err := e.Blobs.Put(ctx, strings.NewReader(text), 0)
 		require.NoError(t, err)
 		return ragqueue.Document{Tenant: "acme", Title: "t", Source: "upload:t.txt", ContentType: ingest.TypeText,
 			SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key, Version: 1, JobID: uuid.NewString()}
 	}
 	stored := func(key string) bool {
-		rc, err := e.blobs.Open(ctx, key)
+		rc, err := e.Blobs.Open(ctx, key)
 		if err == nil {
 			_ = rc.Close()
 		}
@@ -35,13 +35,13 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 	}
 
 	first := newDoc("the same words")
-	doc, created, err := jobs.CreateDocument(ctx, e.store, e.blobs, first, t.Logf)
+	doc, created, err := jobs.CreateDocument(ctx, e.Store, e.Blobs, first, t.Logf)
 	require.NoError(t, err)
 	require.True(t, created)
 	require.True(t, stored(first.BlobKey))
 
 	again := newDoc("the same words")
-	dup, created, err := jobs.CreateDocument(ctx, e.store, e.blobs, again, t.Logf)
+	dup, created, err := jobs.CreateDocument(ctx, e.Store, e.Blobs, again, t.Logf)
 	require.NoError(t, err)
 	require.False(t, created)
 	require.Equal(t, doc.ID, dup.ID)
@@ -50,7 +50,7 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 
 	refused := newDoc("other words")
 	refused.Status = "bogus"
-	_, _, err = jobs.CreateDocument(ctx, e.store, e.blobs, refused, t.Logf)
+	_, _, err = jobs.CreateDocument(ctx, e.Store, e.Blobs, refused, t.Logf)
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.False(t, stored(refused.BlobKey), "a refused document's bytes are deleted")
 }

@@ -32,23 +32,23 @@ func TestCrossDocumentBatches(t *testing.T) {
 			t.Parallel()
 			b := &pipelineBundle{env: newEnv(t, tt.redis(t)), tenant: "acme"}
 			emb := &countingEmbedder{Embedder: retrieval.NewHashEmbedder(dim)}
-			d := b.deps(b.asynq)
+			d := b.deps(b.Asynq)
 			d.Embedder, d.BatchEmbeds = emb, true
 			b.startServer(t, d)
 
 			const n = 8
 			var docs []ragqueue.Document
 			for i := range n {
-				doc := b.addDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
-				require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+				doc := b.AddDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
+				require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
 				docs = append(docs, doc)
 			}
 			for _, doc := range docs {
-				job := b.waitJob(t, b.tenant, doc.JobID)
+				job := b.WaitJob(t, b.tenant, doc.JobID)
 				require.Equal(t, ragqueue.StateSucceeded, job.State, job.Error)
-				got := b.getDocument(t, b.tenant, doc.ID)
+				got := b.GetDocument(t, b.tenant, doc.ID)
 				require.Equal(t, ragqueue.StatusReady, got.Status)
-				require.NotEmpty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
+				require.NotEmpty(t, b.IndexedChunkIDs(t, b.tenant, doc.ID))
 				var res struct {
 					Chunks       int `json:"chunks"`
 					ChunksReused int `json:"chunks_reused"`
@@ -57,7 +57,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 				require.Positive(t, res.Chunks)
 				require.Zero(t, res.ChunksReused, "a new document's vectors were made by the batch, not reused")
 			}
-			calls := emb.callSizes()
+			calls := emb.CallSizes()
 			require.Less(t, len(calls), n, "fewer Embed calls than documents: %v", calls)
 			require.Greater(t, maxOf(calls), 1, "a call carried several documents' chunks: %v", calls)
 		})

@@ -22,18 +22,18 @@ import (
 func TestEmbeddedMode(t *testing.T) {
 	t.Parallel()
 	b := &pipelineBundle{env: newEnv(t, redistest.Miniredis(t)), tenant: "acme"}
-	b.startServer(t, b.deps(b.asynq))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
-	job := b.waitJob(t, b.tenant, doc.JobID)
+	b.startServer(t, b.deps(b.Asynq))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
+	job := b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
 
-	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
+	q, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
 	require.NoError(t, err)
-	job = b.waitJob(t, b.tenant, q.ID)
+	job = b.WaitJob(t, b.tenant, q.ID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	var res queryResult
 	require.NoError(t, json.Unmarshal(job.Result, &res))

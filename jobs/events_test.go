@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,32 +50,6 @@ func TestUpdateEvents(t *testing.T) {
 	}
 }
 
-// eventLog is an in-memory EventPublisher.
-type eventLog struct {
-	mu  sync.Mutex
-	evs map[string][]ragqueue.Event
-}
-
-func (l *eventLog) PublishEvent(_ context.Context, tenant, jobID string, ev ragqueue.Event) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.evs == nil {
-		l.evs = make(map[string][]ragqueue.Event)
-	}
-	l.evs[tenant+"/"+jobID] = append(l.evs[tenant+"/"+jobID], ev)
-	return nil
-}
-
-func (l *eventLog) types(tenant, jobID string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, ev := range l.evs[tenant+"/"+jobID] {
-		out = append(out, ev.Type)
-	}
-	return out
-}
-
 // streamingGen streams fixed pieces and cites passage 1.
 type streamingGen struct{ calls atomic.Int32 }
 
@@ -101,30 +74,28 @@ func TestJobsPublishEvents(t *testing.T) {
 	e := newEnv(t, redistest.Miniredis(t))
 	log := &eventLog{}
 	gen := &streamingGen{}
-	d := e.deps(e.asynq)
+	d := e.deps(e.Asynq)
 	d.Events, d.Generator, d.InlineEmbedChunks = log, gen, 0
 	e.startServer(t, d)
 
-	doc := e.addDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
-	require.NoError(t, e.client.EnqueueIngest(t.Context(), doc))
-	require.Equal(t, ragqueue.StateSucceeded, e.waitJob(t, "acme", doc.JobID).State)
+	doc := e.AddDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
+	require.NoError(t, e.Client.EnqueueIngest(t.Context(), doc))
+	require.Equal(t, ragqueue.StateSucceeded, e.WaitJob(t, "acme", doc.JobID).State)
 	require.Eventually(t, func() bool {
-		ts := log.types("acme", doc.JobID)
+		ts := log.Types("acme", doc.JobID)
 		return len(ts) > 0 && ts[len(ts)-1] == ragqueue.EventDone
 	}, 10*time.Second, 5*time.Millisecond)
-	ts := log.types("acme", doc.JobID)
+	ts := log.Types("acme", doc.JobID)
 	require.Equal(t, ragqueue.EventProgress, ts[0])
 	require.Equal(t, []string{ragqueue.EventResult, ragqueue.EventDone}, ts[len(ts)-2:])
 
-	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	job, err := e.Client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
-	done := e.waitJob(t, "acme", job.ID)
+	done := e.WaitJob(t, "acme", job.ID)
 	require.Equal(t, ragqueue.StateSucceeded, done.State)
-	require.Eventually(t, func() bool { return len(log.types("acme", job.ID)) == 6 }, 10*time.Second, 5*time.Millisecond)
-	require.Equal(t, []string{"token", "token", "token", "citation", "result", "done"}, log.types("acme", job.ID))
-	log.mu.Lock()
-	result := log.evs["acme/"+job.ID][4].Data
-	log.mu.Unlock()
+	require.Eventually(t, func() bool { return len(log.Types("acme", job.ID)) == 6 }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, []string{"token", "token", "token", "citation", "result", "done"}, log.Types("acme", job.ID))
+	result := log.Events("acme", job.ID)[4].Data
 	require.JSONEq(t, string(done.Result), string(result), "the result event is the job's result")
 }
 
@@ -133,19 +104,19 @@ func TestCanceledQueryIsNotRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	gen := &streamingGen{}
-	d := e.deps(e.asynq)
+	d := e.deps(e.Asynq)
 	d.Events, d.Generator = &eventLog{}, gen
 
-	job, err := e.client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	job, err := e.Client.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
 	st, msg := ragqueue.StateCanceled, "canceled by the test"
-	require.NoError(t, e.store.UpdateJob(t.Context(), "acme", job.ID, ragqueue.JobUpdate{State: &st, Error: &msg}))
+	require.NoError(t, e.Store.UpdateJob(t.Context(), "acme", job.ID, ragqueue.JobUpdate{State: &st, Error: &msg}))
 	e.startServer(t, d)
 	require.Eventually(t, func() bool {
-		info, err := e.inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
+		info, err := e.Inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
 		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)
 	}, 10*time.Second, 5*time.Millisecond, "the task is taken and finishes")
-	got := e.getJob(t, "acme", job.ID)
+	got := e.GetJob(t, "acme", job.ID)
 	require.Equal(t, ragqueue.StateCanceled, got.State)
 	require.Zero(t, gen.calls.Load(), "the generator never ran")
 }

@@ -41,17 +41,17 @@ type queryResult struct {
 func TestIngestEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	b.startServer(t, b.deps(b.asynq))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	b.startServer(t, b.deps(b.Asynq))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	job := b.waitJob(t, b.tenant, doc.JobID)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	job := b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	require.Equal(t, ragqueue.KindIngest, job.Type)
 
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
-	chunks, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	chunks, err := b.Store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
 	require.NoError(t, err)
 	require.Greater(t, len(chunks), 2, "the manual should make several chunks")
 	require.Equal(t, len(chunks), got.Chunks)
@@ -72,10 +72,10 @@ func TestIngestEndToEnd(t *testing.T) {
 	require.NoError(t, json.Unmarshal(job.Progress, &progress))
 	require.Equal(t, len(chunks), progress.ChunksEmbedded)
 
-	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), len(chunks))
+	require.Len(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), len(chunks))
 	vec, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"impeller warranty"})
 	require.NoError(t, err)
-	hits, err := b.index.Search(t.Context(), retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
+	hits, err := b.Index.Search(t.Context(), retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)
 	require.Equal(t, doc.ID, hits[0].DocumentID)
@@ -93,36 +93,36 @@ func TestInlineEmbed(t *testing.T) {
 	d.InlineEmbedChunks = 0 // default: one batch
 	d.EmbedBatch = 64
 	mux := jobs.NewMux(d)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
-	require.Empty(t, rec.taken(), "no embed task for a small document")
+	require.Empty(t, rec.Taken(), "no embed task for a small document")
 
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
-	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
-	job := b.getJob(t, b.tenant, doc.JobID)
+	require.Len(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
+	job := b.GetJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State)
 
 	// At-least-once: running it again changes nothing.
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
-	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
+	require.Len(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), got.Chunks)
 }
 
 func TestQueryEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	b.startServer(t, b.deps(b.asynq))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+	b.startServer(t, b.deps(b.Asynq))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 
-	queued, err := b.client.EnqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
+	queued, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
 	require.NoError(t, err)
 	require.Equal(t, ragqueue.StateQueued, queued.State)
 	require.Equal(t, ragqueue.KindQuery, queued.Type)
-	job := b.waitJob(t, b.tenant, queued.ID)
+	job := b.WaitJob(t, b.tenant, queued.ID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 
 	var res queryResult
@@ -138,9 +138,9 @@ func TestQueryEndToEnd(t *testing.T) {
 	t.Run("NothingIndexed", func(t *testing.T) {
 		// Another tenant has no documents: an answer without citations,
 		// and citations is [] rather than null.
-		queued, err := b.client.EnqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
+		queued, err := b.Client.EnqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
 		require.NoError(t, err)
-		job := b.waitJob(t, "empty-tenant", queued.ID)
+		job := b.WaitJob(t, "empty-tenant", queued.ID)
 		require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 		var raw map[string]json.RawMessage
 		require.NoError(t, json.Unmarshal(job.Result, &raw))
@@ -156,25 +156,25 @@ func TestParseTwice(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	mux := jobs.NewMux(b.deps(rec))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
-	first, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	first, err := b.Store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
-	second, err := b.store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
+	second, err := b.Store.ListChunks(t.Context(), b.tenant, doc.ID, 1)
 	require.NoError(t, err)
 	require.Equal(t, first, second)
 
-	embeds := rec.taken()
+	embeds := rec.Taken()
 	require.Len(t, embeds, 2)
 	require.Equal(t, jobs.TaskEmbed, embeds[0].Type())
 	require.NoError(t, mux.ProcessTask(t.Context(), embeds[0]))
 	require.NoError(t, mux.ProcessTask(t.Context(), embeds[1]))
 
-	ids := b.indexedChunkIDs(t, b.tenant, doc.ID)
+	ids := b.IndexedChunkIDs(t, b.tenant, doc.ID)
 	require.Len(t, ids, len(first))
 	want := make([]string, len(first))
 	for i, c := range first {
@@ -182,7 +182,7 @@ func TestParseTwice(t *testing.T) {
 		require.Equal(t, ingest.ChunkID(b.tenant, doc.ID, 1, i), c.ID)
 	}
 	require.ElementsMatch(t, want, ids)
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Equal(t, len(first), got.Chunks)
 }
@@ -218,27 +218,27 @@ func TestDeleteDuringEmbed(t *testing.T) {
 	d.Embedder = gate
 	d.EmbedParallelism = 1 // the other batches wait behind the gated one
 	mux := jobs.NewMux(d)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), parse))
-	require.Len(t, rec.taken(), 1)
+	require.Len(t, rec.Taken(), 1)
 
 	done := make(chan error, 1)
-	go func() { done <- mux.ProcessTask(t.Context(), rec.taken()[0]) }()
+	go func() { done <- mux.ProcessTask(t.Context(), rec.Taken()[0]) }()
 	select {
 	case <-gate.entered:
 	case <-time.After(10 * time.Second):
 		t.Fatal("embed never called the embedder")
 	}
 	// What DELETE /v1/documents/{id} does, while the batches are in flight.
-	_, err = b.store.DeleteDocument(t.Context(), b.tenant, doc.ID)
+	_, err = b.Store.DeleteDocument(t.Context(), b.tenant, doc.ID)
 	require.NoError(t, err)
-	require.NoError(t, b.index.DeleteDocument(t.Context(), b.tenant, doc.ID))
+	require.NoError(t, b.Index.DeleteDocument(t.Context(), b.tenant, doc.ID))
 	close(gate.release)
 	require.NoError(t, <-done)
 
-	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "vectors of a deleted document were left in the index")
+	require.Empty(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), "vectors of a deleted document were left in the index")
 	require.Equal(t, "the document was deleted", b.canceledReason(t, doc.JobID))
 }
 
@@ -246,7 +246,7 @@ func TestDeleteDuringEmbed(t *testing.T) {
 // returns the reason the job gives.
 func (b *pipelineBundle) canceledReason(t *testing.T, jobID string) string {
 	t.Helper()
-	job := b.getJob(t, b.tenant, jobID)
+	job := b.GetJob(t, b.tenant, jobID)
 	require.Equal(t, ragqueue.StateCanceled, job.State, "a client polling the job learns it ended")
 	return job.Error
 }
@@ -258,16 +258,16 @@ func TestEmbedAfterDelete(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	mux := jobs.NewMux(b.deps(rec))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.index.Upsert(t.Context(), []retrieval.IndexedChunk{{
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Index.Upsert(t.Context(), []retrieval.IndexedChunk{{
 		ID: ingest.ChunkID(b.tenant, doc.ID, 1, 0), Tenant: b.tenant, DocumentID: doc.ID, Text: "left over", Vector: make([]float32, dim),
 	}}))
-	_, err := b.store.DeleteDocument(t.Context(), b.tenant, doc.ID)
+	_, err := b.Store.DeleteDocument(t.Context(), b.tenant, doc.ID)
 	require.NoError(t, err)
 	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), embed))
-	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID))
+	require.Empty(t, b.IndexedChunkIDs(t, b.tenant, doc.ID))
 }
 
 func TestStaleVersionIsSkipped(t *testing.T) {
@@ -275,7 +275,7 @@ func TestStaleVersionIsSkipped(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	mux := jobs.NewMux(b.deps(rec))
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	for _, args := range []jobs.Args{
 		jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 2},
 		jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 2},
@@ -285,8 +285,8 @@ func TestStaleVersionIsSkipped(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, mux.ProcessTask(t.Context(), task))
 	}
-	require.Empty(t, rec.taken())
-	got := b.getDocument(t, b.tenant, doc.ID)
+	require.Empty(t, rec.Taken())
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusQueued, got.Status)
 }
 
@@ -302,20 +302,20 @@ func TestInputErrorRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setupPipeline(t)
-			b.startServer(t, b.deps(b.asynq))
-			doc := b.addDocument(t, b.tenant, tt.contentType, tt.text)
-			require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+			b.startServer(t, b.deps(b.Asynq))
+			doc := b.AddDocument(t, b.tenant, tt.contentType, tt.text)
+			require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
 
-			job := b.waitJob(t, b.tenant, doc.JobID)
+			job := b.WaitJob(t, b.tenant, doc.JobID)
 			require.Equal(t, ragqueue.StateFailed, job.State)
 			require.Contains(t, job.Error, tt.message)
-			got := b.getDocument(t, b.tenant, doc.ID)
+			got := b.GetDocument(t, b.tenant, doc.ID)
 			require.Equal(t, ragqueue.StatusRejected, got.Status)
 			require.Equal(t, job.Error, got.Error)
 
 			// Archived at the first attempt, never retried.
 			require.Eventually(t, func() bool {
-				archived, err := b.inspector.ListArchivedTasks(jobs.QueueIngest)
+				archived, err := b.Inspector.ListArchivedTasks(jobs.QueueIngest)
 				return err == nil && len(archived) == 1 && archived[0].Retried == 0
 			}, 10*time.Second, 10*time.Millisecond)
 		})
@@ -332,9 +332,9 @@ func (failingEmbedder) Embed(context.Context, []string) ([][]float32, error) {
 func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	d := b.deps(b.asynq)
+	d := b.deps(b.Asynq)
 	d.Embedder = failingEmbedder{d.Embedder}
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 
 	// Parse for real, then run the embedding through Asynq with a single
 	// retry so that the test sees both the retrying and the failed state.
@@ -346,23 +346,23 @@ func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 	require.NoError(t, jobs.NewMux(parseDeps).ProcessTask(t.Context(), parse))
 	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1}, asynq.MaxRetry(1))
 	require.NoError(t, err)
-	_, err = b.asynq.EnqueueContext(t.Context(), embed)
+	_, err = b.Asynq.EnqueueContext(t.Context(), embed)
 	require.NoError(t, err)
 	b.startServer(t, d)
 
 	require.Eventually(t, func() bool {
-		job, err := b.store.GetJob(t.Context(), b.tenant, doc.JobID)
+		job, err := b.Store.GetJob(t.Context(), b.tenant, doc.JobID)
 		return err == nil && job.State == ragqueue.StateRetrying
 	}, 10*time.Second, 5*time.Millisecond, "the job never showed as retrying")
-	job := b.getJob(t, b.tenant, doc.JobID)
+	job := b.GetJob(t, b.tenant, doc.JobID)
 	require.Contains(t, job.Error, "embedder down")
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusProcessing, got.Status, "a retrying document is still processing")
 
-	job = b.waitJob(t, b.tenant, doc.JobID)
+	job = b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateFailed, job.State)
 	require.Contains(t, job.Error, "embedder down: connection refused")
-	got, err = b.store.GetDocument(t.Context(), b.tenant, doc.ID)
+	got, err = b.Store.GetDocument(t.Context(), b.tenant, doc.ID)
 	require.NoError(t, err)
 	require.Equal(t, ragqueue.StatusFailed, got.Status)
 	require.Contains(t, got.Error, "embedder down")
@@ -383,12 +383,12 @@ func TestHandlerPanicFailsJob(t *testing.T) {
 	mux := jobs.NewMux(d)
 	// Outside an Asynq server nothing retries, so the failure is final.
 	job := ragqueue.Job{ID: "job-1", Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}
-	require.NoError(t, b.store.CreateJob(t.Context(), job))
+	require.NoError(t, b.Store.CreateJob(t.Context(), job))
 	task, err := jobs.NewTask(jobs.QueryArgs{Tenant: b.tenant, JobID: job.ID, Question: "why?"})
 	require.NoError(t, err)
 	err = mux.ProcessTask(t.Context(), task)
 	require.ErrorContains(t, err, "generator bug")
-	got := b.getJob(t, b.tenant, job.ID)
+	got := b.GetJob(t, b.tenant, job.ID)
 	require.Equal(t, ragqueue.StateFailed, got.State)
 	require.Contains(t, got.Error, "panicked")
 }
@@ -396,16 +396,16 @@ func TestHandlerPanicFailsJob(t *testing.T) {
 func TestEnqueueIngestTwice(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
 
-	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID, pending[0].ID)
 	require.Equal(t, jobs.TaskParse, pending[0].Type)
-	job := b.getJob(t, b.tenant, doc.JobID)
+	job := b.GetJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateQueued, job.State)
 	require.Equal(t, ragqueue.KindIngest, job.Type)
 }
@@ -413,41 +413,41 @@ func TestEnqueueIngestTwice(t *testing.T) {
 func TestReconcileRequeuesLostTask(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	queued := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	other := b.addDocument(t, "globex", ingest.TypeText, manual+"\nAppendix.")
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), queued))
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), other))
+	queued := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	other := b.AddDocument(t, "globex", ingest.TypeText, manual+"\nAppendix.")
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), queued))
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), other))
 
 	// Redis loses everything, as an unpersisted Redis does on restart.
-	require.NoError(t, redistest.Flush(t.Context(), b.redis))
-	_, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, redistest.Flush(t.Context(), b.Redis))
+	_, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.ErrorIs(t, err, asynq.ErrQueueNotFound)
 
 	// Reconcile runs at start, with a new client. (A long-lived asynq.Client
 	// would not re-register the queue name that the flush removed: the
 	// tasks would run, but the inspector and asynqmon would not list them.)
-	ac := asynq.NewClient(b.redis)
+	ac := asynq.NewClient(b.Redis)
 	t.Cleanup(func() { _ = ac.Close() })
-	client := jobs.NewClient(ac, b.store, b.logger)
-	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
+	client := jobs.NewClient(ac, b.Store, b.Logger)
+	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.Store, client, b.Logger), jobs.ReconcileCrawls(b.Store, client, b.Logger))
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	// Still queued: a second pass adds nothing.
-	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
+	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.Store, client, b.Logger), jobs.ReconcileCrawls(b.Store, client, b.Logger))
 	require.NoError(t, err)
 	require.Zero(t, n)
-	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 
-	b.startServer(t, b.deps(b.asynq))
+	b.startServer(t, b.deps(b.Asynq))
 	for _, doc := range []ragqueue.Document{queued, other} {
-		require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, doc.Tenant, doc.JobID).State)
-		got := b.getDocument(t, doc.Tenant, doc.ID)
+		require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, doc.Tenant, doc.JobID).State)
+		got := b.GetDocument(t, doc.Tenant, doc.ID)
 		require.Equal(t, ragqueue.StatusReady, got.Status)
 	}
 	// Nothing is unfinished any more.
-	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
+	n, err = jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.Store, client, b.Logger), jobs.ReconcileCrawls(b.Store, client, b.Logger))
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
@@ -455,22 +455,22 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 func TestFailInterruptedQueries(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	q1, err := b.client.EnqueueQuery(t.Context(), b.tenant, "first?", 0)
+	q1, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "first?", 0)
 	require.NoError(t, err)
-	q2, err := b.client.EnqueueQuery(t.Context(), "globex", "second?", 0)
+	q2, err := b.Client.EnqueueQuery(t.Context(), "globex", "second?", 0)
 	require.NoError(t, err)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
 
-	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
+	n, err := jobs.FailInterruptedQueries(t.Context(), b.Store)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	for _, q := range []ragqueue.Job{q1, q2} {
-		got := b.getJob(t, q.Tenant, q.ID)
+		got := b.GetJob(t, q.Tenant, q.ID)
 		require.Equal(t, ragqueue.StateFailed, got.State)
 		require.Equal(t, "interrupted by a restart; ask again", got.Error)
 	}
-	ingestJob := b.getJob(t, b.tenant, doc.JobID)
+	ingestJob := b.GetJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateQueued, ingestJob.State)
 }
 
@@ -481,47 +481,47 @@ func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
 	b := setupPipeline(t)
 	old := time.Now().Add(-time.Hour)
 	for i := range 1001 {
-		require.NoError(t, b.store.CreateJob(t.Context(), ragqueue.Job{
+		require.NoError(t, b.Store.CreateJob(t.Context(), ragqueue.Job{
 			ID: fmt.Sprintf("ingest-%04d", i), Tenant: b.tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued, CreatedAt: old,
 		}))
 	}
-	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "still there?", 0)
+	q, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "still there?", 0)
 	require.NoError(t, err)
 
-	n, err := jobs.FailInterruptedQueries(t.Context(), b.store)
+	n, err := jobs.FailInterruptedQueries(t.Context(), b.Store)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	require.Equal(t, ragqueue.StateFailed, b.getJob(t, q.Tenant, q.ID).State)
+	require.Equal(t, ragqueue.StateFailed, b.GetJob(t, q.Tenant, q.ID).State)
 }
 
 func TestWaitTimesOut(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "anyone there?", 0)
+	q, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "anyone there?", 0)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	_, err = b.client.Wait(ctx, b.tenant, q.ID) // no server: never finishes
+	_, err = b.Client.Wait(ctx, b.tenant, q.ID) // no server: never finishes
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Equal(t, ragqueue.ETIMEOUT, ragqueue.ErrorCode(err))
 
-	_, err = b.client.Wait(t.Context(), b.tenant, "no-such-job")
+	_, err = b.Client.Wait(t.Context(), b.tenant, "no-such-job")
 	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err))
 }
 
 func TestEnqueueOptions(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	q, err := b.client.EnqueueQuery(t.Context(), b.tenant, "how?", 4)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	q, err := b.Client.EnqueueQuery(t.Context(), b.tenant, "how?", 4)
 	require.NoError(t, err)
 
-	parse, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID)
+	parse, err := b.Inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID)
 	require.NoError(t, err)
 	require.Equal(t, 5, parse.MaxRetry)
 	require.Equal(t, 10*time.Minute, parse.Timeout)
-	query, err := b.inspector.GetTaskInfo(jobs.QueueQueries, q.ID)
+	query, err := b.Inspector.GetTaskInfo(jobs.QueueQueries, q.ID)
 	require.NoError(t, err)
 	require.Equal(t, jobs.TaskQuery, query.Type)
 	require.Equal(t, 2, query.MaxRetry)
@@ -531,11 +531,11 @@ func TestEnqueueOptions(t *testing.T) {
 	require.Equal(t, jobs.QueryArgs{Tenant: b.tenant, JobID: q.ID, Question: "how?", TopK: 4}, args)
 
 	// The embed task that parse enqueues carries its own budget.
-	mux := jobs.NewMux(b.deps(b.asynq))
+	mux := jobs.NewMux(b.deps(b.Asynq))
 	task, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), task))
-	embed, err := b.inspector.GetTaskInfo(jobs.QueueIngest, "ingest-embed-"+doc.ID+"-v1-"+doc.JobID)
+	embed, err := b.Inspector.GetTaskInfo(jobs.QueueIngest, "ingest-embed-"+doc.ID+"-v1-"+doc.JobID)
 	require.NoError(t, err)
 	require.Equal(t, 5, embed.MaxRetry)
 	require.Equal(t, 30*time.Minute, embed.Timeout)
@@ -555,16 +555,16 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 		Spec:        ragqueue.CrawlSpec{URLs: []string{"https://example.com/"}, MaxPages: 5, Refresh: "1h"},
 		CompletedAt: &done, NextRunAt: &next,
 	}
-	require.NoError(t, b.store.CreateCrawl(t.Context(), cr))
+	require.NoError(t, b.Store.CreateCrawl(t.Context(), cr))
 
-	ac := asynq.NewClient(b.redis)
+	ac := asynq.NewClient(b.Redis)
 	t.Cleanup(func() { _ = ac.Close() })
-	client := jobs.NewClient(ac, b.store, b.logger)
+	client := jobs.NewClient(ac, b.Store, b.Logger)
 	for range 2 { // the second pass finds the task by its ID and adds nothing
-		_, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
+		_, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.Store, client, b.Logger), jobs.ReconcileCrawls(b.Store, client, b.Logger))
 		require.NoError(t, err)
 	}
-	scheduled, err := b.inspector.ListScheduledTasks(jobs.QueueIngest)
+	scheduled, err := b.Inspector.ListScheduledTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, scheduled, 1)
 	require.Equal(t, jobs.TaskCrawl, scheduled[0].Type)
@@ -573,7 +573,7 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	require.NoError(t, json.Unmarshal(scheduled[0].Payload, &args))
 	require.Equal(t, cr.ID, args.CrawlID)
 	require.NotEqual(t, cr.JobID, args.JobID, "the refresh run has a job of its own")
-	job := b.getJob(t, b.tenant, args.JobID)
+	job := b.GetJob(t, b.tenant, args.JobID)
 	require.Equal(t, ragqueue.StateQueued, job.State)
 	require.Equal(t, ragqueue.KindCrawl, job.Type)
 
@@ -581,11 +581,11 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	// still in Redis, keeps the reconciler from enqueueing another run
 	// of the same crawl beside it.
 	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = ragqueue.StateActive, args.JobID, nil, nil
-	require.NoError(t, b.store.UpdateCrawl(t.Context(), cr))
-	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.store, client, b.logger), jobs.ReconcileCrawls(b.store, client, b.logger))
+	require.NoError(t, b.Store.UpdateCrawl(t.Context(), cr))
+	n, err := jobs.Reconcile(t.Context(), jobs.ReconcileDocuments(b.Store, client, b.Logger), jobs.ReconcileCrawls(b.Store, client, b.Logger))
 	require.NoError(t, err)
 	require.Zero(t, n, "the running refresh is not enqueued again")
-	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Empty(t, pending)
 }
@@ -596,18 +596,18 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 func TestPeriodicReconcileSparesRecentProcessing(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	b.addDocument(t, b.tenant, ingest.TypeText, manual) // queued, its task lost
-	busy := b.addDocument(t, b.tenant, ingest.TypeText, manual+"\nAnother appendix.")
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ragqueue.StatusProcessing, ""))
+	b.AddDocument(t, b.tenant, ingest.TypeText, manual) // queued, its task lost
+	busy := b.AddDocument(t, b.tenant, ingest.TypeText, manual+"\nAnother appendix.")
+	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ragqueue.StatusProcessing, ""))
 
-	n, err := jobs.ReconcileWithGraceForTest(t.Context(), b.store, b.client, b.logger, time.Hour)
+	n, err := jobs.ReconcileWithGraceForTest(t.Context(), b.Store, b.Client, b.Logger, time.Hour)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "only the queued document: the other changed moments ago")
-	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 
-	n, err = jobs.ReconcileWithGraceForTest(t.Context(), b.store, b.client, b.logger, time.Nanosecond)
+	n, err = jobs.ReconcileWithGraceForTest(t.Context(), b.Store, b.Client, b.Logger, time.Nanosecond)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "past the grace period the processing document is enqueued; the queued one already is")
 }
@@ -617,12 +617,12 @@ func TestPeriodicReconcileSparesRecentProcessing(t *testing.T) {
 func TestReconcilerSchedules(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	s, err := jobs.StartReconciler(b.redis, b.logger)
+	s, err := jobs.StartReconciler(b.Redis, b.Logger)
 	require.NoError(t, err)
 	t.Cleanup(s.Shutdown)
 	// The scheduler publishes its entries on its first heartbeat.
 	require.Eventually(t, func() bool {
-		entries, err := b.inspector.SchedulerEntries()
+		entries, err := b.Inspector.SchedulerEntries()
 		require.NoError(t, err)
 		for _, e := range entries {
 			if e.Task.Type() == jobs.TaskReconcile && e.Spec == "@every "+jobs.ReconcileEvery.String() {

@@ -180,10 +180,10 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	_, err := spaces.Open(ctx, old)
 	require.NoError(t, err)
 	require.NoError(t, spaces.SetLive(ctx, old))
-	set := retrieval.NewSpaceSet(spaces, factory, 20*time.Millisecond, b.logger)
+	set := retrieval.NewSpaceSet(spaces, factory, 20*time.Millisecond, b.Logger)
 
-	walk := &gatedWalk{Store: b.store, started: make(chan struct{}), release: make(chan struct{})}
-	d := b.deps(b.asynq)
+	walk := &gatedWalk{Store: b.Store, started: make(chan struct{}), release: make(chan struct{})}
+	d := b.deps(b.Asynq)
 	d.Store = walk
 	d.Spaces, d.Index, d.Embedder, d.EmbedderFactory = set, nil, nil, factory
 	d.InlineEmbedChunks = 0
@@ -191,9 +191,9 @@ func TestReindexWithoutDowntime(t *testing.T) {
 
 	var docs []string
 	for i := range 6 {
-		doc := b.addDocument(t, b.tenant, "text/plain", fmt.Sprintf("Orchard note %d: the quince tree number %d flowers in May.", i, i))
-		require.NoError(t, b.client.EnqueueIngest(ctx, doc))
-		require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
+		doc := b.AddDocument(t, b.tenant, "text/plain", fmt.Sprintf("Orchard note %d: the quince tree number %d flowers in May.", i, i))
+		require.NoError(t, b.Client.EnqueueIngest(ctx, doc))
+		require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 		docs = append(docs, doc.ID)
 	}
 
@@ -233,24 +233,24 @@ func TestReindexWithoutDowntime(t *testing.T) {
 		}
 	}()
 
-	job, err := b.client.EnqueueReindex(ctx, b.tenant, "hash:32")
+	job, err := b.Client.EnqueueReindex(ctx, b.tenant, "hash:32")
 	require.NoError(t, err)
-	_, err = b.client.EnqueueReindex(ctx, b.tenant, "hash:32")
+	_, err = b.Client.EnqueueReindex(ctx, b.tenant, "hash:32")
 	require.Equal(t, ragqueue.ECONFLICT, ragqueue.ErrorCode(err), "one re-index into a space at a time")
 
 	// A document added and one deleted behind the re-index's walk.
 	<-walk.started
-	added := b.addDocument(t, b.tenant, "text/plain", "Late addition: the medlar ripens after the first frost.")
-	require.NoError(t, b.client.EnqueueIngest(ctx, added))
-	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, added.JobID).State)
-	_, err = b.store.DeleteDocument(ctx, b.tenant, docs[0])
+	added := b.AddDocument(t, b.tenant, "text/plain", "Late addition: the medlar ripens after the first frost.")
+	require.NoError(t, b.Client.EnqueueIngest(ctx, added))
+	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, added.JobID).State)
+	_, err = b.Store.DeleteDocument(ctx, b.tenant, docs[0])
 	require.NoError(t, err)
 	snap, err := set.Snapshot(ctx)
 	require.NoError(t, err)
 	require.NoError(t, snap.Index().DeleteDocument(ctx, b.tenant, docs[0]))
 	close(walk.release)
 
-	done := b.waitJob(t, b.tenant, job.ID)
+	done := b.WaitJob(t, b.tenant, job.ID)
 	close(stop)
 	require.NoError(t, <-searched)
 	require.Equal(t, ragqueue.StateSucceeded, done.State, done.Error)

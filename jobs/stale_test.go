@@ -18,8 +18,8 @@ import (
 func TestSkipStaleRecordsTheJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
-	d := e.deps(e.asynq)
-	live := e.addDocumentOnly(t, "acme", ingest.TypeText, "the current version of a page")
+	d := e.deps(e.Asynq)
+	live := e.AddDocumentOnly(t, "acme", ingest.TypeText, "the current version of a page")
 
 	tests := []struct {
 		name    string
@@ -36,7 +36,7 @@ func TestSkipStaleRecordsTheJob(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			jobID := "stale-" + tt.name
 			require.NoError(t, jobs.SkipStaleForTest(t.Context(), d, "acme", tt.docID, jobID, tt.version, tt.create))
-			job, err := e.store.GetJob(t.Context(), "acme", jobID)
+			job, err := e.Store.GetJob(t.Context(), "acme", jobID)
 			if tt.want == "" {
 				require.True(t, ragqueue.IsNotFound(err), "%v", err)
 				return

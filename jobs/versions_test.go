@@ -53,14 +53,14 @@ type ingestProgress struct {
 // store released.
 func (e *env) newVersion(t *testing.T, doc ragqueue.Document, text string) (ragqueue.Document, []string) {
 	t.Helper()
-	info, err := e.blobs.Put(t.Context(), strings.NewReader(text), 0)
+	info, err := e.Blobs.Put(t.Context(), strings.NewReader(text), 0)
 	require.NoError(t, err)
-	next, released, err := e.store.NewVersion(t.Context(), doc.Tenant, doc.ID, doc.Version, ragqueue.Document{
+	next, released, err := e.Store.NewVersion(t.Context(), doc.Tenant, doc.ID, doc.Version, ragqueue.Document{
 		Title: doc.Title, Source: doc.Source, ContentType: doc.ContentType,
 		SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key, JobID: uuid.NewString(),
 	})
 	require.NoError(t, err)
-	require.NoError(t, e.store.CreateJob(t.Context(), ragqueue.Job{ID: next.JobID, Tenant: doc.Tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued}))
+	require.NoError(t, e.Store.CreateJob(t.Context(), ragqueue.Job{ID: next.JobID, Tenant: doc.Tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued}))
 	return next, released
 }
 
@@ -68,13 +68,13 @@ func (e *env) newVersion(t *testing.T, doc ragqueue.Document, text string) (ragq
 // tasks it recorded, one at a time, on mux.
 func runIngest(t *testing.T, mux *asynq.ServeMux, rec *recorder, doc ragqueue.Document) error {
 	t.Helper()
-	before := len(rec.taken())
+	before := len(rec.Taken())
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version})
 	require.NoError(t, err)
 	if err := mux.ProcessTask(t.Context(), parse); err != nil {
 		return err
 	}
-	for _, task := range rec.taken()[before:] {
+	for _, task := range rec.Taken()[before:] {
 		if err := mux.ProcessTask(t.Context(), task); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func runIngest(t *testing.T, mux *asynq.ServeMux, rec *recorder, doc ragqueue.Do
 // chunkTexts returns the texts of a stored document version's chunks.
 func (e *env) chunkTexts(t *testing.T, doc ragqueue.Document, version int) []string {
 	t.Helper()
-	chunks, err := e.store.ListChunks(t.Context(), doc.Tenant, doc.ID, version)
+	chunks, err := e.Store.ListChunks(t.Context(), doc.Tenant, doc.ID, version)
 	require.NoError(t, err)
 	texts := make([]string, len(chunks))
 	for i, c := range chunks {
@@ -112,11 +112,11 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	d.Embedder = counter
 	mux := jobs.NewMux(d)
 
-	v1 := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
+	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, runIngest(t, mux, rec, v1))
 	v1Texts := b.chunkTexts(t, v1, 1)
 	require.GreaterOrEqual(t, len(v1Texts), 2*3, "several embedding batches")
-	require.ElementsMatch(t, v1Texts, counter.reset(), "the first version embeds every chunk once")
+	require.ElementsMatch(t, v1Texts, counter.Reset(), "the first version embeds every chunk once")
 
 	v2, released := b.newVersion(t, v1, manualV2)
 	require.Empty(t, released, "version 1's bytes answer until version 2 is ready")
@@ -137,20 +137,20 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	}
 	require.NotEmpty(t, changed, "the test needs a changed chunk")
 	require.Positive(t, reused, "the test needs unchanged chunks")
-	require.ElementsMatch(t, changed, counter.reset(), "only changed chunks are embedded again")
+	require.ElementsMatch(t, changed, counter.Reset(), "only changed chunks are embedded again")
 
-	got := b.getDocument(t, b.tenant, v1.ID)
+	got := b.GetDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Equal(t, 2, got.Version)
-	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.indexedChunkIDs(t, b.tenant, v1.ID), "only version 2 answers")
+	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.IndexedChunkIDs(t, b.tenant, v1.ID), "only version 2 answers")
 	require.Empty(t, b.chunkTexts(t, v1, 1), "version 1's chunk text went with the switch")
-	_, err := b.blobs.Open(t.Context(), v1.BlobKey)
+	_, err := b.Blobs.Open(t.Context(), v1.BlobKey)
 	require.Equal(t, ragqueue.ENOTFOUND, ragqueue.ErrorCode(err), "version 1's bytes are deleted after the switch")
-	rc, err := b.blobs.Open(t.Context(), v2.BlobKey)
+	rc, err := b.Blobs.Open(t.Context(), v2.BlobKey)
 	require.NoError(t, err)
 	require.NoError(t, rc.Close())
 
-	job := b.getJob(t, b.tenant, v2.JobID)
+	job := b.GetJob(t, b.tenant, v2.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
@@ -168,8 +168,8 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 
 	// At-least-once: the whole job again embeds nothing and changes nothing.
 	require.NoError(t, runIngest(t, mux, rec, v2))
-	require.Empty(t, counter.reset())
-	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.indexedChunkIDs(t, b.tenant, v1.ID))
+	require.Empty(t, counter.Reset())
+	require.ElementsMatch(t, versionIDs(v2, 2, len(v2Texts)), b.IndexedChunkIDs(t, b.tenant, v1.ID))
 }
 
 // TestVersionSwitchIsAtomic searches a document over and over while its new
@@ -179,7 +179,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	v1 := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
+	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, runIngest(t, jobs.NewMux(b.deps(rec)), rec, v1))
 	n1 := len(b.chunkTexts(t, v1, 1))
 	v1IDs := versionIDs(v1, 1, n1)
@@ -202,7 +202,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	go func() {
 		defer hammer.Done()
 		for !stop.Load() {
-			ps, err := b.index.Search(context.Background(), retrieval.Query{
+			ps, err := b.Index.Search(context.Background(), retrieval.Query{
 				Tenant: b.tenant, Text: "pump warranty motor impeller", Vector: query[0], TopK: 100, DocumentIDs: []string{v1.ID},
 			})
 			if err != nil {
@@ -234,8 +234,8 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 		t.Fatal("embed never called the embedder")
 	}
 	// Version 2 is being embedded: version 1 still answers, all of it.
-	require.ElementsMatch(t, v1IDs, b.indexedChunkIDs(t, b.tenant, v1.ID))
-	got := b.getDocument(t, b.tenant, v1.ID)
+	require.ElementsMatch(t, v1IDs, b.IndexedChunkIDs(t, b.tenant, v1.ID))
+	got := b.GetDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ragqueue.StatusProcessing, got.Status)
 	require.Equal(t, 2, got.Version)
 
@@ -250,7 +250,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 		t.Error(v)
 	}
 	require.Positive(t, searches.Load())
-	require.ElementsMatch(t, versionIDs(v2, 2, len(b.chunkTexts(t, v2, 2))), b.indexedChunkIDs(t, b.tenant, v1.ID))
+	require.ElementsMatch(t, versionIDs(v2, 2, len(b.chunkTexts(t, v2, 2))), b.IndexedChunkIDs(t, b.tenant, v1.ID))
 }
 
 // versionOf names the version a chunk ID belongs to: "v1" when it is one of
@@ -271,7 +271,7 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	v1 := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
+	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, runIngest(t, jobs.NewMux(b.deps(rec)), rec, v1))
 
 	d := b.deps(rec)
@@ -290,15 +290,15 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	v2Texts = b.chunkTexts(t, v2, 2)
 
 	// What DELETE /v1/documents/{id} does.
-	require.NoError(t, b.index.DeleteDocument(t.Context(), b.tenant, v1.ID))
-	blobs, err := b.store.DeleteDocument(t.Context(), b.tenant, v1.ID)
+	require.NoError(t, b.Index.DeleteDocument(t.Context(), b.tenant, v1.ID))
+	blobs, err := b.Store.DeleteDocument(t.Context(), b.tenant, v1.ID)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{v1.BlobKey, v2.BlobKey}, blobs, "both versions' bytes are handed over")
-	require.NoError(t, b.index.DeleteDocument(t.Context(), b.tenant, v1.ID))
+	require.NoError(t, b.Index.DeleteDocument(t.Context(), b.tenant, v1.ID))
 	close(gate.release)
 	require.NoError(t, <-done)
 
-	require.Empty(t, b.indexedChunkIDs(t, b.tenant, v1.ID))
+	require.Empty(t, b.IndexedChunkIDs(t, b.tenant, v1.ID))
 	hashes := make([]string, 0, 2*len(v2Texts))
 	for _, text := range append(b.chunkTexts(t, v1, 1), v2Texts...) {
 		hashes = append(hashes, retrieval.ContentHash(d.Embedder.Name(), text))
@@ -306,7 +306,7 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	for _, text := range v2Texts {
 		hashes = append(hashes, retrieval.ContentHash(d.Embedder.Name(), text))
 	}
-	left, err := b.index.VectorsByHash(t.Context(), b.tenant, v1.ID, hashes)
+	left, err := b.Index.VectorsByHash(t.Context(), b.tenant, v1.ID, hashes)
 	require.NoError(t, err)
 	require.Empty(t, left, "staged chunks of the deleted version stayed in the index")
 	require.Empty(t, b.chunkTexts(t, v1, 1))
@@ -321,24 +321,24 @@ func TestStaleJobIsCanceled(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	mux := jobs.NewMux(b.deps(rec))
-	v1 := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ragqueue.StatusFailed, "boom"))
+	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
+	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ragqueue.StatusFailed, "boom"))
 	v2, released := b.newVersion(t, v1, manualV2)
 	require.Equal(t, []string{v1.BlobKey}, released, "a version that never became ready has no bytes worth keeping")
 
 	require.NoError(t, runIngest(t, mux, rec, v1)) // version 1's job, late
 	require.Contains(t, b.canceledReason(t, v1.JobID), "superseded by version 2")
-	job := b.getJob(t, b.tenant, v2.JobID)
+	job := b.GetJob(t, b.tenant, v2.JobID)
 	require.Equal(t, ragqueue.StateQueued, job.State, "the current job is not touched")
 	require.Empty(t, b.chunkTexts(t, v1, 1))
-	got := b.getDocument(t, b.tenant, v1.ID)
+	got := b.GetDocument(t, b.tenant, v1.ID)
 	require.Equal(t, ragqueue.StatusQueued, got.Status)
 
 	// A job that already finished keeps its state.
 	require.NoError(t, runIngest(t, mux, rec, v2))
 	v3, _ := b.newVersion(t, v2, longManual+"\nA third version.")
 	require.NoError(t, runIngest(t, mux, rec, v2))
-	job = b.getJob(t, b.tenant, v2.JobID)
+	job = b.GetJob(t, b.tenant, v2.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	require.NotEqual(t, v2.JobID, v3.JobID)
 }
@@ -349,30 +349,30 @@ func TestStaleJobIsCanceled(t *testing.T) {
 func TestRetryEnqueuesAgain(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
 	first := "ingest-parse-" + doc.ID + "-v1-" + doc.JobID
-	require.NoError(t, b.inspector.ArchiveTask(jobs.QueueIngest, first)) // as a final failure leaves it
-	require.NoError(t, b.store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ragqueue.StatusFailed, "embedder down"))
+	require.NoError(t, b.Inspector.ArchiveTask(jobs.QueueIngest, first)) // as a final failure leaves it
+	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ragqueue.StatusFailed, "embedder down"))
 
 	// The reconciler's view: the same job again is a no-op.
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc))
-	pending, err := b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Empty(t, pending)
 
-	retried, err := b.store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
+	retried, err := b.Store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), retried))
-	pending, err = b.inspector.ListPendingTasks(jobs.QueueIngest)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), retried))
+	pending, err = b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+retried.JobID, pending[0].ID)
 
-	b.startServer(t, b.deps(b.asynq))
-	job := b.waitJob(t, b.tenant, retried.JobID)
+	b.startServer(t, b.deps(b.Asynq))
+	job := b.WaitJob(t, b.tenant, retried.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
 	require.Empty(t, got.Error)
 }
@@ -401,29 +401,29 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	d := b.deps(rec)
 	d.EmbedParallelism = 1
 	d.Embedder = &flakyEmbedder{Embedder: d.Embedder, ok: 1}
-	doc := b.addDocument(t, b.tenant, ingest.TypeText, longManual)
+	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	err := runIngest(t, jobs.NewMux(d), rec, doc)
 	require.ErrorIs(t, err, asynq.SkipRetry)
-	got := b.getDocument(t, b.tenant, doc.ID)
+	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusFailed, got.Status)
 	require.Contains(t, got.Error, "embedder refused")
-	require.Empty(t, b.indexedChunkIDs(t, b.tenant, doc.ID), "a failed version answers nothing")
+	require.Empty(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), "a failed version answers nothing")
 
-	retried, err := b.store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
+	retried, err := b.Store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
-	require.NoError(t, b.store.CreateJob(t.Context(), ragqueue.Job{ID: retried.JobID, Tenant: b.tenant, Type: ragqueue.KindIngest}))
+	require.NoError(t, b.Store.CreateJob(t.Context(), ragqueue.Job{ID: retried.JobID, Tenant: b.tenant, Type: ragqueue.KindIngest}))
 	d = b.deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
 	require.NoError(t, runIngest(t, jobs.NewMux(d), rec, retried))
 	texts := b.chunkTexts(t, doc, 1)
-	require.Len(t, counter.reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
-	job := b.getJob(t, b.tenant, retried.JobID)
+	require.Len(t, counter.Reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
+	job := b.GetJob(t, b.tenant, retried.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State)
 	var p ingestProgress
 	require.NoError(t, json.Unmarshal(job.Progress, &p))
 	require.Equal(t, d.EmbedBatch, p.ChunksReused)
-	require.ElementsMatch(t, versionIDs(doc, 1, len(texts)), b.indexedChunkIDs(t, b.tenant, doc.ID))
-	old := b.getJob(t, b.tenant, doc.JobID)
+	require.ElementsMatch(t, versionIDs(doc, 1, len(texts)), b.IndexedChunkIDs(t, b.tenant, doc.ID))
+	old := b.GetJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateFailed, old.State, "the failed job stays as it ended")
 }

@@ -112,7 +112,7 @@ func TestWebhooks(t *testing.T) {
 	recv.failures.Store(1) // the first delivery attempt gets a 500
 	canary := newReceiver(t, secret)
 
-	d := b.deps(b.asynq)
+	d := b.deps(b.Asynq)
 	d.InlineEmbedChunks = 0
 	d.WebhookSecret = secret
 	// Loopback is allowed for the receiver's port only: the canary's port
@@ -120,12 +120,12 @@ func TestWebhooks(t *testing.T) {
 	d.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllowedPorts: []uint16{recv.port()}})
 	b.startServer(t, d)
 
-	doc := b.addDocumentOnly(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
-	blocked := b.addDocumentOnly(t, b.tenant, ingest.TypeText, manual+"\nBlocked appendix.")
-	require.NoError(t, b.client.EnqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
-	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, doc.JobID).State)
-	require.Equal(t, ragqueue.StateSucceeded, b.waitJob(t, b.tenant, blocked.JobID).State)
+	doc := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual)
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
+	blocked := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual+"\nBlocked appendix.")
+	require.NoError(t, b.Client.EnqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
+	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
+	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, blocked.JobID).State)
 
 	delivered := assert.Eventually(t, func() bool {
 		got, _ := recv.payloads()
@@ -145,7 +145,7 @@ func TestWebhooks(t *testing.T) {
 
 	// The refused callback never reaches its address, and is not retried.
 	require.Eventually(t, func() bool {
-		archived, err := b.inspector.ListArchivedTasks(jobs.QueueMaintenance)
+		archived, err := b.Inspector.ListArchivedTasks(jobs.QueueMaintenance)
 		return err == nil && len(archived) == 1 && strings.Contains(archived[0].LastErr, "refused")
 	}, 30*time.Second, 20*time.Millisecond)
 	canaryGot, canaryBad := canary.payloads()
@@ -157,7 +157,7 @@ func TestWebhooks(t *testing.T) {
 // debugQueue describes the maintenance queue's tasks, for a failure message.
 func debugQueue(b *pipelineBundle) string {
 	var out []string
-	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){b.inspector.ListPendingTasks, b.inspector.ListRetryTasks, b.inspector.ListArchivedTasks, b.inspector.ListCompletedTasks} {
+	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){b.Inspector.ListPendingTasks, b.Inspector.ListRetryTasks, b.Inspector.ListArchivedTasks, b.Inspector.ListCompletedTasks} {
 		ts, err := list(jobs.QueueMaintenance)
 		if err != nil {
 			out = append(out, err.Error())
