@@ -14,8 +14,8 @@ import (
 // publishes each document as embed would. A document deleted or replaced
 // since is skipped; any other failure fails the batch, whose retry redoes
 // the (idempotent) work of every document.
-func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
-	snap, err := h.Spaces.Snapshot(ctx)
+func (s *Ingestion) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
+	snap, err := s.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 	seen := make(map[string]bool)
 	space := snap.Embedder().Name()
 	for _, a := range b.Docs {
-		doc, chunks, ok, err := h.embedInputs(ctx, a)
+		doc, chunks, ok, err := s.embedInputs(ctx, a)
 		if err != nil {
 			return err
 		} else if !ok {
@@ -44,9 +44,9 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 		}
 	}
 	vectors := make(map[string][]float32, len(texts))
-	for start := 0; start < len(texts); start += h.BatchTexts {
-		part := texts[start:min(start+h.BatchTexts, len(texts))]
-		vecs, err := h.embedTexts(ctx, snap.Embedder(), part, fmt.Sprintf("a batch of %d documents", len(items)))
+	for start := 0; start < len(texts); start += s.BatchTexts {
+		part := texts[start:min(start+s.BatchTexts, len(texts))]
+		vecs, err := s.embedTexts(ctx, snap.Embedder(), part, fmt.Sprintf("a batch of %d documents", len(items)))
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 	}
 	var errs []error
 	for _, it := range items {
-		if err := h.embedVersion(ctx, it.a, it.doc, it.chunks, ingestRun{vectors: vectors}); err != nil {
+		if err := s.embedVersion(ctx, it.a, it.doc, it.chunks, ingestRun{vectors: vectors}); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -64,9 +64,9 @@ func (h *handlers) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 }
 
 // embedBatchFailed records a failed batch on each of its documents.
-func (h *handlers) embedBatchFailed(ctx context.Context, b EmbedBatchArgs, err error) error {
+func (s *Ingestion) embedBatchFailed(ctx context.Context, b EmbedBatchArgs, err error) error {
 	for _, a := range b.Docs {
-		_ = h.embedFailed(ctx, a, err)
+		_ = s.embedFailed(ctx, a, err)
 	}
 	return err
 }

@@ -20,5 +20,5 @@ var IsFailureForTest = isFailure
 // SkipStaleForTest settles a stale ingestion as the handlers NewMux(d)
 // registers would (the job of version of docID, with or without a record yet).
 func SkipStaleForTest(ctx context.Context, d Deps, tenant, docID, jobID string, version int, create bool) error {
-	return newHandlers(d).skipStale(ctx, tenant, docID, jobID, version, create)
+	return newHandlers(d).ing.skipStale(ctx, tenant, docID, jobID, version, create)
 }

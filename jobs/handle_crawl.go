@@ -93,19 +93,19 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		}
 	}
 	store := func(ctx context.Context, p web.Page) error {
-		doc, outcome, err := h.storePage(ctx, a.Tenant, p)
+		doc, outcome, err := h.ing.StorePage(ctx, a.Tenant, p)
 		if err != nil {
 			return err
 		}
 		var ready bool
 		var ierr error
-		if outcome == pageCreated || outcome == pageUpdated {
-			ready, ierr = h.ingestCrawled(ctx, doc, p, outcome == pageCreated)
+		if outcome == PageCreated || outcome == PageUpdated {
+			ready, ierr = h.ing.IngestCrawled(ctx, doc, p, outcome == PageCreated)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		switch outcome {
-		case pageCreated, pageUpdated:
+		case PageCreated, PageUpdated:
 			progress.PagesQueued++
 			if ready {
 				progress.PagesReady++
@@ -113,9 +113,9 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 			if ierr != nil {
 				addErr(p.URL, "could not index the page: "+FailureMessage(ierr))
 			}
-		case pageDuplicate:
+		case PageDuplicate:
 			addErr(p.URL, fmt.Sprintf("the same content as document %s (%s); not stored again", doc.ID, doc.Source))
-		case pageBusy:
+		case PageBusy:
 			addErr(p.URL, fmt.Sprintf("document %s of this URL is still being ingested; its new content was not stored, crawl again later", doc.ID))
 		}
 		if !seen[doc.ID] {
@@ -138,7 +138,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 		})
 	}
 	onPage := func(p web.Page) error {
-		h.countFetch(nil)
+		h.ing.CountFetch(nil)
 		mu.Lock()
 		c.PagesFetched++
 		mu.Unlock()
@@ -152,7 +152,7 @@ func (h *handlers) crawl(ctx context.Context, a CrawlArgs) error {
 	onError := func(u string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		h.countFetch(err)
+		h.ing.CountFetch(err)
 		if errors.Is(err, web.ErrBlocked) {
 			c.PagesBlocked++
 		} else {

@@ -54,8 +54,8 @@ type ingestResult struct {
 // currentDoc loads the document a task is about. ok is false when there is
 // nothing to do: the document was deleted, or a newer version or a retry
 // (another job) replaced the one the task was for.
-func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version int, jobID string) (doc ragqueue.Document, ok bool, err error) {
-	doc, err = h.Store.GetDocument(ctx, tenant, docID)
+func (s *Ingestion) currentDoc(ctx context.Context, tenant, docID string, version int, jobID string) (doc ragqueue.Document, ok bool, err error) {
+	doc, err = s.Store.GetDocument(ctx, tenant, docID)
 	if ragqueue.IsNotFound(err) {
 		return doc, false, nil
 	} else if err != nil {
@@ -66,9 +66,9 @@ func (h *handlers) currentDoc(ctx context.Context, tenant, docID string, version
 
 // endJob records a job's outcome u: as an update of its record, or, with
 // create, as the record itself (an inline ingestion: ingestRun.inline).
-func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate, create bool) error {
+func (s *Ingestion) endJob(ctx context.Context, tenant, jobID string, u ragqueue.JobUpdate, create bool) error {
 	if !create {
-		return h.tracker.Update(ctx, tenant, jobID, u)
+		return s.Tracker.Update(ctx, tenant, jobID, u)
 	}
 	now := time.Now().UTC()
 	j := ragqueue.Job{ID: jobID, Tenant: tenant, Type: ragqueue.KindIngest, State: *u.State, Progress: u.Progress, Result: u.Result,
@@ -76,7 +76,7 @@ func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.
 	if u.Error != nil {
 		j.Error = *u.Error
 	}
-	return h.tracker.Create(ctx, j)
+	return s.Tracker.Create(ctx, j)
 }
 
 // skipStale settles a task whose work became moot: the document was
@@ -85,9 +85,9 @@ func (h *handlers) endJob(ctx context.Context, tenant, jobID string, u ragqueue.
 // document's current job, is marked canceled saying why, so that a client
 // polling it is not left waiting. create says that the job has no record
 // yet (an inline ingestion: ingestRun.inline): it is created canceled.
-func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, version int, create bool) error {
+func (s *Ingestion) skipStale(ctx context.Context, tenant, docID, jobID string, version int, create bool) error {
 	var reason string
-	doc, err := h.Store.GetDocument(ctx, tenant, docID)
+	doc, err := s.Store.GetDocument(ctx, tenant, docID)
 	switch {
 	case ragqueue.IsNotFound(err):
 		reason = "the document was deleted"
@@ -102,24 +102,24 @@ func (h *handlers) skipStale(ctx context.Context, tenant, docID, jobID string, v
 	}
 	canceled := ragqueue.JobUpdate{State: StatePtr(ragqueue.StateCanceled), Error: &reason}
 	if create {
-		if err := h.endJob(ctx, tenant, jobID, canceled, true); err != nil {
-			h.Logger.WarnContext(ctx, "record canceled ingest job", "tenant", tenant, "job_id", jobID, "error", err)
+		if err := s.endJob(ctx, tenant, jobID, canceled, true); err != nil {
+			s.Logger.WarnContext(ctx, "record canceled ingest job", "tenant", tenant, "job_id", jobID, "error", err)
 		}
 		return nil
 	}
-	job, err := h.Store.GetJob(ctx, tenant, jobID)
+	job, err := s.Tracker.Get(ctx, tenant, jobID)
 	if err != nil || job.State.Terminal() {
 		return nil
 	}
-	h.tracker.Set(ctx, tenant, jobID, canceled)
+	s.Tracker.Set(ctx, tenant, jobID, canceled)
 	return nil
 }
 
 // parse reads a document version's bytes, parses and chunks them, stores the
 // chunks (replacing any from an earlier attempt) and enqueues the embedding.
 // Running it twice stores the same chunks under the same IDs.
-func (h *handlers) parse(ctx context.Context, a ParseArgs) error {
-	return h.parseThenEmbed(ctx, a, ingestRun{})
+func (s *Ingestion) parse(ctx context.Context, a ParseArgs) error {
+	return s.parseThenEmbed(ctx, a, ingestRun{})
 }
 
 // ingestRun says how one ingestion of a document version runs.
@@ -149,35 +149,35 @@ func (r ingestRun) isInline() bool { return r.inline != nil }
 // parseThenEmbed is parse, embedding in this task rather than a separate
 // one when there are at most InlineEmbedChunks chunks, or the ingestion is
 // inline.
-func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
+func (s *Ingestion) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRun) error {
 	var doc ragqueue.Document
 	if run.isInline() {
 		doc = *run.inline
 	} else {
-		cur, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
+		cur, ok, err := s.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID)
 		if err != nil {
 			return err
 		} else if !ok {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
+			return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
 		}
 		doc = cur
 	}
 	if doc.Status != ragqueue.StatusProcessing || !run.fresh { // a fresh document is created processing
-		if err := h.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ragqueue.StatusProcessing, ""); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced since we looked
+		if err := s.Store.SetDocumentStatus(ctx, a.Tenant, a.DocumentID, a.Version, ragqueue.StatusProcessing, ""); ragqueue.IsNotFound(err) {
+			return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced since we looked
 		} else if err != nil {
 			return fmt.Errorf("jobs: mark document %s processing: %w", a.DocumentID, err)
 		}
 	}
 	var pdfProgress func(pagesParsed int) // none for an inline ingestion: its job has no record yet
 	if !run.isInline() {
-		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(ingestProgress{Stage: stageParse})})
+		s.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(ingestProgress{Stage: stageParse})})
 		pdfProgress = func(n int) {
-			h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
+			s.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{Stage: stageParse, PagesParsed: n})})
 		}
 	}
 
-	pieces, title, pdfPages, err := h.split(ctx, doc, run.pre, pdfProgress)
+	pieces, title, pdfPages, err := s.split(ctx, doc, run.pre, pdfProgress)
 	if err != nil {
 		return err
 	}
@@ -198,9 +198,9 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	if doc.ContentType == ingest.TypePDF {
 		pages = pdfPages // blank pages make no chunks but still count
 	}
-	h.Metrics.PagesParsed.Add(float64(max(pages, 1)))
-	if err := h.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, pages, chunks); ragqueue.IsNotFound(err) {
-		return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced while we parsed
+	s.Metrics.PagesParsed.Add(float64(max(pages, 1)))
+	if err := s.Store.ReplaceChunks(ctx, a.Tenant, a.DocumentID, a.Version, pages, chunks); ragqueue.IsNotFound(err) {
+		return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline()) // deleted or replaced while we parsed
 	} else if err != nil {
 		return fmt.Errorf("jobs: store chunks of document %s: %w", a.DocumentID, err)
 	}
@@ -210,8 +210,8 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	// explicitly is kept.
 	if title != "" && title != doc.Title && strings.HasPrefix(doc.Source, "upload") &&
 		(doc.ContentType == ingest.TypeHTML || doc.ContentType == ingest.TypeMarkdown || doc.ContentType == ingest.TypePDF) {
-		if err := h.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
+		if err := s.Store.SetDocumentTitle(ctx, a.Tenant, a.DocumentID, a.Version, title); ragqueue.IsNotFound(err) {
+			return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		} else if err != nil {
 			return fmt.Errorf("jobs: record title of document %s: %w", a.DocumentID, err)
 		}
@@ -221,32 +221,28 @@ func (h *handlers) parseThenEmbed(ctx context.Context, a ParseArgs, run ingestRu
 	next := EmbedArgs{Tenant: a.Tenant, DocumentID: a.DocumentID, JobID: a.JobID, Version: a.Version}
 	// A small document alone would not fill a provider's batch: its
 	// embedding waits in a group for others (embed_batch.go).
-	grouped := h.BatchEmbeds && !run.isInline() && len(chunks) <= h.EmbedBatch
-	if run.isInline() || !grouped && len(chunks) <= h.InlineEmbedChunks {
+	grouped := s.BatchEmbeds && !run.isInline() && len(chunks) <= s.EmbedBatch
+	if run.isInline() || !grouped && len(chunks) <= s.InlineEmbedChunks {
 		// A small document fits one embedding batch: embedding it in this
 		// task costs less than the queue round trip of a second one. A retry
 		// of this task redoes both stages, which are idempotent. The
 		// document and chunks just written are handed over, not read back.
 		doc.Pages = pages
-		return h.embedVersion(ctx, next, doc, chunks, run)
+		return s.embedVersion(ctx, next, doc, chunks, run)
 	}
-	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{
+	s.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(ingestProgress{
 		Stage: stageEmbed, Pages: pages, PagesParsed: pages, Chunks: len(chunks),
 	})})
 	if grouped {
-		return h.enqueueEmbed(ctx, next, asynq.Group(EmbedGroup))
+		return s.enqueueEmbed(ctx, next, asynq.Group(EmbedGroup))
 	}
-	return h.enqueueEmbed(ctx, next)
+	return s.enqueueEmbed(ctx, next)
 }
 
 // enqueueEmbed queues the embed task of a document version; its task ID
 // makes a second enqueue of the same job (a retried parse) a no-op.
-func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.Option) error {
-	task, err := NewTask(a, opts...)
-	if err != nil {
-		return err
-	}
-	if _, err := h.Enqueuer.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+func (s *Ingestion) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.Option) error {
+	if _, err := s.Client.Enqueue(ctx, a, opts...); err != nil {
 		return fmt.Errorf("jobs: enqueue embedding of document %s: %w", a.DocumentID, err)
 	}
 	return nil
@@ -257,14 +253,14 @@ func (h *handlers) enqueueEmbed(ctx context.Context, a EmbedArgs, opts ...asynq.
 // the page count. Errors that say the input is unusable come back as
 // rejections. pdfProgress, unless nil, hears of the pages of a PDF parsed
 // so far (parsePDF).
-func (h *handlers) split(ctx context.Context, doc ragqueue.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
+func (s *Ingestion) split(ctx context.Context, doc ragqueue.Document, pre *ingest.Parsed, pdfProgress func(pagesParsed int)) (pieces []ingest.Piece, title string, pages int, err error) {
 	var parsed ingest.Parsed
 	if pre != nil {
 		parsed = *pre
-	} else if parsed, err = h.parseBlob(ctx, doc, pdfProgress); err != nil {
+	} else if parsed, err = s.parseBlob(ctx, doc, pdfProgress); err != nil {
 		return nil, "", 0, err
 	}
-	pieces, err = h.Chunker.SplitContext(ctx, doc.ContentType, parsed)
+	pieces, err = s.Chunker.SplitContext(ctx, doc.ContentType, parsed)
 	if err != nil {
 		if isInputError(err) {
 			return nil, "", 0, rejection{fmt.Errorf("jobs: chunk document %s: %w", doc.ID, err)}
@@ -282,8 +278,8 @@ func (h *handlers) split(ctx context.Context, doc ragqueue.Document, pre *ingest
 // parseBlob reads and parses doc's stored bytes. An HTML page fetched from
 // the web is extracted as the crawler extracts it (main content first), so
 // that a retry indexes what the first attempt did. pdfProgress is parsePDF's.
-func (h *handlers) parseBlob(ctx context.Context, doc ragqueue.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
-	rc, err := h.Blobs.Open(ctx, doc.BlobKey)
+func (s *Ingestion) parseBlob(ctx context.Context, doc ragqueue.Document, pdfProgress func(pagesParsed int)) (ingest.Parsed, error) {
+	rc, err := s.Blobs.Open(ctx, doc.BlobKey)
 	if ragqueue.IsNotFound(err) {
 		return ingest.Parsed{}, Permanent(fmt.Errorf("jobs: open content of document %s: %w", doc.ID,
 			ragqueue.Errorf(ragqueue.ENOTFOUND, "the document's content is missing; upload it again")))
@@ -294,14 +290,14 @@ func (h *handlers) parseBlob(ctx context.Context, doc ragqueue.Document, pdfProg
 	var parsed ingest.Parsed
 	switch {
 	case doc.ContentType == ingest.TypePDF:
-		parsed, err = h.parsePDF(ctx, rc, pdfProgress)
+		parsed, err = s.parsePDF(ctx, rc, pdfProgress)
 	case doc.ContentType == ingest.TypeHTML && web.IsWebSource(doc.Source):
 		var body []byte
-		if body, err = readAtMost(rc, h.MaxParseBytes); err == nil {
+		if body, err = readAtMost(rc, s.MaxParseBytes); err == nil {
 			parsed, err = web.ExtractHTML(ctx, body, doc.Source)
 		}
 	default:
-		parsed, err = ingest.Parse(ctx, doc.ContentType, rc, h.MaxParseBytes)
+		parsed, err = ingest.Parse(ctx, doc.ContentType, rc, s.MaxParseBytes)
 	}
 	if err != nil {
 		if isInputError(err) {
@@ -331,8 +327,8 @@ func readAtMost(r io.Reader, max int64) ([]byte, error) {
 // parsePDF runs the PDF parser on a document's bytes, telling progress
 // (unless nil) of the pages parsed while it runs, at most every
 // ProgressEvery.
-func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
-	if h.PDF == nil {
+func (s *Ingestion) parsePDF(ctx context.Context, rc io.Reader, progress func(pagesParsed int)) (ingest.Parsed, error) {
+	if s.PDF == nil {
 		return ingest.Parsed{}, Permanent(errors.New("jobs: PDF parsing is not configured in this worker"))
 	}
 	f, ok := rc.(*os.File)
@@ -350,7 +346,7 @@ func (h *handlers) parsePDF(ctx context.Context, rc io.Reader, progress func(pag
 		f = tmp
 	}
 	var last time.Time
-	return h.PDF.ParsePDFProgress(ctx, f, func(n int) {
+	return s.PDF.ParsePDFProgress(ctx, f, func(n int) {
 		if progress == nil || time.Since(last) < ProgressEvery {
 			return
 		}
@@ -372,39 +368,39 @@ const noTextWarning = "warning: no page of this PDF has a text layer (scanned im
 // version's chunk text. The previous version's bytes are deleted last.
 // Upserts are keyed by chunk ID, so running it twice is harmless. If the
 // document is deleted while it runs, it removes what it indexed.
-func (h *handlers) embed(ctx context.Context, a EmbedArgs) error {
-	doc, chunks, ok, err := h.embedInputs(ctx, a)
+func (s *Ingestion) embed(ctx context.Context, a EmbedArgs) error {
+	doc, chunks, ok, err := s.embedInputs(ctx, a)
 	if err != nil || !ok {
 		return err
 	}
-	return h.embedVersion(ctx, a, doc, chunks, ingestRun{})
+	return s.embedVersion(ctx, a, doc, chunks, ingestRun{})
 }
 
 // embedInputs loads what embedding a document version needs: the document
 // and its stored chunks. ok is false when there is nothing to do (the
 // document was deleted or replaced since; skipStale has settled it).
-func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.Document, chunks []ragqueue.Chunk, ok bool, err error) {
-	doc, err = h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
+func (s *Ingestion) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.Document, chunks []ragqueue.Chunk, ok bool, err error) {
+	doc, err = s.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 	if ragqueue.IsNotFound(err) {
 		// An earlier attempt may have indexed chunks before the delete.
-		if err := h.dropIndexed(ctx, a); err != nil {
+		if err := s.dropIndexed(ctx, a); err != nil {
 			return doc, nil, false, err
 		}
-		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
+		return doc, nil, false, s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false)
 	} else if err != nil {
 		return doc, nil, false, fmt.Errorf("jobs: get document %s: %w", a.DocumentID, err)
 	} else if doc.Version != a.Version || doc.JobID != a.JobID {
-		return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // replaced by a newer version or a retry
+		return doc, nil, false, s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // replaced by a newer version or a retry
 	}
-	chunks, err = h.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
+	chunks, err = s.Store.ListChunks(ctx, a.Tenant, a.DocumentID, a.Version)
 	if err != nil {
 		return doc, nil, false, fmt.Errorf("jobs: list chunks of document %s: %w", a.DocumentID, err)
 	}
 	if len(chunks) == 0 && doc.ContentType != ingest.TypePDF {
-		if _, ok, err := h.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
+		if _, ok, err := s.currentDoc(ctx, a.Tenant, a.DocumentID, a.Version, a.JobID); err != nil {
 			return doc, nil, false, err
 		} else if !ok {
-			return doc, nil, false, h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // nothing was indexed by this attempt
+			return doc, nil, false, s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, false) // nothing was indexed by this attempt
 		}
 		return doc, nil, false, Permanent(fmt.Errorf("jobs: document %s version %d has no stored chunks", a.DocumentID, a.Version))
 	}
@@ -413,21 +409,21 @@ func (h *handlers) embedInputs(ctx context.Context, a EmbedArgs) (doc ragqueue.D
 
 // embedVersion is embed once doc (the current version, a.Version) and its
 // stored chunks are in hand.
-func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, run ingestRun) error {
+func (s *Ingestion) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, run ingestRun) error {
 	progress := ingestProgress{Stage: stageEmbed, Pages: doc.Pages, PagesParsed: doc.Pages, Chunks: len(chunks)}
 	if !run.isInline() {
-		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(progress)})
+		s.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive), Progress: MustMarshal(progress)})
 	}
 
-	snap, err := h.Spaces.Snapshot(ctx)
+	snap, err := s.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
 	// A document this task has just created has no version searchers could
 	// be switched away from: when its chunks go in one write they are
 	// searchable at once, without a staged write and a publish.
-	direct := run.fresh && len(chunks) <= h.EmbedBatch
-	if err := h.embedChunks(ctx, a, doc, chunks, &progress, run, snap, direct); err != nil {
+	direct := run.fresh && len(chunks) <= s.EmbedBatch
+	if err := s.embedChunks(ctx, a, doc, chunks, &progress, run, snap, direct); err != nil {
 		return err
 	}
 
@@ -438,7 +434,7 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.D
 		}
 	}
 	if !run.fresh { // nothing can have cited a document this task has just created
-		InvalidateCache(ctx, h.Store, h.Logger, a.Tenant, a.DocumentID) // answers citing the old version are stale
+		InvalidateCache(ctx, s.Store, s.Logger, a.Tenant, a.DocumentID) // answers citing the old version are stale
 	}
 	// A PDF with pages but no text layer is ready, with a warning set in
 	// the same step, so no reader sees it ready without the warning.
@@ -446,22 +442,22 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.D
 	if len(chunks) == 0 {
 		note = noTextWarning
 	}
-	replaced, err := h.Store.CompleteVersion(ctx, a.Tenant, a.DocumentID, a.Version, note)
+	replaced, err := s.Store.CompleteVersion(ctx, a.Tenant, a.DocumentID, a.Version, note)
 	if ragqueue.IsNotFound(err) {
 		// Deleted or replaced while we worked.
-		cur, gerr := h.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
+		cur, gerr := s.Store.GetDocument(ctx, a.Tenant, a.DocumentID)
 		switch {
 		case ragqueue.IsNotFound(gerr):
-			if err := h.dropIndexed(ctx, a); err != nil {
+			if err := s.dropIndexed(ctx, a); err != nil {
 				return err
 			}
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
+			return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		case gerr != nil:
 			return fmt.Errorf("jobs: get document %s: %w", a.DocumentID, gerr)
 		case cur.Version != a.Version:
 			// The newer version owns the document's index entries; its own
 			// switch removes what this one published.
-			return h.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
+			return s.skipStale(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, run.isInline())
 		}
 		return fmt.Errorf("jobs: mark document %s ready: %w", a.DocumentID, err)
 	} else if err != nil {
@@ -470,22 +466,22 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.D
 	if replaced != "" && replaced != doc.BlobKey {
 		// Nothing answers from the previous version any more. Failing here
 		// only leaves a file behind; the document is ready either way.
-		if err := h.Blobs.Delete(ctx, replaced); err != nil {
-			h.Logger.WarnContext(ctx, "delete the previous version's bytes", "tenant", a.Tenant, "doc_id", a.DocumentID, "error", err)
+		if err := s.Blobs.Delete(ctx, replaced); err != nil {
+			s.Logger.WarnContext(ctx, "delete the previous version's bytes", "tenant", a.Tenant, "doc_id", a.DocumentID, "error", err)
 		}
 	}
 	// Unlike progress, the outcome must be recorded; a retry redoes the
 	// (idempotent) work and tries again. A job record that is gone (pruned)
 	// cannot be helped by retrying.
 	progress.Stage = stageDone
-	if err := h.endJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
+	if err := s.endJob(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{
 		State:    StatePtr(ragqueue.StateSucceeded),
 		Progress: MustMarshal(progress),
 		Result: MustMarshal(ingestResult{
 			DocumentID: a.DocumentID, Version: a.Version, Chunks: len(chunks), ChunksReused: progress.ChunksReused,
 		}),
 	}, run.isInline()); ragqueue.IsNotFound(err) {
-		h.Logger.WarnContext(ctx, "job record is gone; document is ready", "tenant", a.Tenant, "doc_id", a.DocumentID, "job_id", a.JobID)
+		s.Logger.WarnContext(ctx, "job record is gone; document is ready", "tenant", a.Tenant, "doc_id", a.DocumentID, "job_id", a.JobID)
 	} else if err != nil {
 		return fmt.Errorf("jobs: record outcome of job %s: %w", a.JobID, err)
 	}
@@ -493,8 +489,8 @@ func (h *handlers) embedVersion(ctx context.Context, a EmbedArgs, doc ragqueue.D
 }
 
 // dropIndexed removes a deleted document's entries from the index.
-func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
-	snap, err := h.Spaces.Snapshot(ctx)
+func (s *Ingestion) dropIndexed(ctx context.Context, a EmbedArgs) error {
+	snap, err := s.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
@@ -508,7 +504,7 @@ func (h *handlers) dropIndexed(ctx context.Context, a EmbedArgs) error {
 // most EmbedParallelism batches in flight, reporting progress at most once
 // per batch and per ProgressEvery. It fills progress's chunk counts. The
 // chunks are staged unless direct says they are searchable at once.
-func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *retrieval.Snapshot, direct bool) error {
+func (s *Ingestion) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Document, chunks []ragqueue.Chunk, progress *ingestProgress, run ingestRun, snap *retrieval.Snapshot, direct bool) error {
 	var (
 		mu         sync.Mutex
 		lastReport time.Time
@@ -522,21 +518,21 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Do
 			return
 		}
 		lastReport = time.Now()
-		h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(*progress)})
+		s.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(*progress)})
 	}
 
 	emb, idx := snap.Embedder(), snap.Index()
 	space := emb.Name()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(h.EmbedParallelism)
-	for start := 0; start < len(chunks) && gctx.Err() == nil; start += h.EmbedBatch {
-		batch := chunks[start:min(start+h.EmbedBatch, len(chunks))]
+	g.SetLimit(s.EmbedParallelism)
+	for start := 0; start < len(chunks) && gctx.Err() == nil; start += s.EmbedBatch {
+		batch := chunks[start:min(start+s.EmbedBatch, len(chunks))]
 		g.Go(func() error {
 			hashes := make([]string, len(batch))
 			for i, c := range batch {
 				hashes[i] = retrieval.ContentHash(space, c.Text)
 			}
-			vecs, reused, err := h.vectorsFor(gctx, a, start, batch, hashes, run, emb, idx)
+			vecs, reused, err := s.vectorsFor(gctx, a, start, batch, hashes, run, emb, idx)
 			if err != nil {
 				return err
 			}
@@ -548,7 +544,7 @@ func (h *handlers) embedChunks(ctx context.Context, a EmbedArgs, doc ragqueue.Do
 			if err := idx.Upsert(gctx, items); err != nil {
 				return fmt.Errorf("jobs: index chunks of document %s: %w", a.DocumentID, err)
 			}
-			h.Metrics.ChunksEmbedded.Add(float64(len(batch)))
+			s.Metrics.ChunksEmbedded.Add(float64(len(batch)))
 			report(gctx, len(batch), reused)
 			return nil
 		})
@@ -571,7 +567,7 @@ func stagedChunk(doc ragqueue.Document, c ragqueue.Chunk, hash string, vector []
 // vector of a chunk of this document with the same content hash where the
 // index has one, otherwise the embedder's, asking it once per distinct
 // text. reused counts the stored vectors used: run.vectors were just made.
-func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ragqueue.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
+func (s *Ingestion) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch []ragqueue.Chunk, hashes []string, run ingestRun, emb retrieval.Embedder, idx retrieval.Index) (vecs [][]float32, reused int, err error) {
 	var stored map[string][]float32
 	if !run.fresh && !coversAll(run.vectors, hashes) {
 		if stored, err = idx.VectorsByHash(ctx, a.Tenant, a.DocumentID, hashes); err != nil {
@@ -600,7 +596,7 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 	if len(texts) == 0 {
 		return vecs, reused, nil
 	}
-	out, err := h.embedTexts(ctx, emb, texts, fmt.Sprintf("chunks %d-%d of document %s", start, start+len(batch)-1, a.DocumentID))
+	out, err := s.embedTexts(ctx, emb, texts, fmt.Sprintf("chunks %d-%d of document %s", start, start+len(batch)-1, a.DocumentID))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -617,10 +613,10 @@ func (h *handlers) vectorsFor(ctx context.Context, a EmbedArgs, start int, batch
 // refuses the request itself (EINVALID: a bad key, an unknown model)
 // retrying cannot help, the operator must fix the configuration: the error
 // is Permanent (a document fails, and can be retried; a re-index fails).
-func (h *handlers) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
+func (s *Ingestion) embedTexts(ctx context.Context, emb retrieval.Embedder, texts []string, what string) ([][]float32, error) {
 	started := time.Now()
 	vecs, err := retrieval.EmbedAll(ctx, emb, texts)
-	h.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
+	s.Metrics.EmbedSeconds.Observe(time.Since(started).Seconds())
 	if err != nil {
 		err = fmt.Errorf("jobs: embed %s: %w", what, err)
 		if ragqueue.ErrorCode(err) == ragqueue.EINVALID {

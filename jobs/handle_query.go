@@ -148,7 +148,7 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 			continue
 		}
 		page, ferr := h.Fetcher.Fetch(ctx, u)
-		h.countFetch(ferr)
+		h.ing.CountFetch(ferr)
 		if ferr != nil {
 			if ctx.Err() != nil {
 				return nil, nil, fmt.Errorf("jobs: fetch %s: %w", u, ctx.Err())
@@ -156,12 +156,12 @@ func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string,
 			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
 			continue
 		}
-		doc, outcome, serr := h.storePage(ctx, a.Tenant, page)
+		doc, outcome, serr := h.ing.StorePage(ctx, a.Tenant, page)
 		if serr != nil {
 			return nil, nil, serr
 		}
-		if outcome == pageCreated || outcome == pageUpdated {
-			if ierr := h.ingestNow(ctx, doc, page, outcome == pageCreated); ierr != nil {
+		if outcome == PageCreated || outcome == PageUpdated {
+			if ierr := h.ing.IngestNow(ctx, doc, page, outcome == PageCreated); ierr != nil {
 				if ctx.Err() != nil {
 					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
 				}

@@ -13,9 +13,6 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// reindexPage is how many documents a re-index reads at a time.
-const reindexPage = 100
-
 // reindexProgress is a re-index job's progress.
 type reindexProgress struct {
 	Stage     string `json:"stage"` // waiting, embedding, switching, done
@@ -64,7 +61,12 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 			return err
 		}
 		progress.Stage = "embedding"
-		if err := h.reindexDocuments(ctx, a, target, &progress); err != nil {
+		docs, chunks, err := h.ing.EmbedAllInto(ctx, target, func(docs, chunks int) {
+			progress.Documents, progress.Chunks = docs, chunks
+			h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(progress)})
+		})
+		progress.Documents, progress.Chunks = docs, chunks
+		if err != nil {
 			return err
 		}
 		progress.Stage = "switching"
@@ -97,80 +99,6 @@ func (h *handlers) reindex(ctx context.Context, a ReindexArgs) error {
 		Progress: MustMarshal(progress),
 		Result:   MustMarshal(map[string]any{"space": space.Name, "documents": progress.Documents, "chunks": progress.Chunks}),
 	})
-}
-
-// reindexDocuments embeds every ready document's current chunks into
-// target, filling embedder batches across documents.
-func (h *handlers) reindexDocuments(ctx context.Context, a ReindexArgs, target retrieval.Target, progress *reindexProgress) error {
-	var (
-		pending []retrieval.IndexedChunk
-		docs    []ragqueue.Document // whose chunks are in pending, to publish after the flush
-		last    time.Time
-	)
-	flush := func() error {
-		if len(pending) > 0 {
-			texts := make([]string, len(pending))
-			for i, c := range pending {
-				texts[i] = c.Text
-			}
-			vecs, err := h.embedTexts(ctx, target.Embedder, texts, fmt.Sprintf("%d chunks for a re-index into %s", len(texts), target.Space.Name))
-			if err != nil {
-				return err
-			}
-			for i := range pending {
-				pending[i].Vector = vecs[i]
-			}
-			if err := target.Index.Upsert(ctx, pending); err != nil {
-				return fmt.Errorf("jobs: re-index: upsert: %w", err)
-			}
-			progress.Chunks += len(pending)
-		}
-		for _, d := range docs {
-			if err := target.Index.PublishVersion(ctx, d.Tenant, d.ID, d.Version); err != nil {
-				return fmt.Errorf("jobs: re-index: publish %s: %w", d.ID, err)
-			}
-			// Deleted while it was embedded: its delete may have reached
-			// the new space before these chunks did.
-			if _, err := h.Store.GetDocument(ctx, d.Tenant, d.ID); ragqueue.IsNotFound(err) {
-				if err := target.Index.DeleteDocument(ctx, d.Tenant, d.ID); err != nil {
-					return fmt.Errorf("jobs: re-index: drop deleted %s: %w", d.ID, err)
-				}
-			}
-			progress.Documents++
-		}
-		pending, docs = pending[:0], docs[:0]
-		if time.Since(last) >= ProgressEvery {
-			last = time.Now()
-			h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Progress: MustMarshal(*progress)})
-		}
-		return nil
-	}
-	for after := ""; ; {
-		page, err := h.Store.ReadyDocuments(ctx, after, reindexPage)
-		if err != nil {
-			return fmt.Errorf("jobs: re-index: list documents: %w", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].ID
-		for _, d := range page {
-			chunks, err := h.Store.ListChunks(ctx, d.Tenant, d.ID, d.Version)
-			if err != nil {
-				return fmt.Errorf("jobs: re-index: chunks of %s: %w", d.ID, err)
-			}
-			for _, c := range chunks {
-				pending = append(pending, stagedChunk(d, c, retrieval.ContentHash(target.Embedder.Name(), c.Text), nil))
-			}
-			docs = append(docs, d)
-			if len(pending) >= h.EmbedBatch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return flush()
 }
 
 // reindexFailed records a failed re-index attempt on its job.

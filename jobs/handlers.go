@@ -2,29 +2,16 @@ package jobs
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/hibiken/asynq"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
-
-// BlobStore reads stored upload bytes, and deletes those of a document
-// version nothing answers from any more. storage.FileBlobs satisfies it.
-type BlobStore interface {
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
-	// Delete removes a blob; a missing blob is not an error.
-	Delete(ctx context.Context, key string) error
-}
 
 // Deps is what the task handlers work with. Store, Blobs, Generator,
 // Enqueuer and either Spaces or both Index and Embedder are required; the
@@ -89,17 +76,9 @@ type Deps struct {
 	Events EventPublisher
 }
 
-// PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
-// *ingest.PDFParser implements it.
-type PDFParser interface {
-	ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error)
-}
-
 // Defaults for Deps and queries.
 const (
-	defaultEmbedBatch       = 64
-	defaultEmbedParallelism = 2
-	defaultTopK             = 5
+	defaultTopK = 5
 )
 
 // handlers holds Deps with defaults applied; its methods are the task handlers.
@@ -109,6 +88,9 @@ type handlers struct {
 	client *Client
 	// tracker records job progress and outcomes for the jobs' followers.
 	tracker *Tracker
+	// ing is the ingestion pipeline, which crawls, questions naming URLs
+	// and re-indexes run inside their own tasks.
+	ing *Ingestion
 }
 
 // NewMux returns a ServeMux with every ragqueue task handler registered
@@ -117,12 +99,12 @@ type handlers struct {
 func NewMux(d Deps) *asynq.ServeMux {
 	h := newHandlers(d)
 	mux := NewServeMux(h.Logger)
-	Register(mux, Guard(h.Logger, h.parse, h.parseFailed))
-	Register(mux, Guard(h.Logger, h.embed, h.embedFailed))
+	Register(mux, Guard(h.Logger, h.ing.parse, h.ing.parseFailed))
+	Register(mux, Guard(h.Logger, h.ing.embed, h.ing.embedFailed))
 	Register(mux, Guard(h.Logger, h.query, h.queryFailed))
 	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
 	Register(mux, Guard(h.Logger, h.reindex, h.reindexFailed))
-	Register(mux, Guard(h.Logger, h.embedBatch, h.embedBatchFailed))
+	Register(mux, Guard(h.Logger, h.ing.embedBatch, h.ing.embedBatchFailed))
 	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
 	return mux
 }
@@ -144,84 +126,24 @@ func newHandlers(d Deps) *handlers {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.EmbedBatch <= 0 {
-		d.EmbedBatch = defaultEmbedBatch
-	}
-	if d.EmbedParallelism <= 0 {
-		d.EmbedParallelism = defaultEmbedParallelism
-	}
 	if d.QueryMaxURLs <= 0 {
 		d.QueryMaxURLs = 3
-	}
-	if d.InlineEmbedChunks == 0 {
-		d.InlineEmbedChunks = d.EmbedBatch
 	}
 	if d.Spaces == nil {
 		d.Spaces = retrieval.StaticSpaces(d.Embedder, d.Index)
 	}
-	if d.BatchTexts <= 0 {
-		d.BatchTexts = 1024
-	}
 	if d.Metrics == nil {
 		d.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
-	return &handlers{Deps: d, client: NewClient(d.Enqueuer, d.Store, d.Logger),
-		tracker: NewTracker(d.Store, d.Enqueuer, d.Events, d.Logger)}
-}
-
-// rejection is an input error: the document itself is unusable.
-type rejection struct{ err error }
-
-func (r rejection) Error() string { return r.err.Error() }
-func (r rejection) Unwrap() error { return r.err }
-
-// isInputError reports whether err says the input is unusable, as opposed to
-// the machinery having failed.
-func isInputError(err error) bool {
-	switch ragqueue.ErrorCode(err) {
-	case ragqueue.EINVALID, ragqueue.EUNSUPPORTED, ragqueue.ETOOLARGE:
-		return true
-	}
-	return false
-}
-
-// docFailed records a final failure on a document version; a document that
-// was deleted or replaced meanwhile is left alone.
-func (h *handlers) docFailed(ctx context.Context, tenant, docID string, version int, status ragqueue.Status, msg string) {
-	err := h.Store.SetDocumentStatus(ctx, tenant, docID, version, status, msg)
-	if err != nil && !ragqueue.IsNotFound(err) {
-		h.Logger.WarnContext(ctx, "set document status", "tenant", tenant, "doc_id", docID, "status", status, "error", err)
-	}
-}
-
-// ingestFailed settles a failed parse or embed attempt. A rejection marks the
-// document rejected and is never retried; any other error marks the job
-// retrying, or on the last attempt fails both document and job.
-func (h *handlers) ingestFailed(ctx context.Context, tenant, docID, jobID string, version int, err error) error {
-	ctx, cancel := SettleContext(ctx)
-	defer cancel()
-	var rej rejection
-	if errors.As(err, &rej) {
-		msg := ragqueue.ErrorMessage(rej.err)
-		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusRejected, msg)
-		failed := ragqueue.StateFailed
-		h.tracker.Set(ctx, tenant, jobID, ragqueue.JobUpdate{State: &failed, Error: &msg})
-		return fmt.Errorf("jobs: reject document %s: %w: %w", docID, err, asynq.SkipRetry)
-	}
-	// The document first: it is the truth the reconciler works from.
-	if !WillRetry(ctx, err) {
-		h.docFailed(ctx, tenant, docID, version, ragqueue.StatusFailed, FailureMessage(err))
-	}
-	h.tracker.Failed(ctx, tenant, jobID, err)
-	return err
-}
-
-func (h *handlers) parseFailed(ctx context.Context, a ParseArgs, err error) error {
-	return h.ingestFailed(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, err)
-}
-
-func (h *handlers) embedFailed(ctx context.Context, a EmbedArgs, err error) error {
-	return h.ingestFailed(ctx, a.Tenant, a.DocumentID, a.JobID, a.Version, err)
+	client := NewClient(d.Enqueuer, d.Store, d.Logger)
+	tracker := NewTracker(d.Store, d.Enqueuer, d.Events, d.Logger)
+	ing := NewIngestion(IngestionConfig{
+		Store: d.Store, Blobs: d.Blobs, PutBlob: d.PutBlob, Spaces: d.Spaces, Chunker: d.Chunker, PDF: d.PDF,
+		MaxParseBytes: d.MaxParseBytes, EmbedBatch: d.EmbedBatch, EmbedParallelism: d.EmbedParallelism,
+		InlineEmbedChunks: d.InlineEmbedChunks, BatchEmbeds: d.BatchEmbeds, BatchTexts: d.BatchTexts,
+		Client: client, Tracker: tracker, Metrics: d.Metrics, Logger: d.Logger,
+	})
+	return &handlers{Deps: d, client: client, tracker: tracker, ing: ing}
 }
 
 func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
@@ -232,18 +154,6 @@ func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) erro
 	}
 	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
 	return err
-}
-
-// countFetch records one page fetch's outcome in the metrics: fetched, or
-// blocked (robots.txt, the SSRF guard, the crawl's scope); other failures
-// count as neither.
-func (h *handlers) countFetch(err error) {
-	switch {
-	case err == nil:
-		h.Metrics.CrawlPagesFetched.Inc()
-	case errors.Is(err, web.ErrBlocked):
-		h.Metrics.CrawlPagesBlocked.Inc()
-	}
 }
 
 // TokenBudget is a per-tenant daily budget of LLM tokens (limit.TokenBudget).

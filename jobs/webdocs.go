@@ -62,40 +62,40 @@ type BlobDeleter interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// pageOutcome says what storing a fetched page did.
-type pageOutcome string
+// PageOutcome says what storing a fetched page did.
+type PageOutcome string
 
 const (
-	pageCreated   pageOutcome = "created"   // a new document
-	pageUpdated   pageOutcome = "updated"   // a new version of the URL's document
-	pageUnchanged pageOutcome = "unchanged" // same bytes as the URL's document
-	pageDuplicate pageOutcome = "duplicate" // same bytes as another document of the tenant
-	pageBusy      pageOutcome = "busy"      // the URL's document is still being ingested
+	PageCreated   PageOutcome = "created"   // a new document
+	PageUpdated   PageOutcome = "updated"   // a new version of the URL's document
+	PageUnchanged PageOutcome = "unchanged" // same bytes as the URL's document
+	PageDuplicate PageOutcome = "duplicate" // same bytes as another document of the tenant
+	PageBusy      PageOutcome = "busy"      // the URL's document is still being ingested
 )
 
-// storePage records a fetched page as a document of tenant, deduplicated by
+// StorePage records a fetched page as a document of tenant, deduplicated by
 // URL: the URL's document with the same bytes is left alone; with other
 // bytes it gets a new version (ReplaceContent); a new URL becomes a new
 // document. Bytes that another document of the tenant already holds (the
 // same page under two URLs) are that document: outcome duplicate. The
 // returned document needs ingesting when outcome is created or updated.
-func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, pageOutcome, error) {
-	if h.PutBlob == nil {
+func (s *Ingestion) StorePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, PageOutcome, error) {
+	if s.PutBlob == nil {
 		return ragqueue.Document{}, "", Permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
 	}
 	body := p.Body // as received: the ingest job parses it like an upload
-	cur, err := h.Store.DocumentBySource(ctx, tenant, p.URL)
+	cur, err := s.Store.DocumentBySource(ctx, tenant, p.URL)
 	found := err == nil
 	if err != nil && !ragqueue.IsNotFound(err) {
 		return ragqueue.Document{}, "", fmt.Errorf("jobs: find document of %s: %w", p.URL, err)
 	}
 	if found && cur.SHA256 == sha256Hex(body) {
-		return cur, pageUnchanged, nil
+		return cur, PageUnchanged, nil
 	}
 	if found && (cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing) {
-		return cur, pageBusy, nil
+		return cur, PageBusy, nil
 	}
-	key, sum, size, err := h.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
+	key, sum, size, err := s.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
 	if err != nil {
 		return ragqueue.Document{}, "", fmt.Errorf("jobs: store page %s: %w", p.URL, err)
 	}
@@ -108,36 +108,36 @@ func (h *handlers) storePage(ctx context.Context, tenant string, p web.Page) (ra
 		Status: ragqueue.StatusProcessing,
 	}
 	if found {
-		doc, err := ReplaceContent(ctx, h.Store, h.Blobs, cur, next, h.Logger.Warn)
+		doc, err := ReplaceContent(ctx, s.Store, s.Blobs, cur, next, s.Logger.Warn)
 		if err != nil {
-			_ = h.Blobs.Delete(context.WithoutCancel(ctx), key)
+			_ = s.Blobs.Delete(context.WithoutCancel(ctx), key)
 			if ragqueue.ErrorCode(err) == ragqueue.ECONFLICT {
-				return cur, pageDuplicate, nil
+				return cur, PageDuplicate, nil
 			}
 			return ragqueue.Document{}, "", fmt.Errorf("jobs: new version of %s: %w", p.URL, err)
 		}
-		return doc, pageUpdated, nil
+		return doc, PageUpdated, nil
 	}
-	doc, created, err := CreateDocument(ctx, h.Store, h.Blobs, next, h.Logger.Warn)
+	doc, created, err := CreateDocument(ctx, s.Store, s.Blobs, next, s.Logger.Warn)
 	if err != nil {
 		return ragqueue.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
 	}
 	if !created {
-		return doc, pageDuplicate, nil
+		return doc, PageDuplicate, nil
 	}
-	return doc, pageCreated, nil
+	return doc, PageCreated, nil
 }
 
-// ingestNow ingests doc's current version inside the calling task: parse,
+// IngestNow ingests doc's current version inside the calling task: parse,
 // chunk, embed, index and publish, as the ingest job would, so that a
 // question can be answered from it in the same job. Its ingest job record
 // is created with the outcome, so that clients polling it see it. page is the
 // fetched page the version holds: its extracted text is indexed as is,
 // rather than parsed again from the stored bytes. created says that the
 // calling task has just created the document.
-func (h *handlers) ingestNow(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
-	if err := h.ingestInline(ctx, doc, page, created); err != nil {
-		return h.ingestNowFailed(ctx, doc, err)
+func (s *Ingestion) IngestNow(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
+	if err := s.ingestInline(ctx, doc, page, created); err != nil {
+		return s.ingestNowFailed(ctx, doc, err)
 	}
 	return nil
 }
@@ -148,43 +148,43 @@ func (h *handlers) ingestNow(ctx context.Context, doc ragqueue.Document, page we
 // ingestion succeeds (the caller records a failure: ingestNowFailed, or the
 // ingest queue's job). created says that the calling task has just created
 // the document.
-func (h *handlers) ingestInline(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
+func (s *Ingestion) ingestInline(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
 	var pre *ingest.Parsed
 	if page.ContentType != ingest.TypePDF {
 		pre = &page.Parsed
 	}
 	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	return h.parseThenEmbed(ctx, pa, ingestRun{inline: &doc, fresh: created, pre: pre})
+	return s.parseThenEmbed(ctx, pa, ingestRun{inline: &doc, fresh: created, pre: pre})
 }
 
-// ingestCrawled ingests a crawled page's new version inside the crawl
+// IngestCrawled ingests a crawled page's new version inside the crawl
 // task, from the text the crawler extracted: no queue round trip and no
 // second parse. A page whose text is unusable is rejected as an upload
 // would be (ready is false, err says why); any other failure hands the
 // version to the ingest queue, whose retries take over (ready is false,
 // err nil), so that one bad moment does not fail the page for good.
-func (h *handlers) ingestCrawled(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) (ready bool, err error) {
-	err = h.ingestInline(ctx, doc, page, created)
+func (s *Ingestion) IngestCrawled(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) (ready bool, err error) {
+	err = s.ingestInline(ctx, doc, page, created)
 	if err == nil {
 		return true, nil
 	}
 	if errors.As(err, new(rejection)) || errors.Is(err, asynq.SkipRetry) {
-		return false, h.ingestNowFailed(ctx, doc, err)
+		return false, s.ingestNowFailed(ctx, doc, err)
 	}
 	sctx, cancel := SettleContext(ctx)
 	defer cancel()
-	if qerr := h.client.EnqueueIngest(sctx, doc); qerr != nil {
+	if qerr := s.Client.EnqueueIngest(sctx, doc); qerr != nil {
 		// Still queued or processing in the database: the reconciler
 		// enqueues it later.
-		h.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", qerr)
+		s.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", qerr)
 	}
-	h.Logger.InfoContext(ctx, "crawled page handed to the ingest queue", "doc_id", doc.ID, "error", err)
+	s.Logger.InfoContext(ctx, "crawled page handed to the ingest queue", "doc_id", doc.ID, "error", err)
 	return false, nil
 }
 
 // ingestNowFailed settles an inline ingestion that failed: the document and
 // its job are marked so, and the error comes back for the caller to report.
-func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
+func (s *Ingestion) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
 	sctx, cancel := SettleContext(ctx)
 	defer cancel()
 	status := ragqueue.StatusFailed
@@ -192,10 +192,10 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, e
 		status = ragqueue.StatusRejected
 	}
 	msg := FailureMessage(err)
-	h.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
+	s.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
-	if jerr := h.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
-		h.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
+	if jerr := s.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
+		s.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
 	return err
 }
@@ -204,4 +204,16 @@ func (h *handlers) ingestNowFailed(ctx context.Context, doc ragqueue.Document, e
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// CountFetch records one page fetch's outcome in the metrics: fetched, or
+// blocked (robots.txt, the SSRF guard, the crawl's scope); other failures
+// count as neither.
+func (s *Ingestion) CountFetch(err error) {
+	switch {
+	case err == nil:
+		s.Metrics.CrawlPagesFetched.Inc()
+	case errors.Is(err, web.ErrBlocked):
+		s.Metrics.CrawlPagesBlocked.Inc()
+	}
 }
