@@ -21,14 +21,11 @@ type Deps struct {
 	Blobs BlobStore
 	// Spaces are the embedding spaces: the live one answers searches, all
 	// are written to. Without it, Index and Embedder are the one space.
-	Spaces   *retrieval.SpaceSet
-	Index    retrieval.Index
-	Embedder retrieval.Embedder
-	// EmbedderFactory builds the embedder of a re-index's target space;
-	// nil refuses re-indexing.
-	EmbedderFactory retrieval.EmbedderFactory
-	Generator       retrieval.Generator
-	Chunker         ingest.Chunker
+	Spaces    *retrieval.SpaceSet
+	Index     retrieval.Index
+	Embedder  retrieval.Embedder
+	Generator retrieval.Generator
+	Chunker   ingest.Chunker
 	// Enqueuer receives follow-up tasks (parse enqueues embed).
 	Enqueuer Enqueuer
 	// Logger receives one line per task attempt; nil discards.
@@ -103,7 +100,6 @@ func NewMux(d Deps) *asynq.ServeMux {
 	Register(mux, Guard(h.Logger, h.ing.embed, h.ing.embedFailed))
 	Register(mux, Guard(h.Logger, h.query, h.queryFailed))
 	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
-	Register(mux, Guard(h.Logger, h.reindex, h.reindexFailed))
 	Register(mux, Guard(h.Logger, h.ing.embedBatch, h.ing.embedBatchFailed))
 	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
 	return mux

@@ -73,13 +73,9 @@ func (s *server) reindex(c *gin.Context) {
 		return
 	}
 	if req.Embedder == "" {
-		req.Embedder = s.cfg.Embedder
+		req.Embedder = s.cfg.Embedder // as Reindex does, for the response
 	}
-	if err := app.CheckEmbedder(req.Embedder); err != nil {
-		s.fail(c, err)
-		return
-	}
-	job, err := s.queue.EnqueueReindex(c.Request.Context(), tenant(c), req.Embedder)
+	job, err := s.reindexer.Reindex(c.Request.Context(), tenant(c), req.Embedder)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -45,7 +46,6 @@ type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error
 	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (ragqueue.Job, error)
 	EnqueueCrawl(ctx context.Context, c ragqueue.Crawl, store ragqueue.CrawlStore, opts ...jobs.EnqueueOption) error
-	EnqueueReindex(ctx context.Context, tenant, embedder string) (ragqueue.Job, error)
 	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
 }
 
@@ -61,7 +61,9 @@ type server struct {
 	blobs  blobStore
 	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
-	ready  func(ctx context.Context) map[string]error
+	// reindexer builds another embedding space (POST /v1/admin/reindex).
+	reindexer *spaces.Service
+	ready     func(ctx context.Context) map[string]error
 
 	// Operations; any may be nil (the OpenAPI test builds routes only).
 	admin       adminStore
@@ -146,7 +148,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	s := &server{
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
+		spaces: a.Spaces, queue: a.Jobs, reindexer: a.Reindexer(), ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -273,30 +272,26 @@ func selfExe() string {
 // Deps returns what the job handlers need.
 func (a *App) Deps() jobs.Deps {
 	return jobs.Deps{
-		Store:           a.Store,
-		Blobs:           a.Blobs,
-		Spaces:          a.Spaces,
-		EmbedderFactory: a.newEmbedder,
-		Generator:       a.Generator,
-		Chunker:         a.Chunker,
-		Enqueuer:        a.Queue,
-		Logger:          a.Logger,
-		MaxParseBytes:   a.Config.MaxUploadBytes,
-		PDF:             a.PDF,
-		Fetcher:         a.Fetcher,
-		WebClient:       a.WebClient,
-		QueryMaxURLs:    a.Config.QueryMaxURLs,
-		Metrics:         a.Pipeline,
+		Store:         a.Store,
+		Blobs:         a.Blobs,
+		Spaces:        a.Spaces,
+		Generator:     a.Generator,
+		Chunker:       a.Chunker,
+		Enqueuer:      a.Queue,
+		Logger:        a.Logger,
+		MaxParseBytes: a.Config.MaxUploadBytes,
+		PDF:           a.PDF,
+		Fetcher:       a.Fetcher,
+		WebClient:     a.WebClient,
+		QueryMaxURLs:  a.Config.QueryMaxURLs,
+		Metrics:       a.Pipeline,
 		// A model provider is paid per call: small documents share calls.
 		BatchEmbeds:   !isHash(a.Config.Embedder),
 		WebhookSecret: a.Config.WebhookSecret,
 		Cache:         a.Cache,
 		Events:        a.Events,
 		TokenBudget:   a.TokenBudget,
-		PutBlob: func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
-			info, err := a.Blobs.Put(ctx, r, maxBytes)
-			return info.Key, info.SHA256, info.Size, err
-		},
+		PutBlob:       a.putBlob,
 	}
 }
 
@@ -322,7 +317,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	}
 	if a.reindexTo != "" {
 		// Every process that runs workers asks; the task ID makes it one job.
-		job, err := a.Jobs.EnqueueReindex(ctx, DefaultTenant, a.reindexTo)
+		job, err := a.Reindexer().Reindex(ctx, DefaultTenant, a.reindexTo)
 		switch {
 		case err == nil:
 			a.Logger.Info("re-index into the configured embedding space started", "embedder", a.reindexTo, "job_id", job.ID)
@@ -338,6 +333,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		PollInterval:    a.Config.WorkerPoll,
 	})
 	mux := jobs.NewMux(a.Deps())
+	a.Reindexer().Register(mux)
 	jobs.RegisterReconcile(mux, a.Logger, passes...)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)

@@ -1,4 +1,4 @@
-package jobs_test
+package spaces_test
 
 import (
 	"context"
@@ -185,9 +185,10 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	walk := &gatedWalk{Store: b.Store, started: make(chan struct{}), release: make(chan struct{})}
 	d := b.deps(b.Asynq)
 	d.Store = walk
-	d.Spaces, d.Index, d.Embedder, d.EmbedderFactory = set, nil, nil, factory
+	d.Spaces, d.Index, d.Embedder = set, nil, nil
 	d.InlineEmbedChunks = 0
-	b.startServer(t, d)
+	svc := b.service(d, factory)
+	b.startServer(t, d, svc)
 
 	var docs []string
 	for i := range 6 {
@@ -233,9 +234,9 @@ func TestReindexWithoutDowntime(t *testing.T) {
 		}
 	}()
 
-	job, err := b.Client.EnqueueReindex(ctx, b.tenant, "hash:32")
+	job, err := svc.Reindex(ctx, b.tenant, "hash:32")
 	require.NoError(t, err)
-	_, err = b.Client.EnqueueReindex(ctx, b.tenant, "hash:32")
+	_, err = svc.Reindex(ctx, b.tenant, "hash:32")
 	require.Equal(t, ragqueue.ECONFLICT, ragqueue.ErrorCode(err), "one re-index into a space at a time")
 
 	// A document added and one deleted behind the re-index's walk.

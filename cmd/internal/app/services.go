@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"io"
+
+	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/spaces"
+)
+
+// Services are built from the App's parts when asked for, not by Open, so
+// that what a test changes on the App after Open (a generator, an
+// embedding space) reaches them.
+
+// tracker records job progress for the task handlers, publishing events.
+func (a *App) tracker() *jobs.Tracker {
+	return jobs.NewTracker(a.Store, a.Queue, a.Events, a.Logger)
+}
+
+// putBlob stores fetched pages' and uploads' bytes in Blobs.
+func (a *App) putBlob(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
+	info, err := a.Blobs.Put(ctx, r, maxBytes)
+	return info.Key, info.SHA256, info.Size, err
+}
+
+// ingestion is the ingestion pipeline over the App's parts.
+func (a *App) ingestion() *jobs.Ingestion {
+	return jobs.NewIngestion(jobs.IngestionConfig{
+		Store: a.Store, Blobs: a.Blobs, PutBlob: a.putBlob, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
+		MaxParseBytes: a.Config.MaxUploadBytes,
+		// A model provider is paid per call: small documents share calls.
+		BatchEmbeds: !isHash(a.Config.Embedder),
+		Client:      a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
+	})
+}
+
+// Reindexer is the re-indexing use case: POST /v1/admin/reindex, and the
+// re-index the workers start when RAGQ_EMBEDDER names a new space.
+func (a *App) Reindexer() *spaces.Service {
+	return spaces.New(spaces.Config{
+		Spaces: a.Spaces, Factory: a.newEmbedder, Documents: a.ingestion(),
+		DefaultEmbedder: a.Config.Embedder, CheckEmbedder: CheckEmbedder,
+		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
+	})
+}
