@@ -37,7 +37,7 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 				d := e.deps(e.Asynq)
 				d.Embedder, d.BatchEmbeds, d.InlineEmbedChunks = emb, batched, 0
 				srv := jobs.NewServer(e.Redis, jobs.ServerConfig{Concurrency: 8, Logger: e.Logger, PollInterval: 20 * time.Millisecond})
-				require.NoError(b, srv.Start(jobs.NewMux(d)))
+				require.NoError(b, srv.Start(e.workerMux(d)))
 				before := len(fake.RequestsTo("/embeddings"))
 				start := time.Now()
 				var ids []ragqueue.Document

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// Deps is what the task handlers work with. Store, Blobs, Generator,
+// Deps is what the task handlers work with. Store, Blobs,
 // Enqueuer and either Spaces or both Index and Embedder are required; the
 // rest have defaults.
 type Deps struct {
@@ -21,11 +20,10 @@ type Deps struct {
 	Blobs BlobStore
 	// Spaces are the embedding spaces: the live one answers searches, all
 	// are written to. Without it, Index and Embedder are the one space.
-	Spaces    *retrieval.SpaceSet
-	Index     retrieval.Index
-	Embedder  retrieval.Embedder
-	Generator retrieval.Generator
-	Chunker   ingest.Chunker
+	Spaces   *retrieval.SpaceSet
+	Index    retrieval.Index
+	Embedder retrieval.Embedder
+	Chunker  ingest.Chunker
 	// Enqueuer receives follow-up tasks (parse enqueues embed).
 	Enqueuer Enqueuer
 	// Logger receives one line per task attempt; nil discards.
@@ -50,8 +48,6 @@ type Deps struct {
 	WebClient *http.Client
 	// PutBlob stores fetched pages' bytes; required with Fetcher.
 	PutBlob BlobPutter
-	// QueryMaxURLs caps the URLs one question fetches; default 3.
-	QueryMaxURLs int
 	// Metrics receives the pipeline figures; nil records them nowhere.
 	Metrics *obs.Pipeline
 	// BatchEmbeds sends small documents' embeddings through an Asynq group
@@ -64,19 +60,10 @@ type Deps struct {
 	// WebhookSecret signs webhook deliveries (RAGQ_WEBHOOK_SECRET); they
 	// are sent through WebClient.
 	WebhookSecret []byte
-	// Cache answers repeated questions; nil turns the answer cache off.
-	Cache *AnswerCache
-	// TokenBudget caps each tenant's LLM tokens per day; nil: no cap.
-	TokenBudget TokenBudget
 	// Events receives each job's events (progress, tokens, outcome) for
 	// SSE and WebSocket clients; nil publishes none.
 	Events EventPublisher
 }
-
-// Defaults for Deps and queries.
-const (
-	defaultTopK = 5
-)
 
 // handlers holds Deps with defaults applied; its methods are the task handlers.
 type handlers struct {
@@ -98,7 +85,6 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := NewServeMux(h.Logger)
 	Register(mux, Guard(h.Logger, h.ing.parse, h.ing.parseFailed))
 	Register(mux, Guard(h.Logger, h.ing.embed, h.ing.embedFailed))
-	Register(mux, Guard(h.Logger, h.query, h.queryFailed))
 	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
 	Register(mux, Guard(h.Logger, h.ing.embedBatch, h.ing.embedBatchFailed))
 	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
@@ -114,16 +100,11 @@ func newHandlers(d Deps) *handlers {
 		panic("jobs: NewMux: Deps.Blobs is nil")
 	case d.Spaces == nil && (d.Index == nil || d.Embedder == nil):
 		panic("jobs: NewMux: Deps.Spaces, or Deps.Index and Deps.Embedder, are nil")
-	case d.Generator == nil:
-		panic("jobs: NewMux: Deps.Generator is nil")
 	case d.Enqueuer == nil:
 		panic("jobs: NewMux: Deps.Enqueuer is nil")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.QueryMaxURLs <= 0 {
-		d.QueryMaxURLs = 3
 	}
 	if d.Spaces == nil {
 		d.Spaces = retrieval.StaticSpaces(d.Embedder, d.Index)
@@ -140,23 +121,4 @@ func newHandlers(d Deps) *handlers {
 		Client: client, Tracker: tracker, Metrics: d.Metrics, Logger: d.Logger,
 	})
 	return &handlers{Deps: d, client: client, tracker: tracker, ing: ing}
-}
-
-func (h *handlers) queryFailed(ctx context.Context, a QueryArgs, err error) error {
-	ctx, cancel := SettleContext(ctx)
-	defer cancel()
-	if h.queryCanceled(ctx, a) {
-		return Permanent(err) // its client went away: the record says so already
-	}
-	h.tracker.Failed(ctx, a.Tenant, a.JobID, err)
-	return err
-}
-
-// TokenBudget is a per-tenant daily budget of LLM tokens (limit.TokenBudget).
-type TokenBudget interface {
-	// Allow fails with a ragqueue ERATELIMIT error once tenant's budget for
-	// the day is spent.
-	Allow(ctx context.Context, tenant string) error
-	// Add records n tokens used by tenant.
-	Add(ctx context.Context, tenant string, n int) (int64, error)
 }

@@ -35,7 +35,7 @@ func TestSkipStaleRecordsTheJob(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jobID := "stale-" + tt.name
-			require.NoError(t, jobs.SkipStaleForTest(t.Context(), d, "acme", tt.docID, jobID, tt.version, tt.create))
+			require.NoError(t, jobs.SkipStaleForTest(t.Context(), d.Deps, "acme", tt.docID, jobID, tt.version, tt.create))
 			job, err := e.Store.GetJob(t.Context(), "acme", jobID)
 			if tt.want == "" {
 				require.True(t, ragqueue.IsNotFound(err), "%v", err)

@@ -74,21 +74,6 @@ func TestRegisterBadPayloadSkipsRetry(t *testing.T) {
 	}
 }
 
-func TestHandlersRefuseBadPayloads(t *testing.T) {
-	t.Parallel()
-	b := setupPipeline(t)
-	mux := jobs.NewMux(b.deps(&recorder{}))
-	for _, task := range []*asynq.Task{
-		asynq.NewTask(jobs.TaskParse, []byte(`{"tenant":"acme"`)),
-		asynq.NewTask(jobs.TaskParse, []byte(`{"tenant":"acme","document_id":"d","job_id":"j","version":0}`)),
-		asynq.NewTask(jobs.TaskEmbed, []byte(`{"document_id":"d","job_id":"j","version":1}`)),
-		asynq.NewTask(jobs.TaskQuery, []byte(`{"tenant":"acme","job_id":"j"}`)),
-	} {
-		err := mux.ProcessTask(t.Context(), task)
-		require.ErrorIs(t, err, asynq.SkipRetry, "payload %s", task.Payload())
-	}
-}
-
 func TestArgsKinds(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "ingest:parse", jobs.ParseArgs{}.Kind())

@@ -110,7 +110,7 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	d := b.deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
-	mux := jobs.NewMux(d)
+	mux := b.workerMux(d)
 
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, runIngest(t, mux, rec, v1))
@@ -180,14 +180,14 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, runIngest(t, jobs.NewMux(b.deps(rec)), rec, v1))
+	require.NoError(t, runIngest(t, b.workerMux(b.deps(rec)), rec, v1))
 	n1 := len(b.chunkTexts(t, v1, 1))
 	v1IDs := versionIDs(v1, 1, n1)
 
 	d := b.deps(rec)
 	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
 	d.Embedder = gate
-	mux := jobs.NewMux(d)
+	mux := b.workerMux(d)
 	v2, _ := b.newVersion(t, v1, manualV2)
 
 	var (
@@ -272,7 +272,7 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, runIngest(t, jobs.NewMux(b.deps(rec)), rec, v1))
+	require.NoError(t, runIngest(t, b.workerMux(b.deps(rec)), rec, v1))
 
 	d := b.deps(rec)
 	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
@@ -281,7 +281,7 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	v2, _ := b.newVersion(t, v1, manualV2)
 	v2Texts := []string{}
 	done := make(chan error, 1)
-	go func() { done <- runIngest(t, jobs.NewMux(d), rec, v2) }()
+	go func() { done <- runIngest(t, b.workerMux(d), rec, v2) }()
 	select {
 	case <-gate.entered:
 	case <-time.After(10 * time.Second):
@@ -320,7 +320,7 @@ func TestStaleJobIsCanceled(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	mux := jobs.NewMux(b.deps(rec))
+	mux := b.workerMux(b.deps(rec))
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ragqueue.StatusFailed, "boom"))
 	v2, released := b.newVersion(t, v1, manualV2)
@@ -402,7 +402,7 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	d.EmbedParallelism = 1
 	d.Embedder = &flakyEmbedder{Embedder: d.Embedder, ok: 1}
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	err := runIngest(t, jobs.NewMux(d), rec, doc)
+	err := runIngest(t, b.workerMux(d), rec, doc)
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusFailed, got.Status)
@@ -415,7 +415,7 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	d = b.deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
-	require.NoError(t, runIngest(t, jobs.NewMux(d), rec, retried))
+	require.NoError(t, runIngest(t, b.workerMux(d), rec, retried))
 	texts := b.chunkTexts(t, doc, 1)
 	require.Len(t, counter.Reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
 	job := b.GetJob(t, b.tenant, retried.JobID)

@@ -128,7 +128,7 @@ func (s *server) createQuery(c *gin.Context) {
 	if answered {
 		return
 	}
-	job, err := s.queue.EnqueueQueryArgs(ctx, args, enqueueOpts(c)...)
+	job, err := s.queries.Enqueue(ctx, args, enqueueOpts(c)...)
 	if err != nil {
 		s.fail(c, unavailable("the job queue", err))
 		return

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
 // answerFromCache is the fast path of POST /v1/queries: a question the
@@ -29,7 +30,7 @@ func (s *server) answerFromCache(c *gin.Context, req queryRequest, topK int, url
 	// it (the worker consults the cache too).
 	// A streaming client (SSE) gets its events from the job as well.
 	if s.cache == nil || args.ConversationID != "" || c.GetString(ctxCallback) != "" || wantsEventStream(c) ||
-		!jobs.Cacheable(!args.NoCache, urls) {
+		!queries.Cacheable(!args.NoCache, urls) {
 		return args, false
 	}
 	ctx := c.Request.Context()

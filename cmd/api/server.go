@@ -19,6 +19,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
@@ -44,7 +45,6 @@ type blobStore interface {
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error
-	EnqueueQueryArgs(ctx context.Context, a jobs.QueryArgs, opts ...jobs.EnqueueOption) (ragqueue.Job, error)
 	EnqueueCrawl(ctx context.Context, c ragqueue.Crawl, store ragqueue.CrawlStore, opts ...jobs.EnqueueOption) error
 	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
 }
@@ -61,6 +61,8 @@ type server struct {
 	blobs  blobStore
 	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
+	// queries enqueues questions.
+	queries *queries.Service
 	// reindexer builds another embedding space (POST /v1/admin/reindex).
 	reindexer *spaces.Service
 	ready     func(ctx context.Context) map[string]error
@@ -70,15 +72,15 @@ type server struct {
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
 	limiter     *redis.Limiter
-	monitor     http.Handler     // the Asynq web UI under /monitoring/
-	sessionKey  []byte           // signs monitoring session cookies
-	budget      jobs.TokenBudget // per-tenant daily LLM tokens; nil: no cap
+	monitor     http.Handler        // the Asynq web UI under /monitoring/
+	sessionKey  []byte              // signs monitoring session cookies
+	budget      queries.TokenBudget // per-tenant daily LLM tokens; nil: no cap
 
 	// convos keeps conversations; cache answers repeated questions here,
 	// without a job round trip (nil: off); cacheStore is invalidated when
 	// a document is deleted.
 	convos     ragqueue.ConversationStore
-	cache      *jobs.AnswerCache
+	cache      *queries.AnswerCache
 	cacheStore ragqueue.CacheStore
 
 	// events relays job events (SSE, WebSocket); tasks cancels the query
@@ -148,7 +150,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	s := &server{
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, reindexer: a.Reindexer(), ready: a.Ready,
+		spaces: a.Spaces, queue: a.Jobs, queries: a.Queries(), reindexer: a.Reindexer(), ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),

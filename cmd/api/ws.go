@@ -149,7 +149,7 @@ func (w *wsConn) handle(m wsMessage) {
 			w.refuse("", err)
 			return
 		}
-		job, err := w.s.queue.EnqueueQueryArgs(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls},
+		job, err := w.s.queries.Enqueue(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls},
 			callbackOpts(req.CallbackURL)...)
 		if err != nil {
 			w.release()

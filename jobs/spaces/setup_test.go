@@ -33,7 +33,6 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Blobs:             e.Blobs,
 		Index:             e.Index,
 		Embedder:          retrieval.NewHashEmbedder(jobstest.Dim),
-		Generator:         retrieval.NewExtractive(),
 		Chunker:           ingest.Chunker{Size: 300, Overlap: 30},
 		PDF:               ingest.NewPDFParser(jobstest.TestExe(), ingest.PDFLimits{Timeout: 20 * time.Second}),
 		Enqueuer:          enq,

@@ -19,6 +19,7 @@ import (
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -82,7 +83,7 @@ type App struct {
 	Inspector *asynq.Inspector
 	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
 	// (the cache is off).
-	Cache *jobs.AnswerCache
+	Cache *queries.AnswerCache
 	// TokenBudget is the per-tenant daily LLM token budget
 	// (RAGQ_TENANT_DAILY_TOKENS), counted in Redis.
 	TokenBudget *redis.TokenBudget
@@ -182,7 +183,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Registry, a.Pipeline = a.NewMetrics()
 	a.TokenBudget = redis.NewTokenBudget(rc, cfg.TenantDailyTokens)
 	if cfg.CacheMaxEntries > 0 {
-		a.Cache = jobs.NewAnswerCache(a.Store, jobs.CacheOptions{
+		a.Cache = queries.NewAnswerCache(a.Store, queries.CacheOptions{
 			Similarity: cfg.CacheSimilarity, TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries,
 		}, logger)
 	}
@@ -275,7 +276,6 @@ func (a *App) Deps() jobs.Deps {
 		Store:         a.Store,
 		Blobs:         a.Blobs,
 		Spaces:        a.Spaces,
-		Generator:     a.Generator,
 		Chunker:       a.Chunker,
 		Enqueuer:      a.Queue,
 		Logger:        a.Logger,
@@ -283,14 +283,11 @@ func (a *App) Deps() jobs.Deps {
 		PDF:           a.PDF,
 		Fetcher:       a.Fetcher,
 		WebClient:     a.WebClient,
-		QueryMaxURLs:  a.Config.QueryMaxURLs,
 		Metrics:       a.Pipeline,
 		// A model provider is paid per call: small documents share calls.
 		BatchEmbeds:   !isHash(a.Config.Embedder),
 		WebhookSecret: a.Config.WebhookSecret,
-		Cache:         a.Cache,
 		Events:        a.Events,
-		TokenBudget:   a.TokenBudget,
 		PutBlob:       a.putBlob,
 	}
 }
@@ -303,7 +300,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	if a.Config.Embedded() {
 		// The in-process Redis starts empty: queries that were waiting when the
 		// process stopped cannot be answered any more, documents can.
-		if n, err := jobs.FailInterruptedQueries(ctx, a.Store); err != nil {
+		if n, err := queries.FailInterrupted(ctx, a.Store); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		} else if n > 0 {
 			a.Logger.Info("failed queries interrupted by the restart", "count", n)
@@ -333,6 +330,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		PollInterval:    a.Config.WorkerPoll,
 	})
 	mux := jobs.NewMux(a.Deps())
+	a.Queries().Register(mux)
 	a.Reindexer().Register(mux)
 	jobs.RegisterReconcile(mux, a.Logger, passes...)
 	if err := srv.Start(mux); err != nil {

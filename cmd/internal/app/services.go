@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 )
 
@@ -32,6 +33,20 @@ func (a *App) ingestion() *jobs.Ingestion {
 		BatchEmbeds: !isHash(a.Config.Embedder),
 		Client:      a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
 	})
+}
+
+// Queries is the question use case: enqueueing questions (the API) and
+// answering them (the workers).
+func (a *App) Queries() *queries.Service {
+	cfg := queries.Config{
+		Conversations: a.Store, Spaces: a.Spaces, Generator: a.Generator, Documents: a.ingestion(),
+		Fetcher: a.Fetcher, MaxURLs: a.Config.QueryMaxURLs, Cache: a.Cache,
+		Client: a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
+	}
+	if a.TokenBudget != nil {
+		cfg.TokenBudget = a.TokenBudget // a nil *redis.TokenBudget would not be a nil TokenBudget
+	}
+	return queries.New(cfg)
 }
 
 // Reindexer is the re-indexing use case: POST /v1/admin/reindex, and the

@@ -1,4 +1,4 @@
-package jobs_test
+package queries_test
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func TestConversationRewriter(t *testing.T) {
 			d := b.deps(&recorder{})
 			tt.gen.Generator = retrieval.NewExtractive()
 			d.Generator = tt.gen
-			mux := jobs.NewMux(d)
+			mux := b.workerMux(d)
 			ask := func(jobID, question string) map[string]any {
 				t.Helper()
 				job := ragqueue.Job{ID: jobID, Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}

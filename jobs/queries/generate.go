@@ -1,10 +1,11 @@
-package jobs
+package queries
 
 import (
 	"context"
 
 	"github.com/ragqueue/ragqueue"
 
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -12,16 +13,16 @@ import (
 // events while it is written (when the generator streams; otherwise the
 // whole text as one token) and then one citation event per citation. The
 // result and done events follow when the outcome is recorded (Tracker).
-func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
-	if !h.tracker.Following() {
-		return h.Generator.Generate(ctx, question, passages)
+func (s *Service) generate(ctx context.Context, a jobs.QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
+	if !s.cfg.Tracker.Following() {
+		return s.cfg.Generator.Generate(ctx, question, passages)
 	}
 	var (
 		answer retrieval.Answer
 		err    error
 	)
 	streamed := false
-	sg, streaming := h.Generator.(retrieval.StreamingGenerator)
+	sg, streaming := s.cfg.Generator.(retrieval.StreamingGenerator)
 	if streaming {
 		answer, err = sg.GenerateStream(ctx, question, passages, func(tok string) error {
 			if tok == "" {
@@ -29,17 +30,17 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 			}
 			streamed = true
 			// A failed publish loses followers some text; the record keeps the answer.
-			h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: tok}))
+			s.cfg.Tracker.Publish(ctx, a.Tenant, a.JobID, jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: tok}))
 			return nil
 		})
 	} else {
-		answer, err = h.Generator.Generate(ctx, question, passages)
+		answer, err = s.cfg.Generator.Generate(ctx, question, passages)
 	}
 	if err != nil && streamed {
 		// Followers have part of an answer: running the job again would
 		// start another one under it. The job fails with the provider's
 		// message instead; asking again is the client's choice.
-		return answer, Permanent(err)
+		return answer, jobs.Permanent(err)
 	} else if err != nil {
 		return answer, err
 	}
@@ -47,24 +48,24 @@ func (h *handlers) generate(ctx context.Context, a QueryArgs, question string, p
 	if streaming {
 		text = "" // published token by token
 	}
-	h.publishAnswer(ctx, a, text, answer.Citations)
+	s.publishAnswer(ctx, a, text, answer.Citations)
 	return answer, nil
 }
 
 // publishAnswer publishes text as one token event (none when it is empty,
 // as when it was streamed), then one citation event per citation.
-func (h *handlers) publishAnswer(ctx context.Context, a QueryArgs, text string, citations []ragqueue.Citation) {
+func (s *Service) publishAnswer(ctx context.Context, a jobs.QueryArgs, text string, citations []ragqueue.Citation) {
 	if text != "" {
-		h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: text}))
+		s.cfg.Tracker.Publish(ctx, a.Tenant, a.JobID, jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: text}))
 	}
 	for _, c := range citations {
-		h.tracker.Publish(ctx, a.Tenant, a.JobID, NewEvent(ragqueue.EventCitation, c))
+		s.cfg.Tracker.Publish(ctx, a.Tenant, a.JobID, jobs.NewEvent(ragqueue.EventCitation, c))
 	}
 }
 
 // queryCanceled reports whether the query's job was canceled (a streaming
 // client went away): such a job is neither run nor retried.
-func (h *handlers) queryCanceled(ctx context.Context, a QueryArgs) bool {
-	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
+func (s *Service) queryCanceled(ctx context.Context, a jobs.QueryArgs) bool {
+	job, err := s.cfg.Tracker.Get(ctx, a.Tenant, a.JobID)
 	return err == nil && job.State == ragqueue.StateCanceled
 }

@@ -1,4 +1,4 @@
-package jobs
+package queries
 
 import (
 	"context"
@@ -141,7 +141,7 @@ func (c *AnswerCache) lookup(ctx context.Context, tenant string, live retrieval.
 func (h cacheHit) result(jobID string) (queryResult, error) {
 	var res queryResult
 	if err := json.Unmarshal(h.entry.Result, &res); err != nil {
-		return queryResult{}, fmt.Errorf("jobs: cached answer %s: %w", h.entry.ID, err)
+		return queryResult{}, fmt.Errorf("queries: cached answer %s: %w", h.entry.ID, err)
 	}
 	res.JobID, res.Cache = jobID, h.kind
 	return res, nil
@@ -189,20 +189,10 @@ func (c *AnswerCache) Answer(ctx context.Context, tenant string, live retrieval.
 		return ragqueue.Job{}, false, nil
 	}
 	if job.Result, err = json.Marshal(res); err != nil {
-		return ragqueue.Job{}, false, fmt.Errorf("jobs: encode cached answer: %w", err)
+		return ragqueue.Job{}, false, fmt.Errorf("queries: encode cached answer: %w", err)
 	}
 	if err := c.store.CreateJob(ctx, job); err != nil {
-		return ragqueue.Job{}, false, fmt.Errorf("jobs: record cached answer: %w", err)
+		return ragqueue.Job{}, false, fmt.Errorf("queries: record cached answer: %w", err)
 	}
 	return job, true, nil
-}
-
-// InvalidateCache removes the tenant's cached answers that cite the
-// document: it is called when a new version of the document is ready and
-// when it is deleted. A failure is logged, not returned: the document
-// change must go on, and an entry's TTL bounds how long it can outlive it.
-func InvalidateCache(ctx context.Context, store ragqueue.CacheStore, logger *slog.Logger, tenant, documentID string) {
-	if err := store.InvalidateDocumentCache(ctx, tenant, documentID); err != nil && logger != nil {
-		logger.ErrorContext(ctx, "answer cache: invalidate", "tenant", tenant, "doc_id", documentID, "error", err)
-	}
 }

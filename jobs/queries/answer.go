@@ -1,4 +1,4 @@
-package jobs
+package queries
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -38,11 +39,11 @@ var urlPattern = regexp.MustCompile(`(?i)https?://[^\s<>"'()\[\]{}]+`)
 
 // query answers a question: it embeds it, searches the tenant's index, and
 // has the generator write a cited answer, which becomes the job's result.
-func (h *handlers) query(ctx context.Context, a QueryArgs) error {
-	if h.queryCanceled(ctx, a) {
+func (s *Service) query(ctx context.Context, a jobs.QueryArgs) error {
+	if s.queryCanceled(ctx, a) {
 		return nil
 	}
-	h.tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateActive)})
+	s.cfg.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: jobs.StatePtr(ragqueue.StateActive)})
 	question := a.Question
 	if len(a.URLs) > 0 {
 		// The URLs say where to look, not what to look for.
@@ -50,61 +51,61 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 			question = q
 		}
 	}
-	question, err := h.standaloneQuestion(ctx, a, question)
+	question, err := s.standaloneQuestion(ctx, a, question)
 	if err != nil {
 		return err
 	}
-	snap, err := h.Spaces.Snapshot(ctx)
+	snap, err := s.cfg.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
 	vecs, err := retrieval.EmbedAll(ctx, snap.Embedder(), []string{question})
 	if err != nil {
-		return fmt.Errorf("jobs: embed question: %w", err)
+		return fmt.Errorf("queries: embed question: %w", err)
 	}
-	cache, cached := h.lookupCache(ctx, a, snap.Live, question, vecs[0])
+	cache, cached := s.lookupCache(ctx, a, snap.Live, question, vecs[0])
 	if cached != nil {
-		return h.answerFromCache(ctx, a, question, cache, *cached)
+		return s.answerFromCache(ctx, a, question, cache, *cached)
 	}
 	topK := a.TopK
 	if topK <= 0 {
 		topK = defaultTopK
 	}
-	docIDs, fetchErrs, err := h.fetchURLs(ctx, a)
+	docIDs, fetchErrs, err := s.fetchURLs(ctx, a)
 	if err != nil {
 		return err
 	}
 	passages, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
 	if err != nil {
-		return fmt.Errorf("jobs: search: %w", err)
+		return fmt.Errorf("queries: search: %w", err)
 	}
 	if len(docIDs) > 0 {
 		// The pages the user named come first, then the rest of the tenant's.
 		named, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
 		if err != nil {
-			return fmt.Errorf("jobs: search named pages: %w", err)
+			return fmt.Errorf("queries: search named pages: %w", err)
 		}
 		passages = prependPassages(named, passages, topK)
 	}
-	if h.TokenBudget != nil {
-		if err := h.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
-			return Permanent(err)
+	if s.cfg.TokenBudget != nil {
+		if err := s.cfg.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
+			return jobs.Permanent(err)
 		} else if err != nil {
-			h.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
+			s.cfg.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
 		}
 	}
 	started := time.Now()
-	answer, err := h.generate(ctx, a, question, passages)
+	answer, err := s.generate(ctx, a, question, passages)
 	if err != nil {
-		return fmt.Errorf("jobs: generate answer: %w", err)
+		return fmt.Errorf("queries: generate answer: %w", err)
 	}
-	h.Metrics.GenerateSeconds.Observe(time.Since(started).Seconds())
+	s.cfg.Metrics.GenerateSeconds.Observe(time.Since(started).Seconds())
 	if answer.Usage != nil {
 		n := answer.Usage.PromptTokens + answer.Usage.CompletionTokens
-		h.Metrics.TokensUsed.Add(float64(n))
-		if h.TokenBudget != nil {
-			if _, err := h.TokenBudget.Add(ctx, a.Tenant, n); err != nil {
-				h.Logger.WarnContext(ctx, "record tokens used", "tenant", a.Tenant, "tokens", n, "error", err)
+		s.cfg.Metrics.TokensUsed.Add(float64(n))
+		if s.cfg.TokenBudget != nil {
+			if _, err := s.cfg.TokenBudget.Add(ctx, a.Tenant, n); err != nil {
+				s.cfg.Logger.WarnContext(ctx, "record tokens used", "tenant", a.Tenant, "tokens", n, "error", err)
 			}
 		}
 	}
@@ -125,47 +126,47 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 		res.Passages = []retrieval.Passage{}
 	}
 	if res.Generator == "" {
-		res.Generator = h.Generator.Name()
+		res.Generator = s.cfg.Generator.Name()
 	}
-	if err := h.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
+	if err := s.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
 		return err
 	}
-	return h.tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: MustMarshal(res)}) // a client is waiting on it
+	return s.cfg.Tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: jobs.MustMarshal(res)}) // a client is waiting on it
 }
 
 // fetchURLs fetches the pages a question names (depth 0, through the
 // guarded Fetcher) and indexes them under the tenant inside this job, so
 // that the answer can cite them. A URL that cannot be fetched or indexed is
 // reported, not fatal.
-func (h *handlers) fetchURLs(ctx context.Context, a QueryArgs) (docIDs []string, fetchErrs []ragqueue.URLError, err error) {
+func (s *Service) fetchURLs(ctx context.Context, a jobs.QueryArgs) (docIDs []string, fetchErrs []ragqueue.URLError, err error) {
 	urls := a.URLs
-	if len(urls) > h.QueryMaxURLs {
-		urls = urls[:h.QueryMaxURLs]
+	if len(urls) > s.cfg.MaxURLs {
+		urls = urls[:s.cfg.MaxURLs]
 	}
 	for _, u := range urls {
-		if h.Fetcher == nil {
+		if s.cfg.Fetcher == nil {
 			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "fetching web pages is not configured on this worker"})
 			continue
 		}
-		page, ferr := h.Fetcher.Fetch(ctx, u)
-		h.ing.CountFetch(ferr)
+		page, ferr := s.cfg.Fetcher.Fetch(ctx, u)
+		s.cfg.Documents.CountFetch(ferr)
 		if ferr != nil {
 			if ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("jobs: fetch %s: %w", u, ctx.Err())
+				return nil, nil, fmt.Errorf("queries: fetch %s: %w", u, ctx.Err())
 			}
 			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
 			continue
 		}
-		doc, outcome, serr := h.ing.StorePage(ctx, a.Tenant, page)
+		doc, outcome, serr := s.cfg.Documents.StorePage(ctx, a.Tenant, page)
 		if serr != nil {
 			return nil, nil, serr
 		}
-		if outcome == PageCreated || outcome == PageUpdated {
-			if ierr := h.ing.IngestNow(ctx, doc, page, outcome == PageCreated); ierr != nil {
+		if outcome == jobs.PageCreated || outcome == jobs.PageUpdated {
+			if ierr := s.cfg.Documents.IngestNow(ctx, doc, page, outcome == jobs.PageCreated); ierr != nil {
 				if ctx.Err() != nil {
-					return nil, nil, fmt.Errorf("jobs: ingest %s: %w", u, ctx.Err())
+					return nil, nil, fmt.Errorf("queries: ingest %s: %w", u, ctx.Err())
 				}
-				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + FailureMessage(ierr)})
+				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + jobs.FailureMessage(ierr)})
 				continue
 			}
 		}
