@@ -3,7 +3,6 @@ package queries
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -12,31 +11,6 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// queryResult is a query job's result.
-type queryResult struct {
-	Answer    string              `json:"answer"`
-	Citations []ragqueue.Citation `json:"citations"`
-	Generator string              `json:"generator"`
-	JobID     string              `json:"job_id"`
-	Passages  []retrieval.Passage `json:"passages"`
-	// FetchErrors lists the URLs named in the question that could not be
-	// fetched or indexed, and why; the answer comes from the rest.
-	FetchErrors []ragqueue.URLError `json:"fetch_errors,omitempty"`
-	// Cache says where the answer came from: "exact" or "semantic" (the
-	// answer cache), "miss" (answered now); absent when the cache was off.
-	Cache string `json:"cache,omitempty"`
-	// ConversationID and StandaloneQuestion are set for a question asked in
-	// a conversation: the question as retrieval saw it.
-	ConversationID     string `json:"conversation_id,omitempty"`
-	StandaloneQuestion string `json:"standalone_question,omitempty"`
-	// Usage is what the model reported using (prompt and completion
-	// tokens); absent for generators without a model.
-	Usage *retrieval.Usage `json:"usage,omitempty"`
-}
-
-// urlPattern finds http(s) URLs written in a question.
-var urlPattern = regexp.MustCompile(`(?i)https?://[^\s<>"'()\[\]{}]+`)
-
 // query answers a question: it embeds it, searches the tenant's index, and
 // has the generator write a cited answer, which becomes the job's result.
 func (s *Service) query(ctx context.Context, a jobs.QueryArgs) error {
@@ -44,14 +18,7 @@ func (s *Service) query(ctx context.Context, a jobs.QueryArgs) error {
 		return nil
 	}
 	s.cfg.Tracker.Set(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{State: jobs.StatePtr(ragqueue.StateActive)})
-	question := a.Question
-	if len(a.URLs) > 0 {
-		// The URLs say where to look, not what to look for.
-		if q := strings.TrimSpace(urlPattern.ReplaceAllString(question, " ")); q != "" {
-			question = q
-		}
-	}
-	question, err := s.standaloneQuestion(ctx, a, question)
+	question, err := s.question(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -67,37 +34,58 @@ func (s *Service) query(ctx context.Context, a jobs.QueryArgs) error {
 	if cached != nil {
 		return s.answerFromCache(ctx, a, question, cache, *cached)
 	}
-	topK := a.TopK
-	if topK <= 0 {
-		topK = defaultTopK
-	}
-	docIDs, fetchErrs, err := s.fetchURLs(ctx, a)
+	passages, fetchErrs, err := s.retrieve(ctx, a, snap, question, vecs[0])
 	if err != nil {
 		return err
 	}
-	passages, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
+	if err := s.allowTokens(ctx, a); err != nil {
+		return err
+	}
+	answer, err := s.answer(ctx, a, question, passages)
 	if err != nil {
-		return fmt.Errorf("queries: search: %w", err)
+		return err
 	}
-	if len(docIDs) > 0 {
-		// The pages the user named come first, then the rest of the tenant's.
-		named, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
-		if err != nil {
-			return fmt.Errorf("queries: search named pages: %w", err)
+	res := s.newResult(a, answer, passages, fetchErrs)
+	if err := s.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
+		return err
+	}
+	return s.cfg.Tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: jobs.MustMarshal(res)}) // a client is waiting on it
+}
+
+// question is the question retrieval uses: without the URLs it names, and
+// in a conversation standalone (standaloneQuestion).
+func (s *Service) question(ctx context.Context, a jobs.QueryArgs) (string, error) {
+	question := a.Question
+	if len(a.URLs) > 0 {
+		// The URLs say where to look, not what to look for.
+		if q := strings.TrimSpace(urlPattern.ReplaceAllString(question, " ")); q != "" {
+			question = q
 		}
-		passages = prependPassages(named, passages, topK)
 	}
-	if s.cfg.TokenBudget != nil {
-		if err := s.cfg.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
-			return jobs.Permanent(err)
-		} else if err != nil {
-			s.cfg.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
-		}
+	return s.standaloneQuestion(ctx, a, question)
+}
+
+// allowTokens refuses, for good, a question of a tenant whose daily token
+// budget is spent; an unreadable budget lets the question through.
+func (s *Service) allowTokens(ctx context.Context, a jobs.QueryArgs) error {
+	if s.cfg.TokenBudget == nil {
+		return nil
 	}
+	if err := s.cfg.TokenBudget.Allow(ctx, a.Tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
+		return jobs.Permanent(err)
+	} else if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "token budget unreadable; answering anyway", "tenant", a.Tenant, "error", err)
+	}
+	return nil
+}
+
+// answer has the generator answer from passages, recording the time it
+// took and the tokens it used (in the metrics and the tenant's budget).
+func (s *Service) answer(ctx context.Context, a jobs.QueryArgs, question string, passages []retrieval.Passage) (retrieval.Answer, error) {
 	started := time.Now()
 	answer, err := s.generate(ctx, a, question, passages)
 	if err != nil {
-		return fmt.Errorf("queries: generate answer: %w", err)
+		return answer, fmt.Errorf("queries: generate answer: %w", err)
 	}
 	s.cfg.Metrics.GenerateSeconds.Observe(time.Since(started).Seconds())
 	if answer.Usage != nil {
@@ -109,88 +97,5 @@ func (s *Service) query(ctx context.Context, a jobs.QueryArgs) error {
 			}
 		}
 	}
-	res := queryResult{
-		Answer:    answer.Text,
-		Citations: answer.Citations,
-		Generator: answer.Generator,
-		JobID:     a.JobID,
-		Passages:  passages,
-		Usage:     answer.Usage,
-
-		FetchErrors: fetchErrs,
-	}
-	if res.Citations == nil {
-		res.Citations = []ragqueue.Citation{}
-	}
-	if res.Passages == nil {
-		res.Passages = []retrieval.Passage{}
-	}
-	if res.Generator == "" {
-		res.Generator = s.cfg.Generator.Name()
-	}
-	if err := s.rememberAnswer(ctx, a, question, cache, vecs[0], &res); err != nil {
-		return err
-	}
-	return s.cfg.Tracker.Succeeded(ctx, a.Tenant, a.JobID, ragqueue.JobUpdate{Result: jobs.MustMarshal(res)}) // a client is waiting on it
-}
-
-// fetchURLs fetches the pages a question names (depth 0, through the
-// guarded Fetcher) and indexes them under the tenant inside this job, so
-// that the answer can cite them. A URL that cannot be fetched or indexed is
-// reported, not fatal.
-func (s *Service) fetchURLs(ctx context.Context, a jobs.QueryArgs) (docIDs []string, fetchErrs []ragqueue.URLError, err error) {
-	urls := a.URLs
-	if len(urls) > s.cfg.MaxURLs {
-		urls = urls[:s.cfg.MaxURLs]
-	}
-	for _, u := range urls {
-		if s.cfg.Fetcher == nil {
-			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "fetching web pages is not configured on this worker"})
-			continue
-		}
-		page, ferr := s.cfg.Fetcher.Fetch(ctx, u)
-		s.cfg.Documents.CountFetch(ferr)
-		if ferr != nil {
-			if ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("queries: fetch %s: %w", u, ctx.Err())
-			}
-			fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: ragqueue.ErrorMessage(ferr)})
-			continue
-		}
-		doc, outcome, serr := s.cfg.Documents.StorePage(ctx, a.Tenant, page)
-		if serr != nil {
-			return nil, nil, serr
-		}
-		if outcome == jobs.PageCreated || outcome == jobs.PageUpdated {
-			if ierr := s.cfg.Documents.IngestNow(ctx, doc, page, outcome == jobs.PageCreated); ierr != nil {
-				if ctx.Err() != nil {
-					return nil, nil, fmt.Errorf("queries: ingest %s: %w", u, ctx.Err())
-				}
-				fetchErrs = append(fetchErrs, ragqueue.URLError{URL: u, Error: "could not index the page: " + jobs.FailureMessage(ierr)})
-				continue
-			}
-		}
-		docIDs = append(docIDs, doc.ID)
-	}
-	return docIDs, fetchErrs, nil
-}
-
-// prependPassages puts first ahead of rest, without duplicates, up to topK
-// (never fewer than all of first).
-func prependPassages(first, rest []retrieval.Passage, topK int) []retrieval.Passage {
-	out := make([]retrieval.Passage, 0, max(topK, len(first)))
-	seen := make(map[string]bool)
-	for _, p := range first {
-		seen[p.ChunkID] = true
-		out = append(out, p)
-	}
-	for _, p := range rest {
-		if len(out) >= max(topK, len(first)) {
-			break
-		}
-		if !seen[p.ChunkID] {
-			out = append(out, p)
-		}
-	}
-	return out
+	return answer, nil
 }
