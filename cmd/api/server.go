@@ -19,6 +19,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/crawls"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
@@ -45,7 +46,6 @@ type blobStore interface {
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
 	EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error
-	EnqueueCrawl(ctx context.Context, c ragqueue.Crawl, store ragqueue.CrawlStore, opts ...jobs.EnqueueOption) error
 	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
 }
 
@@ -63,6 +63,8 @@ type server struct {
 	queue  jobQueue
 	// queries enqueues questions.
 	queries *queries.Service
+	// crawler enqueues crawls.
+	crawler *crawls.Service
 	// reindexer builds another embedding space (POST /v1/admin/reindex).
 	reindexer *spaces.Service
 	ready     func(ctx context.Context) map[string]error
@@ -150,7 +152,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	s := &server{
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, queries: a.Queries(), reindexer: a.Reindexer(), ready: a.Ready,
+		spaces: a.Spaces, queue: a.Jobs, queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
 		events: a.Events, tasks: a.Inspector,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),
