@@ -78,10 +78,10 @@ type server struct {
 	cache      *jobs.AnswerCache
 	cacheStore ragqueue.CacheStore
 
-	// events relays job events (SSE, WebSocket); tasks cancels the query
+	// feed relays job events (SSE, WebSocket); canceler cancels the query
 	// of a streaming client that went away.
-	events      *redis.Streams
-	tasks       taskCanceler
+	feed        *jobs.Feed
+	canceler    *jobs.Canceler
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
 
@@ -146,7 +146,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ready: a.Ready,
-		events: a.Events, tasks: a.Inspector,
+		feed: a.Feed, canceler: a.Canceler,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),
 		budget:  a.TokenBudget,

@@ -81,6 +81,10 @@ type App struct {
 	Events *redis.Streams
 	// Inspector cancels running tasks (a streaming client went away).
 	Inspector *asynq.Inspector
+	// Feed replays and follows job events for SSE and WebSocket clients;
+	// Canceler cancels the job of a streaming client that went away.
+	Feed     *jobs.Feed
+	Canceler *jobs.Canceler
 	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
 	// (the cache is off).
 	Cache *jobs.AnswerCache
@@ -189,6 +193,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	}
 	a.Events = redis.NewStreams(rc, redis.StreamOptions{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
 	a.closers = append(a.closers, a.Events.Close)
+	a.Feed = jobs.NewFeed(eventSource{a.Events}, a.Store, jobs.FeedOptions{Heartbeat: cfg.SSEHeartbeat, Logger: logger})
+	a.Canceler = jobs.NewCanceler(a.Store, a.Events, a.Inspector, logger)
 	return a, nil
 }
 
