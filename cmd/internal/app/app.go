@@ -20,6 +20,7 @@ import (
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -30,14 +31,12 @@ import (
 )
 
 // MetaStore is the metadata database as the binaries use it: the jobs
-// layer's store plus API keys. SQLite and PostgreSQL both provide it.
+// layer's store plus API keys and the audit log. SQLite and PostgreSQL
+// both provide it.
 type MetaStore interface {
 	jobs.Store
-	CreateKey(ctx context.Context, k ragqueue.Key) error
-	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
-	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
-	DeleteKey(ctx context.Context, id string) error
-	CountKeys(ctx context.Context) (int, error)
+	ragqueue.KeyStore
+	ragqueue.AuditStore
 	Ping(ctx context.Context) error
 }
 
@@ -45,10 +44,6 @@ var (
 	_ MetaStore = (*sqlite.Store)(nil)
 	_ MetaStore = (*postgres.Store)(nil)
 )
-
-// DefaultTenant is the tenant of the admin key RAGQ_ADMIN_KEY registers,
-// and of the jobs the processes start on their own (a re-index).
-const DefaultTenant = "default"
 
 // App is one process's set of connected parts. cmd/api and cmd/worker build
 // one with Open and use the parts they need.
@@ -85,6 +80,8 @@ type App struct {
 	// Canceler cancels the job of a streaming client that went away.
 	Feed     *jobs.Feed
 	Canceler *jobs.Canceler
+	// Keys mints and checks API keys and keeps the audit log.
+	Keys *keys.Service
 	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
 	// (the cache is off).
 	Cache *jobs.AnswerCache
@@ -195,6 +192,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.closers = append(a.closers, a.Events.Close)
 	a.Feed = jobs.NewFeed(eventSource{a.Events}, a.Store, jobs.FeedOptions{Heartbeat: cfg.SSEHeartbeat, Logger: logger})
 	a.Canceler = jobs.NewCanceler(a.Store, a.Events, a.Inspector, logger)
+	a.Keys = keys.New(keys.Config{Keys: a.Store, Audit: a.Store, Logger: logger})
 	return a, nil
 }
 
@@ -327,7 +325,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	}
 	if a.reindexTo != "" {
 		// Every process that runs workers asks; the task ID makes it one job.
-		job, err := a.Jobs.EnqueueReindex(ctx, DefaultTenant, a.reindexTo)
+		job, err := a.Jobs.EnqueueReindex(ctx, keys.DefaultTenant, a.reindexTo)
 		switch {
 		case err == nil:
 			a.Logger.Info("re-index into the configured embedding space started", "embedder", a.reindexTo, "job_id", job.ID)
