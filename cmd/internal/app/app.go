@@ -91,6 +91,9 @@ type App struct {
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
+	// batchEmbeds: RAGQ_EMBEDDER's embedder bills per call (a provider's),
+	// so small documents share embedding calls.
+	batchEmbeds bool
 	// newEmbedder is Config.NewEmbedder, except that RAGQ_EMBEDDER's
 	// embedder, built by Open, is reused.
 	newEmbedder jobs.EmbedderFactory
@@ -224,6 +227,9 @@ func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
 	if err != nil {
 		return fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
 	}
+	// The batching policy is the configured embedder's, as built here,
+	// whichever space is live and whatever a test wraps it in later.
+	a.batchEmbeds = retrieval.BillsPerCall(emb)
 	// A provider's embedder is probed for its dimension when built: the
 	// configured one is built once, here, and reused for its space.
 	a.newEmbedder = func(ctx context.Context, spec string) (retrieval.Embedder, error) {
@@ -291,8 +297,8 @@ func (a *App) Deps() jobs.Deps {
 		WebClient:       a.WebClient,
 		QueryMaxURLs:    a.Config.QueryMaxURLs,
 		Metrics:         a.Pipeline,
-		// A model provider is paid per call: small documents share calls.
-		BatchEmbeds:   !isHash(a.Config.Embedder),
+		// The configured embedder bills per call: small documents share calls.
+		BatchEmbeds:   a.batchEmbeds,
 		WebhookSecret: a.Config.WebhookSecret,
 		Cache:         a.Cache,
 		Events:        a.Events,
