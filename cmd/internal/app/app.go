@@ -113,9 +113,29 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("app: create data dir %s: %w", cfg.DataDir, err)
 	}
+	db, err := a.openStores(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openSpaces(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := a.openPipeline(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openQueue(ctx); err != nil {
+		return nil, err
+	}
+	a.openServices()
+	return a, nil
+}
 
-	// Metadata and index. In SQLite mode they share one file, as promised by
-	// the README; with PostgreSQL metadata the embedded index gets its own.
+// openStores opens the metadata store and the SQLite database that holds
+// the embedded index (and, without PostgreSQL, the metadata too). In
+// SQLite mode they share one file, as promised by the README; with
+// PostgreSQL metadata the embedded index gets its own.
+func (a *App) openStores(ctx context.Context) (*sqlite.DB, error) {
+	cfg := a.Config
 	indexPath := filepath.Join(cfg.DataDir, "ragqueue.db")
 	if cfg.DatabaseURL != "" {
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -134,11 +154,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if a.Store == nil {
 		a.Store = sqlite.NewStore(db)
 	}
-	if err := a.openSpaces(ctx, db); err != nil {
-		return nil, err
-	}
+	return db, nil
+}
+
+// openPipeline makes the parts the jobs work with: the generator, the
+// chunker, the PDF parser, the guarded web client and the blob store.
+func (a *App) openPipeline(ctx context.Context) (err error) {
+	cfg := a.Config
 	if a.Generator, err = cfg.NewGenerator(ctx); err != nil {
-		return nil, fmt.Errorf("app: RAGQ_LLM: %w", err)
+		return fmt.Errorf("app: RAGQ_LLM: %w", err)
 	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
 	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
@@ -155,14 +179,20 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		blobOpts = append(blobOpts, storage.WithSmallBlobs(small, storage.DefaultSmallBlobMax))
 	}
 	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs"), blobOpts...); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+		return fmt.Errorf("app: %w", err)
 	}
+	return nil
+}
 
-	// Queue.
+// openQueue connects to Redis, or in embedded mode starts the in-process
+// one and keeps its clock moving until ctx ends, and makes the queue's
+// clients on one connection pool.
+func (a *App) openQueue(ctx context.Context) error {
+	cfg := a.Config
 	if cfg.Embedded() {
 		m := miniredis.NewMiniRedis()
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("app: start embedded redis: %w", err)
+			return fmt.Errorf("app: start embedded redis: %w", err)
 		}
 		a.closers = append(a.closers, func() error { m.Close(); return nil })
 		go redis.RunMiniredisClock(ctx, m, 100*time.Millisecond)
@@ -170,20 +200,28 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	} else {
 		opt, err := asynq.ParseRedisURI(cfg.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("app: RAGQ_REDIS_URL: %w", err)
+			return fmt.Errorf("app: RAGQ_REDIS_URL: %w", err)
 		}
 		a.RedisOpt = opt
 	}
 	rc, ok := a.RedisOpt.MakeRedisClient().(goredis.UniversalClient)
 	if !ok {
-		return nil, errors.New("app: unexpected redis client type")
+		return errors.New("app: unexpected redis client type")
 	}
 	a.Redis = rc
 	a.closers = append(a.closers, rc.Close)
 	// One connection pool for both; closing rc closes Queue's.
 	a.Queue = asynq.NewClientFromRedisClient(rc)
-	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
+	a.Jobs = jobs.NewClient(a.Queue, a.Store, a.Logger)
 	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
+	return nil
+}
+
+// openServices makes what the faces and workers use on top of the stores
+// and the queue: metrics, the token budget, the answer cache, the event
+// streams and their feed, cancellation, and keys.
+func (a *App) openServices() {
+	cfg, logger, rc := a.Config, a.Logger, a.Redis
 	a.Registry, a.Pipeline = a.NewMetrics()
 	a.TokenBudget = redis.NewTokenBudget(rc, cfg.TenantDailyTokens)
 	if cfg.CacheMaxEntries > 0 {
@@ -196,7 +234,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	a.Feed = jobs.NewFeed(eventSource{a.Events}, a.Store, jobs.FeedOptions{Heartbeat: cfg.SSEHeartbeat, Logger: logger})
 	a.Canceler = jobs.NewCanceler(a.Store, a.Events, a.Inspector, logger)
 	a.Keys = keys.New(keys.Config{Keys: a.Store, Audit: a.Store, Logger: logger})
-	return a, nil
 }
 
 // openSpaces opens the embedding spaces (Qdrant's collections, or the
