@@ -165,7 +165,7 @@ func parseText(ctx context.Context, data []byte) (Parsed, error) {
 	}
 	first, _, _ := strings.Cut(text, "\n")
 	return Parsed{
-		Title:    cleanLine(first, maxTitleRunes),
+		Title:    CleanLine(first, MaxTitleRunes),
 		Sections: []Section{{Text: text}},
 	}, nil
 }

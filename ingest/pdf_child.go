@@ -182,5 +182,5 @@ func (d *pdfDoc) title() (t string) {
 			t = ""
 		}
 	}()
-	return cleanLine(d.r.Trailer().Key("Info").Key("Title").Text(), maxTitleRunes)
+	return CleanLine(d.r.Trailer().Key("Info").Key("Title").Text(), MaxTitleRunes)
 }

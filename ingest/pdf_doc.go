@@ -172,7 +172,7 @@ func shortReason(msg string) string {
 	for _, p := range []string{"malformed PDF file: ", "malformed PDF: ", "pdf: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	return cleanLine(msg, 120)
+	return CleanLine(msg, 120)
 }
 
 // pageRef is one page found in the page tree.
