@@ -1,6 +1,7 @@
 // Package ingest turns sources into text: content-type detection, parsing
-// of text, Markdown and HTML, PDF text extraction (in child processes, see
-// PDFParser), and chunking. It does no I/O against the queue or the stores.
+// of text, Markdown and HTML, and chunking; PDFs are parsed in sandboxed
+// child processes by the package ingest/pdf, into this package's Parsed.
+// It does no I/O against the queue or the stores.
 package ingest
 
 import (

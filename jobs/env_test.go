@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -83,7 +84,7 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Embedder:  retrieval.NewHashEmbedder(dim),
 		Generator: retrieval.NewExtractive(),
 		Chunker:   ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:       ingest.NewPDFParser(testExe, ingest.PDFLimits{Timeout: 20 * time.Second}),
+		PDF:       pdf.NewPDFParser(testExe, pdf.PDFLimits{Timeout: 20 * time.Second}),
 		Enqueuer:  enq,
 		Logger:    e.logger,
 		// Several batches per document, so that batching and progress run.

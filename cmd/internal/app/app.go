@@ -18,6 +18,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/obs"
@@ -67,7 +68,7 @@ type App struct {
 	Redis     goredis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
-	PDF       *ingest.PDFParser
+	PDF       *pdf.PDFParser
 	// WebClient is the one SSRF-guarded client every outbound fetch uses;
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
@@ -137,7 +138,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		return nil, fmt.Errorf("app: RAGQ_LLM: %w", err)
 	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
-	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
+	a.PDF = pdf.NewPDFParser(selfExe(), pdf.PDFLimits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
 	})
 	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})

@@ -1,6 +1,6 @@
 //go:build race
 
-package ingest
+package pdf
 
 // raceAddressFactor multiplies a child's address-space limit: under the
 // race detector every heap mapping also needs shadow memory.

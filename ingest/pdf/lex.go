@@ -1,4 +1,4 @@
-package ingest
+package pdf
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 // This file is the tokenizer for PDF content streams and ToUnicode CMaps.
 // ledongthuc/pdf has one, but it allocates for every token, cannot skip
 // inline image data, and has no bound on what it reads or keeps, so the
-// text extraction in pdf_text.go uses this one and the library only for the
+// text extraction in text.go uses this one and the library only for the
 // object graph (xref, dictionaries, stream filters).
 
 // tokKind is the kind of a lexed token.

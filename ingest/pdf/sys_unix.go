@@ -1,6 +1,6 @@
 //go:build unix
 
-package ingest
+package pdf
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package ingest_test
+package pdf_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 )
 
 // BenchmarkPDF compares ParsePDF with poppler's pdftotext on the PDFs that
@@ -24,7 +24,7 @@ import (
 // and the children's and the parent's peak resident memory. It skips when
 // the machine has no PDFs; pdftotext comes from poppler-utils.
 //
-//	go test ./ingest/ -run '^$' -bench BenchmarkPDF -benchtime 3x
+//	go test ./ingest/pdf/ -run '^$' -bench BenchmarkPDF -benchtime 3x
 func BenchmarkPDF(b *testing.B) {
 	files := benchPDFs(b)
 	if len(files) == 0 {
@@ -50,7 +50,7 @@ func BenchmarkPDF(b *testing.B) {
 	}
 	for _, par := range []int{1, 2} {
 		b.Run("ragqueue/parallelism="+strconv.Itoa(par), func(b *testing.B) {
-			lim := ingest.PDFLimits{Parallelism: par}
+			lim := pdf.PDFLimits{Parallelism: par}
 			bundle := setupPDF(b, lim)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
@@ -85,7 +85,7 @@ func BenchmarkPDF(b *testing.B) {
 		}
 	}
 	b.Run("peak/"+filepath.Base(big.path), func(b *testing.B) {
-		bundle := setupPDF(b, ingest.PDFLimits{})
+		bundle := setupPDF(b, pdf.PDFLimits{})
 		var parentPeak int64
 		for range b.N {
 			resetPeakRSS()
@@ -141,7 +141,7 @@ func benchPDFs(b *testing.B) []benchPDF {
 	}
 	sort.Strings(paths)
 	var out []benchPDF
-	bundle := setupPDF(b, ingest.PDFLimits{})
+	bundle := setupPDF(b, pdf.PDFLimits{})
 	for _, path := range paths {
 		fh, err := os.Open(path)
 		require.NoError(b, err)

@@ -1,8 +1,8 @@
-package ingest
+package pdf
 
 // This file collects operands between operators: the stack machine shared
-// by the content-stream interpreter (pdf_text.go) and the ToUnicode CMap
-// reader (pdf_cmap.go).
+// by the content-stream interpreter (text.go) and the ToUnicode CMap
+// reader (cmap.go).
 
 // operand is one value on the operand stack. Strings, names and keywords
 // point into the arena; arrays point into elems.

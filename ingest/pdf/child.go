@@ -1,4 +1,4 @@
-package ingest
+package pdf
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // Child exit codes (the status record says more).
@@ -83,12 +84,12 @@ func errTookTooLong(d time.Duration) error {
 
 // errParseLimit is the error for a parse past its memory limit.
 func errParseLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit", FormatBytes(limit))
+	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit", ingest.FormatBytes(limit))
 }
 
 // errTextLimit is the error for text past MaxTextBytes.
 func errTextLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "the PDF's text exceeds the %s limit", FormatBytes(limit))
+	return ragqueue.Errorf(ragqueue.ETOOLARGE, "the PDF's text exceeds the %s limit", ingest.FormatBytes(limit))
 }
 
 // statusOf turns an error into a status record.
@@ -146,7 +147,7 @@ func runChild(args pdfChildArgs, in *os.File, w *recordWriter) (st pdfStatus) {
 				return statusOf(errTextLimit(args.MaxTextBytes))
 			case errors.Is(err, errStreamTooLarge):
 				return statusOf(ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit (the content of page %d inflates past it)",
-					FormatBytes(args.MemoryBytes), n))
+					ingest.FormatBytes(args.MemoryBytes), n))
 			case err != nil:
 				st.Skipped++
 				if st.Reason == "" {
@@ -182,5 +183,5 @@ func (d *pdfDoc) title() (t string) {
 			t = ""
 		}
 	}()
-	return CleanLine(d.r.Trailer().Key("Info").Key("Title").Text(), MaxTitleRunes)
+	return ingest.CleanLine(d.r.Trailer().Key("Info").Key("Title").Text(), ingest.MaxTitleRunes)
 }

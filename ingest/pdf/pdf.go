@@ -1,33 +1,35 @@
-package ingest
+// Package pdf extracts the text of untrusted PDFs in child processes of
+// the current executable: the PDF library (ledongthuc/pdf) panics outside
+// its own recover on malformed files, prints to stdout and stderr, loops
+// forever on some, and can allocate without bound, which kills a Go
+// process beyond any recover. A child that dies takes only its PDF with
+// it; the parent maps how it died to a message. The library is used for
+// the object graph only (cross references, objects, stream filters,
+// decryption); the page tree walk, the content-stream interpreter and the
+// fonts are ours.
+//
+// Files:
+//
+//	pdf.go             this API
+//	parent.go          starting children, merging their pages in order, mapping failures
+//	child.go           the child's side: limits, the page loop
+//	proto.go           the records children send, how pages are split among children
+//	sys_*.go           rlimits, process groups, mmap (Unix; elsewhere Parse fails)
+//	document.go        opening a PDF behind guards, the page-tree walk, text clean-up
+//	text.go            the content-stream interpreter that lays out text
+//	font.go            fonts: encodings, ToUnicode, widths
+//	cmap.go            CMaps
+//	lex.go, ops.go     the tokenizer and the operand stack
+package pdf
 
 import (
 	"context"
 	"os"
 	"runtime"
 	"time"
-)
 
-// PDF text extraction runs in child processes of the current executable:
-// the PDF library (ledongthuc/pdf) panics outside its own recover on
-// malformed files, prints to stdout and stderr, loops forever on some, and
-// can allocate without bound, which kills a Go process beyond any recover.
-// A child that dies takes only its PDF with it; the parent maps how it
-// died to a message. The library is used for the object graph only (cross
-// references, objects, stream filters, decryption); the page tree walk,
-// the content-stream interpreter and the fonts are ours.
-//
-// Files:
-//
-//	pdf.go                  this API
-//	pdf_parent.go           starting children, merging their pages in order, mapping failures
-//	pdf_child.go            the child's side: limits, the page loop
-//	pdf_proto.go            the records children send, how pages are split among children
-//	pdf_sys_*.go            rlimits, process groups, mmap (Unix; elsewhere Parse fails)
-//	pdf_doc.go              opening a PDF behind guards, the page-tree walk, text clean-up
-//	pdf_text.go             the content-stream interpreter that lays out text
-//	pdf_font.go             fonts: encodings, ToUnicode, widths
-//	pdf_cmap.go             CMaps
-//	pdf_lex.go, pdf_ops.go  the tokenizer and the operand stack
+	"github.com/ragqueue/ragqueue/ingest"
+)
 
 // PDFLimits bounds one PDF parse. Zero fields take the defaults.
 type PDFLimits struct {
@@ -113,31 +115,31 @@ func (p *PDFParser) Parse(ctx context.Context, f *os.File, onPage func(page int,
 // Text, so len(Sections) is the page count), and Title from the PDF's Info
 // /Title ("" when it has none). The total text is bounded by MaxTextBytes.
 // Errors are as for Parse.
-func (p *PDFParser) ParsePDF(ctx context.Context, f *os.File) (Parsed, error) {
+func (p *PDFParser) ParsePDF(ctx context.Context, f *os.File) (ingest.Parsed, error) {
 	return p.ParsePDFProgress(ctx, f, nil)
 }
 
 // ParsePDFProgress is ParsePDF that also reports how many pages have
 // arrived so far, after each page, so that a job can show progress while a
 // long PDF is parsed. progress may be nil.
-func (p *PDFParser) ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (Parsed, error) {
-	var sections []Section
+func (p *PDFParser) ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error) {
+	var sections []ingest.Section
 	hdr, err := p.run(ctx, f, func(page int, text string) error {
-		sections = append(sections, Section{Page: page, Text: text})
+		sections = append(sections, ingest.Section{Page: page, Text: text})
 		if progress != nil {
 			progress(len(sections))
 		}
 		return nil
 	})
 	if err != nil {
-		return Parsed{}, err
+		return ingest.Parsed{}, err
 	}
-	return Parsed{Title: hdr.Title, Sections: sections}, nil
+	return ingest.Parsed{Title: hdr.Title, Sections: sections}, nil
 }
 
 // IsPDFChild reports whether this process was started by a PDFParser to
 // parse a PDF. Binaries (and test binaries, in TestMain) call it first
-// thing: if ingest.IsPDFChild() { os.Exit(ingest.PDFChildMain()) }.
+// thing: if pdf.IsPDFChild() { os.Exit(pdf.PDFChildMain()) }.
 func IsPDFChild() bool {
 	return os.Getenv(pdfChildEnv) == "1"
 }

@@ -1,4 +1,4 @@
-package ingest
+package pdf
 
 import (
 	"bytes"
@@ -10,8 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ledongthuc/pdf"
+	pdflib "github.com/ledongthuc/pdf"
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/ingest"
 )
 
 // This file opens a PDF with ledongthuc/pdf behind guards: a reader that
@@ -38,7 +39,7 @@ type objKey struct {
 // cycles and the font cache needs to share fonts between pages.
 // TestObjKeyOf pins this against the library version in go.mod. ok is
 // false when the field is not there or the value is not indirect.
-func objKeyOf(v pdf.Value) (objKey, bool) {
+func objKeyOf(v pdflib.Value) (objKey, bool) {
 	f := reflect.ValueOf(v).FieldByName("ptr")
 	if !f.IsValid() || f.Kind() != reflect.Struct || f.NumField() != 2 ||
 		f.Field(0).Kind() != reflect.Uint32 || f.Field(1).Kind() != reflect.Uint16 {
@@ -105,7 +106,7 @@ func (b *pdfBytes) ReadAt(p []byte, off int64) (int, error) {
 
 // pdfDoc is one open PDF and what extraction has cached about it.
 type pdfDoc struct {
-	r          *pdf.Reader
+	r          *pdflib.Reader
 	src        *pdfBytes
 	fonts      map[objKey]*pdfFont
 	formRes    map[objKey]*resources
@@ -123,7 +124,7 @@ func openPDF(data []byte, maxContent int64) (*pdfDoc, error) {
 	// Opening reads the cross-reference sections once; a /Prev chain that
 	// loops makes the library read them forever.
 	src.budget = 4*src.size + 16<<20
-	r, err := pdf.NewReader(src, src.size)
+	r, err := pdflib.NewReader(src, src.size)
 	src.budget = 0
 	if err != nil {
 		if bytes.Contains(data, []byte("/Encrypt")) && !errors.Is(err, errReadBudget) {
@@ -150,7 +151,7 @@ func openError(err error) error {
 	switch {
 	case errors.Is(err, errReadBudget):
 		return ragqueue.Errorf(ragqueue.EINVALID, "the PDF is malformed: its cross-reference sections loop")
-	case errors.Is(err, pdf.ErrInvalidPassword), strings.Contains(msg, "encrypt"), strings.Contains(msg, "password"):
+	case errors.Is(err, pdflib.ErrInvalidPassword), strings.Contains(msg, "encrypt"), strings.Contains(msg, "password"):
 		return errEncrypted()
 	case strings.Contains(msg, "missing %%EOF"), strings.Contains(msg, "startxref"):
 		return ragqueue.Errorf(ragqueue.EINVALID, "the PDF is malformed: it is truncated or damaged (no end-of-file marker or cross-reference offset)")
@@ -172,14 +173,14 @@ func shortReason(msg string) string {
 	for _, p := range []string{"malformed PDF file: ", "malformed PDF: ", "pdf: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	return CleanLine(msg, 120)
+	return ingest.CleanLine(msg, 120)
 }
 
 // pageRef is one page found in the page tree.
 type pageRef struct {
-	v         pdf.Value // the page dictionary
-	inherited pdf.Value // the resources of its nearest ancestor that has them
-	bad       string    // why the page could not be loaded, "" when it could
+	v         pdflib.Value // the page dictionary
+	inherited pdflib.Value // the resources of its nearest ancestor that has them
+	bad       string       // why the page could not be loaded, "" when it could
 }
 
 // treeWalk collects the pages of a page tree in order.
@@ -195,7 +196,7 @@ type treeWalk struct {
 // against maxPages. Input errors are *ragqueue.Error.
 func (d *pdfDoc) pages(maxPages int) (pages []pageRef, declared int64, err error) {
 	root := d.r.Trailer().Key("Root").Key("Pages")
-	if root.Kind() != pdf.Dict {
+	if root.Kind() != pdflib.Dict {
 		return nil, 0, ragqueue.Errorf(ragqueue.EINVALID, "the PDF is malformed: it has no page tree")
 	}
 	declared = root.Key("Count").Int64()
@@ -203,7 +204,7 @@ func (d *pdfDoc) pages(maxPages int) (pages []pageRef, declared int64, err error
 		return nil, declared, ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF claims %d pages; the limit is %d", declared, maxPages)
 	}
 	w := &treeWalk{seen: make(map[objKey]bool), maxPages: maxPages}
-	if err := w.walk(root, pdf.Value{}, 0); err != nil {
+	if err := w.walk(root, pdflib.Value{}, 0); err != nil {
 		return nil, declared, err
 	}
 	if len(w.pages) == 0 {
@@ -214,10 +215,10 @@ func (d *pdfDoc) pages(maxPages int) (pages []pageRef, declared int64, err error
 
 // walk visits node, a page or an intermediate node, with the resources it
 // inherits.
-func (w *treeWalk) walk(node, res pdf.Value, depth int) error {
+func (w *treeWalk) walk(node, res pdflib.Value, depth int) error {
 	key, indirect := objKeyOf(node)
 	kids := node.Key("Kids")
-	isTree := node.Key("Type").Name() == "Pages" || kids.Kind() == pdf.Array && node.Key("Type").Name() != "Page"
+	isTree := node.Key("Type").Name() == "Pages" || kids.Kind() == pdflib.Array && node.Key("Type").Name() != "Page"
 	if indirect && len(w.path) > 0 && key == w.path[len(w.path)-1] && !isTree {
 		indirect = false // a page written inline in its parent's Kids
 	}
@@ -247,7 +248,7 @@ func (w *treeWalk) walk(node, res pdf.Value, depth int) error {
 		w.pages = append(w.pages, pageRef{v: node, inherited: res})
 		return nil
 	}
-	if r := node.Key("Resources"); r.Kind() == pdf.Dict {
+	if r := node.Key("Resources"); r.Kind() == pdflib.Dict {
 		res = r
 	}
 	w.nodes++
@@ -268,7 +269,7 @@ func (w *treeWalk) walk(node, res pdf.Value, depth int) error {
 			w.pages = append(w.pages, pageRef{bad: bad})
 			continue
 		}
-		if kid.Kind() != pdf.Dict {
+		if kid.Kind() != pdflib.Dict {
 			continue
 		}
 		if err := w.walk(kid, res, depth+1); err != nil {
@@ -284,7 +285,7 @@ func errTooManyPages(limit int) error {
 }
 
 // loadKid resolves kids[i], turning a library panic into a reason.
-func loadKid(kids pdf.Value, i int) (kid pdf.Value, bad string) {
+func loadKid(kids pdflib.Value, i int) (kid pdflib.Value, bad string) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, errReadBudget) {
@@ -318,7 +319,7 @@ func (d *pdfDoc) pageText(pg pageRef, maxBytes int) (text string, err error) {
 		return "", nil
 	}
 	res := pg.v.Key("Resources")
-	if res.Kind() != pdf.Dict {
+	if res.Kind() != pdflib.Dict {
 		res = pg.inherited
 	}
 	if err := x.run(src, newResources(res)); err != nil {
@@ -331,8 +332,8 @@ func (d *pdfDoc) pageText(pg pageRef, maxBytes int) (text string, err error) {
 // without resolving them: Value.String prints a dictionary as the library
 // holds it, with references as "N G R". It returns nil for anything it
 // cannot read, and callers then resolve as usual.
-func refsOf(v pdf.Value) map[string]objKey {
-	if v.Kind() != pdf.Dict {
+func refsOf(v pdflib.Value) map[string]objKey {
+	if v.Kind() != pdflib.Dict {
 		return nil
 	}
 	s := v.String()
@@ -432,7 +433,7 @@ func skipFormatted(s string) (string, bool) {
 
 // formResources returns the resources of a form XObject, shared by every
 // drawing of the same form.
-func (d *pdfDoc) formResources(key objKey, indirect bool, v pdf.Value) *resources {
+func (d *pdfDoc) formResources(key objKey, indirect bool, v pdflib.Value) *resources {
 	if !indirect {
 		return newResources(v)
 	}
@@ -449,11 +450,11 @@ func (d *pdfDoc) formResources(key objKey, indirect bool, v pdf.Value) *resource
 // contentReader returns a reader over a page's content: one stream, or an
 // array of streams read one after the other (each opened only when the
 // previous is done). It returns nil when there is no content.
-func contentReader(c pdf.Value) io.Reader {
+func contentReader(c pdflib.Value) io.Reader {
 	switch c.Kind() {
-	case pdf.Stream:
+	case pdflib.Stream:
 		return c.Reader()
-	case pdf.Array:
+	case pdflib.Array:
 		return &streamsReader{arr: c, n: min(c.Len(), 1<<16)}
 	}
 	return nil
@@ -462,7 +463,7 @@ func contentReader(c pdf.Value) io.Reader {
 // streamsReader reads an array of content streams as one, with a newline
 // between streams so that tokens do not run together.
 type streamsReader struct {
-	arr  pdf.Value
+	arr  pdflib.Value
 	n, i int
 	cur  io.Reader
 	sep  bool // a separator is due before the next stream
@@ -485,7 +486,7 @@ func (s *streamsReader) Read(p []byte) (int, error) {
 			}
 			v := s.arr.Index(s.i)
 			s.i++
-			if v.Kind() != pdf.Stream {
+			if v.Kind() != pdflib.Stream {
 				continue
 			}
 			s.cur, s.sep = v.Reader(), true

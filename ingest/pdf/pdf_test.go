@@ -1,4 +1,4 @@
-package ingest_test
+package pdf_test
 
 import (
 	"bytes"
@@ -16,38 +16,39 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 )
 
 // TestMain lets the test binary serve as the PDF child: PDFParser
 // re-executes the current executable, which for tests is this binary.
 func TestMain(m *testing.M) {
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
+	if pdf.IsPDFChild() {
+		os.Exit(pdf.PDFChildMain())
 	}
 	os.Exit(m.Run())
 }
 
 // testLimits are generous limits for tests: hostile files must fail for
 // their own reason, far inside these.
-func testLimits() ingest.PDFLimits {
-	return ingest.PDFLimits{Timeout: 10 * time.Second, MemoryBytes: 256 << 20, CPUSeconds: 10, Parallelism: 2}
+func testLimits() pdf.PDFLimits {
+	return pdf.PDFLimits{Timeout: 10 * time.Second, MemoryBytes: 256 << 20, CPUSeconds: 10, Parallelism: 2}
 }
 
 // pdfBundle is a parser with its children's statistics.
 type pdfBundle struct {
-	parser *ingest.PDFParser
-	limits ingest.PDFLimits
+	parser *pdf.PDFParser
+	limits pdf.PDFLimits
 	mu     sync.Mutex
-	stats  []ingest.ChildStats
+	stats  []pdf.ChildStats
 }
 
 // setupPDF returns a parser re-executing the test binary with lim.
-func setupPDF(t testing.TB, lim ingest.PDFLimits) *pdfBundle {
+func setupPDF(t testing.TB, lim pdf.PDFLimits) *pdfBundle {
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	b := &pdfBundle{parser: ingest.NewPDFParser(exe, lim), limits: lim}
-	ingest.ObservePDFChildren(b.parser, func(s ingest.ChildStats) {
+	b := &pdfBundle{parser: pdf.NewPDFParser(exe, lim), limits: lim}
+	pdf.ObservePDFChildren(b.parser, func(s pdf.ChildStats) {
 		b.mu.Lock()
 		b.stats = append(b.stats, s)
 		b.mu.Unlock()
@@ -56,10 +57,10 @@ func setupPDF(t testing.TB, lim ingest.PDFLimits) *pdfBundle {
 }
 
 // children returns the stats of the children that have exited so far.
-func (b *pdfBundle) children() []ingest.ChildStats {
+func (b *pdfBundle) children() []pdf.ChildStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]ingest.ChildStats(nil), b.stats...)
+	return append([]pdf.ChildStats(nil), b.stats...)
 }
 
 // writePDF writes data to a temporary file and opens it.
@@ -223,7 +224,7 @@ func TestPDFCompositeFont(t *testing.T) {
 	// font with Identity-H codes and a ToUnicode CMap, the way most
 	// producers write non-Latin text, plus a page in a standard font.
 	b := setupPDF(t, testLimits())
-	p, err := b.parsePDF(t, readTestdata("pdf/fpdf-utf8.pdf")(t))
+	p, err := b.parsePDF(t, readTestdata("fpdf-utf8.pdf")(t))
 	require.NoError(t, err)
 	require.Equal(t, "Überblick: Ünïcödé test", p.Title)
 	require.Equal(t, []ingest.Section{
@@ -271,7 +272,7 @@ func TestPDFHostile(t *testing.T) {
 	tests := []struct {
 		name      string
 		data      func(t *testing.T) []byte
-		limits    func(*ingest.PDFLimits)
+		limits    func(*pdf.PDFLimits)
 		code, msg string
 	}{
 		{"self-referencing page tree", func(*testing.T) []byte { return cyclicPDF(false) }, nil,
@@ -281,16 +282,16 @@ func TestPDFHostile(t *testing.T) {
 		{"claims two billion pages", func(*testing.T) []byte { return hugeCountPDF() }, nil,
 			ragqueue.ETOOLARGE, "PDF claims 2000000000 pages; the limit is 20000"},
 		{"more pages than allowed", func(*testing.T) []byte { d, _ := numberedPDF(8); return d },
-			func(l *ingest.PDFLimits) { l.MaxPages = 5 }, ragqueue.ETOOLARGE, "PDF claims 8 pages; the limit is 5"},
+			func(l *pdf.PDFLimits) { l.MaxPages = 5 }, ragqueue.ETOOLARGE, "PDF claims 8 pages; the limit is 5"},
 		// A smaller limit and a longer deadline keep these cases about
 		// memory: under the race detector, filling 256 MiB in the child can
 		// take longer than the default test deadline (and CPU limit) on a
 		// busy machine, and the parse then fails as too slow instead.
 		{"content inflating to 400 MiB", zeroBombPDF,
-			func(l *ingest.PDFLimits) { l.MemoryBytes, l.Timeout = 64<<20, time.Minute },
+			func(l *pdf.PDFLimits) { l.MemoryBytes, l.Timeout = 64<<20, time.Minute },
 			ragqueue.ETOOLARGE, "PDF exceeds the 64 MiB parse limit"},
 		{"object stream exhausting memory", memoryBombPDF,
-			func(l *ingest.PDFLimits) { l.Timeout, l.CPUSeconds = time.Minute, 60 },
+			func(l *pdf.PDFLimits) { l.Timeout, l.CPUSeconds = time.Minute, 60 },
 			ragqueue.ETOOLARGE, "PDF exceeds the 256 MiB parse limit"},
 		{"object stream recursing forever", func(*testing.T) []byte { return recursionPDF() }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: it nests objects too deeply to parse"},
@@ -298,9 +299,9 @@ func TestPDFHostile(t *testing.T) {
 			ragqueue.EINVALID, "the PDF is malformed: its cross-reference sections loop"},
 		{"encrypted", func(*testing.T) []byte { return encryptedTrailerPDF() }, nil,
 			ragqueue.EUNSUPPORTED, "the PDF is encrypted; upload an unencrypted copy"},
-		{"encrypted with a user password", readTestdata("pdf/user-password.pdf"), nil,
+		{"encrypted with a user password", readTestdata("user-password.pdf"), nil,
 			ragqueue.EUNSUPPORTED, "the PDF is encrypted; upload an unencrypted copy"},
-		{"encrypted with AES-256", readTestdata("pdf/owner-password-aes256.pdf"), nil,
+		{"encrypted with AES-256", readTestdata("owner-password-aes256.pdf"), nil,
 			ragqueue.EUNSUPPORTED, "the PDF is encrypted; upload an unencrypted copy"},
 		{"truncated", func(*testing.T) []byte { return good[:len(good)/2] }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: it is truncated or damaged"},
@@ -314,11 +315,11 @@ func TestPDFHostile(t *testing.T) {
 			ragqueue.EINVALID, "the PDF is malformed"},
 		{"every page unreadable", func(*testing.T) []byte { return brokenOffsetsPDF() }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: no page could be read"},
-		{"text over the limit", func(*testing.T) []byte { return good }, func(l *ingest.PDFLimits) { l.MaxTextBytes = 40 },
+		{"text over the limit", func(*testing.T) []byte { return good }, func(l *pdf.PDFLimits) { l.MaxTextBytes = 40 },
 			ragqueue.ETOOLARGE, "the PDF's text exceeds the 40 bytes limit"},
-		{"slow past the timeout", func(*testing.T) []byte { return slowPDF() }, func(l *ingest.PDFLimits) { l.Timeout = time.Second },
+		{"slow past the timeout", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.PDFLimits) { l.Timeout = time.Second },
 			ragqueue.ETOOLARGE, "PDF parsing took longer than 1s"},
-		{"slow past the CPU limit", func(*testing.T) []byte { return slowPDF() }, func(l *ingest.PDFLimits) { l.CPUSeconds = 1; l.Parallelism = 1 },
+		{"slow past the CPU limit", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.PDFLimits) { l.CPUSeconds = 1; l.Parallelism = 1 },
 			ragqueue.ETOOLARGE, "PDF parsing took longer than 1s"},
 	}
 	for _, tt := range tests {
@@ -337,7 +338,7 @@ func TestPDFHostile(t *testing.T) {
 				// stopped by the CPU limit gets a second of grace) and memory
 				// under the address-space limit (larger under -race).
 				require.LessOrEqual(t, s.CPU, time.Duration(lim.CPUSeconds+1)*time.Second, "child %d", s.Index)
-				require.Less(t, s.MaxRSS, ingest.RaceAddressFactor*(lim.MemoryBytes+256<<20), "child %d", s.Index)
+				require.Less(t, s.MaxRSS, pdf.RaceAddressFactor*(lim.MemoryBytes+256<<20), "child %d", s.Index)
 			}
 			setupPDF(t, testLimits()).requireGood(t)
 		})
@@ -349,7 +350,7 @@ func TestPDFEncryptedWithoutUserPasswordIsRead(t *testing.T) {
 	// qpdf --encrypt "" owner 128 -- good.pdf: opens without a password,
 	// so there is nothing to ask the user for.
 	b := setupPDF(t, testLimits())
-	for _, name := range []string{"pdf/owner-password-rc4.pdf", "pdf/owner-password-aes.pdf"} {
+	for _, name := range []string{"owner-password-rc4.pdf", "owner-password-aes.pdf"} {
 		p, err := b.parsePDF(t, readTestdata(name)(t))
 		require.NoError(t, err, name)
 		require.Len(t, p.Sections, 3, name)
@@ -386,7 +387,7 @@ func TestPDFLibraryPanicSkipsThePage(t *testing.T) {
 	// back empty and the other 39 parse. In the second it does so while
 	// loading the page tree, which ends the document.
 	_, want := numberedPDF(40)
-	parsed, err = b.parsePDF(t, readTestdata("pdf/library-panic.pdf")(t))
+	parsed, err = b.parsePDF(t, readTestdata("library-panic.pdf")(t))
 	require.NoError(t, err)
 	require.Len(t, parsed.Sections, 40)
 	require.Empty(t, parsed.Sections[3].Text)
@@ -398,7 +399,7 @@ func TestPDFLibraryPanicSkipsThePage(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, same, 38, "the mutations touch page 4 and at most one other page")
 
-	_, err = b.parsePDF(t, readTestdata("pdf/library-panic-tree.pdf")(t))
+	_, err = b.parsePDF(t, readTestdata("library-panic-tree.pdf")(t))
 	requireInputError(t, err, ragqueue.EINVALID, "the PDF is malformed: its structure could not be read")
 	b.requireGood(t)
 }
@@ -440,7 +441,7 @@ func TestPDFCallerErrors(t *testing.T) {
 	require.Equal(t, ragqueue.EINTERNAL, ragqueue.ErrorCode(err))
 
 	// A child that cannot be started.
-	bad := ingest.NewPDFParser(filepath.Join(t.TempDir(), "missing"), testLimits())
+	bad := pdf.NewPDFParser(filepath.Join(t.TempDir(), "missing"), testLimits())
 	_, err = bad.ParsePDF(context.Background(), writePDF(t, goodPDF()))
 	require.ErrorContains(t, err, "ingest: pdf: start child")
 	require.Equal(t, ragqueue.EINTERNAL, ragqueue.ErrorCode(err))

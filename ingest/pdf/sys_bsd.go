@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package ingest
+package pdf
 
 import "syscall"
 

@@ -1,4 +1,4 @@
-package ingest_test
+package pdf_test
 
 import (
 	"bytes"

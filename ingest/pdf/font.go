@@ -1,4 +1,4 @@
-package ingest
+package pdf
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/ledongthuc/pdf"
+	pdflib "github.com/ledongthuc/pdf"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -70,7 +70,7 @@ func latin1Text(c byte) string {
 // loadFont reads a font dictionary. It never fails: whatever cannot be read
 // degrades to defaults (a panic inside the library is recovered here, so a
 // broken font costs that font's text, not the page).
-func loadFont(fv pdf.Value) (f *pdfFont) {
+func loadFont(fv pdflib.Value) (f *pdfFont) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, errReadBudget) {
@@ -79,7 +79,7 @@ func loadFont(fv pdf.Value) (f *pdfFont) {
 			f = defaultFont()
 		}
 	}()
-	if fv.Kind() != pdf.Dict {
+	if fv.Kind() != pdflib.Dict {
 		return defaultFont()
 	}
 	if fv.Key("Subtype").Name() == "Type0" {
@@ -89,7 +89,7 @@ func loadFont(fv pdf.Value) (f *pdfFont) {
 }
 
 // loadSimpleFont reads a Type1, TrueType, MMType1 or Type3 font.
-func loadSimpleFont(fv pdf.Value) *pdfFont {
+func loadSimpleFont(fv pdflib.Value) *pdfFont {
 	f := &pdfFont{}
 	subtype := fv.Key("Subtype").Name()
 	base := fv.Key("BaseFont").Name()
@@ -98,14 +98,14 @@ func loadSimpleFont(fv pdf.Value) *pdfFont {
 	var table *[256]rune
 	enc := fv.Key("Encoding")
 	switch enc.Kind() {
-	case pdf.Name:
+	case pdflib.Name:
 		table = namedEncoding(enc.Name(), subtype)
-	case pdf.Dict:
+	case pdflib.Dict:
 		table = namedEncoding(enc.Key("BaseEncoding").Name(), subtype)
 	default:
 		table = namedEncoding("", subtype)
 	}
-	if isSymbolFont(base) && enc.Kind() != pdf.Dict {
+	if isSymbolFont(base) && enc.Kind() != pdflib.Dict {
 		table = namedEncoding("Symbol", subtype)
 	}
 	for c := range 256 {
@@ -116,15 +116,15 @@ func loadSimpleFont(fv pdf.Value) *pdfFont {
 	// An embedded Type 1 font without a named base encoding uses the
 	// encoding built into its program (TeX's math fonts draw a period at
 	// the code StandardEncoding gives a colon).
-	if enc.Kind() == pdf.Null || enc.Kind() == pdf.Dict && enc.Key("BaseEncoding").Kind() == pdf.Null {
-		if ff := fv.Key("FontDescriptor").Key("FontFile"); ff.Kind() == pdf.Stream {
+	if enc.Kind() == pdflib.Null || enc.Kind() == pdflib.Dict && enc.Key("BaseEncoding").Kind() == pdflib.Null {
+		if ff := fv.Key("FontDescriptor").Key("FontFile"); ff.Kind() == pdflib.Stream {
 			applyBuiltinEncoding(f, ff)
 		}
 	}
-	if enc.Kind() == pdf.Dict {
+	if enc.Kind() == pdflib.Dict {
 		applyDifferences(f, fv, enc.Key("Differences"))
 	}
-	if tu := fv.Key("ToUnicode"); tu.Kind() == pdf.Stream {
+	if tu := fv.Key("ToUnicode"); tu.Kind() == pdflib.Stream {
 		uni := parseCMap(tu.Reader())
 		for c := range 256 {
 			if s, ok := uni.lookup(uint32(c)); ok {
@@ -152,7 +152,7 @@ func loadSimpleFont(fv pdf.Value) *pdfFont {
 	for c := range 256 {
 		f.widths[c] = missing * scale
 	}
-	if missing == 500 && fv.Key("Widths").Kind() != pdf.Array {
+	if missing == 500 && fv.Key("Widths").Kind() != pdflib.Array {
 		f.widths[' '] = 250 * scale // a guess for the standard 14 fonts
 	}
 	ws := fv.Key("Widths")
@@ -171,7 +171,7 @@ func loadSimpleFont(fv pdf.Value) *pdfFont {
 // glyph names are decoded through the library's glyph list (by asking its
 // encoder for the codes the array names), with uniXXXX names and a few
 // others decoded here.
-func applyDifferences(f *pdfFont, fv pdf.Value, diffs pdf.Value) {
+func applyDifferences(f *pdfFont, fv pdflib.Value, diffs pdflib.Value) {
 	n := diffs.Len()
 	if n == 0 {
 		return
@@ -185,9 +185,9 @@ func applyDifferences(f *pdfFont, fv pdf.Value, diffs pdf.Value) {
 	for i := 0; i < n && i < maxDifferences*2; i++ {
 		x := diffs.Index(i)
 		switch x.Kind() {
-		case pdf.Integer:
+		case pdflib.Integer:
 			code = int(x.Int64())
-		case pdf.Name:
+		case pdflib.Name:
 			if code >= 0 && code < 256 {
 				entries = append(entries, entry{byte(code), x.Name()})
 			}
@@ -206,7 +206,7 @@ func applyDifferences(f *pdfFont, fv pdf.Value, diffs pdf.Value) {
 		for i, e := range entries {
 			raw[i] = e.code
 		}
-		font := pdf.Font{V: fv}
+		font := pdflib.Font{V: fv}
 		if enc := font.Encoder(); enc != nil {
 			lib = []rune(enc.Decode(string(raw)))
 		}
@@ -239,7 +239,7 @@ const maxType1Clear = 64 << 10
 
 // applyBuiltinEncoding overlays the encoding a Type 1 font program
 // declares ("dup 58 /period put" lines) on f.text.
-func applyBuiltinEncoding(f *pdfFont, ff pdf.Value) {
+func applyBuiltinEncoding(f *pdfFont, ff pdflib.Value) {
 	n := ff.Key("Length1").Int64()
 	if n <= 0 || n > maxType1Clear {
 		n = maxType1Clear
@@ -316,11 +316,11 @@ func glyphRunes(names []string) []rune {
 	fmt.Fprintf(&doc, "1 0 obj\n%s\nendobj\n", obj)
 	xref := doc.Len()
 	fmt.Fprintf(&doc, "xref\n0 2\n0000000000 65535 f \n%010d 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", off, xref)
-	r, err := pdf.NewReader(bytes.NewReader(doc.Bytes()), int64(doc.Len()))
+	r, err := pdflib.NewReader(bytes.NewReader(doc.Bytes()), int64(doc.Len()))
 	if err != nil {
 		return out
 	}
-	font := pdf.Font{V: r.Trailer().Key("Root")}
+	font := pdflib.Font{V: r.Trailer().Key("Root")}
 	enc := font.Encoder()
 	if enc == nil {
 		return out
@@ -409,27 +409,27 @@ func isSymbolFont(base string) bool {
 }
 
 // loadCompositeFont reads a Type0 font and its descendant CIDFont.
-func loadCompositeFont(fv pdf.Value) *pdfFont {
+func loadCompositeFont(fv pdflib.Value) *pdfFont {
 	f := &pdfFont{composite: true, dw: 1000, memo: make(map[uint32]string)}
 	enc := fv.Key("Encoding")
 	switch enc.Kind() {
-	case pdf.Name:
+	case pdflib.Name:
 		name := enc.Name()
 		f.identity = name == "Identity-H" || name == "Identity-V"
 		f.ucs2 = strings.Contains(name, "UCS2") || strings.Contains(name, "UTF16")
-	case pdf.Stream:
+	case pdflib.Stream:
 		if m := parseCMap(enc.Reader()); m.hasCodespace() {
 			f.codes = m
 		}
 	}
-	if tu := fv.Key("ToUnicode"); tu.Kind() == pdf.Stream {
+	if tu := fv.Key("ToUnicode"); tu.Kind() == pdflib.Stream {
 		f.uni = parseCMap(tu.Reader())
 		if f.codes == nil && f.uni.hasCodespace() && !f.identity && !f.ucs2 {
 			f.codes = f.uni
 		}
 	}
 	cid := fv.Key("DescendantFonts").Index(0)
-	if dw := cid.Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
+	if dw := cid.Key("DW"); dw.Kind() == pdflib.Integer || dw.Kind() == pdflib.Real {
 		if v := dw.Float64(); finite(v) && v >= 0 {
 			f.dw = v
 		}
@@ -439,16 +439,16 @@ func loadCompositeFont(fv pdf.Value) *pdfFont {
 }
 
 // loadCIDWidths reads a CIDFont's /W array: c [w1 w2 …] and c1 c2 w entries.
-func (f *pdfFont) loadCIDWidths(w pdf.Value) {
+func (f *pdfFont) loadCIDWidths(w pdflib.Value) {
 	n := w.Len()
 	for i := 0; i < n && len(f.cidW)+len(f.cidRanges) < maxCIDWidths; {
 		first := w.Index(i)
-		if first.Kind() != pdf.Integer || i+1 >= n {
+		if first.Kind() != pdflib.Integer || i+1 >= n {
 			return
 		}
 		c := uint32(first.Int64())
 		next := w.Index(i + 1)
-		if next.Kind() == pdf.Array {
+		if next.Kind() == pdflib.Array {
 			if f.cidW == nil {
 				f.cidW = make(map[uint32]float64)
 			}

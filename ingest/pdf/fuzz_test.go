@@ -1,8 +1,9 @@
-package ingest_test
+package pdf_test
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,12 +16,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 )
 
+// update rewrites the fuzz seeds: go test ./ingest/pdf/ -run TestPDFFuzzSeeds -update
+var update = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzParsePDF")
+
 // fuzzLimits keep each fuzz run small: one child, little memory and time.
-func fuzzLimits() ingest.PDFLimits {
-	return ingest.PDFLimits{
+func fuzzLimits() pdf.PDFLimits {
+	return pdf.PDFLimits{
 		Timeout: 20 * time.Second, MemoryBytes: 128 << 20, CPUSeconds: 10,
 		MaxTextBytes: 4 << 20, MaxPages: 500, Parallelism: 1,
 	}
@@ -31,12 +35,12 @@ func fuzzLimits() ingest.PDFLimits {
 // (a *ragqueue.Error with EINVALID, EUNSUPPORTED or ETOOLARGE).
 //
 // The seed corpus is testdata/fuzz/FuzzParsePDF (written from the
-// generated PDFs by go test ./ingest/ -run TestPDFFuzzSeeds -update) and
-// testdata/pdf.
+// generated PDFs by go test ./ingest/pdf/ -run TestPDFFuzzSeeds -update) and
+// the PDFs in testdata.
 //
-//	go test ./ingest/ -run '^$' -fuzz FuzzParsePDF -fuzztime 60s
+//	go test ./ingest/pdf/ -run '^$' -fuzz FuzzParsePDF -fuzztime 60s
 func FuzzParsePDF(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "pdf", "*.pdf"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.pdf"))
 	require.NoError(f, err)
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -103,7 +107,7 @@ func TestPDFFuzzSeeds(t *testing.T) {
 			require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
 		}
 		got, err := os.ReadFile(path)
-		require.NoError(t, err, "run go test ./ingest/ -run TestPDFFuzzSeeds -update")
+		require.NoError(t, err, "run go test ./ingest/pdf/ -run TestPDFFuzzSeeds -update")
 		require.True(t, strings.HasPrefix(string(got), "go test fuzz v1\n[]byte("), path)
 	}
 }

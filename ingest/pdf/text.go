@@ -1,11 +1,11 @@
-package ingest
+package pdf
 
 import (
 	"errors"
 	"io"
 	"math"
 
-	"github.com/ledongthuc/pdf"
+	pdflib "github.com/ledongthuc/pdf"
 )
 
 // This file turns a page's content stream into text in drawing order. It
@@ -73,16 +73,16 @@ func (g *gstate) setParam(op string, v float64) {
 
 // resources is one resource dictionary with what has been looked up in it.
 type resources struct {
-	v        pdf.Value
-	fontDict *pdf.Value
+	v        pdflib.Value
+	fontDict *pdflib.Value
 	fontRefs map[string]objKey // the font dictionary's references, unresolved
 	fonts    map[string]*pdfFont
-	xobjDict *pdf.Value
-	forms    map[string]pdf.Value // form XObjects by name; a null Value for non-forms
+	xobjDict *pdflib.Value
+	forms    map[string]pdflib.Value // form XObjects by name; a null Value for non-forms
 }
 
 // newResources wraps a resource dictionary (possibly null).
-func newResources(v pdf.Value) *resources {
+func newResources(v pdflib.Value) *resources {
 	return &resources{v: v}
 }
 
@@ -121,7 +121,7 @@ func (r *resources) font(x *extractor, name []byte) *pdfFont {
 		f = x.doc.fonts[key]
 	}
 	if f == nil {
-		if fv.Kind() == pdf.Null {
+		if fv.Kind() == pdflib.Null {
 			f = x.doc.fallback
 		} else {
 			f = loadFont(fv)
@@ -135,20 +135,20 @@ func (r *resources) font(x *extractor, name []byte) *pdfFont {
 }
 
 // form returns the form XObject the resources name, or a null Value.
-func (r *resources) form(name []byte) pdf.Value {
+func (r *resources) form(name []byte) pdflib.Value {
 	if v, ok := r.forms[string(name)]; ok {
 		return v
 	}
 	if r.forms == nil {
-		r.forms = make(map[string]pdf.Value)
+		r.forms = make(map[string]pdflib.Value)
 	}
 	if r.xobjDict == nil {
 		d := r.v.Key("XObject")
 		r.xobjDict = &d
 	}
-	var v pdf.Value
+	var v pdflib.Value
 	if len(r.forms) < maxPageNames {
-		if x := r.xobjDict.Key(string(name)); x.Kind() == pdf.Stream && x.Key("Subtype").Name() == "Form" {
+		if x := r.xobjDict.Key(string(name)); x.Kind() == pdflib.Stream && x.Key("Subtype").Name() == "Form" {
 			v = x
 		}
 		r.forms[string(name)] = v
@@ -363,7 +363,7 @@ func (x *extractor) show(s []byte) {
 // drawForm interprets a form XObject's content in place.
 func (x *extractor) drawForm(name []byte) {
 	form := x.res.form(name)
-	if form.Kind() != pdf.Stream || len(x.forms) >= maxFormDepth || x.calls >= maxFormCalls {
+	if form.Kind() != pdflib.Stream || len(x.forms) >= maxFormDepth || x.calls >= maxFormCalls {
 		return
 	}
 	key, indirect := objKeyOf(form)
@@ -392,7 +392,7 @@ func (x *extractor) drawForm(name []byte) {
 		x.gs.ctm = fm.mul(x.gs.ctm)
 	}
 	res := x.res
-	if r := form.Key("Resources"); r.Kind() == pdf.Dict {
+	if r := form.Key("Resources"); r.Kind() == pdflib.Dict {
 		res = x.doc.formResources(key, indirect, r)
 	}
 	_ = x.run(form.Reader(), res) // a form's own errors end only the form

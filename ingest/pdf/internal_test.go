@@ -1,4 +1,4 @@
-package ingest
+package pdf
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/ledongthuc/pdf"
+	pdflib "github.com/ledongthuc/pdf"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,7 +29,7 @@ func openTestPDF(t *testing.T, name string) (*pdfDoc, []pageRef) {
 // from Value.String.
 func TestObjKeyOf(t *testing.T) {
 	t.Parallel()
-	doc, pages := openTestPDF(t, "pdf/fpdf-utf8.pdf")
+	doc, pages := openTestPDF(t, "fpdf-utf8.pdf")
 	require.Len(t, pages, 2)
 	k1, ok1 := objKeyOf(pages[0].v)
 	k2, ok2 := objKeyOf(pages[1].v)
@@ -37,7 +37,7 @@ func TestObjKeyOf(t *testing.T) {
 	require.NotEqual(t, k1, k2)
 	_, ok := objKeyOf(doc.r.Trailer())
 	require.False(t, ok, "the trailer is no indirect object")
-	_, ok = objKeyOf(pdf.Value{})
+	_, ok = objKeyOf(pdflib.Value{})
 	require.False(t, ok)
 
 	fonts := pages[0].v.Key("Resources").Key("Font")
@@ -218,7 +218,7 @@ func layout(t testing.TB, content string) string {
 	doc := &pdfDoc{fonts: map[objKey]*pdfFont{}, formRes: map[objKey]*resources{}, fallback: defaultFont(), maxContent: 1 << 20}
 	out := &pageText{max: 1 << 20}
 	x := &extractor{doc: doc, out: out, gs: gstate{ctm: identity(), th: 1}, tm: identity(), tlm: identity()}
-	err := x.run(strings.NewReader(content), newResources(pdf.Value{}))
+	err := x.run(strings.NewReader(content), newResources(pdflib.Value{}))
 	if err != nil {
 		t.Logf("run: %v", err)
 	}
