@@ -44,9 +44,9 @@ func Parse(ctx context.Context, contentType string, r io.Reader, maxBytes int64)
 	switch mt {
 	case TypeText, TypeMarkdown, TypeHTML:
 	case TypePDF:
-		// PDFs are untrusted binary input: only PDFParser, in a child
+		// PDFs are untrusted binary input: only pdf.Parser, in a child
 		// process, reads them.
-		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "Parse does not read PDFs; PDFParser parses them in a child process")
+		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "Parse does not read PDFs; pdf.Parser parses them in a child process")
 	default:
 		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content type %s is not supported; %s", quote(mt), supportedList)
 	}

@@ -84,7 +84,7 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Embedder:  retrieval.NewHashEmbedder(dim),
 		Generator: retrieval.NewExtractive(),
 		Chunker:   ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:       pdf.NewPDFParser(testExe, pdf.PDFLimits{Timeout: 20 * time.Second}),
+		PDF:       pdf.NewParser(testExe, pdf.Limits{Timeout: 20 * time.Second}),
 		Enqueuer:  enq,
 		Logger:    e.logger,
 		// Several batches per document, so that batching and progress run.

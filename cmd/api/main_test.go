@@ -34,8 +34,8 @@ var (
 
 func TestMain(m *testing.M) {
 	// The PDF parser re-executes this test binary as its sandboxed child.
-	if pdf.IsPDFChild() {
-		os.Exit(pdf.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error

@@ -50,7 +50,7 @@ func BenchmarkPDF(b *testing.B) {
 	}
 	for _, par := range []int{1, 2} {
 		b.Run("ragqueue/parallelism="+strconv.Itoa(par), func(b *testing.B) {
-			lim := pdf.PDFLimits{Parallelism: par}
+			lim := pdf.Limits{Parallelism: par}
 			bundle := setupPDF(b, lim)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
@@ -85,7 +85,7 @@ func BenchmarkPDF(b *testing.B) {
 		}
 	}
 	b.Run("peak/"+filepath.Base(big.path), func(b *testing.B) {
-		bundle := setupPDF(b, pdf.PDFLimits{})
+		bundle := setupPDF(b, pdf.Limits{})
 		var parentPeak int64
 		for range b.N {
 			resetPeakRSS()
@@ -141,7 +141,7 @@ func benchPDFs(b *testing.B) []benchPDF {
 	}
 	sort.Strings(paths)
 	var out []benchPDF
-	bundle := setupPDF(b, pdf.PDFLimits{})
+	bundle := setupPDF(b, pdf.Limits{})
 	for _, path := range paths {
 		fh, err := os.Open(path)
 		require.NoError(b, err)

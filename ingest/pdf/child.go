@@ -16,7 +16,7 @@ import (
 // Child exit codes (the status record says more).
 const (
 	childExitOK    = 0
-	childExitSetup = 2 // no arguments, no descriptors: not started by a PDFParser
+	childExitSetup = 2 // no arguments, no descriptors: not started by a Parser
 	childExitCPU   = 3 // the CPU limit was reached
 )
 
@@ -28,7 +28,7 @@ const childGCPercent = 400
 // growing to the runtime's 1 GB default.
 const maxChildStack = 64 << 20
 
-// childMain is PDFChildMain.
+// childMain is ChildMain.
 func childMain() int {
 	var args pdfChildArgs
 	if err := json.Unmarshal([]byte(os.Getenv(pdfArgsEnv)), &args); err != nil {

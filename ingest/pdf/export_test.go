@@ -13,9 +13,9 @@ type ChildStats struct {
 	Exit   *os.ProcessState
 }
 
-// ObservePDFChildren has p report each child that exits to fn (which must
+// ObserveChildren has p report each child that exits to fn (which must
 // be safe for concurrent use).
-func ObservePDFChildren(p *PDFParser, fn func(ChildStats)) {
+func ObserveChildren(p *Parser, fn func(ChildStats)) {
 	p.observe = func(s pdfChildStats) {
 		var cpu time.Duration
 		if s.State != nil {

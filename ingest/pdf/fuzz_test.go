@@ -23,8 +23,8 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzParsePDF")
 
 // fuzzLimits keep each fuzz run small: one child, little memory and time.
-func fuzzLimits() pdf.PDFLimits {
-	return pdf.PDFLimits{
+func fuzzLimits() pdf.Limits {
+	return pdf.Limits{
 		Timeout: 20 * time.Second, MemoryBytes: 128 << 20, CPUSeconds: 10,
 		MaxTextBytes: 4 << 20, MaxPages: 500, Parallelism: 1,
 	}

@@ -36,7 +36,7 @@ type pdfChildStats struct {
 
 // pdfRun is one Parse: its children and the pages they have sent.
 type pdfRun struct {
-	p      *PDFParser
+	p      *Parser
 	ctx    context.Context // ctx of the caller
 	runCtx context.Context // ctx with the Timeout; children die with it
 	f      *os.File
@@ -71,7 +71,7 @@ type pdfPage struct {
 }
 
 // run parses f, delivering pages in order to onPage; it returns the header.
-func (p *PDFParser) run(ctx context.Context, f *os.File, onPage func(int, string) error) (pdfHeader, error) {
+func (p *Parser) run(ctx context.Context, f *os.File, onPage func(int, string) error) (pdfHeader, error) {
 	if err := pdfChildSupported(); err != nil {
 		return pdfHeader{}, err
 	}
@@ -437,7 +437,7 @@ func (r *pdfRun) childFailure(c *pdfChild) error {
 }
 
 // classifyCrash maps a child that died without a status to an error.
-func classifyCrash(ps *os.ProcessState, stderr string, lim PDFLimits) error {
+func classifyCrash(ps *os.ProcessState, stderr string, lim Limits) error {
 	ctxInfo := fmt.Sprintf("child %v; stderr: %q", ps, trimForLog(stderr))
 	switch {
 	case strings.Contains(stderr, "out of memory"), strings.Contains(stderr, "cannot allocate memory"),

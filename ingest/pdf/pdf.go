@@ -8,6 +8,13 @@
 // decryption); the page tree walk, the content-stream interpreter and the
 // fonts are ours.
 //
+// A binary that parses PDFs dispatches to the child side first thing in
+// main:
+//
+//	if pdf.IsChild() {
+//		os.Exit(pdf.ChildMain())
+//	}
+//
 // Files:
 //
 //	pdf.go             this API
@@ -31,8 +38,8 @@ import (
 	"github.com/ragqueue/ragqueue/ingest"
 )
 
-// PDFLimits bounds one PDF parse. Zero fields take the defaults.
-type PDFLimits struct {
+// Limits bounds one PDF parse. Zero fields take the defaults.
+type Limits struct {
 	Timeout      time.Duration // wall clock for the whole parse; default 2m
 	MemoryBytes  int64         // address-space/heap limit of each child; default 512 MiB
 	CPUSeconds   int           // RLIMIT_CPU of each child; default 120
@@ -43,53 +50,53 @@ type PDFLimits struct {
 
 // PDF limit defaults.
 const (
-	DefaultPDFTimeout      = 2 * time.Minute
-	DefaultPDFMemoryBytes  = 512 << 20
-	DefaultPDFCPUSeconds   = 120
-	DefaultPDFMaxTextBytes = 64 << 20
-	DefaultPDFMaxPages     = 20000
-	DefaultPDFParallelism  = 2
+	DefaultTimeout      = 2 * time.Minute
+	DefaultMemoryBytes  = 512 << 20
+	DefaultCPUSeconds   = 120
+	DefaultMaxTextBytes = 64 << 20
+	DefaultMaxPages     = 20000
+	DefaultParallelism  = 2
 )
 
 // withDefaults fills zero (or negative) fields.
-func (l PDFLimits) withDefaults() PDFLimits {
+func (l Limits) withDefaults() Limits {
 	if l.Timeout <= 0 {
-		l.Timeout = DefaultPDFTimeout
+		l.Timeout = DefaultTimeout
 	}
 	if l.MemoryBytes <= 0 {
-		l.MemoryBytes = DefaultPDFMemoryBytes
+		l.MemoryBytes = DefaultMemoryBytes
 	}
 	if l.CPUSeconds <= 0 {
-		l.CPUSeconds = DefaultPDFCPUSeconds
+		l.CPUSeconds = DefaultCPUSeconds
 	}
 	if l.MaxTextBytes <= 0 {
-		l.MaxTextBytes = DefaultPDFMaxTextBytes
+		l.MaxTextBytes = DefaultMaxTextBytes
 	}
 	if l.MaxPages <= 0 {
-		l.MaxPages = DefaultPDFMaxPages
+		l.MaxPages = DefaultMaxPages
 	}
 	if l.Parallelism <= 0 {
-		l.Parallelism = min(DefaultPDFParallelism, runtime.GOMAXPROCS(0))
+		l.Parallelism = min(DefaultParallelism, runtime.GOMAXPROCS(0))
 	}
 	return l
 }
 
-// PDFParser extracts the text of untrusted PDFs in child processes of the
+// Parser extracts the text of untrusted PDFs in child processes of the
 // current executable, so that a crash, a hang or a memory blow-up in the
 // PDF library costs one document, not the worker. It is safe for
 // concurrent use; each Parse starts its own children.
-type PDFParser struct {
+type Parser struct {
 	exe    string
-	limits PDFLimits
+	limits Limits
 	// observe, when set (by tests), is told about each child that exits.
 	observe func(pdfChildStats)
 }
 
-// NewPDFParser returns a parser that re-executes exe (normally the result
+// NewParser returns a parser that re-executes exe (normally the result
 // of os.Executable()) in child mode; exe's main must dispatch to
-// PDFChildMain when IsPDFChild reports true. Zero limits take the defaults.
-func NewPDFParser(exe string, limits PDFLimits) *PDFParser {
-	return &PDFParser{exe: exe, limits: limits.withDefaults()}
+// ChildMain when IsChild reports true. Zero limits take the defaults.
+func NewParser(exe string, limits Limits) *Parser {
+	return &Parser{exe: exe, limits: limits.withDefaults()}
 }
 
 // Parse extracts text page by page from the PDF in f, calling onPage for
@@ -105,7 +112,7 @@ func NewPDFParser(exe string, limits PDFLimits) *PDFParser {
 // is EUNSUPPORTED.)
 // Other failures (the child cannot start, ctx is cancelled, onPage fails)
 // are plain errors; onPage's own error is returned as it is.
-func (p *PDFParser) Parse(ctx context.Context, f *os.File, onPage func(page int, text string) error) (pages int, err error) {
+func (p *Parser) Parse(ctx context.Context, f *os.File, onPage func(page int, text string) error) (pages int, err error) {
 	hdr, err := p.run(ctx, f, onPage)
 	return hdr.Pages, err
 }
@@ -115,14 +122,14 @@ func (p *PDFParser) Parse(ctx context.Context, f *os.File, onPage func(page int,
 // Text, so len(Sections) is the page count), and Title from the PDF's Info
 // /Title ("" when it has none). The total text is bounded by MaxTextBytes.
 // Errors are as for Parse.
-func (p *PDFParser) ParsePDF(ctx context.Context, f *os.File) (ingest.Parsed, error) {
+func (p *Parser) ParsePDF(ctx context.Context, f *os.File) (ingest.Parsed, error) {
 	return p.ParsePDFProgress(ctx, f, nil)
 }
 
 // ParsePDFProgress is ParsePDF that also reports how many pages have
 // arrived so far, after each page, so that a job can show progress while a
 // long PDF is parsed. progress may be nil.
-func (p *PDFParser) ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error) {
+func (p *Parser) ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error) {
 	var sections []ingest.Section
 	hdr, err := p.run(ctx, f, func(page int, text string) error {
 		sections = append(sections, ingest.Section{Page: page, Text: text})
@@ -137,16 +144,16 @@ func (p *PDFParser) ParsePDFProgress(ctx context.Context, f *os.File, progress f
 	return ingest.Parsed{Title: hdr.Title, Sections: sections}, nil
 }
 
-// IsPDFChild reports whether this process was started by a PDFParser to
+// IsChild reports whether this process was started by a Parser to
 // parse a PDF. Binaries (and test binaries, in TestMain) call it first
-// thing: if pdf.IsPDFChild() { os.Exit(pdf.PDFChildMain()) }.
-func IsPDFChild() bool {
+// thing: if pdf.IsChild() { os.Exit(pdf.ChildMain()) }.
+func IsChild() bool {
 	return os.Getenv(pdfChildEnv) == "1"
 }
 
-// PDFChildMain runs the child side of PDF parsing and returns the process
-// exit code. Call it only when IsPDFChild reports true, before anything
+// ChildMain runs the child side of PDF parsing and returns the process
+// exit code. Call it only when IsChild reports true, before anything
 // else in main.
-func PDFChildMain() int {
+func ChildMain() int {
 	return childMain()
 }

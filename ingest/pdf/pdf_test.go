@@ -19,36 +19,36 @@ import (
 	"github.com/ragqueue/ragqueue/ingest/pdf"
 )
 
-// TestMain lets the test binary serve as the PDF child: PDFParser
+// TestMain lets the test binary serve as the PDF child: Parser
 // re-executes the current executable, which for tests is this binary.
 func TestMain(m *testing.M) {
-	if pdf.IsPDFChild() {
-		os.Exit(pdf.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	os.Exit(m.Run())
 }
 
 // testLimits are generous limits for tests: hostile files must fail for
 // their own reason, far inside these.
-func testLimits() pdf.PDFLimits {
-	return pdf.PDFLimits{Timeout: 10 * time.Second, MemoryBytes: 256 << 20, CPUSeconds: 10, Parallelism: 2}
+func testLimits() pdf.Limits {
+	return pdf.Limits{Timeout: 10 * time.Second, MemoryBytes: 256 << 20, CPUSeconds: 10, Parallelism: 2}
 }
 
 // pdfBundle is a parser with its children's statistics.
 type pdfBundle struct {
-	parser *pdf.PDFParser
-	limits pdf.PDFLimits
+	parser *pdf.Parser
+	limits pdf.Limits
 	mu     sync.Mutex
 	stats  []pdf.ChildStats
 }
 
 // setupPDF returns a parser re-executing the test binary with lim.
-func setupPDF(t testing.TB, lim pdf.PDFLimits) *pdfBundle {
+func setupPDF(t testing.TB, lim pdf.Limits) *pdfBundle {
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	b := &pdfBundle{parser: pdf.NewPDFParser(exe, lim), limits: lim}
-	pdf.ObservePDFChildren(b.parser, func(s pdf.ChildStats) {
+	b := &pdfBundle{parser: pdf.NewParser(exe, lim), limits: lim}
+	pdf.ObserveChildren(b.parser, func(s pdf.ChildStats) {
 		b.mu.Lock()
 		b.stats = append(b.stats, s)
 		b.mu.Unlock()
@@ -272,7 +272,7 @@ func TestPDFHostile(t *testing.T) {
 	tests := []struct {
 		name      string
 		data      func(t *testing.T) []byte
-		limits    func(*pdf.PDFLimits)
+		limits    func(*pdf.Limits)
 		code, msg string
 	}{
 		{"self-referencing page tree", func(*testing.T) []byte { return cyclicPDF(false) }, nil,
@@ -282,16 +282,16 @@ func TestPDFHostile(t *testing.T) {
 		{"claims two billion pages", func(*testing.T) []byte { return hugeCountPDF() }, nil,
 			ragqueue.ETOOLARGE, "PDF claims 2000000000 pages; the limit is 20000"},
 		{"more pages than allowed", func(*testing.T) []byte { d, _ := numberedPDF(8); return d },
-			func(l *pdf.PDFLimits) { l.MaxPages = 5 }, ragqueue.ETOOLARGE, "PDF claims 8 pages; the limit is 5"},
+			func(l *pdf.Limits) { l.MaxPages = 5 }, ragqueue.ETOOLARGE, "PDF claims 8 pages; the limit is 5"},
 		// A smaller limit and a longer deadline keep these cases about
 		// memory: under the race detector, filling 256 MiB in the child can
 		// take longer than the default test deadline (and CPU limit) on a
 		// busy machine, and the parse then fails as too slow instead.
 		{"content inflating to 400 MiB", zeroBombPDF,
-			func(l *pdf.PDFLimits) { l.MemoryBytes, l.Timeout = 64<<20, time.Minute },
+			func(l *pdf.Limits) { l.MemoryBytes, l.Timeout = 64<<20, time.Minute },
 			ragqueue.ETOOLARGE, "PDF exceeds the 64 MiB parse limit"},
 		{"object stream exhausting memory", memoryBombPDF,
-			func(l *pdf.PDFLimits) { l.Timeout, l.CPUSeconds = time.Minute, 60 },
+			func(l *pdf.Limits) { l.Timeout, l.CPUSeconds = time.Minute, 60 },
 			ragqueue.ETOOLARGE, "PDF exceeds the 256 MiB parse limit"},
 		{"object stream recursing forever", func(*testing.T) []byte { return recursionPDF() }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: it nests objects too deeply to parse"},
@@ -315,11 +315,11 @@ func TestPDFHostile(t *testing.T) {
 			ragqueue.EINVALID, "the PDF is malformed"},
 		{"every page unreadable", func(*testing.T) []byte { return brokenOffsetsPDF() }, nil,
 			ragqueue.EINVALID, "the PDF is malformed: no page could be read"},
-		{"text over the limit", func(*testing.T) []byte { return good }, func(l *pdf.PDFLimits) { l.MaxTextBytes = 40 },
+		{"text over the limit", func(*testing.T) []byte { return good }, func(l *pdf.Limits) { l.MaxTextBytes = 40 },
 			ragqueue.ETOOLARGE, "the PDF's text exceeds the 40 bytes limit"},
-		{"slow past the timeout", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.PDFLimits) { l.Timeout = time.Second },
+		{"slow past the timeout", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.Limits) { l.Timeout = time.Second },
 			ragqueue.ETOOLARGE, "PDF parsing took longer than 1s"},
-		{"slow past the CPU limit", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.PDFLimits) { l.CPUSeconds = 1; l.Parallelism = 1 },
+		{"slow past the CPU limit", func(*testing.T) []byte { return slowPDF() }, func(l *pdf.Limits) { l.CPUSeconds = 1; l.Parallelism = 1 },
 			ragqueue.ETOOLARGE, "PDF parsing took longer than 1s"},
 	}
 	for _, tt := range tests {
@@ -441,7 +441,7 @@ func TestPDFCallerErrors(t *testing.T) {
 	require.Equal(t, ragqueue.EINTERNAL, ragqueue.ErrorCode(err))
 
 	// A child that cannot be started.
-	bad := pdf.NewPDFParser(filepath.Join(t.TempDir(), "missing"), testLimits())
+	bad := pdf.NewParser(filepath.Join(t.TempDir(), "missing"), testLimits())
 	_, err = bad.ParsePDF(context.Background(), writePDF(t, goodPDF()))
 	require.ErrorContains(t, err, "ingest: pdf: start child")
 	require.Equal(t, ragqueue.EINTERNAL, ragqueue.ErrorCode(err))

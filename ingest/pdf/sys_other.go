@@ -31,7 +31,7 @@ func mapFile(*os.File, int64) ([]byte, func(), error) { return nil, nil, errNoPD
 func pdfChildSupported() error { return errNoPDFChild }
 
 // cpuExceeded cannot tell here.
-func cpuExceeded(*os.ProcessState, PDFLimits) bool { return false }
+func cpuExceeded(*os.ProcessState, Limits) bool { return false }
 
 // maxRSS is unknown here.
 func maxRSS(*os.ProcessState) int64 { return 0 }

@@ -92,7 +92,7 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 func pdfChildSupported() error { return nil }
 
 // cpuExceeded reports whether a child was killed for using up its CPU time.
-func cpuExceeded(ps *os.ProcessState, lim PDFLimits) bool {
+func cpuExceeded(ps *os.ProcessState, lim Limits) bool {
 	if ps == nil {
 		return false
 	}

@@ -68,7 +68,7 @@ type App struct {
 	Redis     goredis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
-	PDF       *pdf.PDFParser
+	PDF       *pdf.Parser
 	// WebClient is the one SSRF-guarded client every outbound fetch uses;
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
@@ -138,7 +138,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		return nil, fmt.Errorf("app: RAGQ_LLM: %w", err)
 	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
-	a.PDF = pdf.NewPDFParser(selfExe(), pdf.PDFLimits{
+	a.PDF = pdf.NewParser(selfExe(), pdf.Limits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
 	})
 	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})

@@ -17,8 +17,8 @@ import (
 // cancelled by SIGINT or SIGTERM, and exits 1 with "ragqueue name: error"
 // when run fails.
 func Main(name string, run func(ctx context.Context, getenv func(string) string, stderr io.Writer) error) {
-	if pdf.IsPDFChild() {
-		os.Exit(pdf.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv, os.Stderr)
