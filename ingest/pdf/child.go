@@ -30,8 +30,8 @@ const maxChildStack = 64 << 20
 
 // childMain is ChildMain.
 func childMain() int {
-	var args pdfChildArgs
-	if err := json.Unmarshal([]byte(os.Getenv(pdfArgsEnv)), &args); err != nil {
+	var args childArgs
+	if err := json.Unmarshal([]byte(os.Getenv(argsEnv)), &args); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest: pdf child: bad arguments:", err)
 		return childExitSetup
 	}
@@ -46,7 +46,7 @@ func childMain() int {
 	}
 	w := newRecordWriter(out)
 	if err := applyChildLimits(args); err != nil {
-		_ = w.writeJSON(recStatus, pdfStatus{Code: statusInternal, Message: err.Error()})
+		_ = w.writeJSON(recStatus, status{Code: statusInternal, Message: err.Error()})
 		return childExitSetup
 	}
 	watchCPULimit(w, args)
@@ -63,7 +63,7 @@ func childMain() int {
 
 // watchCPULimit writes a status and exits when the soft CPU limit's
 // SIGXCPU arrives (Go ignores the signal unless asked).
-func watchCPULimit(w *recordWriter, args pdfChildArgs) {
+func watchCPULimit(w *recordWriter, args childArgs) {
 	ch := make(chan os.Signal, 1)
 	if !notifyCPULimit(ch) {
 		return
@@ -93,17 +93,17 @@ func errTextLimit(limit int64) error {
 }
 
 // statusOf turns an error into a status record.
-func statusOf(err error) pdfStatus {
+func statusOf(err error) status {
 	var e *ragqueue.Error
 	if errors.As(err, &e) {
-		return pdfStatus{Code: e.Code, Message: e.Message}
+		return status{Code: e.Code, Message: e.Message}
 	}
-	return pdfStatus{Code: statusInternal, Message: err.Error()}
+	return status{Code: statusInternal, Message: err.Error()}
 }
 
 // runChild parses the PDF on in and sends its records; it returns the
 // final status.
-func runChild(args pdfChildArgs, in *os.File, w *recordWriter) (st pdfStatus) {
+func runChild(args childArgs, in *os.File, w *recordWriter) (st status) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, errReadBudget) {
@@ -131,7 +131,7 @@ func runChild(args pdfChildArgs, in *os.File, w *recordWriter) (st pdfStatus) {
 	if args.Pages > 0 && len(pages) != args.Pages {
 		return statusOf(fmt.Errorf("ingest: pdf: child %d found %d pages, child 0 found %d", args.Index, len(pages), args.Pages))
 	}
-	if err := w.writeJSON(recHeader, pdfHeader{Pages: len(pages), Declared: declared, Title: doc.title()}); err != nil {
+	if err := w.writeJSON(recHeader, header{Pages: len(pages), Declared: declared, Title: doc.title()}); err != nil {
 		return statusOf(err)
 	}
 
@@ -174,7 +174,7 @@ func panicReason(r any) string {
 }
 
 // title returns the document's Info /Title, cleaned for display.
-func (d *pdfDoc) title() (t string) {
+func (d *document) title() (t string) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, errReadBudget) {

@@ -49,10 +49,10 @@ func objKeyOf(v pdflib.Value) (objKey, bool) {
 	return k, k != objKey{}
 }
 
-// pdfBytes is the file as the library sees it: a version header it
+// source is the file as the library sees it: a version header it
 // accepts (it refuses %PDF-2.0 and headers not followed by a newline),
 // trailing bytes after the last %%EOF cut off, and a read budget.
-type pdfBytes struct {
+type source struct {
 	data   []byte
 	size   int64
 	head   []byte // replaces data[:len(head)]
@@ -60,9 +60,9 @@ type pdfBytes struct {
 	budget int64 // bytes that may be read; 0 means no limit
 }
 
-// newPDFBytes prepares data for the library.
-func newPDFBytes(data []byte) *pdfBytes {
-	b := &pdfBytes{data: data, size: int64(len(data))}
+// newSource prepares data for the library.
+func newSource(data []byte) *source {
+	b := &source{data: data, size: int64(len(data))}
 	if len(data) >= 9 && bytes.HasPrefix(data, []byte("%PDF-")) {
 		head := append([]byte(nil), data[:9]...)
 		if head[5] != '1' || head[6] != '.' || head[7] < '0' || head[7] > '7' {
@@ -83,7 +83,7 @@ func newPDFBytes(data []byte) *pdfBytes {
 }
 
 // ReadAt implements io.ReaderAt.
-func (b *pdfBytes) ReadAt(p []byte, off int64) (int, error) {
+func (b *source) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
 	}
@@ -104,20 +104,20 @@ func (b *pdfBytes) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// pdfDoc is one open PDF and what extraction has cached about it.
-type pdfDoc struct {
+// document is one open PDF and what extraction has cached about it.
+type document struct {
 	r          *pdflib.Reader
-	src        *pdfBytes
-	fonts      map[objKey]*pdfFont
+	src        *source
+	fonts      map[objKey]*font
 	formRes    map[objKey]*resources
-	fallback   *pdfFont
+	fallback   *font
 	maxContent int64      // bytes one page's content may decode to
 	idle       []*machine // lexers and operand stacks for reuse
 }
 
 // openPDF opens data. Input errors are *ragqueue.Error.
-func openPDF(data []byte, maxContent int64) (*pdfDoc, error) {
-	src := newPDFBytes(data)
+func openPDF(data []byte, maxContent int64) (*document, error) {
+	src := newSource(data)
 	if !bytes.HasPrefix(data, []byte("%PDF-")) {
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "the file is not a PDF (it does not start with %%PDF-)")
 	}
@@ -135,10 +135,10 @@ func openPDF(data []byte, maxContent int64) (*pdfDoc, error) {
 	// From here on, a loop in the library (an object stream extending
 	// itself, say) shows as reading the file hundreds of times over.
 	src.read, src.budget = 0, 256*src.size+256<<20
-	return &pdfDoc{
+	return &document{
 		r:          r,
 		src:        src,
-		fonts:      make(map[objKey]*pdfFont),
+		fonts:      make(map[objKey]*font),
 		formRes:    make(map[objKey]*resources),
 		fallback:   defaultFont(),
 		maxContent: maxContent,
@@ -194,7 +194,7 @@ type treeWalk struct {
 
 // pages returns the document's pages in order, checking the page count
 // against maxPages. Input errors are *ragqueue.Error.
-func (d *pdfDoc) pages(maxPages int) (pages []pageRef, declared int64, err error) {
+func (d *document) pages(maxPages int) (pages []pageRef, declared int64, err error) {
 	root := d.r.Trailer().Key("Root").Key("Pages")
 	if root.Kind() != pdflib.Dict {
 		return nil, 0, ragqueue.Errorf(ragqueue.EINVALID, "the PDF is malformed: it has no page tree")
@@ -300,7 +300,7 @@ func loadKid(kids pdflib.Value, i int) (kid pdflib.Value, bad string) {
 // pageText extracts one page's text, at most maxBytes of it. A panic in the
 // library is returned as an error (errReadBudget is re-raised: it concerns
 // the whole document).
-func (d *pdfDoc) pageText(pg pageRef, maxBytes int) (text string, err error) {
+func (d *document) pageText(pg pageRef, maxBytes int) (text string, err error) {
 	if pg.bad != "" {
 		return "", errors.New(pg.bad)
 	}
@@ -325,7 +325,7 @@ func (d *pdfDoc) pageText(pg pageRef, maxBytes int) (text string, err error) {
 	if err := x.run(src, newResources(res)); err != nil {
 		return "", err
 	}
-	return cleanPDFText(out.b), nil
+	return cleanText(out.b), nil
 }
 
 // refsOf returns the references among a dictionary's entries, by key,
@@ -433,7 +433,7 @@ func skipFormatted(s string) (string, bool) {
 
 // formResources returns the resources of a form XObject, shared by every
 // drawing of the same form.
-func (d *pdfDoc) formResources(key objKey, indirect bool, v pdflib.Value) *resources {
+func (d *document) formResources(key objKey, indirect bool, v pdflib.Value) *resources {
 	if !indirect {
 		return newResources(v)
 	}
@@ -503,12 +503,12 @@ func (s *streamsReader) Read(p []byte) (int, error) {
 	}
 }
 
-// cleanPDFText normalises extracted text: valid UTF-8 only, no NUL or other
+// cleanText normalises extracted text: valid UTF-8 only, no NUL or other
 // control characters, ligatures spelled out, Unicode spaces made plain,
 // runs of spaces collapsed, lines trimmed, at most one blank line in a row,
 // and words hyphenated across a line break joined ("exam-\nple" becomes
 // "example", as pdftotext does).
-func cleanPDFText(b []byte) string {
+func cleanText(b []byte) string {
 	out := make([]byte, 0, len(b))
 	space, newlines := false, 0
 	for len(b) > 0 {

@@ -16,7 +16,7 @@ type ChildStats struct {
 // ObserveChildren has p report each child that exits to fn (which must
 // be safe for concurrent use).
 func ObserveChildren(p *Parser, fn func(ChildStats)) {
-	p.observe = func(s pdfChildStats) {
+	p.observe = func(s childStats) {
 		var cpu time.Duration
 		if s.State != nil {
 			cpu = s.State.UserTime() + s.State.SystemTime()

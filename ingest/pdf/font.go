@@ -15,9 +15,9 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// pdfFont is what text extraction needs of a font: how its codes split,
+// font is what text extraction needs of a font: how its codes split,
 // what text each code stands for, and how far each advances.
-type pdfFont struct {
+type font struct {
 	// Simple (single-byte) fonts.
 	text   [256]string  // text of each code
 	widths [256]float64 // advance of each code, in text space units per unit of font size
@@ -49,8 +49,8 @@ const (
 
 // defaultFont stands in for a missing or unreadable font: Latin-1 text,
 // half-em advances.
-func defaultFont() *pdfFont {
-	f := &pdfFont{}
+func defaultFont() *font {
+	f := &font{}
 	for c := range 256 {
 		f.text[c] = latin1Text(byte(c))
 		f.widths[c] = 0.5
@@ -70,7 +70,7 @@ func latin1Text(c byte) string {
 // loadFont reads a font dictionary. It never fails: whatever cannot be read
 // degrades to defaults (a panic inside the library is recovered here, so a
 // broken font costs that font's text, not the page).
-func loadFont(fv pdflib.Value) (f *pdfFont) {
+func loadFont(fv pdflib.Value) (f *font) {
 	defer func() {
 		if r := recover(); r != nil {
 			if err, ok := r.(error); ok && errors.Is(err, errReadBudget) {
@@ -89,8 +89,8 @@ func loadFont(fv pdflib.Value) (f *pdfFont) {
 }
 
 // loadSimpleFont reads a Type1, TrueType, MMType1 or Type3 font.
-func loadSimpleFont(fv pdflib.Value) *pdfFont {
-	f := &pdfFont{}
+func loadSimpleFont(fv pdflib.Value) *font {
+	f := &font{}
 	subtype := fv.Key("Subtype").Name()
 	base := fv.Key("BaseFont").Name()
 
@@ -171,7 +171,7 @@ func loadSimpleFont(fv pdflib.Value) *pdfFont {
 // glyph names are decoded through the library's glyph list (by asking its
 // encoder for the codes the array names), with uniXXXX names and a few
 // others decoded here.
-func applyDifferences(f *pdfFont, fv pdflib.Value, diffs pdflib.Value) {
+func applyDifferences(f *font, fv pdflib.Value, diffs pdflib.Value) {
 	n := diffs.Len()
 	if n == 0 {
 		return
@@ -239,7 +239,7 @@ const maxType1Clear = 64 << 10
 
 // applyBuiltinEncoding overlays the encoding a Type 1 font program
 // declares ("dup 58 /period put" lines) on f.text.
-func applyBuiltinEncoding(f *pdfFont, ff pdflib.Value) {
+func applyBuiltinEncoding(f *font, ff pdflib.Value) {
 	n := ff.Key("Length1").Int64()
 	if n <= 0 || n > maxType1Clear {
 		n = maxType1Clear
@@ -301,7 +301,7 @@ func glyphRunes(names []string) []rune {
 	for i, name := range names {
 		diffs.WriteString(" /")
 		for _, c := range []byte(name) {
-			if c <= ' ' || c >= 0x7F || c == '#' || isPDFDelim(c) {
+			if c <= ' ' || c >= 0x7F || c == '#' || isDelim(c) {
 				fmt.Fprintf(&diffs, "#%02X", c)
 			} else {
 				diffs.WriteByte(c)
@@ -409,8 +409,8 @@ func isSymbolFont(base string) bool {
 }
 
 // loadCompositeFont reads a Type0 font and its descendant CIDFont.
-func loadCompositeFont(fv pdflib.Value) *pdfFont {
-	f := &pdfFont{composite: true, dw: 1000, memo: make(map[uint32]string)}
+func loadCompositeFont(fv pdflib.Value) *font {
+	f := &font{composite: true, dw: 1000, memo: make(map[uint32]string)}
 	enc := fv.Key("Encoding")
 	switch enc.Kind() {
 	case pdflib.Name:
@@ -439,7 +439,7 @@ func loadCompositeFont(fv pdflib.Value) *pdfFont {
 }
 
 // loadCIDWidths reads a CIDFont's /W array: c [w1 w2 …] and c1 c2 w entries.
-func (f *pdfFont) loadCIDWidths(w pdflib.Value) {
+func (f *font) loadCIDWidths(w pdflib.Value) {
 	n := w.Len()
 	for i := 0; i < n && len(f.cidW)+len(f.cidRanges) < maxCIDWidths; {
 		first := w.Index(i)
@@ -469,7 +469,7 @@ func (f *pdfFont) loadCIDWidths(w pdflib.Value) {
 
 // cidWidth returns the advance of code in a composite font, in text space
 // units per unit of font size.
-func (f *pdfFont) cidWidth(code uint32) float64 {
+func (f *font) cidWidth(code uint32) float64 {
 	w := f.dw
 	if f.identity {
 		if v, ok := f.cidW[code]; ok {
@@ -490,7 +490,7 @@ func (f *pdfFont) cidWidth(code uint32) float64 {
 }
 
 // decodeComposite returns the text of one code of a composite font.
-func (f *pdfFont) decodeComposite(code uint32, n int) string {
+func (f *font) decodeComposite(code uint32, n int) string {
 	if s, ok := f.memo[code]; ok {
 		return s
 	}
@@ -511,7 +511,7 @@ func (f *pdfFont) decodeComposite(code uint32, n int) string {
 
 // nextCode splits the next code off b for a composite font: its value and
 // byte length.
-func (f *pdfFont) nextCode(b []byte) (uint32, int) {
+func (f *font) nextCode(b []byte) (uint32, int) {
 	n := 2
 	if f.codes != nil {
 		if l := f.codes.codeLength(b); l > 0 {

@@ -13,7 +13,7 @@ import (
 )
 
 // openTestPDF opens a file under testdata in-process.
-func openTestPDF(t *testing.T, name string) (*pdfDoc, []pageRef) {
+func openTestPDF(t *testing.T, name string) (*document, []pageRef) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestCleanPDFText(t *testing.T) {
 		"bad \xff byte\u200b\ufeff":        "bad byte",
 		"\n\nline\r\nnext":                 "line\nnext",
 	} {
-		got := cleanPDFText([]byte(in))
+		got := cleanText([]byte(in))
 		require.Equal(t, want, got, "%q", in)
 		require.True(t, utf8.ValidString(got))
 	}
@@ -215,14 +215,14 @@ func TestHeadTail(t *testing.T) {
 // layout runs content through the interpreter with no resources (the
 // fallback font: Latin-1, half-em advances).
 func layout(t testing.TB, content string) string {
-	doc := &pdfDoc{fonts: map[objKey]*pdfFont{}, formRes: map[objKey]*resources{}, fallback: defaultFont(), maxContent: 1 << 20}
+	doc := &document{fonts: map[objKey]*font{}, formRes: map[objKey]*resources{}, fallback: defaultFont(), maxContent: 1 << 20}
 	out := &pageText{max: 1 << 20}
 	x := &extractor{doc: doc, out: out, gs: gstate{ctm: identity(), th: 1}, tm: identity(), tlm: identity()}
 	err := x.run(strings.NewReader(content), newResources(pdflib.Value{}))
 	if err != nil {
 		t.Logf("run: %v", err)
 	}
-	return cleanPDFText(out.b)
+	return cleanText(out.b)
 }
 
 func TestTextLayout(t *testing.T) {

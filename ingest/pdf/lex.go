@@ -113,13 +113,13 @@ func (lx *lexer) readByte() (byte, bool) {
 	return c, true
 }
 
-// isPDFSpace reports whether c is PDF white space.
-func isPDFSpace(c byte) bool {
+// isSpace reports whether c is PDF white space.
+func isSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
 }
 
-// isPDFDelim reports whether c is a PDF delimiter.
-func isPDFDelim(c byte) bool {
+// isDelim reports whether c is a PDF delimiter.
+func isDelim(c byte) bool {
 	switch c {
 	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
 		return true
@@ -128,7 +128,7 @@ func isPDFDelim(c byte) bool {
 }
 
 // isRegular reports whether c may be part of a keyword, number or name.
-func isRegular(c byte) bool { return !isPDFSpace(c) && !isPDFDelim(c) }
+func isRegular(c byte) bool { return !isSpace(c) && !isDelim(c) }
 
 // appendTok adds c to the current token, dropping bytes past maxTokenLen.
 func (lx *lexer) appendTok(c byte) {
@@ -143,7 +143,7 @@ func (lx *lexer) next() tokKind {
 	lx.tok = lx.tok[:0]
 	for {
 		// Skip white space quickly within the buffer.
-		for lx.pos < lx.end && isPDFSpace(lx.buf[lx.pos]) {
+		for lx.pos < lx.end && isSpace(lx.buf[lx.pos]) {
 			lx.pos++
 		}
 		c, ok := lx.readByte()
@@ -383,7 +383,7 @@ func allDigitsOrPoints(b []byte) bool {
 // and including the EI that ends it (EI between white space).
 func (lx *lexer) skipInlineImage() {
 	// One white-space byte follows ID.
-	if c, ok := lx.peek(); ok && isPDFSpace(c) {
+	if c, ok := lx.peek(); ok && isSpace(c) {
 		lx.pos++
 	}
 	var p1, p2 byte = ' ', ' ' // the two bytes before the current one
@@ -392,8 +392,8 @@ func (lx *lexer) skipInlineImage() {
 		if !ok {
 			return
 		}
-		if p1 == 'E' && c == 'I' && isPDFSpace(p2) {
-			if d, ok := lx.peek(); !ok || isPDFSpace(d) || isPDFDelim(d) {
+		if p1 == 'E' && c == 'I' && isSpace(p2) {
+			if d, ok := lx.peek(); !ok || isSpace(d) || isDelim(d) {
 				return
 			}
 		}

@@ -27,15 +27,15 @@ const maxAheadBytes = 16 << 20
 // childWaitDelay is how long Wait waits for a killed child's pipes.
 const childWaitDelay = 2 * time.Second
 
-// pdfChildStats describes one child that exited, for tests and benchmarks.
-type pdfChildStats struct {
+// childStats describes one child that exited, for tests and benchmarks.
+type childStats struct {
 	Index  int
 	MaxRSS int64 // peak resident set, bytes
 	State  *os.ProcessState
 }
 
-// pdfRun is one Parse: its children and the pages they have sent.
-type pdfRun struct {
+// parseRun is one Parse: its children and the pages they have sent.
+type parseRun struct {
 	p      *Parser
 	ctx    context.Context // ctx of the caller
 	runCtx context.Context // ctx with the Timeout; children die with it
@@ -44,57 +44,57 @@ type pdfRun struct {
 
 	mu       sync.Mutex
 	cond     *sync.Cond
-	children []*pdfChild
+	children []*child
 	ranges   []pageRange
-	header   *pdfHeader
+	header   *header
 	next     int   // the page to deliver next
 	ahead    int64 // bytes of queued pages
 	total    int64 // bytes of text received
 	failed   error // the first failure; ends the run
 }
 
-// pdfChild is one child process and what it has sent.
-type pdfChild struct {
+// child is one child process and what it has sent.
+type child struct {
 	index  int
 	cmd    *exec.Cmd
 	stderr *headTail
 	pages  int // the page count its header gave
-	queue  []pdfPage
-	status *pdfStatus
+	queue  []receivedPage
+	status *status
 	done   bool // its records are read and the process has exited
 }
 
-// pdfPage is one page's text as received.
-type pdfPage struct {
+// receivedPage is one page's text as received.
+type receivedPage struct {
 	n    int
 	text string
 }
 
 // run parses f, delivering pages in order to onPage; it returns the header.
-func (p *Parser) run(ctx context.Context, f *os.File, onPage func(int, string) error) (pdfHeader, error) {
-	if err := pdfChildSupported(); err != nil {
-		return pdfHeader{}, err
+func (p *Parser) run(ctx context.Context, f *os.File, onPage func(int, string) error) (header, error) {
+	if err := childSupported(); err != nil {
+		return header{}, err
 	}
 	if f == nil {
-		return pdfHeader{}, errors.New("ingest: pdf: no file")
+		return header{}, errors.New("ingest: pdf: no file")
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return pdfHeader{}, fmt.Errorf("ingest: pdf: %w", err)
+		return header{}, fmt.Errorf("ingest: pdf: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return pdfHeader{}, fmt.Errorf("ingest: pdf: %s is not a regular file", fi.Name())
+		return header{}, fmt.Errorf("ingest: pdf: %s is not a regular file", fi.Name())
 	}
 	if fi.Size() == 0 {
-		return pdfHeader{}, ragqueue.Errorf(ragqueue.EINVALID, "the PDF is empty")
+		return header{}, ragqueue.Errorf(ragqueue.EINVALID, "the PDF is empty")
 	}
 	if err := ctx.Err(); err != nil {
-		return pdfHeader{}, fmt.Errorf("ingest: pdf: %w", err)
+		return header{}, fmt.Errorf("ingest: pdf: %w", err)
 	}
 
 	runCtx, cancel := context.WithTimeout(ctx, p.limits.Timeout)
 	defer cancel()
-	r := &pdfRun{p: p, ctx: ctx, runCtx: runCtx, f: f, size: fi.Size(), next: 1}
+	r := &parseRun{p: p, ctx: ctx, runCtx: runCtx, f: f, size: fi.Size(), next: 1}
 	r.cond = sync.NewCond(&r.mu)
 	stop := context.AfterFunc(runCtx, func() {
 		r.mu.Lock()
@@ -109,10 +109,10 @@ func (p *Parser) run(ctx context.Context, f *os.File, onPage func(int, string) e
 	}
 	r.waitChildren()
 	if err != nil {
-		return pdfHeader{}, err
+		return header{}, err
 	}
 	if err := r.result(); err != nil {
-		return pdfHeader{}, err
+		return header{}, err
 	}
 	return *r.header, nil
 }
@@ -124,7 +124,7 @@ func (p *Parser) run(ctx context.Context, f *os.File, onPage func(int, string) e
 const preStartBytes = 512 << 10
 
 // deliver starts the children and hands pages to onPage in order.
-func (r *pdfRun) deliver(onPage func(int, string) error) error {
+func (r *parseRun) deliver(onPage func(int, string) error) error {
 	par := r.p.limits.Parallelism
 	early := 1
 	if par > 1 && r.size >= preStartBytes {
@@ -173,7 +173,7 @@ func (r *pdfRun) deliver(onPage func(int, string) error) error {
 }
 
 // failStart records a child that could not start and returns the error.
-func (r *pdfRun) failStart(err error) error {
+func (r *parseRun) failStart(err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail(err)
@@ -182,13 +182,13 @@ func (r *pdfRun) failStart(err error) error {
 
 // nextPage waits for the page to deliver next; pg.n is 0 after the last.
 // r.mu is held.
-func (r *pdfRun) nextPage(n int) (pdfPage, error) {
+func (r *parseRun) nextPage(n int) (receivedPage, error) {
 	for {
 		if r.failed != nil {
-			return pdfPage{}, r.failed
+			return receivedPage{}, r.failed
 		}
 		if r.next > n {
-			return pdfPage{}, nil
+			return receivedPage{}, nil
 		}
 		c := r.owner(r.next)
 		if c == nil {
@@ -197,7 +197,7 @@ func (r *pdfRun) nextPage(n int) (pdfPage, error) {
 		}
 		if len(c.queue) > 0 {
 			pg := c.queue[0]
-			c.queue[0] = pdfPage{}
+			c.queue[0] = receivedPage{}
 			c.queue = c.queue[1:]
 			r.ahead -= int64(len(pg.text))
 			if pg.n != r.next {
@@ -217,7 +217,7 @@ func (r *pdfRun) nextPage(n int) (pdfPage, error) {
 }
 
 // owner returns the child that parses page n. r.mu is held.
-func (r *pdfRun) owner(n int) *pdfChild {
+func (r *parseRun) owner(n int) *child {
 	for _, rg := range r.ranges {
 		if n >= rg.first && n <= rg.last {
 			if rg.owner < len(r.children) {
@@ -230,7 +230,7 @@ func (r *pdfRun) owner(n int) *pdfChild {
 }
 
 // fail records the run's first failure and wakes everyone. r.mu is held.
-func (r *pdfRun) fail(err error) {
+func (r *parseRun) fail(err error) {
 	if r.failed == nil {
 		r.failed = err
 	}
@@ -239,7 +239,7 @@ func (r *pdfRun) fail(err error) {
 
 // contextError is the failure when runCtx ends: the caller's cancellation
 // (a plain error) or the Timeout (an input error).
-func (r *pdfRun) contextError() error {
+func (r *parseRun) contextError() error {
 	if err := r.ctx.Err(); err != nil {
 		return fmt.Errorf("ingest: pdf: %w", err)
 	}
@@ -248,9 +248,9 @@ func (r *pdfRun) contextError() error {
 
 // start starts child index; pages is the page count, or 0 when the child
 // starts before it is known.
-func (r *pdfRun) start(index, pages int) error {
+func (r *parseRun) start(index, pages int) error {
 	lim := r.p.limits
-	args, err := json.Marshal(pdfChildArgs{
+	args, err := json.Marshal(childArgs{
 		Index: index, Parallelism: lim.Parallelism, Pages: pages, Size: r.size,
 		MemoryBytes: lim.MemoryBytes, CPUSeconds: lim.CPUSeconds,
 		MaxTextBytes: lim.MaxTextBytes, MaxPages: lim.MaxPages,
@@ -265,11 +265,11 @@ func (r *pdfRun) start(index, pages int) error {
 	cmd := exec.CommandContext(r.runCtx, r.p.exe)
 	// A minimal environment: the child parses hostile input and needs none
 	// of the worker's settings or secrets.
-	cmd.Env = []string{pdfChildEnv + "=1", pdfArgsEnv + "=" + string(args),
+	cmd.Env = []string{childEnv + "=1", argsEnv + "=" + string(args),
 		// Children share the machine's cores; each parses on one goroutine.
 		"GOMAXPROCS=" + strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/lim.Parallelism))}
 	cmd.ExtraFiles = []*os.File{r.f, pw} // fds 3 and 4: pdfFD, recordFD
-	c := &pdfChild{index: index, cmd: cmd, stderr: &headTail{}}
+	c := &child{index: index, cmd: cmd, stderr: &headTail{}}
 	cmd.Stderr = c.stderr // stdout stays /dev/null
 	cmd.SysProcAttr = childSysProcAttr()
 	cmd.Cancel = func() error { return killChild(cmd) }
@@ -291,12 +291,12 @@ func (r *pdfRun) start(index, pages int) error {
 }
 
 // read takes a child's records until its pipe closes, then waits for it.
-func (r *pdfRun) read(c *pdfChild, pr *os.File) {
+func (r *parseRun) read(c *child, pr *os.File) {
 	defer func() {
 		pr.Close()
 		_ = c.cmd.Wait()
 		if obs := r.p.observe; obs != nil {
-			obs(pdfChildStats{Index: c.index, MaxRSS: maxRSS(c.cmd.ProcessState), State: c.cmd.ProcessState})
+			obs(childStats{Index: c.index, MaxRSS: maxRSS(c.cmd.ProcessState), State: c.cmd.ProcessState})
 		}
 		r.mu.Lock()
 		c.done = true
@@ -328,11 +328,11 @@ func (r *pdfRun) read(c *pdfChild, pr *os.File) {
 
 // accept files one record from c; it reports whether to keep reading.
 // r.mu is held.
-func (r *pdfRun) accept(c *pdfChild, kind byte, page int, payload string) bool {
+func (r *parseRun) accept(c *child, kind byte, page int, payload string) bool {
 	defer r.cond.Broadcast()
 	switch kind {
 	case recHeader:
-		var h pdfHeader
+		var h header
 		if err := json.Unmarshal([]byte(payload), &h); err != nil || h.Pages <= 0 {
 			r.fail(fmt.Errorf("ingest: pdf: child %d sent a bad header", c.index))
 			return false
@@ -349,7 +349,7 @@ func (r *pdfRun) accept(c *pdfChild, kind byte, page int, payload string) bool {
 			}
 		}
 	case recStatus:
-		var st pdfStatus
+		var st status
 		if err := json.Unmarshal([]byte(payload), &st); err != nil {
 			r.fail(fmt.Errorf("ingest: pdf: child %d sent a bad status", c.index))
 			return false
@@ -373,13 +373,13 @@ func (r *pdfRun) accept(c *pdfChild, kind byte, page int, payload string) bool {
 			return false
 		}
 		r.ahead += int64(len(payload))
-		c.queue = append(c.queue, pdfPage{n: page, text: payload})
+		c.queue = append(c.queue, receivedPage{n: page, text: payload})
 	}
 	return true
 }
 
 // waitChildren waits until every started child has exited.
-func (r *pdfRun) waitChildren() {
+func (r *parseRun) waitChildren() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
@@ -396,7 +396,7 @@ func (r *pdfRun) waitChildren() {
 
 // result is the outcome once every page was delivered and every child
 // exited: the first failure, or an error when no page could be read.
-func (r *pdfRun) result() error {
+func (r *parseRun) result() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failed != nil {
@@ -420,7 +420,7 @@ func (r *pdfRun) result() error {
 
 // childFailure explains why child c ended without success: the error it
 // reported, or what its exit and stderr say. r.mu is held.
-func (r *pdfRun) childFailure(c *pdfChild) error {
+func (r *parseRun) childFailure(c *child) error {
 	if st := c.status; st != nil && st.Code != "" {
 		if st.Code == statusInternal {
 			return fmt.Errorf("ingest: pdf: child %d: %s", c.index, st.Message)

@@ -89,7 +89,7 @@ type Parser struct {
 	exe    string
 	limits Limits
 	// observe, when set (by tests), is told about each child that exits.
-	observe func(pdfChildStats)
+	observe func(childStats)
 }
 
 // NewParser returns a parser that re-executes exe (normally the result
@@ -148,7 +148,7 @@ func (p *Parser) ParsePDFProgress(ctx context.Context, f *os.File, progress func
 // parse a PDF. Binaries (and test binaries, in TestMain) call it first
 // thing: if pdf.IsChild() { os.Exit(pdf.ChildMain()) }.
 func IsChild() bool {
-	return os.Getenv(pdfChildEnv) == "1"
+	return os.Getenv(childEnv) == "1"
 }
 
 // ChildMain runs the child side of PDF parsing and returns the process

@@ -19,14 +19,14 @@ import (
 // A record is a kind byte, a big-endian uint32 page number, a big-endian
 // uint32 payload length and the payload:
 //
-//	'H' header: JSON pdfHeader, sent once, before any page
+//	'H' header: JSON header, sent once, before any page
 //	'P' page:   the page's text (UTF-8), pages in increasing order
-//	'S' status: JSON pdfStatus, sent last
+//	'S' status: JSON status, sent last
 
 // Environment variables that carry the child's role and arguments.
 const (
-	pdfChildEnv = "RAGQ_PDF_CHILD"
-	pdfArgsEnv  = "RAGQ_PDF_ARGS"
+	childEnv = "RAGQ_PDF_CHILD"
+	argsEnv  = "RAGQ_PDF_ARGS"
 )
 
 // File descriptors of the child: the PDF and the record pipe.
@@ -45,8 +45,8 @@ const (
 // maxMetaRecord bounds header and status payloads.
 const maxMetaRecord = 64 << 10
 
-// pdfChildArgs is what a child is told, as JSON in pdfArgsEnv.
-type pdfChildArgs struct {
+// childArgs is what a child is told, as JSON in argsEnv.
+type childArgs struct {
 	Index        int   `json:"index"`       // which child: 0 walks first and reports the page count
 	Parallelism  int   `json:"parallelism"` // children asked for; the page count decides how many run
 	Pages        int   `json:"pages"`       // the page count child 0 found, when known at the start
@@ -57,16 +57,16 @@ type pdfChildArgs struct {
 	MaxPages     int   `json:"max_pages"`
 }
 
-// pdfHeader is the document-level result of the page-tree walk.
-type pdfHeader struct {
+// header is the document-level result of the page-tree walk.
+type header struct {
 	Pages    int    `json:"pages"`
 	Declared int64  `json:"declared"` // the tree's /Count
 	Title    string `json:"title"`
 }
 
-// pdfStatus ends a child's records. Code is "" on success, a ragqueue
+// status ends a child's records. Code is "" on success, a ragqueue
 // code for an input error, or "internal" when the child itself failed.
-type pdfStatus struct {
+type status struct {
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 	Skipped int    `json:"skipped"`          // pages whose extraction failed (sent with no text)

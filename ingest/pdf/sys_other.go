@@ -9,8 +9,8 @@ import (
 	"syscall"
 )
 
-// errNoPDFChild explains why PDFs cannot be parsed on this platform.
-var errNoPDFChild = errors.New("ingest: pdf: parsing in a child process needs a Unix system")
+// errNoChild explains why PDFs cannot be parsed on this platform.
+var errNoChild = errors.New("ingest: pdf: parsing in a child process needs a Unix system")
 
 // childSysProcAttr has nothing to set here.
 func childSysProcAttr() *syscall.SysProcAttr { return nil }
@@ -22,13 +22,13 @@ func killChild(cmd *exec.Cmd) error { return cmd.Process.Kill() }
 func notifyCPULimit(chan<- os.Signal) bool { return false }
 
 // applyChildLimits cannot limit the child here.
-func applyChildLimits(pdfChildArgs) error { return errNoPDFChild }
+func applyChildLimits(childArgs) error { return errNoChild }
 
 // mapFile is never reached here.
-func mapFile(*os.File, int64) ([]byte, func(), error) { return nil, nil, errNoPDFChild }
+func mapFile(*os.File, int64) ([]byte, func(), error) { return nil, nil, errNoChild }
 
-// pdfChildSupported reports that PDF children cannot run here.
-func pdfChildSupported() error { return errNoPDFChild }
+// childSupported reports that PDF children cannot run here.
+func childSupported() error { return errNoChild }
 
 // cpuExceeded cannot tell here.
 func cpuExceeded(*os.ProcessState, Limits) bool { return false }

@@ -50,7 +50,7 @@ const childHeadroom = 128 << 20
 // runtime has mapped at start, plus the mapped PDF, plus MemoryBytes and
 // headroom), RLIMIT_CPU (soft; the hard limit a few seconds later kills),
 // and a soft heap limit below MemoryBytes so the GC works hard first.
-func applyChildLimits(a pdfChildArgs) error {
+func applyChildLimits(a childArgs) error {
 	if a.MemoryBytes <= 0 || a.CPUSeconds <= 0 {
 		return fmt.Errorf("ingest: pdf child: limits missing")
 	}
@@ -88,8 +88,8 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 	return data, func() {}, nil
 }
 
-// pdfChildSupported reports whether PDF children can run on this platform.
-func pdfChildSupported() error { return nil }
+// childSupported reports whether PDF children can run on this platform.
+func childSupported() error { return nil }
 
 // cpuExceeded reports whether a child was killed for using up its CPU time.
 func cpuExceeded(ps *os.ProcessState, lim Limits) bool {

@@ -51,7 +51,7 @@ func (m matrix) apply(x, y float64) (float64, float64) {
 type gstate struct {
 	ctm                        matrix
 	tc, tw, th, tl, tfs, trise float64
-	font                       *pdfFont
+	font                       *font
 }
 
 // setParam sets the text state parameter that the one-operand operator op
@@ -76,7 +76,7 @@ type resources struct {
 	v        pdflib.Value
 	fontDict *pdflib.Value
 	fontRefs map[string]objKey // the font dictionary's references, unresolved
-	fonts    map[string]*pdfFont
+	fonts    map[string]*font
 	xobjDict *pdflib.Value
 	forms    map[string]pdflib.Value // form XObjects by name; a null Value for non-forms
 }
@@ -90,12 +90,12 @@ func newResources(v pdflib.Value) *resources {
 // A font already loaded for another page is found by its reference alone:
 // resolving it again would re-read (and, in an object stream, re-inflate)
 // its dictionary on every page.
-func (r *resources) font(x *extractor, name []byte) *pdfFont {
+func (r *resources) font(x *extractor, name []byte) *font {
 	if f, ok := r.fonts[string(name)]; ok {
 		return f
 	}
 	if r.fonts == nil {
-		r.fonts = make(map[string]*pdfFont)
+		r.fonts = make(map[string]*font)
 	}
 	if len(r.fonts) >= maxPageNames {
 		return x.doc.fallback
@@ -112,7 +112,7 @@ func (r *resources) font(x *extractor, name []byte) *pdfFont {
 		}
 	}
 	fv := r.fontDict.Key(string(name))
-	var f *pdfFont
+	var f *font
 	key, indirect := objKeyOf(fv)
 	if dictKey, _ := objKeyOf(*r.fontDict); indirect && key == dictKey {
 		indirect = false // a direct dictionary inside the font dictionary
@@ -158,7 +158,7 @@ func (r *resources) form(name []byte) pdflib.Value {
 
 // extractor holds one page's interpretation state.
 type extractor struct {
-	doc    *pdfDoc
+	doc    *document
 	out    *pageText
 	gs     gstate
 	saved  []gstate
@@ -279,7 +279,7 @@ type machine struct {
 }
 
 // getMachine returns an idle lexer and operand stack.
-func (d *pdfDoc) getMachine() *machine {
+func (d *document) getMachine() *machine {
 	if n := len(d.idle); n > 0 {
 		m := d.idle[n-1]
 		d.idle = d.idle[:n-1]
@@ -289,7 +289,7 @@ func (d *pdfDoc) getMachine() *machine {
 }
 
 // putMachine keeps m for reuse.
-func (d *pdfDoc) putMachine(m *machine) {
+func (d *document) putMachine(m *machine) {
 	m.lx.src = nil
 	m.o.clear()
 	if cap(m.o.arena) > 1<<20 || cap(m.o.stack) > 1<<12 || cap(m.o.elems) > 1<<12 {
