@@ -215,3 +215,30 @@ func skipInlineImageDict(lx *lexer) {
 		}
 	}
 }
+
+// machine is a lexer with its operand stack, kept for reuse: a page and
+// each form it draws (nested) need one.
+type machine struct {
+	lx lexer
+	o  operands
+}
+
+// getMachine returns an idle lexer and operand stack.
+func (d *document) getMachine() *machine {
+	if n := len(d.idle); n > 0 {
+		m := d.idle[n-1]
+		d.idle = d.idle[:n-1]
+		return m
+	}
+	return &machine{}
+}
+
+// putMachine keeps m for reuse.
+func (d *document) putMachine(m *machine) {
+	m.lx.src = nil
+	m.o.clear()
+	if cap(m.o.arena) > 1<<20 || cap(m.o.stack) > 1<<12 || cap(m.o.elems) > 1<<12 {
+		m.o = operands{} // do not keep what one hostile page grew
+	}
+	d.idle = append(d.idle, m)
+}
