@@ -77,21 +77,6 @@ func watchCPULimit(w *recordWriter, args childArgs) {
 	}()
 }
 
-// errTookTooLong is the error for a parse past its time limit.
-func errTookTooLong(d time.Duration) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF parsing took longer than %s", d)
-}
-
-// errParseLimit is the error for a parse past its memory limit.
-func errParseLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "PDF exceeds the %s parse limit", ingest.FormatBytes(limit))
-}
-
-// errTextLimit is the error for text past MaxTextBytes.
-func errTextLimit(limit int64) error {
-	return ragqueue.Errorf(ragqueue.ETOOLARGE, "the PDF's text exceeds the %s limit", ingest.FormatBytes(limit))
-}
-
 // statusOf turns an error into a status record.
 func statusOf(err error) status {
 	var e *ragqueue.Error

@@ -17,16 +17,27 @@
 //
 // Files:
 //
-//	pdf.go             this API
-//	parent.go          starting children, merging their pages in order, mapping failures
-//	child.go           the child's side: limits, the page loop
-//	proto.go           the records children send, how pages are split among children
-//	sys_*.go           rlimits, process groups, mmap (Unix; elsewhere Parse fails)
-//	document.go        opening a PDF behind guards, the page-tree walk, text clean-up
-//	text.go            the content-stream interpreter that lays out text
-//	font.go            fonts: encodings, ToUnicode, widths
-//	cmap.go            CMaps
-//	lex.go, ops.go     the tokenizer and the operand stack
+//	pdf.go            this API
+//	parent.go         a parse: its children, their pages merged in order
+//	children.go       starting a child, taking its records
+//	failures.go       input errors, how a child that died without a status died
+//	child.go          the child's side: limits, the page loop
+//	proto.go          the records children send, how pages are split among children
+//	sys_*.go          rlimits, process groups, mmap (Unix; elsewhere Parse fails)
+//	document.go       opening a PDF behind guards
+//	pages.go          the page-tree walk, a page's content streams
+//	refs.go           a dictionary's references, read without resolving them
+//	text.go           the content-stream interpreter
+//	state.go          the graphics and text state it tracks
+//	resources.go      fonts and forms looked up in resource dictionaries
+//	layout.go         a page's text laid out from the geometry, then cleaned up
+//	font.go           simple fonts: encodings, ToUnicode, widths
+//	glyphs.go         glyph names to text
+//	composite.go      composite (Type0) fonts
+//	encodings.go      the base encodings
+//	cmap.go           CMaps
+//	lex.go, tokens.go the tokenizer
+//	ops.go            the operand stack, and machines kept for reuse
 package pdf
 
 import (
