@@ -1,22 +1,22 @@
 package retrieval
 
-// Ranked is one ranked list of passages (best first, Score set by its
-// retriever) and the weight it carries in FuseConvex.
-type Ranked struct {
+// ranked is one ranked list of passages (best first, Score set by its
+// retriever) and the weight it carries in fuseConvex.
+type ranked struct {
 	Passages []Passage
 	Weight   float64
 }
 
-// FuseConvex merges ranked lists of passages by a convex combination of
+// fuseConvex merges ranked lists of passages by a convex combination of
 // their scores: each list's scores are min-max normalised to [0, 1] over
 // the list (its best passage 1, its worst 0), and a passage scores the sum
 // over the lists it appears in of weight × normalised score. Unlike rank
 // fusion it keeps how far apart the retrievers put their candidates, so a
 // clear lexical winner is not overturned by a weak retriever's vague
 // preference. Ties are broken by ChunkID; topK <= 0 returns everything.
-// The weights of Ranked are the mixing weights (conventionally summing
+// The weights of ranked are the mixing weights (conventionally summing
 // to 1). Passage fields come from the first occurrence with Text.
-func FuseConvex(topK int, lists ...Ranked) []Passage {
+func fuseConvex(topK int, lists ...ranked) []Passage {
 	plain := make([][]Passage, len(lists))
 	for i, l := range lists {
 		plain[i] = l.Passages

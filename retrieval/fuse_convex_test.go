@@ -28,16 +28,16 @@ func TestFuseConvex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := FuseConvex(0, Ranked{Passages: lexical, Weight: 1 - tt.weight}, Ranked{Passages: dense, Weight: tt.weight})
+			got := fuseConvex(0, ranked{Passages: lexical, Weight: 1 - tt.weight}, ranked{Passages: dense, Weight: tt.weight})
 			require.Equal(t, tt.want, ids(got))
 			b := slices.IndexFunc(got, func(p Passage) bool { return p.ChunkID == "b" })
 			require.Equal(t, "text b", got[b].Text, "fields come from the list with text")
 		})
 	}
-	got := FuseConvex(2, Ranked{Passages: lexical, Weight: 0.75}, Ranked{Passages: dense, Weight: 0.25})
+	got := fuseConvex(2, ranked{Passages: lexical, Weight: 0.75}, ranked{Passages: dense, Weight: 0.25})
 	require.Len(t, got, 2)
 	require.InDelta(t, 0.75+0.25*0.95, got[0].Score, 1e-9)
 	// A one-passage list normalises to 1; an empty one adds nothing.
-	one := FuseConvex(0, Ranked{Passages: []Passage{p("x", 3, "x")}, Weight: 0.5}, Ranked{Weight: 0.5})
+	one := fuseConvex(0, ranked{Passages: []Passage{p("x", 3, "x")}, Weight: 0.5}, ranked{Weight: 0.5})
 	require.Equal(t, []Passage{p("x", 0.5, "x")}, one)
 }

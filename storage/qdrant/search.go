@@ -21,7 +21,7 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
 		return nil, err
 	}
-	topK, n := storage.SearchSizes(q.TopK)
+	topK, n := retrieval.SearchSizes(q.TopK)
 	candidates := uint64(n)
 
 	filter := searchFilter(q)

@@ -371,13 +371,12 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 
 // Search runs q's text through BM25 and q's vector, when given, through
 // brute-force cosine, both over the tenant's chunks in memory, and fuses
-// the two by a convex combination of their normalised scores. TopK defaults to 5 and is
-// capped at 100.
+// the two by retrieval.Fuse. TopK defaults to 5 and is capped at 100.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
 		return nil, err
 	}
-	topK, n := storage.SearchSizes(q.TopK)
+	topK, n := retrieval.SearchSizes(q.TopK)
 
 	// Both retrievers read one copy of the tenant, but the passages' fields
 	// come from the file afterwards: a version switch (or any other visible
@@ -394,8 +393,7 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 		if err != nil {
 			return nil, err
 		}
-		fused := retrieval.FuseConvex(topK,
-			retrieval.Ranked{Passages: lexical, Weight: 1 - denseWeight}, retrieval.Ranked{Passages: dense, Weight: denseWeight})
+		fused := retrieval.Fuse(retrieval.Candidates{Lexical: lexical, Dense: dense}, topK)
 		out, err := ix.fillPassages(ctx, q.Tenant, fused)
 		if err != nil {
 			return nil, err
@@ -488,15 +486,3 @@ func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
 	}
 	return gen, nil
 }
-
-// denseWeight is the share of the dense ranking in fusion (a convex
-// combination of min-max normalised scores; lexical BM25 has the rest).
-// The default hash embedder is lexical at heart, a noisier copy of the BM25
-// signal, so it gets the smaller share: enough to reorder close lexical
-// candidates and to add what BM25 misses, not enough to overturn a clear
-// lexical winner. It was chosen on the shipped evaluation set (cmd/eval,
-// beir-gospec, nDCG@10 with bm25 alone 0.954): dense share 0.2 gave 0.960,
-// 0.25 0.962, 0.3 0.955, 0.5 0.943; reciprocal rank fusion gave 0.926 to
-// 0.952 at dense weights 1 to 0.3. A model-based embedder likely deserves
-// more; measure with cmd/eval on a set of your own before changing it.
-const denseWeight = 0.25
