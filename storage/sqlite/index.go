@@ -229,32 +229,8 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		return err
 	}
 	// The staged chunks of version become searchable.
-	rows, err := tx.QueryContext(ctx, `SELECT id, text, vector FROM index_chunks
-		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
+	published, err := ix.stagedChunks(ctx, tx, tenant, documentID, version)
 	if err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	var (
-		published []retrieval.IndexedChunk
-		blob      []byte
-	)
-	for rows.Next() {
-		c := retrieval.IndexedChunk{Tenant: tenant, DocumentID: documentID, Version: version}
-		if err := rows.Scan(&c.ID, &c.Text, &blob); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-		}
-		if err := ix.checkVector(c.ID, blob); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-		}
-		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
-		published = append(published, c)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if len(published) > 0 {
@@ -293,6 +269,33 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 	}
 	ix.cache.applyPublish(ix.dim, tenant, removed, published, gen)
 	return nil
+}
+
+// stagedChunks reads the staged chunks of one version of a document (ID,
+// text and vector), the ones PublishVersion makes searchable.
+func (ix *Index) stagedChunks(ctx context.Context, tx *sql.Tx, tenant, documentID string, version int) ([]retrieval.IndexedChunk, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, text, vector FROM index_chunks
+		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		out  []retrieval.IndexedChunk
+		blob []byte
+	)
+	for rows.Next() {
+		c := retrieval.IndexedChunk{Tenant: tenant, DocumentID: documentID, Version: version}
+		if err := rows.Scan(&c.ID, &c.Text, &blob); err != nil {
+			return nil, err
+		}
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			return nil, err
+		}
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // queryStrings runs a query whose rows are one string each.
