@@ -17,10 +17,11 @@ import (
 // Index is the embedded-mode search index of one embedding space: chunk
 // rows in the SQLite file, and each tenant's searchable chunks in memory,
 // as vectors for brute-force dense search and as an inverted index for
-// BM25, fused by reciprocal rank. Several processes may share the file (an
-// api process searching while a worker process ingests): a per-tenant
-// generation counter in the database tells each process when its copy of a
-// tenant is stale. Spaces opens one per space; it is safe for concurrent use.
+// BM25, the two candidate lists that retrieval fuses. Several processes
+// may share the file (an api process searching while a worker process
+// ingests): a per-tenant generation counter in the database tells each
+// process when its copy of a tenant is stale. Spaces opens one per space;
+// it is safe for concurrent use.
 type Index struct {
 	db    *sql.DB // writes (one connection)
 	rdb   *sql.DB // reads

@@ -15,14 +15,15 @@ import (
 // write to the tenant committed while it ran.
 const maxSearchAttempts = 3
 
-// Search runs q's text through BM25 and q's vector, when given, through
-// brute-force cosine, both over the tenant's chunks in memory, and fuses
-// the two by retrieval.Fuse. TopK defaults to 5 and is capped at 100.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+// Candidates implements retrieval.Index: q's text through BM25 and q's
+// vector, when given, through brute-force cosine, both over the tenant's
+// chunks in memory, each list up to retrieval.SearchSizes' candidates, with
+// the passages' fields read from the file.
+func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.Candidates, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
-		return nil, err
+		return retrieval.Candidates{}, err
 	}
-	topK, n := retrieval.SearchSizes(q.TopK)
+	_, n := retrieval.SearchSizes(q.TopK)
 
 	// Both retrievers read one copy of the tenant, but the passages' fields
 	// come from the file afterwards: a version switch (or any other visible
@@ -33,48 +34,64 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Pas
 	for attempt := 1; ; attempt++ {
 		gen, err := ix.generation(ctx, q.Tenant)
 		if err != nil {
-			return nil, err
+			return retrieval.Candidates{}, err
 		}
 		lexical, dense, err := ix.searchMemory(ctx, q, n, gen)
 		if err != nil {
-			return nil, err
+			return retrieval.Candidates{}, err
 		}
-		fused := retrieval.Fuse(retrieval.Candidates{Lexical: lexical, Dense: dense}, topK)
-		out, err := ix.fillPassages(ctx, q.Tenant, fused)
+		found, err := ix.storedPassages(ctx, q.Tenant, lexical, dense)
 		if err != nil {
-			return nil, err
+			return retrieval.Candidates{}, err
 		}
 		after, err := ix.generation(ctx, q.Tenant)
 		if err != nil {
-			return nil, err
+			return retrieval.Candidates{}, err
 		}
 		if after == gen || attempt == maxSearchAttempts {
-			return out, nil
+			return retrieval.Candidates{Lexical: withFields(lexical, found), Dense: withFields(dense, found)}, nil
 		}
 	}
 }
 
-// fillPassages completes the passages (ID and score only) with their stored
-// fields, in one query, and drops any whose chunk was deleted meanwhile.
-func (ix *Index) fillPassages(ctx context.Context, tenant string, ps []retrieval.Passage) ([]retrieval.Passage, error) {
-	var missing []string
-	for _, p := range ps {
-		missing = append(missing, p.ChunkID)
+// Search ranks Candidates by retrieval.Fuse.
+func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+	c, err := ix.Candidates(ctx, q)
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) == 0 {
-		return ps, nil
+	topK, _ := retrieval.SearchSizes(q.TopK)
+	return retrieval.Fuse(c, topK), nil
+}
+
+// storedPassages reads the stored fields of the chunks in lists (ID and
+// score only), in one query, keyed by chunk ID; a chunk deleted meanwhile
+// is absent.
+func (ix *Index) storedPassages(ctx context.Context, tenant string, lists ...[]retrieval.Passage) (map[string]retrieval.Passage, error) {
+	var ids []string
+	seen := make(map[string]struct{})
+	for _, l := range lists {
+		for _, p := range l {
+			if _, dup := seen[p.ChunkID]; !dup {
+				seen[p.ChunkID] = struct{}{}
+				ids = append(ids, p.ChunkID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	// By space and id, so that SQLite uses the (space_id, id) index rather
 	// than scanning the tenant's rows; the tenant is checked on each row.
 	var sb strings.Builder
 	sb.WriteString(`SELECT tenant, id, document_id, text, page, title, source FROM index_chunks WHERE space_id = ?`)
-	args := appendIn(&sb, []any{ix.sid}, "id", missing)
+	args := appendIn(&sb, []any{ix.sid}, "id", ids)
 	rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
 	}
 	defer rows.Close()
-	found := make(map[string]retrieval.Passage, len(missing))
+	found := make(map[string]retrieval.Passage, len(ids))
 	for rows.Next() {
 		var p retrieval.Passage
 		var rowTenant string
@@ -88,16 +105,21 @@ func (ix *Index) fillPassages(ctx context.Context, tenant string, ps []retrieval
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
 	}
-	out := ps[:0]
+	return found, nil
+}
+
+// withFields returns the passages of ps (ID and score only) with their
+// stored fields from found, keeping their scores and dropping those found
+// lacks.
+func withFields(ps []retrieval.Passage, found map[string]retrieval.Passage) []retrieval.Passage {
+	var out []retrieval.Passage
 	for _, p := range ps {
-		f, ok := found[p.ChunkID]
-		if !ok {
-			continue
+		if f, ok := found[p.ChunkID]; ok {
+			f.Score = p.Score
+			out = append(out, f)
 		}
-		f.Score = p.Score
-		out = append(out, f)
 	}
-	return out, nil
+	return out
 }
 
 // generation reads tenant's generation; 0 means the tenant was never written.
