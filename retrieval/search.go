@@ -1,5 +1,7 @@
 package retrieval
 
+import "context"
+
 // Search sizes, the same for every index (SearchSizes applies them).
 const (
 	// DefaultTopK is the number of passages a search returns when its
@@ -55,4 +57,17 @@ const DenseWeight = 0.25
 // are broken by ChunkID.
 func Fuse(c Candidates, topK int) []Passage {
 	return fuseConvex(topK, ranked{Passages: c.Lexical, Weight: 1 - DenseWeight}, ranked{Passages: c.Dense, Weight: DenseWeight})
+}
+
+// Search asks idx for q's candidates and ranks them by Fuse: the one way
+// a search runs, whichever index serves it. It returns at most
+// SearchSizes(q.TopK) passages of q.Tenant, best first. The index's error
+// is returned as it is (it carries the adapter's prefix and error code).
+func Search(ctx context.Context, idx Index, q Query) ([]Passage, error) {
+	c, err := idx.Candidates(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	k, _ := SearchSizes(q.TopK)
+	return Fuse(c, k), nil
 }

@@ -1,6 +1,9 @@
 package retrieval
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -121,4 +124,45 @@ func TestFuseFieldsAndInputs(t *testing.T) {
 	// The candidates are not modified.
 	require.Equal(t, 0.9, c.Dense[0].Score)
 	require.Equal(t, 12.0, c.Lexical[0].Score)
+}
+
+// candidateIndex is an Index that finds n lexical candidates for any query
+// (or fails with err) and keeps the query it was asked.
+type candidateIndex struct {
+	Index
+	n   int
+	err error
+	got Query
+}
+
+func (x *candidateIndex) Candidates(_ context.Context, q Query) (Candidates, error) {
+	x.got = q
+	var c Candidates
+	for i := range x.n {
+		c.Lexical = append(c.Lexical, Passage{ChunkID: fmt.Sprintf("c%03d", i), Text: "t", Score: float64(x.n - i)})
+	}
+	return c, x.err
+}
+
+func TestSearch(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ topK, want int }{{0, DefaultTopK}, {3, 3}, {MaxTopK + 50, MaxTopK}} {
+		idx := &candidateIndex{n: 300}
+		q := Query{Tenant: "acme", Text: "kiln", TopK: tt.topK}
+		got, err := Search(context.Background(), idx, q)
+		require.NoError(t, err)
+		require.Equal(t, q, idx.got, "the query goes to the index as it is")
+		require.Len(t, got, tt.want, "TopK %d", tt.topK)
+		require.Equal(t, Fuse(mustCandidates(t, idx, q), tt.want), got)
+	}
+	boom := errors.New("boom")
+	_, err := Search(context.Background(), &candidateIndex{err: boom}, Query{Tenant: "acme"})
+	require.ErrorIs(t, err, boom)
+}
+
+func mustCandidates(t *testing.T, idx Index, q Query) Candidates {
+	t.Helper()
+	c, err := idx.Candidates(context.Background(), q)
+	require.NoError(t, err)
+	return c
 }

@@ -117,7 +117,7 @@ func (b *bundle) upsert(t *testing.T, chunks ...retrieval.IndexedChunk) {
 // search runs a hybrid query (text and its embedding).
 func (b *bundle) search(t *testing.T, tenant, text string, topK int, docs ...string) []retrieval.Passage {
 	t.Helper()
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: tenant, Text: text, Vector: b.embed(t, text), TopK: topK, DocumentIDs: docs})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: tenant, Text: text, Vector: b.embed(t, text), TopK: topK, DocumentIDs: docs})
 	require.NoError(t, err)
 	return ps
 }
@@ -161,7 +161,7 @@ func testUpsertIdempotent(t *testing.T, b *bundle) {
 	ps = b.search(t, b.tenantA, "snapshots hourly scheduler", 10)
 	require.Equal(t, []string{c.ID}, chunkIDs(ps))
 	require.Equal(t, c.Text, ps[0].Text)
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: "persistence append-only", TopK: 10})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: "persistence append-only", TopK: 10})
 	require.NoError(t, err)
 	require.Empty(t, ps, "old terms must be gone from the lexical index")
 }
@@ -213,7 +213,7 @@ func testTenantIsolation(t *testing.T, b *bundle) {
 		{Tenant: b.tenantB, Vector: canary.Vector, TopK: 100},
 		{Tenant: b.tenantB, Text: canary.Text, Vector: canary.Vector, TopK: 100, DocumentIDs: []string{"secret"}},
 	} {
-		ps, err := b.ix.Search(b.ctx, q)
+		ps, err := retrieval.Search(b.ctx, b.ix, q)
 		require.NoError(t, err)
 		for _, p := range ps {
 			require.NotEqual(t, canary.ID, p.ChunkID)
@@ -228,7 +228,7 @@ func testTenantIsolation(t *testing.T, b *bundle) {
 
 func testSearchWithoutTenant(t *testing.T, b *bundle) {
 	b.upsert(t, b.chunk(t, b.tenantA, "doc", 0, "Anything at all."))
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Text: "anything", Vector: b.embed(t, "anything"), TopK: 5})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Text: "anything", Vector: b.embed(t, "anything"), TopK: 5})
 	require.Error(t, err)
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 }
@@ -248,7 +248,7 @@ func testDeleteDocument(t *testing.T, b *bundle) {
 	ps := b.search(t, b.tenantA, "doomed glaciers valleys chunk", 10)
 	require.ElementsMatch(t, []string{chunks[3].ID, chunks[4].ID}, chunkIDs(ps))
 	// Dense-only search must not return the deleted vectors either.
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Vector: chunks[0].Vector, TopK: 10})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Vector: chunks[0].Vector, TopK: 10})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{chunks[3].ID, chunks[4].ID}, chunkIDs(ps))
 
@@ -283,7 +283,7 @@ func testDocumentIDsFilter(t *testing.T, b *bundle) {
 		require.Contains(t, []string{"d1", "d3"}, p.DocumentID)
 	}
 	// Dense-only with a filter.
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Vector: chunks[2].Vector, TopK: 10, DocumentIDs: []string{"d2"}})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Vector: chunks[2].Vector, TopK: 10, DocumentIDs: []string{"d2"}})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{chunks[2].ID, chunks[3].ID}, chunkIDs(ps))
 	// A filter matching nothing.
@@ -325,12 +325,12 @@ func testLexicalOnly(t *testing.T, b *bundle) {
 	chunks = append(chunks, rare)
 	b.upsert(t, chunks...)
 
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: "zyxquorp", TopK: 3})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: "zyxquorp", TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, ps)
 	require.Equal(t, rare.ID, ps[0].ChunkID)
 	// Also when a query vector pulls elsewhere.
-	ps, err = b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: "zyxquorp", Vector: b.embed(t, corpus[5]), TopK: 3})
+	ps, err = retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: "zyxquorp", Vector: b.embed(t, corpus[5]), TopK: 3})
 	require.NoError(t, err)
 	require.Contains(t, chunkIDs(ps), rare.ID)
 }
@@ -343,13 +343,13 @@ func testDenseOnly(t *testing.T, b *bundle) {
 	b.upsert(t, chunks...)
 	target := chunks[6] // glaciers
 	// The text shares no term with the target; only the vector points at it.
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: "completely unrelated wording", Vector: target.Vector, TopK: 3})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: "completely unrelated wording", Vector: target.Vector, TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, ps)
 	require.Equal(t, target.ID, ps[0].ChunkID)
 	require.Equal(t, target.Text, ps[0].Text, "dense-only hits carry their text")
 	// And without any text.
-	ps, err = b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Vector: target.Vector, TopK: 1})
+	ps, err = retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Vector: target.Vector, TopK: 1})
 	require.NoError(t, err)
 	require.Equal(t, []string{target.ID}, chunkIDs(ps))
 }
@@ -360,10 +360,10 @@ func testHostileQueryText(t *testing.T, b *bundle) {
 		`"`, `""`, `*`, `a OR`, `NEAR(`, `col:`, `{terms}: x`, `'; DROP TABLE index_chunks; --`,
 		"\x00\xff\xfe", strings.Repeat("word ", 2000), `^start`, `AND`, `(`, `)`,
 	} {
-		_, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: q, TopK: 5})
+		_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: q, TopK: 5})
 		require.NoError(t, err, "query %q", q)
 	}
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Text: `NEAR(a b) "drop table"`, TopK: 5})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Text: `NEAR(a b) "drop table"`, TopK: 5})
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 }
@@ -401,7 +401,7 @@ func (b *bundle) allOf(t *testing.T, tenant, text string, docs ...string) []stri
 		queries = append(queries, retrieval.Query{Tenant: tenant, Text: text, Vector: vec, TopK: 100, DocumentIDs: docs})
 	}
 	for _, q := range queries {
-		ps, err := b.ix.Search(b.ctx, q)
+		ps, err := retrieval.Search(b.ctx, b.ix, q)
 		require.NoError(t, err)
 		for _, p := range ps {
 			if !seen[p.ChunkID] {
@@ -502,7 +502,7 @@ func testRestagingKeepsSearchable(t *testing.T, b *bundle) {
 	ps := b.search(t, b.tenantA, "flour water salt", 5)
 	require.Equal(t, []string{c.ID}, chunkIDs(ps))
 	require.Equal(t, c.Text, ps[0].Text)
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: b.tenantA, Vector: c.Vector, TopK: 1})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: b.tenantA, Vector: c.Vector, TopK: 1})
 	require.NoError(t, err)
 	require.Equal(t, []string{c.ID}, chunkIDs(ps))
 }

@@ -163,7 +163,7 @@ func TestSameChunkIDTwoTenants(t *testing.T) {
 	other.Text = "Tenant B's own words about glaciers."
 	require.NoError(t, b.ix.Upsert(b.ctx, []retrieval.IndexedChunk{a, other}))
 	require.Equal(t, 2, b.srv.PointCount(b.ix.Collection()), "one chunk ID, two tenants, two points")
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "tenant-a", Text: "pumps valves", TopK: 5})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "tenant-a", Text: "pumps valves", TopK: 5})
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	require.Equal(t, a.Text, ps[0].Text)
@@ -172,7 +172,7 @@ func TestSameChunkIDTwoTenants(t *testing.T) {
 func TestSearchWithoutTenantNeverReachesQdrant(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Text: "pumps", TopK: 5})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.Zero(t, b.srv.Calls("Query"))
 	for _, err := range []error{
@@ -188,7 +188,7 @@ func TestSearchWithoutTenantNeverReachesQdrant(t *testing.T) {
 func TestSearchWrongDim(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "acme", Vector: make([]float32, 7), TopK: 5})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "acme", Vector: make([]float32, 7), TopK: 5})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 }
 
@@ -197,7 +197,7 @@ func TestSearchTopKBounds(t *testing.T) {
 	b := setup(t)
 	require.NoError(t, b.ix.Upsert(b.ctx, chunks(t, 150, "acme")))
 	q := retrieval.Query{Tenant: "acme", Text: "pumps valves manual", TopK: 1000}
-	ps, err := b.ix.Search(b.ctx, q)
+	ps, err := retrieval.Search(b.ctx, b.ix, q)
 	require.NoError(t, err)
 	require.Len(t, ps, 100, "TopK is capped at 100")
 }
@@ -208,7 +208,7 @@ func TestUnavailable(t *testing.T) {
 	b.srv.Stop()
 	err := b.ix.Ping(b.ctx)
 	require.Equal(t, ragqueue.EUNAVAILABLE, ragqueue.ErrorCode(err))
-	_, err = b.ix.Search(b.ctx, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
+	_, err = retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.EUNAVAILABLE, ragqueue.ErrorCode(err))
 }
 
@@ -217,7 +217,7 @@ func TestDeadline(t *testing.T) {
 	b := setup(t)
 	ctx, cancel := context.WithDeadline(b.ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := b.ix.Search(ctx, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
+	_, err := retrieval.Search(ctx, b.ix, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.ETIMEOUT, ragqueue.ErrorCode(err))
 }
 

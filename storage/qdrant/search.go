@@ -43,16 +43,6 @@ func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.C
 	return c, nil
 }
 
-// Search ranks Candidates by retrieval.Fuse.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	c, err := ix.Candidates(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	topK, _ := retrieval.SearchSizes(q.TopK)
-	return retrieval.Fuse(c, topK), nil
-}
-
 // query runs one nearest query on the vector named using, filtered by
 // searchFilter(q), and returns up to limit passages, best first.
 func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]retrieval.Passage, error) {

@@ -54,16 +54,6 @@ func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.C
 	}
 }
 
-// Search ranks Candidates by retrieval.Fuse.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	c, err := ix.Candidates(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	topK, _ := retrieval.SearchSizes(q.TopK)
-	return retrieval.Fuse(c, topK), nil
-}
-
 // storedPassages reads the stored fields of the chunks in lists (ID and
 // score only), in one query, keyed by chunk ID; a chunk deleted meanwhile
 // is absent.
