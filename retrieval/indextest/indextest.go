@@ -52,6 +52,7 @@ func Run(t *testing.T, newIndex func(t *testing.T) retrieval.Index) {
 		{"RestagingKeepsSearchable", testRestagingKeepsSearchable},
 		{"DeleteDocumentStaged", testDeleteDocumentStaged},
 		{"VectorsByHash", testVectorsByHash},
+		{"Candidates", testCandidates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval/indextest"
 	"github.com/ragqueue/ragqueue/storage/qdrant"
 	"github.com/ragqueue/ragqueue/storage/qdrant/qdranttest"
+	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
 // realAddrEnv names a real Qdrant's gRPC address ("127.0.0.1:6334") to
@@ -80,6 +82,24 @@ func runContracts(t *testing.T, addr string) {
 	t.Run("Spaces", func(t *testing.T) {
 		indextest.RunSpaces(t, func(t *testing.T) retrieval.Spaces { return openSpaces(t, addr) })
 	})
+	t.Run("RanksLikeEmbedded", func(t *testing.T) {
+		ix, err := openSpaces(t, addr).Open(ctxFor(t), contractSpace)
+		require.NoError(t, err)
+		indextest.RunAlike(t, embeddedIndex(t), ix)
+	})
+}
+
+// embeddedIndex is an empty embedded index (storage/sqlite) of the contract
+// space's dimension, the reference Qdrant's rankings are compared with.
+func embeddedIndex(t *testing.T) retrieval.Index {
+	t.Helper()
+	ctx := ctxFor(t)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "index.sqlite"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	ix, err := sqlite.NewIndex(ctx, db, indextest.Dim)
+	require.NoError(t, err)
+	return ix
 }
 
 func TestContractsFake(t *testing.T) {
