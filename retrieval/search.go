@@ -34,7 +34,8 @@ type Candidates struct {
 	// empty when the text has no terms.
 	Lexical []Passage
 	// Dense are the chunks nearest to Query.Vector, Score their cosine
-	// similarity; empty when the query has no vector.
+	// similarity (the dot product, for the unit vectors embedders give);
+	// empty when the query has no vector.
 	Dense []Passage
 }
 
