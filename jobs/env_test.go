@@ -173,7 +173,7 @@ func (e *env) indexedChunkIDs(t *testing.T, tenant, docID string) []string {
 	t.Helper()
 	vecs, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"anything"})
 	require.NoError(t, err)
-	ps, err := e.index.Search(t.Context(), retrieval.Query{
+	ps, err := retrieval.Search(t.Context(), e.index, retrieval.Query{
 		Tenant: tenant, Text: "anything", Vector: vecs[0], TopK: 100, DocumentIDs: []string{docID},
 	})
 	require.NoError(t, err)
