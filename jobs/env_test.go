@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
@@ -83,7 +84,7 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Embedder:  retrieval.NewHashEmbedder(dim),
 		Generator: retrieval.NewExtractive(),
 		Chunker:   ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:       ingest.NewPDFParser(testExe, ingest.PDFLimits{Timeout: 20 * time.Second}),
+		PDF:       pdf.NewParser(testExe, pdf.Limits{Timeout: 20 * time.Second}),
 		Enqueuer:  enq,
 		Logger:    e.logger,
 		// Several batches per document, so that batching and progress run.
@@ -172,7 +173,7 @@ func (e *env) indexedChunkIDs(t *testing.T, tenant, docID string) []string {
 	t.Helper()
 	vecs, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"anything"})
 	require.NoError(t, err)
-	ps, err := e.index.Search(t.Context(), retrieval.Query{
+	ps, err := retrieval.Search(t.Context(), e.index, retrieval.Query{
 		Tenant: tenant, Text: "anything", Vector: vecs[0], TopK: 100, DocumentIDs: []string{docID},
 	})
 	require.NoError(t, err)

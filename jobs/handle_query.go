@@ -74,13 +74,13 @@ func (h *handlers) query(ctx context.Context, a QueryArgs) error {
 	if err != nil {
 		return err
 	}
-	passages, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
+	passages, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK})
 	if err != nil {
 		return fmt.Errorf("jobs: search: %w", err)
 	}
 	if len(docIDs) > 0 {
 		// The pages the user named come first, then the rest of the tenant's.
-		named, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
+		named, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vecs[0], TopK: topK, DocumentIDs: docIDs})
 		if err != nil {
 			return fmt.Errorf("jobs: search named pages: %w", err)
 		}

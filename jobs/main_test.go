@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -20,8 +20,8 @@ var testExe = func() string { exe, _ := os.Executable(); return exe }()
 
 func TestMain(m *testing.M) {
 	// The PDF parser re-executes this test binary as its sandboxed child.
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	srv, err := redistest.Start(ctx)

@@ -75,7 +75,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	require.Len(t, b.indexedChunkIDs(t, b.tenant, doc.ID), len(chunks))
 	vec, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"impeller warranty"})
 	require.NoError(t, err)
-	hits, err := b.index.Search(t.Context(), retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
+	hits, err := retrieval.Search(t.Context(), b.index, retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)
 	require.Equal(t, doc.ID, hits[0].DocumentID)

@@ -73,13 +73,26 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 	if len(qterms) == 0 || len(passages) == 0 {
 		return notFound, nil
 	}
+	cands, df, err := sentenceCandidates(ctx, qterms, passages)
+	if err != nil {
+		return Answer{}, err
+	}
+	cands = rankCandidates(cands, qterms, df, len(passages))
+	if len(cands) == 0 || cands[0].coverage < extractiveMinCoverage {
+		return notFound, nil
+	}
+	text, citations := composeAnswer(chooseSentences(cands), passages)
+	return Answer{Text: text, Citations: citations, Generator: e.Name()}, nil
+}
 
-	// Sentences and per-passage document frequencies of the question terms.
+// sentenceCandidates splits the passages into the sentences that may be
+// quoted, and counts in how many passages each question term occurs.
+func sentenceCandidates(ctx context.Context, qterms map[string]struct{}, passages []Passage) ([]candidate, map[string]int, error) {
 	var cands []candidate
 	df := make(map[string]int, len(qterms))
 	for i, p := range passages {
 		if err := ctx.Err(); err != nil {
-			return Answer{}, fmt.Errorf("retrieval: extractive: %w", err)
+			return nil, nil, fmt.Errorf("retrieval: extractive: %w", err)
 		}
 		inPassage := make(map[string]struct{})
 		// Quoted text must be valid UTF-8 whatever the extraction produced.
@@ -100,12 +113,19 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 			df[t]++
 		}
 	}
+	return cands, df, nil
+}
 
-	// BM25-style IDF over the passages: terms present in every passage
-	// weigh little, terms absent from all of them weigh most, which lowers
-	// the coverage of every sentence when the question asks about something
-	// the passages do not mention.
-	n := float64(len(passages))
+// rankCandidates scores each sentence by the IDF-weighted share of the
+// question's terms it covers, plus a small bonus for passages ranked higher,
+// drops those covering nothing, and sorts the rest best first.
+//
+// BM25-style IDF over the passages: terms present in every passage weigh
+// little, terms absent from all of them weigh most, which lowers the
+// coverage of every sentence when the question asks about something the
+// passages do not mention.
+func rankCandidates(cands []candidate, qterms map[string]struct{}, df map[string]int, passages int) []candidate {
+	n := float64(passages)
 	idf := make(map[string]float64, len(qterms))
 	// Sum in a fixed order: float addition is not associative, and map order
 	// would make ties (and so answers) vary between runs.
@@ -131,8 +151,7 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 		c.score = c.coverage + extractiveRankBonus*(n-float64(c.passage))/n
 		kept = append(kept, c)
 	}
-	cands = kept
-	slices.SortStableFunc(cands, func(a, b candidate) int {
+	slices.SortStableFunc(kept, func(a, b candidate) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
@@ -141,10 +160,12 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 		}
 		return cmp.Compare(a.position, b.position)
 	})
-	if len(cands) == 0 || cands[0].coverage < extractiveMinCoverage {
-		return notFound, nil
-	}
+	return kept
+}
 
+// chooseSentences keeps the best sentence and those that follow it closely
+// enough in score, skipping near-duplicates, up to extractiveMaxSentences.
+func chooseSentences(cands []candidate) []candidate {
 	chosen := []candidate{cands[0]}
 	for _, c := range cands[1:] {
 		if len(chosen) == extractiveMaxSentences {
@@ -157,7 +178,12 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 			chosen = append(chosen, c)
 		}
 	}
+	return chosen
+}
 
+// composeAnswer joins the chosen sentences, each followed by its [n] marker,
+// and lists one citation per cited passage, in passage order.
+func composeAnswer(chosen []candidate, passages []Passage) (string, []ragqueue.Citation) {
 	var b strings.Builder
 	snippets := make(map[int]string, len(chosen))
 	for i, c := range chosen {
@@ -172,11 +198,7 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 			snippets[c.passage] = truncateRunes(c.text, maxSnippet)
 		}
 	}
-	cited := make([]int, 0, len(snippets))
-	for i := range snippets {
-		cited = append(cited, i)
-	}
-	slices.Sort(cited)
+	cited := slices.Sorted(maps.Keys(snippets))
 	citations := make([]ragqueue.Citation, 0, len(cited))
 	for _, i := range cited {
 		p := passages[i]
@@ -190,7 +212,7 @@ func (e *Extractive) Generate(ctx context.Context, question string, passages []P
 			Snippet:    snippets[i],
 		})
 	}
-	return Answer{Text: b.String(), Citations: citations, Generator: e.Name()}, nil
+	return b.String(), citations
 }
 
 func uniqueTerms(text string) map[string]struct{} {

@@ -5,27 +5,43 @@ import (
 	"slices"
 )
 
-// DefaultRRFK is the rank offset of reciprocal rank fusion when none is
-// given; 60 is the value of the original paper and damps the weight of the
-// very first ranks.
-const DefaultRRFK = 60
+// ranked is one ranked list of passages (best first, Score set by its
+// retriever) and the weight it carries in fuseConvex.
+type ranked struct {
+	Passages []Passage
+	Weight   float64
+}
 
-// FuseRRF merges ranked lists of passages (best first, e.g. one from lexical
-// and one from dense search) into one ranking by reciprocal rank fusion: a
-// passage's score is the sum over the lists it appears in of 1/(k+rank),
-// rank counting from 1. Passages are identified by ChunkID; within one list
-// only a chunk's first (best) occurrence counts. Ties are broken by ChunkID
-// so the result is deterministic. It returns at most topK passages (all of
-// them when topK <= 0) with Score set to the fused score; k <= 0 means
-// DefaultRRFK. The fields of a passage come from its first occurrence that
-// has Text, so a list may carry IDs only and leave the text to another.
-func FuseRRF(k int, topK int, lists ...[]Passage) []Passage {
-	if k <= 0 {
-		k = DefaultRRFK
+// fuseConvex merges ranked lists of passages by a convex combination of
+// their scores: each list's scores are min-max normalised to [0, 1] over
+// the list (its best passage 1, its worst 0), and a passage scores the sum
+// over the lists it appears in of weight × normalised score. Unlike rank
+// fusion it keeps how far apart the retrievers put their candidates, so a
+// clear lexical winner is not overturned by a weak retriever's vague
+// preference. Ties are broken by ChunkID; topK <= 0 returns everything.
+// The weights of ranked are the mixing weights (conventionally summing
+// to 1). Passage fields come from the first occurrence with Text.
+func fuseConvex(topK int, lists ...ranked) []Passage {
+	plain := make([][]Passage, len(lists))
+	for i, l := range lists {
+		plain[i] = l.Passages
 	}
-	f := newFusion(lists...)
+	f := newFusion(plain...)
 	for _, l := range lists {
-		f.list(l, func(rank int, _ Passage) float64 { return 1 / float64(k+rank+1) })
+		if len(l.Passages) == 0 {
+			continue
+		}
+		lo, hi := l.Passages[0].Score, l.Passages[0].Score
+		for _, p := range l.Passages {
+			lo, hi = min(lo, p.Score), max(hi, p.Score)
+		}
+		f.list(l.Passages, func(_ int, p Passage) float64 {
+			norm := 1.0
+			if hi > lo {
+				norm = (p.Score - lo) / (hi - lo)
+			}
+			return l.Weight * norm
+		})
 	}
 	return f.ranked(topK)
 }

@@ -26,81 +26,112 @@ func (e *Embedder) connect(ctx context.Context, opts Options) error {
 	hc := newHTTPClient(opts.HTTPClient, e.retrier)
 	switch e.provider {
 	case OpenAI:
-		key, err := openAIKey(opts.APIKey, opts.BaseURL)
-		if err != nil {
-			return err
-		}
-		o := []openai.Option{openai.WithToken(key), openai.WithEmbeddingModel(e.model), openai.WithModel(e.model), openai.WithHTTPClient(hc)}
-		// Without a BaseURL langchaingo would read OPENAI_BASE_URL itself.
-		o = append(o, openai.WithBaseURL(firstNonEmpty(opts.BaseURL, "https://api.openai.com/v1")))
-		if opts.Dimensions > 0 {
-			o = append(o, openai.WithEmbeddingDimensions(opts.Dimensions))
-		}
-		llm, err := openai.New(o...)
-		if err != nil {
-			return err
-		}
-		e.embed = llm.CreateEmbedding
+		return e.connectOpenAI(opts, hc)
 	case Ollama:
-		u, err := ollamaURL(opts.BaseURL)
-		if err != nil {
-			return err
-		}
-		llm, err := ollama.New(ollama.WithModel(e.model), ollama.WithServerURL(u), ollama.WithHTTPClient(hc))
-		if err != nil {
-			return err
-		}
-		e.embed = llm.CreateEmbedding
+		return e.connectOllama(opts, hc)
 	case GoogleAI:
-		if opts.APIKey == "" {
-			return missingKey("GOOGLE_API_KEY")
-		}
-		llm, err := googleai.New(ctx, googleai.WithAPIKey(opts.APIKey), googleai.WithDefaultEmbeddingModel(e.model))
-		if err != nil {
-			return err
-		}
-		e.embed, e.close, e.selfRetry = llm.CreateEmbedding, llm.Close, true
+		return e.connectGoogleAI(ctx, opts)
 	case Mistral:
-		if e.model != "mistral-embed" {
-			return ragqueue.Errorf(ragqueue.EINVALID, "mistral embeddings: only the model mistral-embed is supported, not %q", e.model)
-		}
-		if opts.APIKey == "" {
-			return missingKey("MISTRAL_API_KEY")
-		}
-		mo := []mistral.Option{mistral.WithAPIKey(opts.APIKey), mistral.WithTimeout(opts.Timeout), mistral.WithMaxRetries(opts.Retry.MaxRetries)}
-		if opts.BaseURL != "" {
-			mo = append(mo, mistral.WithEndpoint(opts.BaseURL))
-		}
-		m, err := mistral.New(mo...)
-		if err != nil {
-			return err
-		}
-		e.embed = detachCtx(m.CreateEmbedding)
+		return e.connectMistral(opts)
 	case VoyageAI:
-		if opts.APIKey == "" {
-			return missingKey("VOYAGE_API_KEY")
-		}
-		v, err := voyageai.NewVoyageAI(voyageai.WithModel(e.model), voyageai.WithToken(opts.APIKey),
-			voyageai.WithClient(*hc), voyageai.WithStripNewLines(false), voyageai.WithBatchSize(opts.BatchSize))
-		if err != nil {
-			return err
-		}
-		e.embed = v.EmbedDocuments
+		return e.connectVoyageAI(opts, hc)
 	case Jina:
-		if opts.APIKey == "" {
-			return missingKey("JINA_API_KEY")
-		}
-		jo := []jina.Option{jina.WithModel(e.model), jina.WithAPIKey(opts.APIKey), jina.WithClient(hc),
-			jina.WithStripNewLines(false), jina.WithBatchSize(opts.BatchSize)}
-		if opts.BaseURL != "" {
-			jo = append(jo, jina.WithAPIBaseURL(opts.BaseURL))
-		}
-		j, err := jina.NewJina(jo...)
-		if err != nil {
-			return err
-		}
-		e.embed = j.CreateEmbedding
+		return e.connectJina(opts, hc)
 	}
+	return nil
+}
+
+func (e *Embedder) connectOpenAI(opts Options, hc *http.Client) error {
+	key, err := openAIKey(opts.APIKey, opts.BaseURL)
+	if err != nil {
+		return err
+	}
+	o := []openai.Option{openai.WithToken(key), openai.WithEmbeddingModel(e.model), openai.WithModel(e.model), openai.WithHTTPClient(hc)}
+	// Without a BaseURL langchaingo would read OPENAI_BASE_URL itself.
+	o = append(o, openai.WithBaseURL(firstNonEmpty(opts.BaseURL, "https://api.openai.com/v1")))
+	if opts.Dimensions > 0 {
+		o = append(o, openai.WithEmbeddingDimensions(opts.Dimensions))
+	}
+	llm, err := openai.New(o...)
+	if err != nil {
+		return err
+	}
+	e.embed = llm.CreateEmbedding
+	return nil
+}
+
+func (e *Embedder) connectOllama(opts Options, hc *http.Client) error {
+	u, err := ollamaURL(opts.BaseURL)
+	if err != nil {
+		return err
+	}
+	llm, err := ollama.New(ollama.WithModel(e.model), ollama.WithServerURL(u), ollama.WithHTTPClient(hc))
+	if err != nil {
+		return err
+	}
+	e.embed = llm.CreateEmbedding
+	return nil
+}
+
+// connectGoogleAI: the Google client retries by itself (selfRetry).
+func (e *Embedder) connectGoogleAI(ctx context.Context, opts Options) error {
+	if opts.APIKey == "" {
+		return missingKey("GOOGLE_API_KEY")
+	}
+	llm, err := googleai.New(ctx, googleai.WithAPIKey(opts.APIKey), googleai.WithDefaultEmbeddingModel(e.model))
+	if err != nil {
+		return err
+	}
+	e.embed, e.close, e.selfRetry = llm.CreateEmbedding, llm.Close, true
+	return nil
+}
+
+func (e *Embedder) connectMistral(opts Options) error {
+	if e.model != "mistral-embed" {
+		return ragqueue.Errorf(ragqueue.EINVALID, "mistral embeddings: only the model mistral-embed is supported, not %q", e.model)
+	}
+	if opts.APIKey == "" {
+		return missingKey("MISTRAL_API_KEY")
+	}
+	mo := []mistral.Option{mistral.WithAPIKey(opts.APIKey), mistral.WithTimeout(opts.Timeout), mistral.WithMaxRetries(opts.Retry.MaxRetries)}
+	if opts.BaseURL != "" {
+		mo = append(mo, mistral.WithEndpoint(opts.BaseURL))
+	}
+	m, err := mistral.New(mo...)
+	if err != nil {
+		return err
+	}
+	e.embed = detachCtx(m.CreateEmbedding)
+	return nil
+}
+
+func (e *Embedder) connectVoyageAI(opts Options, hc *http.Client) error {
+	if opts.APIKey == "" {
+		return missingKey("VOYAGE_API_KEY")
+	}
+	v, err := voyageai.NewVoyageAI(voyageai.WithModel(e.model), voyageai.WithToken(opts.APIKey),
+		voyageai.WithClient(*hc), voyageai.WithStripNewLines(false), voyageai.WithBatchSize(opts.BatchSize))
+	if err != nil {
+		return err
+	}
+	e.embed = v.EmbedDocuments
+	return nil
+}
+
+func (e *Embedder) connectJina(opts Options, hc *http.Client) error {
+	if opts.APIKey == "" {
+		return missingKey("JINA_API_KEY")
+	}
+	jo := []jina.Option{jina.WithModel(e.model), jina.WithAPIKey(opts.APIKey), jina.WithClient(hc),
+		jina.WithStripNewLines(false), jina.WithBatchSize(opts.BatchSize)}
+	if opts.BaseURL != "" {
+		jo = append(jo, jina.WithAPIBaseURL(opts.BaseURL))
+	}
+	j, err := jina.NewJina(jo...)
+	if err != nil {
+		return err
+	}
+	e.embed = j.CreateEmbedding
 	return nil
 }
 

@@ -5,57 +5,58 @@ import (
 	"fmt"
 
 	qc "github.com/qdrant/go-client/qdrant"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search implements retrieval.Index with one Query request: a dense
-// prefetch when q has a vector, a sparse prefetch when q's text has terms,
-// fused by reciprocal rank on the server (k = retrieval.DefaultRRFK; the
-// embedded index fuses normalised scores instead, retrieval.FuseConvex, so
-// the two rank close but not identically). A query with only one of the
-// two is fused all the same, so that scores mean the same on every path. The tenant and staged=false filter
-// is on the query and on each prefetch.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+// Candidates implements retrieval.Index with one Query request per
+// retriever, run concurrently: the dense vector's nearest points when q has
+// a vector, the sparse (BM25) vector's best points when q's text has terms,
+// up to retrieval.SearchSizes' candidates each, with the payload a passage
+// needs. Qdrant fuses nothing: retrieval ranks the two lists, as it ranks
+// the embedded index's. Every request carries the tenant and staged=false
+// filter.
+func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.Candidates, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
-		return nil, err
+		return retrieval.Candidates{}, err
 	}
-	topK, n := storage.SearchSizes(q.TopK)
-	candidates := uint64(n)
-
-	filter := searchFilter(q)
-	var prefetch []*qc.PrefetchQuery
+	_, n := retrieval.SearchSizes(q.TopK)
+	var c retrieval.Candidates
+	g, gctx := errgroup.WithContext(ctx)
 	if len(q.Vector) > 0 {
-		prefetch = append(prefetch, &qc.PrefetchQuery{
-			Query:  qc.NewQueryDense(q.Vector),
-			Using:  ptr(denseVector),
-			Filter: filter,
-			Limit:  ptr(candidates),
+		g.Go(func() (err error) {
+			c.Dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
+			return err
 		})
 	}
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
-		prefetch = append(prefetch, &qc.PrefetchQuery{
-			Query:  qc.NewQuerySparse(sv.Indices, sv.Values),
-			Using:  ptr(sparseVector),
-			Filter: filter,
-			Limit:  ptr(candidates),
+		g.Go(func() (err error) {
+			c.Lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
+			return err
 		})
 	}
-	if len(prefetch) == 0 {
-		return nil, nil // nothing to match on: no vector, no terms
+	if err := g.Wait(); err != nil {
+		return retrieval.Candidates{}, fmt.Errorf("qdrant: search: %w", err)
 	}
+	return c, nil
+}
+
+// query runs one nearest query on the vector named using, filtered by
+// searchFilter(q), and returns up to limit passages, best first.
+func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]retrieval.Passage, error) {
 	points, err := ix.client.Query(ctx, &qc.QueryPoints{
 		CollectionName: ix.collection,
-		Prefetch:       prefetch,
-		Query:          qc.NewQueryRRF(&qc.Rrf{K: ptr(uint32(retrieval.DefaultRRFK))}),
-		Filter:         filter,
-		Limit:          ptr(uint64(topK)),
+		Query:          nearest,
+		Using:          ptr(using),
+		Filter:         searchFilter(q),
+		Limit:          ptr(uint64(limit)),
 		WithPayload:    qc.NewWithPayloadInclude(passageKeys...),
 		WithVectors:    qc.NewWithVectors(false),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("qdrant: search: %w", mapErr(err))
+		return nil, mapErr(err)
 	}
 	out := make([]retrieval.Passage, len(points))
 	for i, p := range points {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/keys"
@@ -62,7 +63,7 @@ type App struct {
 	Redis     goredis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
-	PDF       *ingest.PDFParser
+	PDF       *pdf.Parser
 	// WebClient is the one SSRF-guarded client every outbound fetch uses;
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
@@ -165,7 +166,7 @@ func (a *App) openPipeline(ctx context.Context) (err error) {
 		return fmt.Errorf("app: RAGQ_LLM: %w", err)
 	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
-	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
+	a.PDF = pdf.NewParser(selfExe(), pdf.Limits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
 	})
 	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})

@@ -10,15 +10,20 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// queryRecorder is an index that keeps the query it is asked.
+// queryRecorder is an index that keeps the query it is asked and finds
+// the same candidates whatever the query.
 type queryRecorder struct {
 	retrieval.Index
 	got retrieval.Query
 }
 
-func (r *queryRecorder) Search(_ context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+func (r *queryRecorder) Candidates(_ context.Context, q retrieval.Query) (retrieval.Candidates, error) {
 	r.got = q
-	return []retrieval.Passage{{DocumentID: "d1"}}, nil
+	return recorded(), nil
+}
+
+func recorded() retrieval.Candidates {
+	return retrieval.Candidates{Lexical: []retrieval.Passage{{DocumentID: "d1"}}}
 }
 
 // TestSearchModes checks what each mode sends to the index: the text for
@@ -41,7 +46,7 @@ func TestSearchModes(t *testing.T) {
 			idx := &queryRecorder{}
 			got, err := Search(context.Background(), emb, idx, "acme", tt.mode, "kiln glaze", 7)
 			require.NoError(t, err)
-			require.Equal(t, []retrieval.Passage{{DocumentID: "d1"}}, got)
+			require.Equal(t, retrieval.Fuse(recorded(), 7), got)
 			require.Equal(t, "acme", idx.got.Tenant)
 			require.Equal(t, 7, idx.got.TopK)
 			if tt.wantText {
