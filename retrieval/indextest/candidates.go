@@ -28,6 +28,17 @@ func (r *recorder) fuse(c retrieval.Candidates, topK int) []retrieval.Candidate 
 	return r.out
 }
 
+// reversed is a deliberately different ranking policy: Fuse's order
+// turned around, worst first, cut to topK.
+func reversed(c retrieval.Candidates, topK int) []retrieval.Candidate {
+	all := retrieval.Fuse(c, 0)
+	slices.Reverse(all)
+	if topK > 0 && len(all) > topK {
+		all = all[:topK]
+	}
+	return all
+}
+
 // testCandidates checks what an index hands the fusion to rank: each list
 // best first, without repeats, within the candidate budget, of the
 // tenant's chunks only; each retriever silent when its half of the query
@@ -90,6 +101,41 @@ func testCandidates(t *testing.T, b *bundle) {
 	require.NoError(t, err)
 	require.NotEmpty(t, dense.got.Dense)
 	require.Empty(t, dense.got.Lexical, "no text, no lexical candidates")
+}
+
+// testRanksByFusion checks that an index ranks by the fusion it is handed
+// and by nothing of its own: a policy that turns Fuse around gets its
+// order, its scores and its cut.
+func testRanksByFusion(t *testing.T, b *bundle) {
+	stored := map[string]retrieval.IndexedChunk{}
+	var chunks []retrieval.IndexedChunk
+	for i, text := range corpus {
+		c := b.chunk(t, b.tenantA, "corpus", i, text)
+		chunks = append(chunks, c)
+		stored[c.ID] = c
+	}
+	b.upsert(t, chunks...)
+
+	text := "workers retry queue jobs with backoff and download receipts"
+	for name, q := range map[string]retrieval.Query{
+		"hybrid":  {Tenant: b.tenantA, Text: text, Vector: b.embed(t, text), TopK: 3},
+		"lexical": {Tenant: b.tenantA, Text: "energy queue invoice lighthouse glaciers", TopK: 2},
+		"dense":   {Tenant: b.tenantA, Vector: b.embed(t, text), TopK: 4},
+	} {
+		rec := &recorder{rank: reversed}
+		ps, err := b.ix.Search(b.ctx, q, rec.fuse)
+		require.NoError(t, err, name)
+		k, _ := retrieval.SearchSizes(q.TopK)
+		want := reversed(rec.got, k)
+		require.Len(t, want, min(k, len(retrieval.Fuse(rec.got, 0))), name)
+		require.Greater(t, len(want), 1, "%s: an order worth checking", name)
+		require.Less(t, want[0].Score, want[len(want)-1].Score, "%s: the reversed policy puts the worst first", name)
+		requireChosen(t, stored, want, ps)
+
+		fused, err := retrieval.Search(b.ctx, b.ix, q)
+		require.NoError(t, err, name)
+		require.NotEqual(t, chunkIDs(fused), chunkIDs(ps), "%s: Fuse ranks otherwise", name)
+	}
 }
 
 // requireChosen checks that ps are the chunks chosen, in their order, with
