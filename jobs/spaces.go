@@ -231,8 +231,8 @@ func (x snapshotIndex) VectorsByHash(ctx context.Context, tenant, documentID str
 	return x.sn.Live.Index.VectorsByHash(ctx, tenant, documentID, hashes)
 }
 
-func (x snapshotIndex) Candidates(ctx context.Context, q retrieval.Query) (retrieval.Candidates, error) {
-	return x.sn.Live.Index.Candidates(ctx, q)
+func (x snapshotIndex) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
+	return x.sn.Live.Index.Search(ctx, q, fuse)
 }
 
 func (x snapshotIndex) Ping(ctx context.Context) error { return x.sn.Live.Index.Ping(ctx) }

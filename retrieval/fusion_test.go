@@ -9,12 +9,12 @@ import (
 
 func TestFuseConvex(t *testing.T) {
 	t.Parallel()
-	p := func(id string, score float64, text string) Passage {
-		return Passage{ChunkID: id, Score: score, Text: text}
+	p := func(id string, score float64) Candidate {
+		return Candidate{ChunkID: id, DocumentID: "doc-" + id, Score: score}
 	}
 	// Lexically, a is far ahead of b and c; dense search mildly prefers b.
-	lexical := []Passage{p("a", 10, "text a"), p("b", 2, "text b"), p("c", 1, "text c")}
-	dense := []Passage{p("b", 0.50, ""), p("a", 0.48, ""), p("d", 0.10, "")}
+	lexical := []Candidate{p("a", 10), p("b", 2), p("c", 1)}
+	dense := []Candidate{p("b", 0.50), p("a", 0.48), p("d", 0.10)}
 	tests := []struct {
 		name   string
 		weight float64 // of dense
@@ -28,24 +28,24 @@ func TestFuseConvex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := fuseConvex(0, ranked{Passages: lexical, Weight: 1 - tt.weight}, ranked{Passages: dense, Weight: tt.weight})
+			got := fuseConvex(0, ranked{Candidates: lexical, Weight: 1 - tt.weight}, ranked{Candidates: dense, Weight: tt.weight})
 			require.Equal(t, tt.want, ids(got))
-			b := slices.IndexFunc(got, func(p Passage) bool { return p.ChunkID == "b" })
-			require.Equal(t, "text b", got[b].Text, "fields come from the list with text")
+			b := slices.IndexFunc(got, func(c Candidate) bool { return c.ChunkID == "b" })
+			require.Equal(t, "doc-b", got[b].DocumentID, "the document comes with the chunk")
 		})
 	}
-	got := fuseConvex(2, ranked{Passages: lexical, Weight: 0.75}, ranked{Passages: dense, Weight: 0.25})
+	got := fuseConvex(2, ranked{Candidates: lexical, Weight: 0.75}, ranked{Candidates: dense, Weight: 0.25})
 	require.Len(t, got, 2)
 	require.InDelta(t, 0.75+0.25*0.95, got[0].Score, 1e-9)
 	// A one-passage list normalises to 1; an empty one adds nothing.
-	one := fuseConvex(0, ranked{Passages: []Passage{p("x", 3, "x")}, Weight: 0.5}, ranked{Weight: 0.5})
-	require.Equal(t, []Passage{p("x", 0.5, "x")}, one)
+	one := fuseConvex(0, ranked{Candidates: []Candidate{p("x", 3)}, Weight: 0.5}, ranked{Weight: 0.5})
+	require.Equal(t, []Candidate{p("x", 0.5)}, one)
 }
 
-func ids(ps []Passage) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.ChunkID
+func ids(cs []Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ChunkID
 	}
 	return out
 }

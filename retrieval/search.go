@@ -25,19 +25,35 @@ func SearchSizes(topK int) (k, candidates int) {
 	return k, max(4*k, MinCandidates)
 }
 
+// Candidate is one retriever's hit before anything is ranked: which chunk
+// and the retriever's own score. It carries nothing else, so that a Fusion
+// ranks on what every index has and an index reads a passage's stored
+// fields only for the chunks that win.
+type Candidate struct {
+	ChunkID    string
+	DocumentID string
+	Score      float64
+}
+
 // Candidates is what an index finds for one query before anything is
-// ranked: each retriever's hits, best first, every field of each passage
-// set and Score the retriever's own score. The lists are the input of
-// Fuse, so that which index found them does not change how they rank.
+// ranked: each retriever's hits, best first, Score the retriever's own
+// score. The lists are the input of a Fusion (Fuse), so that which index
+// found them does not change how they rank.
 type Candidates struct {
 	// Lexical are the BM25 hits of Query.Text, Score their BM25 score;
 	// empty when the text has no terms.
-	Lexical []Passage
+	Lexical []Candidate
 	// Dense are the chunks nearest to Query.Vector, Score their cosine
 	// similarity (the dot product, for the unit vectors embedders give);
 	// empty when the query has no vector.
-	Dense []Passage
+	Dense []Candidate
 }
+
+// Fusion is a ranking policy: it merges one query's candidates into at
+// most topK chunks (all when topK <= 0), best first, Score the fused score.
+// Fuse is the one every search uses (Search hands it to the index); an
+// Index ranks by the Fusion it is handed and by nothing of its own.
+type Fusion func(c Candidates, topK int) []Candidate
 
 // DenseWeight is the share of the dense ranking in Fuse (a convex
 // combination of min-max normalised scores; lexical BM25 has the rest).
@@ -54,21 +70,17 @@ const DenseWeight = 0.25
 // Fuse is the ranking policy of every search: the lexical and dense
 // candidates merged by a convex combination of their normalised scores
 // (fuseConvex), the dense list weighted DenseWeight. It returns at most topK
-// passages (all when topK <= 0), best first, Score the fused score; ties
-// are broken by ChunkID.
-func Fuse(c Candidates, topK int) []Passage {
-	return fuseConvex(topK, ranked{Passages: c.Lexical, Weight: 1 - DenseWeight}, ranked{Passages: c.Dense, Weight: DenseWeight})
+// chunks (all when topK <= 0), best first, Score the fused score; ties are
+// broken by ChunkID. It is a Fusion.
+func Fuse(c Candidates, topK int) []Candidate {
+	return fuseConvex(topK, ranked{Candidates: c.Lexical, Weight: 1 - DenseWeight}, ranked{Candidates: c.Dense, Weight: DenseWeight})
 }
 
-// Search asks idx for q's candidates and ranks them by Fuse: the one way
-// a search runs, whichever index serves it. It returns at most
-// SearchSizes(q.TopK) passages of q.Tenant, best first. The index's error
-// is returned as it is (it carries the adapter's prefix and error code).
+// Search runs q on idx ranked by Fuse: the one way a search runs,
+// whichever index serves it. It returns at most SearchSizes(q.TopK)
+// passages of q.Tenant, best first, Score the fused score. The index's
+// error is returned as it is (it carries the adapter's prefix and error
+// code).
 func Search(ctx context.Context, idx Index, q Query) ([]Passage, error) {
-	c, err := idx.Candidates(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	k, _ := SearchSizes(q.TopK)
-	return Fuse(c, k), nil
+	return idx.Search(ctx, q, Fuse)
 }

@@ -23,8 +23,8 @@ func TestSearchSizes(t *testing.T) {
 func TestFuse(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, 0.25, DenseWeight, "the cases below are worked out for a dense share of 0.25")
-	p := func(id string, score float64) Passage {
-		return Passage{ChunkID: id, DocumentID: "doc-" + id, Text: "text of " + id, Score: score}
+	p := func(id string, score float64) Candidate {
+		return Candidate{ChunkID: id, DocumentID: "doc-" + id, Score: score}
 	}
 	tests := []struct {
 		name       string
@@ -36,14 +36,14 @@ func TestFuse(t *testing.T) {
 		{name: "nothing found", topK: 5, wantIDs: []string{}, wantScores: []float64{}},
 		{
 			name:       "lexical only",
-			c:          Candidates{Lexical: []Passage{p("a", 10), p("b", 4), p("c", 1)}},
+			c:          Candidates{Lexical: []Candidate{p("a", 10), p("b", 4), p("c", 1)}},
 			topK:       5,
 			wantIDs:    []string{"a", "b", "c"},
 			wantScores: []float64{0.75, 0.75 * 3 / 9, 0},
 		},
 		{
 			name:       "dense only",
-			c:          Candidates{Dense: []Passage{p("a", 0.9), p("b", 0.5), p("c", 0.4)}},
+			c:          Candidates{Dense: []Candidate{p("a", 0.9), p("b", 0.5), p("c", 0.4)}},
 			topK:       5,
 			wantIDs:    []string{"a", "b", "c"},
 			wantScores: []float64{0.25, 0.25 * 0.2, 0},
@@ -53,8 +53,8 @@ func TestFuse(t *testing.T) {
 			// found by dense search alone, gets its share.
 			name: "clear lexical winner holds",
 			c: Candidates{
-				Lexical: []Passage{p("a", 10), p("b", 2), p("c", 1)},
-				Dense:   []Passage{p("b", 0.50), p("d", 0.49), p("a", 0.10)},
+				Lexical: []Candidate{p("a", 10), p("b", 2), p("c", 1)},
+				Dense:   []Candidate{p("b", 0.50), p("d", 0.49), p("a", 0.10)},
 			},
 			topK:       10,
 			wantIDs:    []string{"a", "b", "d", "c"},
@@ -64,8 +64,8 @@ func TestFuse(t *testing.T) {
 			// Lexically close, so the dense preference decides.
 			name: "dense reorders close lexical candidates",
 			c: Candidates{
-				Lexical: []Passage{p("a", 10), p("b", 9.8), p("c", 1)},
-				Dense:   []Passage{p("b", 0.9), p("c", 0.5), p("a", 0.1)},
+				Lexical: []Candidate{p("a", 10), p("b", 9.8), p("c", 1)},
+				Dense:   []Candidate{p("b", 0.9), p("c", 0.5), p("a", 0.1)},
 			},
 			topK:       10,
 			wantIDs:    []string{"b", "a", "c"},
@@ -73,27 +73,27 @@ func TestFuse(t *testing.T) {
 		},
 		{
 			name:       "ties broken by chunk ID",
-			c:          Candidates{Lexical: []Passage{p("z", 3), p("y", 3)}, Dense: []Passage{p("b", 0.7)}},
+			c:          Candidates{Lexical: []Candidate{p("z", 3), p("y", 3)}, Dense: []Candidate{p("b", 0.7)}},
 			topK:       10,
 			wantIDs:    []string{"y", "z", "b"},
 			wantScores: []float64{0.75, 0.75, 0.25},
 		},
 		{
 			name:       "topK cuts",
-			c:          Candidates{Lexical: []Passage{p("a", 4), p("b", 3), p("c", 2), p("d", 1)}},
+			c:          Candidates{Lexical: []Candidate{p("a", 4), p("b", 3), p("c", 2), p("d", 1)}},
 			topK:       2,
 			wantIDs:    []string{"a", "b"},
 			wantScores: []float64{0.75, 0.5},
 		},
 		{
 			name:       "topK 0 keeps everything",
-			c:          Candidates{Lexical: []Passage{p("a", 4), p("b", 3), p("c", 2), p("d", 1)}},
+			c:          Candidates{Lexical: []Candidate{p("a", 4), p("b", 3), p("c", 2), p("d", 1)}},
 			wantIDs:    []string{"a", "b", "c", "d"},
 			wantScores: []float64{0.75, 0.5, 0.25, 0},
 		},
 		{
 			name:       "duplicate within a list counts once",
-			c:          Candidates{Lexical: []Passage{p("a", 2), p("a", 1.5), p("b", 1)}},
+			c:          Candidates{Lexical: []Candidate{p("a", 2), p("a", 1.5), p("b", 1)}},
 			topK:       5,
 			wantIDs:    []string{"a", "b"},
 			wantScores: []float64{0.75, 0},
@@ -106,7 +106,6 @@ func TestFuse(t *testing.T) {
 			require.Equal(t, tt.wantIDs, ids(got))
 			for i, g := range got {
 				require.InDelta(t, tt.wantScores[i], g.Score, 1e-9, g.ChunkID)
-				require.Equal(t, "text of "+g.ChunkID, g.Text)
 				require.Equal(t, "doc-"+g.ChunkID, g.DocumentID)
 			}
 		})
@@ -116,18 +115,19 @@ func TestFuse(t *testing.T) {
 func TestFuseFieldsAndInputs(t *testing.T) {
 	t.Parallel()
 	c := Candidates{
-		Dense:   []Passage{{ChunkID: "a", Score: 0.9}},
-		Lexical: []Passage{{ChunkID: "a", Text: "alpha", DocumentID: "d1", Title: "T", Source: "s", Page: 3, Score: 12}},
+		Dense:   []Candidate{{ChunkID: "a", DocumentID: "d1", Score: 0.9}},
+		Lexical: []Candidate{{ChunkID: "a", DocumentID: "d1", Score: 12}},
 	}
 	got := Fuse(c, 5)
-	require.Equal(t, []Passage{{ChunkID: "a", Text: "alpha", DocumentID: "d1", Title: "T", Source: "s", Page: 3, Score: 1}}, got)
+	require.Equal(t, []Candidate{{ChunkID: "a", DocumentID: "d1", Score: 1}}, got)
 	// The candidates are not modified.
 	require.Equal(t, 0.9, c.Dense[0].Score)
 	require.Equal(t, 12.0, c.Lexical[0].Score)
 }
 
 // candidateIndex is an Index that finds n lexical candidates for any query
-// (or fails with err) and keeps the query it was asked.
+// (or fails with err), ranks them by the fusion it is handed and keeps the
+// query it was asked.
 type candidateIndex struct {
 	Index
 	n   int
@@ -135,13 +135,31 @@ type candidateIndex struct {
 	got Query
 }
 
-func (x *candidateIndex) Candidates(_ context.Context, q Query) (Candidates, error) {
+func (x *candidateIndex) Search(_ context.Context, q Query, fuse Fusion) ([]Passage, error) {
 	x.got = q
+	if x.err != nil {
+		return nil, x.err
+	}
+	k, _ := SearchSizes(q.TopK)
+	return x.passages(fuse(x.candidates(), k)), nil
+}
+
+// candidates are the lexical candidates the index finds, c000 best.
+func (x *candidateIndex) candidates() Candidates {
 	var c Candidates
 	for i := range x.n {
-		c.Lexical = append(c.Lexical, Passage{ChunkID: fmt.Sprintf("c%03d", i), Text: "t", Score: float64(x.n - i)})
+		c.Lexical = append(c.Lexical, Candidate{ChunkID: fmt.Sprintf("c%03d", i), DocumentID: "d", Score: float64(x.n - i)})
 	}
-	return c, x.err
+	return c
+}
+
+// passages gives the chosen candidates their stored fields.
+func (x *candidateIndex) passages(cs []Candidate) []Passage {
+	out := make([]Passage, len(cs))
+	for i, c := range cs {
+		out[i] = Passage{ChunkID: c.ChunkID, DocumentID: c.DocumentID, Text: "text of " + c.ChunkID, Score: c.Score}
+	}
+	return out
 }
 
 func TestSearch(t *testing.T) {
@@ -153,16 +171,9 @@ func TestSearch(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, q, idx.got, "the query goes to the index as it is")
 		require.Len(t, got, tt.want, "TopK %d", tt.topK)
-		require.Equal(t, Fuse(mustCandidates(t, idx, q), tt.want), got)
+		require.Equal(t, idx.passages(Fuse(idx.candidates(), tt.want)), got, "Search hands the index Fuse")
 	}
 	boom := errors.New("boom")
 	_, err := Search(context.Background(), &candidateIndex{err: boom}, Query{Tenant: "acme"})
 	require.ErrorIs(t, err, boom)
-}
-
-func mustCandidates(t *testing.T, idx Index, q Query) Candidates {
-	t.Helper()
-	c, err := idx.Candidates(context.Background(), q)
-	require.NoError(t, err)
-	return c
 }

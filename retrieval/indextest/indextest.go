@@ -53,6 +53,7 @@ func Run(t *testing.T, newIndex func(t *testing.T) retrieval.Index) {
 		{"DeleteDocumentStaged", testDeleteDocumentStaged},
 		{"VectorsByHash", testVectorsByHash},
 		{"Candidates", testCandidates},
+		{"RanksByFusion", testRanksByFusion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

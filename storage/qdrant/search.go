@@ -11,41 +11,52 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Candidates implements retrieval.Index with one Query request per
-// retriever, run concurrently: the dense vector's nearest points when q has
-// a vector, the sparse (BM25) vector's best points when q's text has terms,
-// up to retrieval.SearchSizes' candidates each, with the payload a passage
-// needs. Qdrant fuses nothing: retrieval ranks the two lists, as it ranks
-// the embedded index's. Every request carries the tenant and staged=false
-// filter.
-func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.Candidates, error) {
+// Search implements retrieval.Index with one Query request per retriever,
+// run concurrently: the dense vector's nearest points when q has a vector,
+// the sparse (BM25) vector's best points when q's text has terms, up to
+// retrieval.SearchSizes' candidates each. Qdrant fuses nothing: fuse ranks
+// the two lists, as it ranks the embedded index's, and the passages of the
+// chunks it chooses come from the payloads the same responses carried.
+// Every request carries the tenant and staged=false filter.
+func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
-		return retrieval.Candidates{}, err
+		return nil, err
 	}
-	_, n := retrieval.SearchSizes(q.TopK)
-	var c retrieval.Candidates
+	k, n := retrieval.SearchSizes(q.TopK)
+	var lexical, dense []*qc.ScoredPoint
 	g, gctx := errgroup.WithContext(ctx)
 	if len(q.Vector) > 0 {
 		g.Go(func() (err error) {
-			c.Dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
+			dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
 			return err
 		})
 	}
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
 		g.Go(func() (err error) {
-			c.Lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
+			lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return retrieval.Candidates{}, fmt.Errorf("qdrant: search: %w", err)
+		return nil, fmt.Errorf("qdrant: search: %w", err)
 	}
-	return c, nil
+	points := make(map[string]*qc.ScoredPoint, len(lexical)+len(dense))
+	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical, points), Dense: candidates(dense, points)}, k)
+	out := make([]retrieval.Passage, 0, len(chosen))
+	for _, c := range chosen {
+		if p, ok := points[c.ChunkID]; ok {
+			ps := passage(p)
+			ps.Score = c.Score
+			out = append(out, ps)
+		}
+	}
+	return out, nil
 }
 
 // query runs one nearest query on the vector named using, filtered by
-// searchFilter(q), and returns up to limit passages, best first.
-func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]retrieval.Passage, error) {
+// searchFilter(q), and returns up to limit points with the payload a
+// passage needs, best first.
+func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]*qc.ScoredPoint, error) {
 	points, err := ix.client.Query(ctx, &qc.QueryPoints{
 		CollectionName: ix.collection,
 		Query:          nearest,
@@ -58,11 +69,26 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]retrieval.Passage, len(points))
-	for i, p := range points {
-		out[i] = passage(p)
+	return points, nil
+}
+
+// candidates turns one retriever's points into its candidates, in order,
+// and records each point under its chunk ID in byChunk.
+func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []retrieval.Candidate {
+	if len(points) == 0 {
+		return nil
 	}
-	return out, nil
+	out := make([]retrieval.Candidate, len(points))
+	for i, p := range points {
+		pl := p.GetPayload()
+		out[i] = retrieval.Candidate{
+			ChunkID:    pl[keyChunkID].GetStringValue(),
+			DocumentID: pl[keyDocumentID].GetStringValue(),
+			Score:      float64(p.GetScore()),
+		}
+		byChunk[out[i].ChunkID] = p
+	}
+	return out
 }
 
 // searchFilter is the filter every search carries: the tenant, searchable

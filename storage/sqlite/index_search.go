@@ -15,15 +15,16 @@ import (
 // write to the tenant committed while it ran.
 const maxSearchAttempts = 3
 
-// Candidates implements retrieval.Index: q's text through BM25 and q's
-// vector, when given, through brute-force cosine, both over the tenant's
-// chunks in memory, each list up to retrieval.SearchSizes' candidates, with
-// the passages' fields read from the file.
-func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.Candidates, error) {
+// Search implements retrieval.Index: q's text through BM25 and q's vector,
+// when given, through brute-force cosine, both over the tenant's chunks in
+// memory, each list up to retrieval.SearchSizes' candidates; fuse ranks
+// them, and only the chunks it chooses have their fields read from the
+// file.
+func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
-		return retrieval.Candidates{}, err
+		return nil, err
 	}
-	_, n := retrieval.SearchSizes(q.TopK)
+	k, n := retrieval.SearchSizes(q.TopK)
 
 	// Both retrievers read one copy of the tenant, but the passages' fields
 	// come from the file afterwards: a version switch (or any other visible
@@ -34,42 +35,36 @@ func (ix *Index) Candidates(ctx context.Context, q retrieval.Query) (retrieval.C
 	for attempt := 1; ; attempt++ {
 		gen, err := ix.generation(ctx, q.Tenant)
 		if err != nil {
-			return retrieval.Candidates{}, err
+			return nil, err
 		}
-		lexical, dense, err := ix.searchMemory(ctx, q, n, gen)
+		c, err := ix.searchMemory(ctx, q, n, gen)
 		if err != nil {
-			return retrieval.Candidates{}, err
+			return nil, err
 		}
-		found, err := ix.storedPassages(ctx, q.Tenant, lexical, dense)
+		out, err := ix.storedPassages(ctx, q.Tenant, fuse(c, k))
 		if err != nil {
-			return retrieval.Candidates{}, err
+			return nil, err
 		}
 		after, err := ix.generation(ctx, q.Tenant)
 		if err != nil {
-			return retrieval.Candidates{}, err
+			return nil, err
 		}
 		if after == gen || attempt == maxSearchAttempts {
-			return retrieval.Candidates{Lexical: withFields(lexical, found), Dense: withFields(dense, found)}, nil
+			return out, nil
 		}
 	}
 }
 
-// storedPassages reads the stored fields of the chunks in lists (ID and
-// score only), in one query, keyed by chunk ID; a chunk deleted meanwhile
-// is absent.
-func (ix *Index) storedPassages(ctx context.Context, tenant string, lists ...[]retrieval.Passage) (map[string]retrieval.Passage, error) {
-	var ids []string
-	seen := make(map[string]struct{})
-	for _, l := range lists {
-		for _, p := range l {
-			if _, dup := seen[p.ChunkID]; !dup {
-				seen[p.ChunkID] = struct{}{}
-				ids = append(ids, p.ChunkID)
-			}
-		}
-	}
-	if len(ids) == 0 {
+// storedPassages returns the chosen chunks, in order and with their
+// scores, as passages with the fields stored in the file, read in one
+// query; a chunk deleted meanwhile is left out.
+func (ix *Index) storedPassages(ctx context.Context, tenant string, chosen []retrieval.Candidate) ([]retrieval.Passage, error) {
+	if len(chosen) == 0 {
 		return nil, nil
+	}
+	ids := make([]string, len(chosen))
+	for i, c := range chosen {
+		ids[i] = c.ChunkID
 	}
 	// By space and id, so that SQLite uses the (space_id, id) index rather
 	// than scanning the tenant's rows; the tenant is checked on each row.
@@ -95,21 +90,14 @@ func (ix *Index) storedPassages(ctx context.Context, tenant string, lists ...[]r
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
 	}
-	return found, nil
-}
-
-// withFields returns the passages of ps (ID and score only) with their
-// stored fields from found, keeping their scores and dropping those found
-// lacks.
-func withFields(ps []retrieval.Passage, found map[string]retrieval.Passage) []retrieval.Passage {
-	var out []retrieval.Passage
-	for _, p := range ps {
-		if f, ok := found[p.ChunkID]; ok {
-			f.Score = p.Score
-			out = append(out, f)
+	out := make([]retrieval.Passage, 0, len(chosen))
+	for _, c := range chosen {
+		if p, ok := found[c.ChunkID]; ok {
+			p.Score = c.Score
+			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // generation reads tenant's generation; 0 means the tenant was never written.
