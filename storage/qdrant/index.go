@@ -189,15 +189,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "qdrant: vectors by hash: no tenant")
 	}
 	out := make(map[string][]float32)
-	want := make([]string, 0, len(hashes))
-	seen := make(map[string]struct{}, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; h == "" || dup {
-			continue
-		}
-		seen[h] = struct{}{}
-		want = append(want, h)
-	}
+	want := storage.DistinctHashes(hashes)
 	for start := 0; start < len(want); start += hashesPerScroll {
 		filter := docFilter(tenant, documentID,
 			qc.NewMatchKeywords(keyContentHash, want[start:min(start+hashesPerScroll, len(want))]...))

@@ -19,15 +19,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "sqlite: vectors by hash: no tenant")
 	}
 	out := make(map[string][]float32)
-	want := make([]string, 0, len(hashes))
-	seen := make(map[string]struct{}, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; h == "" || dup {
-			continue
-		}
-		seen[h] = struct{}{}
-		want = append(want, h)
-	}
+	want := storage.DistinctHashes(hashes)
 	for start := 0; start < len(want); start += maxHashesPerQuery {
 		part := want[start:min(start+maxHashesPerQuery, len(want))]
 		var sb strings.Builder
