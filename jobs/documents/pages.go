@@ -1,4 +1,4 @@
-package jobs
+package documents
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/web"
+	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // BlobPutter stores bytes and reports their key, hex SHA-256 and size.
@@ -79,15 +80,15 @@ const (
 // document. Bytes that another document of the tenant already holds (the
 // same page under two URLs) are that document: outcome duplicate. The
 // returned document needs ingesting when outcome is created or updated.
-func (s *Ingestion) StorePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, PageOutcome, error) {
-	if s.PutBlob == nil {
-		return ragqueue.Document{}, "", Permanent(fmt.Errorf("jobs: storing fetched pages is not configured in this worker"))
+func (s *Service) StorePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, PageOutcome, error) {
+	if s.cfg.PutBlob == nil {
+		return ragqueue.Document{}, "", jobs.Permanent(fmt.Errorf("documents: storing fetched pages is not configured in this worker"))
 	}
 	body := p.Body // as received: the ingest job parses it like an upload
-	cur, err := s.Store.DocumentBySource(ctx, tenant, p.URL)
+	cur, err := s.cfg.Store.DocumentBySource(ctx, tenant, p.URL)
 	found := err == nil
 	if err != nil && !ragqueue.IsNotFound(err) {
-		return ragqueue.Document{}, "", fmt.Errorf("jobs: find document of %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("documents: find document of %s: %w", p.URL, err)
 	}
 	if found && cur.SHA256 == sha256Hex(body) {
 		return cur, PageUnchanged, nil
@@ -95,9 +96,9 @@ func (s *Ingestion) StorePage(ctx context.Context, tenant string, p web.Page) (r
 	if found && (cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing) {
 		return cur, PageBusy, nil
 	}
-	key, sum, size, err := s.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
+	key, sum, size, err := s.cfg.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
 	if err != nil {
-		return ragqueue.Document{}, "", fmt.Errorf("jobs: store page %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("documents: store page %s: %w", p.URL, err)
 	}
 	next := ragqueue.Document{
 		Tenant: tenant, Title: p.Title, Source: p.URL, ContentType: p.ContentType,
@@ -108,19 +109,19 @@ func (s *Ingestion) StorePage(ctx context.Context, tenant string, p web.Page) (r
 		Status: ragqueue.StatusProcessing,
 	}
 	if found {
-		doc, err := ReplaceContent(ctx, s.Store, s.Blobs, cur, next, s.Logger.Warn)
+		doc, err := ReplaceContent(ctx, s.cfg.Store, s.cfg.Blobs, cur, next, s.cfg.Logger.Warn)
 		if err != nil {
-			_ = s.Blobs.Delete(context.WithoutCancel(ctx), key)
+			_ = s.cfg.Blobs.Delete(context.WithoutCancel(ctx), key)
 			if ragqueue.ErrorCode(err) == ragqueue.ECONFLICT {
 				return cur, PageDuplicate, nil
 			}
-			return ragqueue.Document{}, "", fmt.Errorf("jobs: new version of %s: %w", p.URL, err)
+			return ragqueue.Document{}, "", fmt.Errorf("documents: new version of %s: %w", p.URL, err)
 		}
 		return doc, PageUpdated, nil
 	}
-	doc, created, err := CreateDocument(ctx, s.Store, s.Blobs, next, s.Logger.Warn)
+	doc, created, err := CreateDocument(ctx, s.cfg.Store, s.cfg.Blobs, next, s.cfg.Logger.Warn)
 	if err != nil {
-		return ragqueue.Document{}, "", fmt.Errorf("jobs: create document for %s: %w", p.URL, err)
+		return ragqueue.Document{}, "", fmt.Errorf("documents: create document for %s: %w", p.URL, err)
 	}
 	if !created {
 		return doc, PageDuplicate, nil
@@ -135,7 +136,7 @@ func (s *Ingestion) StorePage(ctx context.Context, tenant string, p web.Page) (r
 // fetched page the version holds: its extracted text is indexed as is,
 // rather than parsed again from the stored bytes. created says that the
 // calling task has just created the document.
-func (s *Ingestion) IngestNow(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
+func (s *Service) IngestNow(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
 	if err := s.ingestInline(ctx, doc, page, created); err != nil {
 		return s.ingestNowFailed(ctx, doc, err)
 	}
@@ -148,12 +149,12 @@ func (s *Ingestion) IngestNow(ctx context.Context, doc ragqueue.Document, page w
 // ingestion succeeds (the caller records a failure: ingestNowFailed, or the
 // ingest queue's job). created says that the calling task has just created
 // the document.
-func (s *Ingestion) ingestInline(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
+func (s *Service) ingestInline(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) error {
 	var pre *ingest.Parsed
 	if page.ContentType != ingest.TypePDF {
 		pre = &page.Parsed
 	}
-	pa := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
+	pa := jobs.ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
 	return s.parseThenEmbed(ctx, pa, ingestRun{inline: &doc, fresh: created, pre: pre})
 }
 
@@ -163,7 +164,7 @@ func (s *Ingestion) ingestInline(ctx context.Context, doc ragqueue.Document, pag
 // would be (ready is false, err says why); any other failure hands the
 // version to the ingest queue, whose retries take over (ready is false,
 // err nil), so that one bad moment does not fail the page for good.
-func (s *Ingestion) IngestCrawled(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) (ready bool, err error) {
+func (s *Service) IngestCrawled(ctx context.Context, doc ragqueue.Document, page web.Page, created bool) (ready bool, err error) {
 	err = s.ingestInline(ctx, doc, page, created)
 	if err == nil {
 		return true, nil
@@ -171,31 +172,31 @@ func (s *Ingestion) IngestCrawled(ctx context.Context, doc ragqueue.Document, pa
 	if errors.As(err, new(rejection)) || errors.Is(err, asynq.SkipRetry) {
 		return false, s.ingestNowFailed(ctx, doc, err)
 	}
-	sctx, cancel := SettleContext(ctx)
+	sctx, cancel := jobs.SettleContext(ctx)
 	defer cancel()
-	if qerr := s.Client.EnqueueIngest(sctx, doc); qerr != nil {
+	if qerr := s.EnqueueIngest(sctx, doc); qerr != nil {
 		// Still queued or processing in the database: the reconciler
 		// enqueues it later.
-		s.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", qerr)
+		s.cfg.Logger.WarnContext(ctx, "enqueue ingest of crawled page", "doc_id", doc.ID, "error", qerr)
 	}
-	s.Logger.InfoContext(ctx, "crawled page handed to the ingest queue", "doc_id", doc.ID, "error", err)
+	s.cfg.Logger.InfoContext(ctx, "crawled page handed to the ingest queue", "doc_id", doc.ID, "error", err)
 	return false, nil
 }
 
 // ingestNowFailed settles an inline ingestion that failed: the document and
 // its job are marked so, and the error comes back for the caller to report.
-func (s *Ingestion) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
-	sctx, cancel := SettleContext(ctx)
+func (s *Service) ingestNowFailed(ctx context.Context, doc ragqueue.Document, err error) error {
+	sctx, cancel := jobs.SettleContext(ctx)
 	defer cancel()
 	status := ragqueue.StatusFailed
 	if errors.As(err, new(rejection)) {
 		status = ragqueue.StatusRejected
 	}
-	msg := FailureMessage(err)
+	msg := jobs.FailureMessage(err)
 	s.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
-	if jerr := s.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
-		s.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
+	if jerr := s.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: jobs.StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {
+		s.cfg.Logger.WarnContext(ctx, "record failed ingest job", "tenant", doc.Tenant, "job_id", doc.JobID, "error", jerr)
 	}
 	return err
 }
@@ -209,11 +210,11 @@ func sha256Hex(b []byte) string {
 // CountFetch records one page fetch's outcome in the metrics: fetched, or
 // blocked (robots.txt, the SSRF guard, the crawl's scope); other failures
 // count as neither.
-func (s *Ingestion) CountFetch(err error) {
+func (s *Service) CountFetch(err error) {
 	switch {
 	case err == nil:
-		s.Metrics.CrawlPagesFetched.Inc()
+		s.cfg.Metrics.CrawlPagesFetched.Inc()
 	case errors.Is(err, web.ErrBlocked):
-		s.Metrics.CrawlPagesBlocked.Inc()
+		s.cfg.Metrics.CrawlPagesBlocked.Inc()
 	}
 }
