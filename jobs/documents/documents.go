@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
@@ -22,12 +21,6 @@ type BlobStore interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Delete removes a blob; a missing blob is not an error.
 	Delete(ctx context.Context, key string) error
-}
-
-// PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
-// *pdf.Parser (package ingest/pdf) implements it.
-type PDFParser interface {
-	ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error)
 }
 
 // Store is what ingestion reads and writes in the metadata
@@ -137,3 +130,7 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embed, s.embedFailed))
 	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embedBatch, s.embedBatchFailed))
 }
+
+// BlobPutter stores bytes and reports their key, hex SHA-256 and size.
+// app adapts storage.FileBlobs to it.
+type BlobPutter func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha256 string, size int64, err error)

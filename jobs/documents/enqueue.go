@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
 )
@@ -38,4 +39,13 @@ func (s *Service) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts
 	}
 	s.cfg.Logger.DebugContext(ctx, "ingest enqueued", "task_id", args.TaskID(), "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
 	return true, nil
+}
+
+// enqueueEmbed queues the embed task of a document version; its task ID
+// makes a second enqueue of the same job (a retried parse) a no-op.
+func (s *Service) enqueueEmbed(ctx context.Context, a jobs.EmbedArgs, opts ...asynq.Option) error {
+	if _, err := s.cfg.Client.Enqueue(ctx, a, opts...); err != nil {
+		return fmt.Errorf("documents: enqueue embedding of document %s: %w", a.DocumentID, err)
+	}
+	return nil
 }
