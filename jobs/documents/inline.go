@@ -76,6 +76,8 @@ func (s *Service) ingestNowFailed(ctx context.Context, doc ragqueue.Document, er
 		status = ragqueue.StatusRejected
 	}
 	msg := jobs.FailureMessage(err)
+	// The record keeps the client's message; the log, the raw error.
+	s.cfg.Logger.WarnContext(ctx, "inline ingestion failed", "tenant", doc.Tenant, "doc_id", doc.ID, "job_id", doc.JobID, "error", err)
 	s.docFailed(sctx, doc.Tenant, doc.ID, doc.Version, status, msg)
 	// The inline ingestion had not created its job record (ingestRun.inline).
 	if jerr := s.endJob(sctx, doc.Tenant, doc.JobID, ragqueue.JobUpdate{State: jobs.StatePtr(ragqueue.StateFailed), Error: &msg}, true); jerr != nil {

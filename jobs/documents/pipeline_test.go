@@ -3,7 +3,6 @@ package documents_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -277,7 +276,7 @@ func TestInputErrorRejected(t *testing.T) {
 type failingEmbedder struct{ retrieval.Embedder }
 
 func (failingEmbedder) Embed(context.Context, []string) ([][]float32, error) {
-	return nil, errors.New("embedder down: connection refused")
+	return nil, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "embedder down: connection refused")
 }
 
 func TestFailingEmbedderRetriesThenFails(t *testing.T) {

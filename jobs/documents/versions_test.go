@@ -387,7 +387,7 @@ type flakyEmbedder struct {
 
 func (f *flakyEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	if int(f.calls.Add(1)) > f.ok {
-		return nil, fmt.Errorf("embedder refused the batch: %w", asynq.SkipRetry)
+		return nil, fmt.Errorf("%w: %w", ragqueue.Errorf(ragqueue.EINVALID, "embedder refused the batch"), asynq.SkipRetry)
 	}
 	return f.Embedder.Embed(ctx, texts)
 }
