@@ -23,7 +23,6 @@ import (
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
-	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // blobStore keeps uploaded bytes.
@@ -62,7 +61,7 @@ type server struct {
 	// Operations; any may be nil (the OpenAPI test builds routes only).
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
-	limiter     *redis.Limiter
+	limiter     ragqueue.RateLimiter
 	monitor     http.Handler        // the Asynq web UI under /monitoring/
 	sessionKey  []byte              // signs monitoring session cookies
 	budget      queries.TokenBudget // per-tenant daily LLM tokens; nil: no cap
@@ -137,7 +136,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
 		feed: a.Feed, canceler: a.Canceler,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
-		limiter: redis.NewLimiter(a.Redis),
+		limiter: a.Limiter,
 		budget:  a.TokenBudget,
 	}
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
