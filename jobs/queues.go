@@ -1,3 +1,7 @@
+// Package jobs is the queue core: task kinds and their typed args, Register
+// and Guard, the client, tracker, server, middleware, reconciler, event
+// publishing and feed, and webhook delivery. The use cases live in its
+// feature packages (jobs/documents, jobs/queries, jobs/crawls, jobs/spaces).
 package jobs
 
 // Queue names. Every task goes to exactly one of them.

@@ -1,3 +1,6 @@
+// Package queries answers questions from a tenant's documents: it enqueues
+// them and runs their tasks (conversation rewriting, the answer cache, named
+// pages, the token budget, streamed answers).
 package queries
 
 import (

@@ -1,3 +1,5 @@
+// Package spaces re-indexes: it builds the embedding space of another
+// embedder beside the live one and switches searches to it.
 package spaces
 
 import (
