@@ -33,7 +33,7 @@ bench: deps
 	$(GO) test -run='^$$' -bench='BenchmarkIngest1000|BenchmarkPDFIngest|BenchmarkCrawl|BenchmarkCacheHit|BenchmarkSSESubscribers' -benchtime=1x -count=1 ./cmd/api/ ./ingest/web/
 	$(GO) test -run='^$$' -bench='BenchmarkTimeToFirstToken' -benchtime=200x -count=1 ./cmd/api/
 	$(GO) test -run='^$$' -bench='BenchmarkLoadSearchAndQueries' -benchtime=1x -count=1 ./cmd/api/
-	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/
+	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/pdf/
 	$(GO) test -run='^$$' -bench=. -benchtime=100x -count=1 ./storage/sqlite/ ./storage/qdrant/
 	$(GO) test -run='^$$' -bench=. -count=1 ./retrieval/ ./retrieval/provider/
 	$(GO) test -run='^$$' -bench=BenchmarkEmbedThroughput -benchtime=2x -count=1 ./jobs/

@@ -77,7 +77,7 @@ func TestDetectContentType(t *testing.T) {
 		{name: "extension beats declared", filename: "README.md", declared: "text/plain", head: markdown, want: ingest.TypeMarkdown},
 		{name: "declared json is text", filename: "data", declared: "application/json", head: `{"a":1}`, want: ingest.TypeText},
 
-		// PDFs: recognised (PDFParser parses them).
+		// PDFs: recognised (pdf.Parser parses them).
 		{name: "pdf", filename: "paper.pdf", head: pdf, want: ingest.TypePDF},
 		{name: "pdf no name", head: pdf, want: ingest.TypePDF},
 		{name: "pdf declared", filename: "paper", declared: "application/pdf", head: pdf, want: ingest.TypePDF},

@@ -18,7 +18,7 @@ import (
 // start) survives malformed markup well enough.
 
 // maxHeadingTextBytes caps how much of a heading or <title> is collected.
-const maxHeadingTextBytes = 4 * maxTitleRunes * utf8.UTFMax
+const maxHeadingTextBytes = 4 * MaxTitleRunes * utf8.UTFMax
 
 // Thresholds for choosing what text to keep.
 const (
@@ -112,7 +112,7 @@ func (x *htmlExtractor) finish() (Parsed, int) {
 		doc = &x.main
 	}
 	doc.flush()
-	title := cleanLine(x.title.String(), maxTitleRunes)
+	title := CleanLine(x.title.String(), MaxTitleRunes)
 	if title == "" {
 		title = doc.firstH1
 	}
@@ -414,7 +414,7 @@ func (d *htmlDoc) endHeading() {
 		return
 	}
 	d.inHeading = false
-	d.heading = cleanLine(d.headingText.String(), maxTitleRunes)
+	d.heading = CleanLine(d.headingText.String(), MaxTitleRunes)
 	if d.level == 1 && d.firstH1 == "" {
 		d.firstH1 = d.heading
 	}

@@ -3,6 +3,8 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,4 +103,13 @@ func FuzzParseHTMLNode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkNodeMatchesRender(t, []byte(strings.ToValidUTF8(string(data), "\uFFFD")), "t")
 	})
+}
+
+// readTestdata returns a function reading a file under testdata.
+func readTestdata(name string) func(t *testing.T) []byte {
+	return func(t *testing.T) []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		return data
+	}
 }

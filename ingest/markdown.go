@@ -116,7 +116,7 @@ func (m *mdState) add(line string, plain bool) {
 	if !blank {
 		m.hasBody = true
 		if m.firstLine == "" {
-			m.firstLine = cleanLine(cleanInline(strings.TrimLeft(strings.TrimSpace(line), "#>*-+ ")), maxTitleRunes)
+			m.firstLine = CleanLine(cleanInline(strings.TrimLeft(strings.TrimSpace(line), "#>*-+ ")), MaxTitleRunes)
 		}
 	}
 }
@@ -138,7 +138,7 @@ func (m *mdState) countBody() bool {
 // startSection closes the current section and opens one for a heading.
 func (m *mdState) startSection(level int, rawText, headingLine string) {
 	m.flush()
-	text := cleanLine(cleanInline(rawText), maxTitleRunes)
+	text := CleanLine(cleanInline(rawText), MaxTitleRunes)
 	if level == 1 && m.h1 == "" {
 		m.h1 = text
 	}
@@ -210,7 +210,7 @@ func frontMatterTitle(block []string) string {
 		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
 			val = val[1 : len(val)-1]
 		}
-		return cleanLine(val, maxTitleRunes)
+		return CleanLine(val, MaxTitleRunes)
 	}
 	return ""
 }
@@ -393,7 +393,7 @@ func stripComments(line string, inComment bool) (string, bool) {
 // and HTML tags go. It runs in linear time whatever the input.
 func cleanInline(s string) string {
 	if len(s) > maxHeadingBytes {
-		s = s[:maxHeadingBytes] // cleanLine drops a rune cut in half
+		s = s[:maxHeadingBytes] // CleanLine drops a rune cut in half
 	}
 	var b strings.Builder
 	b.Grow(len(s))

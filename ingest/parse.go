@@ -1,6 +1,7 @@
 // Package ingest turns sources into text: content-type detection, parsing
-// of text, Markdown and HTML, PDF text extraction (in child processes, see
-// PDFParser), and chunking. It does no I/O against the queue or the stores.
+// of text, Markdown and HTML, and chunking; PDFs are parsed in sandboxed
+// child processes by the package ingest/pdf, into this package's Parsed.
+// It does no I/O against the queue or the stores.
 package ingest
 
 import (
@@ -43,9 +44,9 @@ func Parse(ctx context.Context, contentType string, r io.Reader, maxBytes int64)
 	switch mt {
 	case TypeText, TypeMarkdown, TypeHTML:
 	case TypePDF:
-		// PDFs are untrusted binary input: only PDFParser, in a child
+		// PDFs are untrusted binary input: only pdf.Parser, in a child
 		// process, reads them.
-		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "Parse does not read PDFs; PDFParser parses them in a child process")
+		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "Parse does not read PDFs; pdf.Parser parses them in a child process")
 	default:
 		return Parsed{}, ragqueue.Errorf(ragqueue.EUNSUPPORTED, "content type %s is not supported; %s", quote(mt), supportedList)
 	}
@@ -165,7 +166,7 @@ func parseText(ctx context.Context, data []byte) (Parsed, error) {
 	}
 	first, _, _ := strings.Cut(text, "\n")
 	return Parsed{
-		Title:    cleanLine(first, maxTitleRunes),
+		Title:    CleanLine(first, MaxTitleRunes),
 		Sections: []Section{{Text: text}},
 	}, nil
 }

@@ -9,8 +9,10 @@ import (
 // maxFileTitleRunes caps a title made from a file name.
 const maxFileTitleRunes = 200
 
-// maxTitleRunes caps a title taken from a document's content.
-const maxTitleRunes = 120
+// MaxTitleRunes caps a title taken from a document's content (an HTML
+// <title>, a Markdown heading, a PDF's Info /Title), for parsers in this
+// package and its sub-packages alike.
+const MaxTitleRunes = 120
 
 // CleanTitle turns a client-supplied file name into a safe display title:
 // only the base name (split on both / and \), without NUL, control or
@@ -21,17 +23,18 @@ func CleanTitle(filename string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
-	name = cleanLine(name, maxFileTitleRunes)
+	name = CleanLine(name, maxFileTitleRunes)
 	if name == "." || name == ".." {
 		return ""
 	}
 	return name
 }
 
-// cleanLine makes s a one-line display string: invalid UTF-8 replaced,
-// control and invisible formatting characters removed, whitespace runs
-// collapsed to one space, trimmed, and cut to at most max runes.
-func cleanLine(s string, max int) string {
+// CleanLine makes s a one-line display string, for titles and short
+// messages taken from untrusted content: invalid UTF-8 replaced, control
+// and invisible formatting characters removed, whitespace runs collapsed
+// to one space, trimmed, and cut to at most max runes.
+func CleanLine(s string, max int) string {
 	var b strings.Builder
 	b.Grow(min(len(s), max*utf8.UTFMax))
 	n := 0

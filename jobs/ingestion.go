@@ -21,7 +21,7 @@ type BlobStore interface {
 }
 
 // PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
-// *ingest.PDFParser implements it.
+// *pdf.Parser (package ingest/pdf) implements it.
 type PDFParser interface {
 	ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error)
 }

@@ -65,7 +65,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	require.Len(t, b.IndexedChunkIDs(t, b.tenant, doc.ID), len(chunks))
 	vec, err := retrieval.NewHashEmbedder(dim).Embed(t.Context(), []string{"impeller warranty"})
 	require.NoError(t, err)
-	hits, err := b.Index.Search(t.Context(), retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
+	hits, err := retrieval.Search(t.Context(), b.Index, retrieval.Query{Tenant: b.tenant, Text: "impeller warranty", Vector: vec[0], TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)
 	require.Equal(t, doc.ID, hits[0].DocumentID)

@@ -202,7 +202,7 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	go func() {
 		defer hammer.Done()
 		for !stop.Load() {
-			ps, err := b.Index.Search(context.Background(), retrieval.Query{
+			ps, err := retrieval.Search(context.Background(), b.Index, retrieval.Query{
 				Tenant: b.tenant, Text: "pump warranty motor impeller", Vector: query[0], TopK: 100, DocumentIDs: []string{v1.ID},
 			})
 			if err != nil {

@@ -5,27 +5,43 @@ import (
 	"slices"
 )
 
-// DefaultRRFK is the rank offset of reciprocal rank fusion when none is
-// given; 60 is the value of the original paper and damps the weight of the
-// very first ranks.
-const DefaultRRFK = 60
+// ranked is one ranked list of candidates (best first, Score set by its
+// retriever) and the weight it carries in fuseConvex.
+type ranked struct {
+	Candidates []Candidate
+	Weight     float64
+}
 
-// FuseRRF merges ranked lists of passages (best first, e.g. one from lexical
-// and one from dense search) into one ranking by reciprocal rank fusion: a
-// passage's score is the sum over the lists it appears in of 1/(k+rank),
-// rank counting from 1. Passages are identified by ChunkID; within one list
-// only a chunk's first (best) occurrence counts. Ties are broken by ChunkID
-// so the result is deterministic. It returns at most topK passages (all of
-// them when topK <= 0) with Score set to the fused score; k <= 0 means
-// DefaultRRFK. The fields of a passage come from its first occurrence that
-// has Text, so a list may carry IDs only and leave the text to another.
-func FuseRRF(k int, topK int, lists ...[]Passage) []Passage {
-	if k <= 0 {
-		k = DefaultRRFK
-	}
-	f := newFusion(lists...)
+// fuseConvex merges ranked lists of candidates by a convex combination of
+// their scores: each list's scores are min-max normalised to [0, 1] over
+// the list (its best candidate 1, its worst 0), and a chunk scores the sum
+// over the lists it appears in of weight × normalised score. Unlike rank
+// fusion it keeps how far apart the retrievers put their candidates, so a
+// clear lexical winner is not overturned by a weak retriever's vague
+// preference. Ties are broken by ChunkID; topK <= 0 returns everything.
+// The weights of ranked are the mixing weights (conventionally summing
+// to 1). DocumentID comes from a chunk's first occurrence.
+func fuseConvex(topK int, lists ...ranked) []Candidate {
+	total := 0
 	for _, l := range lists {
-		f.list(l, func(rank int, _ Passage) float64 { return 1 / float64(k+rank+1) })
+		total += len(l.Candidates)
+	}
+	f := newFusion(total)
+	for _, l := range lists {
+		if len(l.Candidates) == 0 {
+			continue
+		}
+		lo, hi := l.Candidates[0].Score, l.Candidates[0].Score
+		for _, c := range l.Candidates {
+			lo, hi = min(lo, c.Score), max(hi, c.Score)
+		}
+		f.list(l.Candidates, func(c Candidate) float64 {
+			norm := 1.0
+			if hi > lo {
+				norm = (c.Score - lo) / (hi - lo)
+			}
+			return l.Weight * norm
+		})
 	}
 	return f.ranked(topK)
 }
@@ -33,48 +49,39 @@ func FuseRRF(k int, topK int, lists ...[]Passage) []Passage {
 // fusion sums the scores that several ranked lists give each chunk.
 type fusion struct {
 	pos   map[string]int // ChunkID → index in fused
-	fused []Passage
+	fused []Candidate
 	seen  map[string]struct{}
 }
 
-func newFusion(lists ...[]Passage) *fusion {
-	total := 0
-	for _, l := range lists {
-		total += len(l)
-	}
-	return &fusion{pos: make(map[string]int, total), fused: make([]Passage, 0, total), seen: make(map[string]struct{}, total)}
+// newFusion returns a fusion sized for total candidates over all lists.
+func newFusion(total int) *fusion {
+	return &fusion{pos: make(map[string]int, total), fused: make([]Candidate, 0, total), seen: make(map[string]struct{}, total)}
 }
 
-// list adds score(rank, passage) to each chunk of one list; within the list
-// only a chunk's first (best) occurrence counts. A passage's fields come
-// from its first occurrence that has Text.
-func (f *fusion) list(l []Passage, score func(rank int, p Passage) float64) {
+// list adds score(candidate) to each chunk of one list; within the list
+// only a chunk's first (best) occurrence counts.
+func (f *fusion) list(l []Candidate, score func(c Candidate) float64) {
 	clear(f.seen)
-	for r, p := range l {
-		if _, dup := f.seen[p.ChunkID]; dup {
+	for _, c := range l {
+		if _, dup := f.seen[c.ChunkID]; dup {
 			continue
 		}
-		f.seen[p.ChunkID] = struct{}{}
-		s := score(r, p)
-		if i, ok := f.pos[p.ChunkID]; ok {
-			if f.fused[i].Text == "" && p.Text != "" {
-				total := f.fused[i].Score
-				f.fused[i] = p
-				f.fused[i].Score = total
-			}
+		f.seen[c.ChunkID] = struct{}{}
+		s := score(c)
+		if i, ok := f.pos[c.ChunkID]; ok {
 			f.fused[i].Score += s
 			continue
 		}
-		f.pos[p.ChunkID] = len(f.fused)
-		p.Score = s
-		f.fused = append(f.fused, p)
+		f.pos[c.ChunkID] = len(f.fused)
+		c.Score = s
+		f.fused = append(f.fused, c)
 	}
 }
 
 // ranked returns the chunks best first (ties by ChunkID, so the order is
 // deterministic), at most topK of them (all when topK <= 0).
-func (f *fusion) ranked(topK int) []Passage {
-	slices.SortFunc(f.fused, func(a, b Passage) int {
+func (f *fusion) ranked(topK int) []Candidate {
+	slices.SortFunc(f.fused, func(a, b Candidate) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}

@@ -1,111 +1,51 @@
 package retrieval
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-func ids(ps []Passage) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.ChunkID
-	}
-	return out
-}
-
-func pl(chunkIDs ...string) []Passage {
-	out := make([]Passage, len(chunkIDs))
-	for i, id := range chunkIDs {
-		out[i] = Passage{ChunkID: id, Text: "text of " + id}
-	}
-	return out
-}
-
-func TestFuseRRF(t *testing.T) {
+func TestFuseConvex(t *testing.T) {
 	t.Parallel()
+	p := func(id string, score float64) Candidate {
+		return Candidate{ChunkID: id, DocumentID: "doc-" + id, Score: score}
+	}
+	// Lexically, a is far ahead of b and c; dense search mildly prefers b.
+	lexical := []Candidate{p("a", 10), p("b", 2), p("c", 1)}
+	dense := []Candidate{p("b", 0.50), p("a", 0.48), p("d", 0.10)}
 	tests := []struct {
-		name       string
-		k, topK    int
-		lists      [][]Passage
-		wantIDs    []string
-		wantScores []float64
+		name   string
+		weight float64 // of dense
+		want   []string
 	}{
-		{
-			name:       "no lists",
-			k:          60,
-			topK:       5,
-			wantIDs:    []string{},
-			wantScores: []float64{},
-		},
-		{
-			name:       "one list keeps order",
-			k:          60,
-			topK:       5,
-			lists:      [][]Passage{pl("a", "b", "c")},
-			wantIDs:    []string{"a", "b", "c"},
-			wantScores: []float64{1.0 / 61, 1.0 / 62, 1.0 / 63},
-		},
-		{
-			name:       "shared chunk wins",
-			k:          60,
-			topK:       10,
-			lists:      [][]Passage{pl("a", "b", "c"), pl("c", "d")},
-			wantIDs:    []string{"c", "a", "b", "d"},
-			wantScores: []float64{1.0/63 + 1.0/61, 1.0 / 61, 1.0 / 62, 1.0 / 62},
-		},
-		{
-			name:       "ties broken by chunk id",
-			k:          1,
-			topK:       10,
-			lists:      [][]Passage{pl("z", "y"), pl("b", "a")},
-			wantIDs:    []string{"b", "z", "a", "y"},
-			wantScores: []float64{0.5, 0.5, 1.0 / 3, 1.0 / 3},
-		},
-		{
-			name:       "topK cuts",
-			k:          60,
-			topK:       2,
-			lists:      [][]Passage{pl("a", "b", "c", "d")},
-			wantIDs:    []string{"a", "b"},
-			wantScores: []float64{1.0 / 61, 1.0 / 62},
-		},
-		{
-			name:       "k and topK defaults",
-			k:          0,
-			topK:       0,
-			lists:      [][]Passage{pl("a", "b", "c")},
-			wantIDs:    []string{"a", "b", "c"},
-			wantScores: []float64{1.0 / 61, 1.0 / 62, 1.0 / 63},
-		},
-		{
-			name:       "duplicate within a list counts once",
-			k:          60,
-			topK:       5,
-			lists:      [][]Passage{pl("a", "a", "b")},
-			wantIDs:    []string{"a", "b"},
-			wantScores: []float64{1.0 / 61, 1.0 / 63},
-		},
+		{"lexical only", 0, []string{"a", "b", "c", "d"}},
+		// a: 0.75×1 + 0.25×0.95, b: 0.75×0.11 + 0.25×1.
+		{"small dense share keeps a clear winner", 0.25, []string{"a", "b", "c", "d"}},
+		{"dense only", 1, []string{"b", "a", "c", "d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := FuseRRF(tt.k, tt.topK, tt.lists...)
-			require.NotNil(t, got)
-			require.Equal(t, tt.wantIDs, ids(got))
-			for i, p := range got {
-				require.InDelta(t, tt.wantScores[i], p.Score, 1e-12, p.ChunkID)
-			}
+			got := fuseConvex(0, ranked{Candidates: lexical, Weight: 1 - tt.weight}, ranked{Candidates: dense, Weight: tt.weight})
+			require.Equal(t, tt.want, ids(got))
+			b := slices.IndexFunc(got, func(c Candidate) bool { return c.ChunkID == "b" })
+			require.Equal(t, "doc-b", got[b].DocumentID, "the document comes with the chunk")
 		})
 	}
+	got := fuseConvex(2, ranked{Candidates: lexical, Weight: 0.75}, ranked{Candidates: dense, Weight: 0.25})
+	require.Len(t, got, 2)
+	require.InDelta(t, 0.75+0.25*0.95, got[0].Score, 1e-9)
+	// A one-passage list normalises to 1; an empty one adds nothing.
+	one := fuseConvex(0, ranked{Candidates: []Candidate{p("x", 3)}, Weight: 0.5}, ranked{Weight: 0.5})
+	require.Equal(t, []Candidate{p("x", 0.5)}, one)
 }
 
-func TestFuseRRFFieldsFromTextBearingList(t *testing.T) {
-	t.Parallel()
-	dense := []Passage{{ChunkID: "a", Score: 0.9}}
-	lexical := []Passage{{ChunkID: "a", Text: "alpha", DocumentID: "d1", Title: "T", Source: "s", Page: 3, Score: 12}}
-	got := FuseRRF(60, 5, dense, lexical)
-	require.Equal(t, []Passage{{ChunkID: "a", Text: "alpha", DocumentID: "d1", Title: "T", Source: "s", Page: 3, Score: 2.0 / 61}}, got)
-	// Inputs are not modified.
-	require.Equal(t, 0.9, dense[0].Score)
+func ids(cs []Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ChunkID
+	}
+	return out
 }

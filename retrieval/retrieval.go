@@ -1,6 +1,7 @@
 // Package retrieval finds and answers: embedders, the search request and
-// result types, rank fusion, and generators that turn passages into cited
-// answers. Index implementations live in storage and satisfy Index.
+// result types, the one ranking policy every index gets (Search, Fuse),
+// and generators that turn passages into cited answers. Index
+// implementations live in storage and satisfy Index.
 package retrieval
 
 import (
@@ -69,8 +70,9 @@ type Passage struct {
 	Page       int     `json:"page"`
 }
 
-// Index stores chunks per tenant and searches them with lexical and dense
-// retrieval fused into one ranking. Upserts are idempotent on chunk ID.
+// Index stores chunks per tenant and finds search candidates among them,
+// lexical and dense, which the Fusion it is handed ranks: the index
+// retrieves, retrieval ranks. Upserts are idempotent on chunk ID.
 // retrieval/indextest is the contract suite every implementation must pass.
 type Index interface {
 	// Upsert stores chunks, replacing any chunk with the same ID.
@@ -91,9 +93,17 @@ type Index interface {
 	// is among hashes. Hashes without a stored vector are absent from the
 	// map; an empty hashes gives an empty map.
 	VectorsByHash(ctx context.Context, tenant, documentID string, hashes []string) (map[string][]float32, error)
-	// Search returns at most q.TopK passages of q.Tenant, best first. A
-	// query without a tenant fails with a ragqueue EINVALID error.
-	Search(ctx context.Context, q Query) ([]Passage, error)
+	// Search finds what each retriever finds for q among q.Tenant's
+	// searchable chunks (restricted to q.DocumentIDs when set): BM25 over
+	// q.Text and nearest vectors to q.Vector, each list best first and at
+	// most SearchSizes(q.TopK)'s candidates long, with only the fields a
+	// Candidate has. It ranks them by fuse alone, fuse(candidates, k) with k
+	// from SearchSizes(q.TopK), and returns the chunks fuse chose, in its
+	// order, as passages with every stored field and Score the fused score;
+	// a chosen chunk deleted meanwhile is left out. Callers search through
+	// retrieval.Search, which hands it Fuse. A query without a tenant fails
+	// with a ragqueue EINVALID error.
+	Search(ctx context.Context, q Query, fuse Fusion) ([]Passage, error)
 	// Ping checks that the index's backend answers.
 	Ping(ctx context.Context) error
 }

@@ -67,8 +67,8 @@ func (x snapshotIndex) VectorsByHash(ctx context.Context, tenant, documentID str
 	return x.sn.Live.Index.VectorsByHash(ctx, tenant, documentID, hashes)
 }
 
-func (x snapshotIndex) Search(ctx context.Context, q Query) ([]Passage, error) {
-	return x.sn.Live.Index.Search(ctx, q)
+func (x snapshotIndex) Search(ctx context.Context, q Query, fuse Fusion) ([]Passage, error) {
+	return x.sn.Live.Index.Search(ctx, q, fuse)
 }
 
 func (x snapshotIndex) Ping(ctx context.Context) error { return x.sn.Live.Index.Ping(ctx) }

@@ -282,3 +282,18 @@ func CrawlCompletion(c ragqueue.Crawl, now time.Time) *time.Time {
 	}
 	return nil
 }
+
+// DistinctHashes returns the non-empty content hashes of hashes, each once,
+// in first-seen order: what an index looks up in VectorsByHash.
+func DistinctHashes(hashes []string) []string {
+	want := make([]string, 0, len(hashes))
+	seen := make(map[string]struct{}, len(hashes))
+	for _, h := range hashes {
+		if _, dup := seen[h]; h == "" || dup {
+			continue
+		}
+		seen[h] = struct{}{}
+		want = append(want, h)
+	}
+	return want
+}

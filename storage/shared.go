@@ -45,27 +45,6 @@ func ClampLimit(n int) int {
 	return n
 }
 
-// Search limits both search indexes (the embedded one and Qdrant) apply.
-const (
-	DefaultTopK = 5
-	MaxTopK     = 100
-	// MinCandidates is the least number of hits each retriever (lexical or
-	// sparse, dense) contributes to fusion; it grows to 4×TopK for larger
-	// requests.
-	MinCandidates = 20
-)
-
-// SearchSizes turns a query's TopK into the number of passages a search
-// returns (DefaultTopK when unset, at most MaxTopK) and the number of
-// candidates each retriever contributes to fusion.
-func SearchSizes(topK int) (k, candidates int) {
-	if topK <= 0 {
-		topK = DefaultTopK
-	}
-	k = min(topK, MaxTopK)
-	return k, max(4*k, MinCandidates)
-}
-
 // PrepareDocument validates a document about to be created and fills its
 // defaults: a new UUID for an empty ID, queued for an empty status, now
 // (UTC, microseconds) for zero times. It returns the metadata as a JSON

@@ -37,14 +37,6 @@ func TestScanLimit(t *testing.T) {
 	}
 }
 
-func TestSearchSizes(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[int][2]int{-1: {5, 20}, 0: {5, 20}, 1: {1, 20}, 5: {5, 20}, 10: {10, 40}, 100: {100, 400}, 101: {100, 400}} {
-		k, candidates := storage.SearchSizes(in)
-		require.Equal(t, want, [2]int{k, candidates}, in)
-	}
-}
-
 func TestCheckDocumentStatus(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, storage.CheckDocumentStatus(ragqueue.StatusReady))

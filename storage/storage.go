@@ -1,6 +1,7 @@
 // Package storage holds what the storage adapters share: record validation,
 // cursors, vector encoding and the blob store for uploaded bytes. The
-// adapters themselves live in storage/sqlite, storage/postgres and
+// adapters themselves live in storage/sqlite, storage/postgres (whose
+// metadata store is the SQL of storage/sqlstore, written once for both) and
 // storage/qdrant and implement the interfaces of the root package and of
 // retrieval.
 package storage

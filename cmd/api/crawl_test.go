@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
 // site is a small loopback web site whose pages a test can change.
@@ -324,7 +325,7 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	b := setup(t, fetchEnv("127.0.0.0/8", s.port()))
 	b.stop(t)
 
-	cr := ragqueue.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: defaultTenant,
+	cr := ragqueue.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: keys.DefaultTenant,
 		Spec: ragqueue.CrawlSpec{URLs: []string{s.url("/tomatoes")}, MaxPages: 5, RespectRobots: true}}
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
 		require.NoError(t, a.Store.CreateJob(ctx, ragqueue.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: ragqueue.KindCrawl}))

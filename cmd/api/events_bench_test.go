@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
 // timedModel is an OpenAI-compatible streaming chat endpoint that waits
@@ -114,7 +115,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 	a := tb.inst.app
 	ctx := context.Background()
 	now := time.Now().UTC()
-	require.NoError(b, a.Store.CreateJob(ctx, ragqueue.Job{ID: "held", Tenant: defaultTenant, Type: ragqueue.KindQuery,
+	require.NoError(b, a.Store.CreateJob(ctx, ragqueue.Job{ID: "held", Tenant: keys.DefaultTenant, Type: ragqueue.KindQuery,
 		State: ragqueue.StateActive, CreatedAt: now, UpdatedAt: now}))
 	request := "GET /v1/jobs/held/events HTTP/1.1\r\nHost: " + tb.inst.Addr() +
 		"\r\nAuthorization: Bearer " + testAdminKey + "\r\nAccept: text/event-stream\r\n\r\n"
@@ -141,7 +142,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 			conns[j] = conn
 		}
 		// Every subscriber relays an event: all are subscribed.
-		_, err := a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(ragqueue.EventProgress, map[string]int{"step": 1}))
+		_, err := a.Events.Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventProgress, map[string]int{"step": 1}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: progress")
@@ -153,7 +154,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 		b.ReportMetric(float64(goAfter-goBefore)/n, "goroutines/subscriber")
 		b.ReportMetric(float64(pool.TotalConns-pool.IdleConns), "redis-conns-busy")
 
-		_, err = a.Events.Publish(ctx, defaultTenant, "held", jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded}))
+		_, err = a.Events.Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: done")

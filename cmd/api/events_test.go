@@ -25,7 +25,6 @@ import (
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval/provider"
 	"github.com/ragqueue/ragqueue/retrieval/provider/providertest"
-	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // sseEvent is one event (or comment) read from a raw SSE stream.
@@ -163,8 +162,8 @@ func requireWellFormed(t testing.TB, evs []sseEvent) {
 	t.Helper()
 	prev := "0-0"
 	for _, ev := range evs {
-		require.True(t, redis.ValidStreamID(ev.ID), "event %+v has no stream id", ev)
-		require.True(t, afterID(ev.ID, prev), "id %s does not follow %s", ev.ID, prev)
+		require.True(t, ragqueue.ValidEventID(ev.ID), "event %+v has no stream id", ev)
+		require.True(t, ragqueue.EventIDAfter(ev.ID, prev), "id %s does not follow %s", ev.ID, prev)
 		prev = ev.ID
 		require.True(t, json.Valid([]byte(ev.Data)), "data of %s is not JSON: %s", ev.Event, ev.Data)
 	}

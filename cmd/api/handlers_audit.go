@@ -1,42 +1,30 @@
 package main
 
 import (
-	"context"
 	"net/http"
-
-	"github.com/ragqueue/ragqueue"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
-// audit records an admin action by the request's key. The action has
-// already happened, so a failure to record it is logged, loudly, rather
-// than reported to the client as if the action had failed.
+// audit records an admin action by the request's key (keys.Audit: a
+// failure is logged, not reported, as the action has already happened).
 func (s *server) audit(c *gin.Context, action, target, detail string) {
-	if s.admin == nil {
+	if s.keys == nil {
 		return
 	}
-	k := key(c)
-	e := ragqueue.AuditEntry{
-		ActorKeyID: k.ID, ActorTenant: k.Tenant, Action: action, Target: target, Detail: detail,
-		RemoteAddr: c.RemoteIP(), RequestID: c.GetString(ctxRequestID),
-	}
-	if err := s.admin.AppendAudit(context.WithoutCancel(c.Request.Context()), e); err != nil {
-		s.logger.Error("audit log write failed", "request_id", e.RequestID, "action", action,
-			"target", target, "key_id", k.ID, "error", err)
-	}
+	s.keys.Audit(c.Request.Context(), actor(c), action, target, detail)
 }
 
 // listAudit pages through the audit log, newest first.
 func (s *server) listAudit(c *gin.Context) {
-	limit, err := intParam(c.Query("limit"), storage.DefaultListLimit, 1, storage.MaxListLimit, "limit")
+	limit, err := intParam(c.Query("limit"), keys.DefaultAuditPage, 1, keys.MaxAuditPage, "limit")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	entries, next, err := s.admin.ListAudit(c.Request.Context(), c.Query("cursor"), limit)
+	entries, next, err := s.keys.AuditLog(c.Request.Context(), c.Query("cursor"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return

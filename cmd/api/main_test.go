@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/storage/postgres/pgtest"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
@@ -34,8 +34,8 @@ var (
 
 func TestMain(m *testing.M) {
 	// The PDF parser re-executes this test binary as its sandboxed child.
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var err error

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
 // Keys under which middleware leaves values in the gin context.
@@ -115,17 +115,7 @@ func (s *server) bearerKey(c *gin.Context) (ragqueue.Key, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "missing API key: send the header \"Authorization: Bearer <key>\"")
 	}
-	return s.keyBySecret(c, secret)
-}
-
-// keyBySecret looks a key up by its secret; EUNAUTH when it is unknown.
-func (s *server) keyBySecret(c *gin.Context, secret string) (ragqueue.Key, error) {
-	sum := sha256.Sum256([]byte(secret))
-	k, err := s.keys.KeyByHash(c.Request.Context(), sum[:])
-	if ragqueue.IsNotFound(err) {
-		return ragqueue.Key{}, ragqueue.Errorf(ragqueue.EUNAUTH, "unknown or revoked API key")
-	}
-	return k, err
+	return s.keys.Authenticate(c.Request.Context(), secret)
 }
 
 // require allows the request only for keys whose role is at least role.
@@ -140,25 +130,10 @@ func (s *server) require(role string) gin.HandlerFunc {
 	}
 }
 
-// operatorErr says why k may not operate the platform (keys of every
-// tenant, the audit log, re-indexing, metrics, the Asynq UI), or nil: that
-// takes an admin key of the default tenant, the operators' tenant. An
-// admin of another tenant has a writer's rights in its own tenant only, so
-// that no tenant can reach another's keys, jobs or questions.
-func operatorErr(k ragqueue.Key) error {
-	if !ragqueue.RoleAllows(k.Role, ragqueue.RoleAdmin) {
-		return ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs an admin key; yours is a %s key", k.Role)
-	}
-	if k.Tenant != defaultTenant {
-		return ragqueue.Errorf(ragqueue.EFORBIDDEN, "this needs an admin key of the %q tenant (the operators'); yours is an admin key of %q", defaultTenant, k.Tenant)
-	}
-	return nil
-}
-
-// requireOperator lets through operator keys only (operatorErr).
+// requireOperator lets through operator keys only (keys.CheckOperator).
 func (s *server) requireOperator() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := operatorErr(key(c)); err != nil {
+		if err := keys.CheckOperator(key(c)); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
 const (
@@ -108,7 +109,7 @@ func (s *server) monitoringAuth() gin.HandlerFunc {
 				// requests; this also refuses them if a browser does not.
 				err = ragqueue.Errorf(ragqueue.EFORBIDDEN, "cross-origin requests to the monitoring UI are refused")
 			} else if hash, err = s.verifySession(cookie, time.Now()); err == nil {
-				k, err = s.keys.KeyByHash(c.Request.Context(), hash)
+				k, err = s.keys.AuthenticateHash(c.Request.Context(), hash)
 				if ragqueue.IsNotFound(err) {
 					err = errBadSession
 				}
@@ -117,7 +118,7 @@ func (s *server) monitoringAuth() gin.HandlerFunc {
 			err = ragqueue.Errorf(ragqueue.EUNAUTH, "sign in: POST /v1/admin/monitoring-session with an admin key (a browser gets a form at %s/), or send \"Authorization: Bearer <admin key>\"", monitoringRoot)
 		}
 		if err == nil {
-			err = operatorErr(k)
+			err = keys.CheckOperator(k)
 		}
 		if err != nil {
 			if c.Request.Method == http.MethodGet && strings.Contains(c.GetHeader("Accept"), "text/html") {
@@ -176,10 +177,10 @@ func (s *server) authenticateLogin() gin.HandlerFunc {
 		if secret == "" {
 			err = ragqueue.Errorf(ragqueue.EUNAUTH, "enter an admin API key")
 		} else {
-			k, err = s.keyBySecret(c, secret)
+			k, err = s.keys.Authenticate(c.Request.Context(), secret)
 		}
 		if err == nil {
-			err = operatorErr(k)
+			err = keys.CheckOperator(k)
 		}
 		if err != nil {
 			_, status := statusOf(normalize(err))

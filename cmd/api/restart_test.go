@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 )
 
 // TestRestartRequeuesUnfinishedDocuments: a document the database says is
@@ -33,7 +34,7 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 		now := time.Now().UTC()
 		var created bool
 		doc, created, err = a.Store.CreateDocument(ctx, ragqueue.Document{
-			ID: uuid.NewString(), Tenant: defaultTenant, Title: "Penguins", Source: "text",
+			ID: uuid.NewString(), Tenant: keys.DefaultTenant, Title: "Penguins", Source: "text",
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,
 		})

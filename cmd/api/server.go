@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +10,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynqmon"
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
@@ -26,15 +23,6 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/redis"
 )
-
-// keyStore is what the API needs to authenticate and manage keys.
-type keyStore interface {
-	CreateKey(ctx context.Context, k ragqueue.Key) error
-	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
-	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
-	DeleteKey(ctx context.Context, id string) error
-	CountKeys(ctx context.Context) (int, error)
-}
 
 // blobStore keeps uploaded bytes.
 type blobStore interface {
@@ -54,7 +42,7 @@ type jobQueue interface {
 type server struct {
 	cfg    app.Config
 	logger *slog.Logger
-	keys   keyStore
+	keys   *keys.Service
 	docs   ragqueue.DocumentStore
 	jobs   ragqueue.JobStore
 	crawls ragqueue.CrawlStore
@@ -68,7 +56,6 @@ type server struct {
 	ready     func(ctx context.Context) map[string]error
 
 	// Operations; any may be nil (the OpenAPI test builds routes only).
-	admin       adminStore
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
 	limiter     *redis.Limiter
@@ -83,18 +70,11 @@ type server struct {
 	cache      *queries.AnswerCache
 	cacheStore ragqueue.CacheStore
 
-	// events relays job events (SSE, WebSocket); tasks cancels the query
+	// feed relays job events (SSE, WebSocket); canceler cancels the query
 	// of a streaming client that went away.
-	events      *redis.Streams
-	tasks       taskCanceler
+	feed        *jobs.Feed
+	canceler    *jobs.Canceler
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
-}
-
-// adminStore is what key rotation and the audit log need.
-type adminStore interface {
-	AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error
-	ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error)
-	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error)
 }
 
 // instance is a running ragqueue API process: HTTP server, and in embedded
@@ -139,7 +119,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		"database", map[bool]string{true: "postgres", false: "sqlite"}[cfg.DatabaseURL != ""],
 		"embedder", a.Embedder.Name(), "generator", a.Generator.Name(), "run_workers", cfg.RunWorkers)
 
-	if err := bootstrapAdminKey(ctx, a.Store, cfg.AdminKey, out, logger); err != nil {
+	if err := a.Keys.Bootstrap(ctx, cfg.AdminKey, out); err != nil {
 		return nil, err
 	}
 	if cfg.RunWorkers {
@@ -149,15 +129,12 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	}
 	s := &server{
 		cfg: cfg, logger: logger,
-		keys: a.Store, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
+		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, queries: a.Queries(), reindexer: a.Reindexer(), ready: a.Ready,
-		events: a.Events, tasks: a.Inspector,
+		feed: a.Feed, canceler: a.Canceler,
 		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),
 		budget:  a.TokenBudget,
-	}
-	if s.admin, err = a.Admin(); err != nil {
-		return nil, err
 	}
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
 		return nil, err
@@ -249,62 +226,5 @@ func (i *instance) close() error {
 		i.app = nil
 	}
 	i.cancel()
-	return err
-}
-
-// defaultTenant is the tenant of the bootstrap admin key.
-const defaultTenant = app.DefaultTenant
-
-// newKeySecret makes a key: "rq_" and 32 random bytes, URL-safe base64.
-func newKeySecret() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate key: %w", err)
-	}
-	return "rq_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
-func keyRecord(secret, tenant, role string) ragqueue.Key {
-	sum := sha256.Sum256([]byte(secret))
-	return ragqueue.Key{
-		ID: uuid.NewString(), Tenant: tenant, Role: role, Hash: sum[:],
-		Prefix: secret[:min(len(secret), 10)], CreatedAt: time.Now().UTC(),
-	}
-}
-
-// bootstrapAdminKey makes sure an operator can get in: RAGQ_ADMIN_KEY is
-// registered if it is not yet, and on a first start without it a key is
-// generated and shown once.
-func bootstrapAdminKey(ctx context.Context, keys keyStore, configured string, out io.Writer, logger *slog.Logger) error {
-	if configured != "" {
-		sum := sha256.Sum256([]byte(configured))
-		_, err := keys.KeyByHash(ctx, sum[:])
-		if err == nil {
-			return nil
-		} else if !ragqueue.IsNotFound(err) {
-			return fmt.Errorf("look up RAGQ_ADMIN_KEY: %w", err)
-		}
-		if err := keys.CreateKey(ctx, keyRecord(configured, defaultTenant, ragqueue.RoleAdmin)); err != nil {
-			return fmt.Errorf("register RAGQ_ADMIN_KEY: %w", err)
-		}
-		logger.Info("registered RAGQ_ADMIN_KEY as an admin key", "tenant", defaultTenant)
-		return nil
-	}
-	n, err := keys.CountKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("count keys: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	secret, err := newKeySecret()
-	if err != nil {
-		return err
-	}
-	if err := keys.CreateKey(ctx, keyRecord(secret, defaultTenant, ragqueue.RoleAdmin)); err != nil {
-		return fmt.Errorf("create admin key: %w", err)
-	}
-	logger.Info("generated the first admin key; it is shown once on stderr", "tenant", defaultTenant)
-	_, err = fmt.Fprintf(out, "\nragqueue: admin API key for tenant %q (shown once, keep it):\n\n    %s\n\n", defaultTenant, secret)
 	return err
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
-	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // WebSocket protocol (/v1/ws).
@@ -162,7 +161,7 @@ func (w *wsConn) handle(m wsMessage) {
 		}
 		w.follow(job.ID, "", req.Mode != "async")
 	case "subscribe":
-		if m.LastEventID != "" && !redis.ValidStreamID(m.LastEventID) {
+		if m.LastEventID != "" && !ragqueue.ValidEventID(m.LastEventID) {
 			w.refuse(m.JobID, invalid("last_event_id %q is not an event id this server sent", m.LastEventID))
 			return
 		}
@@ -187,7 +186,7 @@ func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
 	go func() {
 		defer w.wg.Done()
 		defer w.release()
-		finished, err := w.s.follow(w.ctx, w.tenant, jobID, lastID, func(e redis.StreamEntry) error {
+		finished, err := w.s.feed.Follow(w.ctx, w.tenant, jobID, lastID, func(e ragqueue.EventEntry) error {
 			return w.send(wsEvent{Type: e.Event.Type, JobID: jobID, ID: e.ID, Data: e.Event.Data})
 		}, func() error { return nil })
 		if err != nil && w.ctx.Err() == nil {

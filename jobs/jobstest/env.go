@@ -178,7 +178,7 @@ func (e *Env) IndexedChunkIDs(t *testing.T, tenant, docID string) []string {
 	t.Helper()
 	vecs, err := retrieval.NewHashEmbedder(Dim).Embed(t.Context(), []string{"anything"})
 	require.NoError(t, err)
-	ps, err := e.Index.Search(t.Context(), retrieval.Query{
+	ps, err := retrieval.Search(t.Context(), e.Index, retrieval.Query{
 		Tenant: tenant, Text: "anything", Vector: vecs[0], TopK: 100, DocumentIDs: []string{docID},
 	})
 	require.NoError(t, err)

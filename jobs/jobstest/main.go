@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -19,8 +19,8 @@ func TestExe() string { exe, _ := os.Executable(); return exe }
 // takes a database of its own with (*srv).NewDB(t)) around m.Run.
 func Main(m *testing.M, srv **redistest.Server) {
 	// The PDF parser re-executes this test binary as its sandboxed child.
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	s, err := redistest.Start(ctx)

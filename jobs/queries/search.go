@@ -22,13 +22,13 @@ func (s *Service) retrieve(ctx context.Context, a jobs.QueryArgs, snap *retrieva
 	if err != nil {
 		return nil, nil, err
 	}
-	passages, err = snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK})
+	passages, err = retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK})
 	if err != nil {
 		return nil, nil, fmt.Errorf("queries: search: %w", err)
 	}
 	if len(docIDs) > 0 {
 		// The pages the user named come first, then the rest of the tenant's.
-		named, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK, DocumentIDs: docIDs})
+		named, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK, DocumentIDs: docIDs})
 		if err != nil {
 			return nil, nil, fmt.Errorf("queries: search named pages: %w", err)
 		}

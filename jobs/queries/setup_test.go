@@ -9,6 +9,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/jobstest"
 	"github.com/ragqueue/ragqueue/jobs/queries"
@@ -51,7 +52,7 @@ func (e *env) deps(enq jobs.Enqueuer) deps {
 		Index:    e.Index,
 		Embedder: retrieval.NewHashEmbedder(dim),
 		Chunker:  ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:      ingest.NewPDFParser(jobstest.TestExe(), ingest.PDFLimits{Timeout: 20 * time.Second}),
+		PDF:      pdf.NewParser(jobstest.TestExe(), pdf.Limits{Timeout: 20 * time.Second}),
 		Enqueuer: enq,
 		Logger:   e.Logger,
 		// Several batches per document, so that batching and progress run.

@@ -208,7 +208,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 		if err != nil {
 			return nil, retrieval.Space{}, err
 		}
-		ps, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: b.tenant, Text: "quince tree flowers", Vector: v[0], TopK: 10})
+		ps, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: b.tenant, Text: "quince tree flowers", Vector: v[0], TopK: 10})
 		return ps, snap.Live.Space, err
 	}
 	stop := make(chan struct{})
@@ -281,7 +281,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	require.NoError(t, err)
 	q, err := snap.Embedder().Embed(ctx, []string{"medlar frost"})
 	require.NoError(t, err)
-	late, err := snap.Live.Index.Search(ctx, retrieval.Query{Tenant: b.tenant, Text: "medlar frost", Vector: q[0], TopK: 3})
+	late, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: b.tenant, Text: "medlar frost", Vector: q[0], TopK: 3})
 	require.NoError(t, err)
 	require.NotEmpty(t, late)
 	require.Equal(t, added.ID, late[0].DocumentID, "a document ingested during the re-index is in the new space")

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/jobstest"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
@@ -34,7 +35,7 @@ func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
 		Index:             e.Index,
 		Embedder:          retrieval.NewHashEmbedder(jobstest.Dim),
 		Chunker:           ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:               ingest.NewPDFParser(jobstest.TestExe(), ingest.PDFLimits{Timeout: 20 * time.Second}),
+		PDF:               pdf.NewParser(jobstest.TestExe(), pdf.Limits{Timeout: 20 * time.Second}),
 		Enqueuer:          enq,
 		Logger:            e.Logger,
 		EmbedBatch:        3,

@@ -108,7 +108,7 @@ func (b *spacesBundle) search(t *testing.T, ix retrieval.Index, s retrieval.Spac
 	t.Helper()
 	vecs, err := retrieval.NewHashEmbedder(s.Dim).Embed(b.ctx, []string{text})
 	require.NoError(t, err)
-	ps, err := ix.Search(b.ctx, retrieval.Query{Tenant: b.tenant, Text: text, Vector: vecs[0], TopK: topK})
+	ps, err := retrieval.Search(b.ctx, ix, retrieval.Query{Tenant: b.tenant, Text: text, Vector: vecs[0], TopK: topK})
 	require.NoError(t, err)
 	return chunkIDs(ps)
 }

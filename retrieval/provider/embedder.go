@@ -30,7 +30,10 @@ type Embedder struct {
 	close     func() error
 }
 
-var _ retrieval.Embedder = (*Embedder)(nil)
+var (
+	_ retrieval.Embedder   = (*Embedder)(nil)
+	_ retrieval.CallBiller = (*Embedder)(nil)
+)
 
 // probeText is embedded once at construction to learn the dimension.
 const probeText = "ragqueue dimension probe"
@@ -78,6 +81,10 @@ func NewEmbedder(ctx context.Context, spec string, opts Options) (*Embedder, err
 // Name identifies the embedding space, e.g.
 // "openai-text-embedding-3-small-1536".
 func (e *Embedder) Name() string { return e.name }
+
+// BillsPerCall is true: a provider is paid (in latency and rate limits,
+// often in money) per request, so small documents should share calls.
+func (e *Embedder) BillsPerCall() bool { return true }
 
 // Dim is the length of every vector Embed returns.
 func (e *Embedder) Dim() int { return e.dim }

@@ -1,24 +1,23 @@
 // Package postgres is the server-mode metadata store: documents, chunk text,
-// jobs and API keys in PostgreSQL, through a pgx connection pool. Its schema
-// is managed by goose migrations embedded in the binary and applied by Open.
+// jobs and API keys in PostgreSQL. It is the shared SQL store
+// (storage/sqlstore) in PostgreSQL's dialect, over database/sql on a pgx
+// connection pool. Its schema is managed by goose migrations embedded in the
+// binary and applied by Open.
 package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/storage/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -27,20 +26,12 @@ var migrations embed.FS
 // Store is the PostgreSQL metadata store. It is safe for concurrent use;
 // Close it when done.
 type Store struct {
-	pool pool
+	*sqlstore.Store
+	pool *pgxpool.Pool
+	db   *sql.DB
 }
 
-// The store implements every store interface of the domain.
-var (
-	_ ragqueue.DocumentStore     = (*Store)(nil)
-	_ ragqueue.ChunkStore        = (*Store)(nil)
-	_ ragqueue.JobStore          = (*Store)(nil)
-	_ ragqueue.CrawlStore        = (*Store)(nil)
-	_ ragqueue.ConversationStore = (*Store)(nil)
-	_ ragqueue.CacheStore        = (*Store)(nil)
-	_ ragqueue.KeyStore          = (*Store)(nil)
-	_ ragqueue.AuditStore        = (*Store)(nil)
-)
+var _ sqlstore.Interfaces = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and migrates its schema. Processes opening the same database at
@@ -54,16 +45,18 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		p.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", unavailable(err))
 	}
-	if err := migrate(ctx, p); err != nil {
+	// database/sql on the pool: the pool keeps its limits and health
+	// checks, and the shared store its one code path.
+	db := stdlib.OpenDBFromPool(p)
+	if err := migrate(ctx, db); err != nil {
+		_ = db.Close()
 		p.Close()
 		return nil, err
 	}
-	return &Store{pool: pool{p}}, nil
+	return &Store{Store: sqlstore.New(dialect(), db, db), pool: p, db: db}, nil
 }
 
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close() // leaves the pool open
+func migrate(ctx context.Context, db *sql.DB) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
@@ -83,35 +76,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() { s.pool.Close() }
-
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
-	}
-	return nil
+// Close closes the database handle and its connection pool.
+func (s *Store) Close() {
+	_ = s.db.Close()
+	s.pool.Close()
 }
-
-// now is the store's clock: UTC, microseconds, as TIMESTAMPTZ keeps it.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// ts prepares a time for a TIMESTAMPTZ parameter.
-func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-// mustAffect turns "no row changed" into ENOTFOUND with the given message.
-func mustAffect(tag pgconn.CommandTag, format string, args ...any) error {
-	if tag.RowsAffected() == 0 {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, format, args...)
-	}
-	return nil
-}
-
-// isUniqueViolation reports whether err is a unique or primary key violation.
-func isUniqueViolation(err error) bool {
-	var e *pgconn.PgError
-	return errors.As(err, &e) && e.Code == "23505"
-}
-
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

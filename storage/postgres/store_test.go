@@ -83,7 +83,7 @@ func TestTxUnavailable(t *testing.T) {
 
 	tx, err := postgres.Begin(ctx, s)
 	require.NoError(t, err)
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer func() { _ = tx.Rollback() }()
 	var pid int
 	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
 

@@ -33,9 +33,11 @@ const (
 // contract hold per request rather than absolutely: PublishVersion runs
 // its unstage and delete as one UpdateBatch request, applied in order, so
 // a search landing between the two may see both versions for that instant
-// (never neither); and an Upsert of staged chunks reads which of them are
-// already searchable before writing, so a PublishVersion racing that read
-// can leave a just-published chunk staged until the next publish.
+// (never neither; a search's dense and sparse requests may also land on
+// either side of a publish, with the same outcome); and an Upsert of
+// staged chunks reads which of them are already searchable before writing,
+// so a PublishVersion racing that read can leave a just-published chunk
+// staged until the next publish.
 type Index struct {
 	client     *qc.Client
 	collection string
@@ -187,15 +189,7 @@ func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, h
 		return nil, ragqueue.Errorf(ragqueue.EINVALID, "qdrant: vectors by hash: no tenant")
 	}
 	out := make(map[string][]float32)
-	want := make([]string, 0, len(hashes))
-	seen := make(map[string]struct{}, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; h == "" || dup {
-			continue
-		}
-		seen[h] = struct{}{}
-		want = append(want, h)
-	}
+	want := storage.DistinctHashes(hashes)
 	for start := 0; start < len(want); start += hashesPerScroll {
 		filter := docFilter(tenant, documentID,
 			qc.NewMatchKeywords(keyContentHash, want[start:min(start+hashesPerScroll, len(want))]...))

@@ -1,8 +1,9 @@
 // Package qdrant is the Qdrant adapter of ragqueue's search index: one
 // collection per embedding space, each holding a tenant's chunks as points
 // with a dense vector ("dense", cosine) and a BM25 sparse vector ("sparse",
-// IDF applied by Qdrant), searched through the Query API with reciprocal
-// rank fusion. It speaks gRPC through github.com/qdrant/go-client.
+// IDF applied by Qdrant), searched through the Query API one retriever at
+// a time: retrieval fuses the two candidate lists, as it fuses the embedded
+// index's. It speaks gRPC through github.com/qdrant/go-client.
 package qdrant
 
 import (

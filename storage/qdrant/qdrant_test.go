@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval/indextest"
 	"github.com/ragqueue/ragqueue/storage/qdrant"
 	"github.com/ragqueue/ragqueue/storage/qdrant/qdranttest"
+	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
 
 // realAddrEnv names a real Qdrant's gRPC address ("127.0.0.1:6334") to
@@ -80,6 +82,24 @@ func runContracts(t *testing.T, addr string) {
 	t.Run("Spaces", func(t *testing.T) {
 		indextest.RunSpaces(t, func(t *testing.T) retrieval.Spaces { return openSpaces(t, addr) })
 	})
+	t.Run("RanksLikeEmbedded", func(t *testing.T) {
+		ix, err := openSpaces(t, addr).Open(ctxFor(t), contractSpace)
+		require.NoError(t, err)
+		indextest.RunAlike(t, embeddedIndex(t), ix)
+	})
+}
+
+// embeddedIndex is an empty embedded index (storage/sqlite) of the contract
+// space's dimension, the reference Qdrant's rankings are compared with.
+func embeddedIndex(t *testing.T) retrieval.Index {
+	t.Helper()
+	ctx := ctxFor(t)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "index.sqlite"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	ix, err := sqlite.NewIndex(ctx, db, indextest.Dim)
+	require.NoError(t, err)
+	return ix
 }
 
 func TestContractsFake(t *testing.T) {
@@ -163,7 +183,7 @@ func TestSameChunkIDTwoTenants(t *testing.T) {
 	other.Text = "Tenant B's own words about glaciers."
 	require.NoError(t, b.ix.Upsert(b.ctx, []retrieval.IndexedChunk{a, other}))
 	require.Equal(t, 2, b.srv.PointCount(b.ix.Collection()), "one chunk ID, two tenants, two points")
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "tenant-a", Text: "pumps valves", TopK: 5})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "tenant-a", Text: "pumps valves", TopK: 5})
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	require.Equal(t, a.Text, ps[0].Text)
@@ -172,7 +192,7 @@ func TestSameChunkIDTwoTenants(t *testing.T) {
 func TestSearchWithoutTenantNeverReachesQdrant(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Text: "pumps", TopK: 5})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.Zero(t, b.srv.Calls("Query"))
 	for _, err := range []error{
@@ -188,7 +208,7 @@ func TestSearchWithoutTenantNeverReachesQdrant(t *testing.T) {
 func TestSearchWrongDim(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "acme", Vector: make([]float32, 7), TopK: 5})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "acme", Vector: make([]float32, 7), TopK: 5})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 }
 
@@ -197,7 +217,7 @@ func TestSearchTopKBounds(t *testing.T) {
 	b := setup(t)
 	require.NoError(t, b.ix.Upsert(b.ctx, chunks(t, 150, "acme")))
 	q := retrieval.Query{Tenant: "acme", Text: "pumps valves manual", TopK: 1000}
-	ps, err := b.ix.Search(b.ctx, q)
+	ps, err := retrieval.Search(b.ctx, b.ix, q)
 	require.NoError(t, err)
 	require.Len(t, ps, 100, "TopK is capped at 100")
 }
@@ -208,7 +228,7 @@ func TestUnavailable(t *testing.T) {
 	b.srv.Stop()
 	err := b.ix.Ping(b.ctx)
 	require.Equal(t, ragqueue.EUNAVAILABLE, ragqueue.ErrorCode(err))
-	_, err = b.ix.Search(b.ctx, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
+	_, err = retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.EUNAVAILABLE, ragqueue.ErrorCode(err))
 }
 
@@ -217,7 +237,7 @@ func TestDeadline(t *testing.T) {
 	b := setup(t)
 	ctx, cancel := context.WithDeadline(b.ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := b.ix.Search(ctx, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
+	_, err := retrieval.Search(ctx, b.ix, retrieval.Query{Tenant: "acme", Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.ETIMEOUT, ragqueue.ErrorCode(err))
 }
 

@@ -5,63 +5,90 @@ import (
 	"fmt"
 
 	qc "github.com/qdrant/go-client/qdrant"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search implements retrieval.Index with one Query request: a dense
-// prefetch when q has a vector, a sparse prefetch when q's text has terms,
-// fused by reciprocal rank on the server (k = retrieval.DefaultRRFK; the
-// embedded index fuses normalised scores instead, retrieval.FuseConvex, so
-// the two rank close but not identically). A query with only one of the
-// two is fused all the same, so that scores mean the same on every path. The tenant and staged=false filter
-// is on the query and on each prefetch.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+// Search implements retrieval.Index with one Query request per retriever,
+// run concurrently: the dense vector's nearest points when q has a vector,
+// the sparse (BM25) vector's best points when q's text has terms, up to
+// retrieval.SearchSizes' candidates each. Qdrant fuses nothing: fuse ranks
+// the two lists, as it ranks the embedded index's, and the passages of the
+// chunks it chooses come from the payloads the same responses carried.
+// Every request carries the tenant and staged=false filter.
+func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
 		return nil, err
 	}
-	topK, n := storage.SearchSizes(q.TopK)
-	candidates := uint64(n)
-
-	filter := searchFilter(q)
-	var prefetch []*qc.PrefetchQuery
+	k, n := retrieval.SearchSizes(q.TopK)
+	var lexical, dense []*qc.ScoredPoint
+	g, gctx := errgroup.WithContext(ctx)
 	if len(q.Vector) > 0 {
-		prefetch = append(prefetch, &qc.PrefetchQuery{
-			Query:  qc.NewQueryDense(q.Vector),
-			Using:  ptr(denseVector),
-			Filter: filter,
-			Limit:  ptr(candidates),
+		g.Go(func() (err error) {
+			dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
+			return err
 		})
 	}
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
-		prefetch = append(prefetch, &qc.PrefetchQuery{
-			Query:  qc.NewQuerySparse(sv.Indices, sv.Values),
-			Using:  ptr(sparseVector),
-			Filter: filter,
-			Limit:  ptr(candidates),
+		g.Go(func() (err error) {
+			lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
+			return err
 		})
 	}
-	if len(prefetch) == 0 {
-		return nil, nil // nothing to match on: no vector, no terms
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("qdrant: search: %w", err)
 	}
+	points := make(map[string]*qc.ScoredPoint, len(lexical)+len(dense))
+	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical, points), Dense: candidates(dense, points)}, k)
+	out := make([]retrieval.Passage, 0, len(chosen))
+	for _, c := range chosen {
+		if p, ok := points[c.ChunkID]; ok {
+			ps := passage(p)
+			ps.Score = c.Score
+			out = append(out, ps)
+		}
+	}
+	return out, nil
+}
+
+// query runs one nearest query on the vector named using, filtered by
+// searchFilter(q), and returns up to limit points with the payload a
+// passage needs, best first.
+func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]*qc.ScoredPoint, error) {
 	points, err := ix.client.Query(ctx, &qc.QueryPoints{
 		CollectionName: ix.collection,
-		Prefetch:       prefetch,
-		Query:          qc.NewQueryRRF(&qc.Rrf{K: ptr(uint32(retrieval.DefaultRRFK))}),
-		Filter:         filter,
-		Limit:          ptr(uint64(topK)),
+		Query:          nearest,
+		Using:          ptr(using),
+		Filter:         searchFilter(q),
+		Limit:          ptr(uint64(limit)),
 		WithPayload:    qc.NewWithPayloadInclude(passageKeys...),
 		WithVectors:    qc.NewWithVectors(false),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("qdrant: search: %w", mapErr(err))
+		return nil, mapErr(err)
 	}
-	out := make([]retrieval.Passage, len(points))
+	return points, nil
+}
+
+// candidates turns one retriever's points into its candidates, in order,
+// and records each point under its chunk ID in byChunk.
+func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []retrieval.Candidate {
+	if len(points) == 0 {
+		return nil
+	}
+	out := make([]retrieval.Candidate, len(points))
 	for i, p := range points {
-		out[i] = passage(p)
+		pl := p.GetPayload()
+		out[i] = retrieval.Candidate{
+			ChunkID:    pl[keyChunkID].GetStringValue(),
+			DocumentID: pl[keyDocumentID].GetStringValue(),
+			Score:      float64(p.GetScore()),
+		}
+		byChunk[out[i].ChunkID] = p
 	}
-	return out, nil
+	return out
 }
 
 // searchFilter is the filter every search carries: the tenant, searchable

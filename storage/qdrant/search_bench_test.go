@@ -17,12 +17,12 @@ import (
 	"github.com/ragqueue/ragqueue/storage/qdrant/qdranttest"
 )
 
-// BenchmarkQdrantSearch measures Index.Search through gRPC against the
-// in-process fake (qdranttest), at 10k and 100k chunks of dimension 384
-// spread over 10 tenants, reporting per-query p50 and p95. The fake
-// searches by brute force under one lock, so the figures measure the
-// adapter plus a linear scan, not Qdrant's HNSW; the Ping sub-benchmark is
-// the same-run baseline of one gRPC round trip. 100k is skipped with
+// BenchmarkQdrantSearch measures retrieval.Search on the Index through
+// gRPC against the in-process fake (qdranttest), at 10k and 100k chunks of
+// dimension 384 spread over 10 tenants, reporting per-query p50 and p95.
+// The fake searches by brute force under one lock, so the figures measure
+// the adapter plus a linear scan, not Qdrant's HNSW; the Ping sub-benchmark
+// is the same-run baseline of one gRPC round trip. 100k is skipped with
 // -short.
 func BenchmarkQdrantSearch(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
@@ -45,7 +45,7 @@ func BenchmarkQdrantSearch(b *testing.B) {
 						case "lexical":
 							q.Vector = nil
 						}
-						ps, err := ix.Search(ctx, q)
+						ps, err := retrieval.Search(ctx, ix, q)
 						if err == nil && len(ps) == 0 {
 							err = fmt.Errorf("no hits for %q", q.Text)
 						}

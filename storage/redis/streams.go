@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -165,43 +163,13 @@ func (s *Streams) Close() error {
 	return nil
 }
 
-// StreamEntry is one event of a stream with its stream ID.
-type StreamEntry struct {
-	ID    string
-	Event ragqueue.Event
-}
-
-func entryOf(m goredis.XMessage) StreamEntry {
-	e := StreamEntry{ID: m.ID}
+func entryOf(m goredis.XMessage) ragqueue.EventEntry {
+	e := ragqueue.EventEntry{ID: m.ID}
 	e.Event.Type, _ = m.Values["type"].(string)
 	if d, _ := m.Values["data"].(string); d != "" {
 		e.Event.Data = []byte(d)
 	}
 	return e
-}
-
-// ValidStreamID reports whether id is a stream entry ID ("ms-seq"), as a client
-// may send in Last-Event-ID.
-func ValidStreamID(id string) bool {
-	_, _, ok := parseID(id)
-	return ok
-}
-
-func parseID(id string) (ms, seq uint64, ok bool) {
-	a, b, found := strings.Cut(id, "-")
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
-}
-
-// after reports whether stream ID a comes after b.
-func after(a, b string) bool {
-	am, as, _ := parseID(a)
-	bm, bs, _ := parseID(b)
-	return am > bm || (am == bm && as > bs)
 }
 
 // errClosed is returned by a subscription whose Streams was closed.

@@ -74,11 +74,11 @@ func done() ragqueue.Event {
 }
 
 // readAll reads sub until done, failing after a generous bound.
-func readAll(t testing.TB, sub *redis.Subscription) []redis.StreamEntry {
+func readAll(t testing.TB, sub *redis.Subscription) []ragqueue.EventEntry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out []redis.StreamEntry
+	var out []ragqueue.EventEntry
 	for {
 		es, err := sub.Next(ctx, 0)
 		if err == io.EOF {
@@ -90,7 +90,7 @@ func readAll(t testing.TB, sub *redis.Subscription) []redis.StreamEntry {
 }
 
 // tokens returns the token texts of es (other events as their type).
-func tokens(es []redis.StreamEntry) []string {
+func tokens(es []ragqueue.EventEntry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.Event.Type
@@ -135,7 +135,7 @@ func TestBacklogThenLive(t *testing.T) {
 		rest := readAll(t, sub)
 		require.Equal(t, want(6)[3:], tokens(rest))
 		for _, e := range append(got, rest...) {
-			require.True(t, redis.ValidStreamID(e.ID), "entry ID %q", e.ID)
+			require.True(t, ragqueue.ValidEventID(e.ID), "entry ID %q", e.ID)
 		}
 		_, err = sub.Next(ctx, 0)
 		require.ErrorIs(t, err, io.EOF)

@@ -24,7 +24,7 @@ type Subscription struct {
 	done bool
 
 	// Guarded by s.mu: what the fan-out loop hands over.
-	queue    []StreamEntry
+	queue    []ragqueue.EventEntry
 	catchUp  bool // read (last, +] from Redis before the queue
 	signal   chan struct{}
 	isClosed bool
@@ -35,9 +35,9 @@ type Subscription struct {
 // (yet): entries are returned once they are published.
 func (s *Streams) Subscribe(ctx context.Context, tenant, jobID, lastID string) (*Subscription, error) {
 	if lastID == "" || lastID == "0" {
-		lastID = "0-0"
+		lastID = ragqueue.EventIDStart
 	}
-	if !ValidStreamID(lastID) {
+	if !ragqueue.ValidEventID(lastID) {
 		return nil, fmt.Errorf("redis: %q is not a stream entry ID", lastID)
 	}
 	sub := &Subscription{s: s, key: s.Key(tenant, jobID), last: lastID, signal: make(chan struct{}, 1)}
@@ -52,7 +52,7 @@ func (s *Streams) Subscribe(ctx context.Context, tenant, jobID, lastID string) (
 // Next returns the next entries, waiting up to wait for some (wait ≤ 0:
 // until there are some or ctx ends). It returns no entries and no error
 // when wait passes; io.EOF after the done event has been returned.
-func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]StreamEntry, error) {
+func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]ragqueue.EventEntry, error) {
 	if sub.done {
 		return nil, io.EOF
 	}
@@ -75,7 +75,7 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Stream
 		sub.queue = nil
 		s.mu.Unlock()
 
-		var got []StreamEntry
+		var got []ragqueue.EventEntry
 		if catchUp {
 			msgs, err := s.rdb.XRangeN(ctx, sub.key, "("+sub.last, "+", rangeBatch).Result()
 			if err != nil {
@@ -111,7 +111,7 @@ func (sub *Subscription) Next(ctx context.Context, wait time.Duration) ([]Stream
 // putBack returns what Next took from the loop but did not hand out, ahead
 // of anything queued since, and has the next call catch up from Redis
 // first.
-func (sub *Subscription) putBack(queued []StreamEntry) {
+func (sub *Subscription) putBack(queued []ragqueue.EventEntry) {
 	sub.s.mu.Lock()
 	defer sub.s.mu.Unlock()
 	sub.catchUp = true
@@ -119,8 +119,8 @@ func (sub *Subscription) putBack(queued []StreamEntry) {
 }
 
 // accept appends e unless it was already returned or comes after done.
-func (sub *Subscription) accept(got []StreamEntry, e StreamEntry) []StreamEntry {
-	if sub.done || !after(e.ID, sub.last) {
+func (sub *Subscription) accept(got []ragqueue.EventEntry, e ragqueue.EventEntry) []ragqueue.EventEntry {
+	if sub.done || !ragqueue.EventIDAfter(e.ID, sub.last) {
 		return got
 	}
 	sub.last = e.ID
@@ -143,7 +143,7 @@ func (s *Streams) register(ctx context.Context, sub *Subscription) error {
 	tail, err := s.rdb.XRevRangeN(ctx, sub.key, "+", "-", 1).Result()
 	if err != nil {
 		return fmt.Errorf("redis: read %s: %w", sub.key, err)
-	} else if len(tail) == 1 && after(tail[0].ID, cursor) {
+	} else if len(tail) == 1 && ragqueue.EventIDAfter(tail[0].ID, cursor) {
 		cursor = tail[0].ID
 	}
 	s.mu.Lock()
@@ -275,10 +275,10 @@ func (s *Streams) deliver(res []goredis.XStream, wakeCursor *string) {
 		if w == nil {
 			continue // its last subscriber left meanwhile
 		}
-		if after(lastID, w.cursor) {
+		if ragqueue.EventIDAfter(lastID, w.cursor) {
 			w.cursor = lastID
 		}
-		entries := make([]StreamEntry, len(st.Messages))
+		entries := make([]ragqueue.EventEntry, len(st.Messages))
 		for i, m := range st.Messages {
 			entries[i] = entryOf(m)
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/singleflight"
@@ -15,17 +14,14 @@ import (
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// maxSearchAttempts bounds how often one search starts again because a
-// write to the tenant committed while it ran.
-const maxSearchAttempts = 3
-
 // Index is the embedded-mode search index of one embedding space: chunk
 // rows in the SQLite file, and each tenant's searchable chunks in memory,
 // as vectors for brute-force dense search and as an inverted index for
-// BM25, fused by reciprocal rank. Several processes may share the file (an
-// api process searching while a worker process ingests): a per-tenant
-// generation counter in the database tells each process when its copy of a
-// tenant is stale. Spaces opens one per space; it is safe for concurrent use.
+// BM25, the two candidate lists that retrieval fuses. Several processes
+// may share the file (an api process searching while a worker process
+// ingests): a per-tenant generation counter in the database tells each
+// process when its copy of a tenant is stale. Spaces opens one per space;
+// it is safe for concurrent use.
 type Index struct {
 	db    *sql.DB // writes (one connection)
 	rdb   *sql.DB // reads
@@ -234,32 +230,8 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 		return err
 	}
 	// The staged chunks of version become searchable.
-	rows, err := tx.QueryContext(ctx, `SELECT id, text, vector FROM index_chunks
-		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
+	published, err := ix.stagedChunks(ctx, tx, tenant, documentID, version)
 	if err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	var (
-		published []retrieval.IndexedChunk
-		blob      []byte
-	)
-	for rows.Next() {
-		c := retrieval.IndexedChunk{Tenant: tenant, DocumentID: documentID, Version: version}
-		if err := rows.Scan(&c.ID, &c.Text, &blob); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-		}
-		if err := ix.checkVector(c.ID, blob); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-		}
-		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
-		published = append(published, c)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: publish %s v%d: %w", documentID, version, err)
 	}
 	if len(published) > 0 {
@@ -300,55 +272,31 @@ func (ix *Index) PublishVersion(ctx context.Context, tenant, documentID string, 
 	return nil
 }
 
-// maxHashesPerQuery keeps VectorsByHash's IN lists far below SQLite's
-// parameter limit.
-const maxHashesPerQuery = 500
-
-// VectorsByHash implements retrieval.Index.
-func (ix *Index) VectorsByHash(ctx context.Context, tenant, documentID string, hashes []string) (map[string][]float32, error) {
-	if tenant == "" {
-		return nil, ragqueue.Errorf(ragqueue.EINVALID, "sqlite: vectors by hash: no tenant")
+// stagedChunks reads the staged chunks of one version of a document (ID,
+// text and vector), the ones PublishVersion makes searchable.
+func (ix *Index) stagedChunks(ctx context.Context, tx *sql.Tx, tenant, documentID string, version int) ([]retrieval.IndexedChunk, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, text, vector FROM index_chunks
+		WHERE space_id = ? AND tenant = ? AND document_id = ? AND version = ? AND staged = 1`, ix.sid, tenant, documentID, version)
+	if err != nil {
+		return nil, err
 	}
-	out := make(map[string][]float32)
-	want := make([]string, 0, len(hashes))
-	seen := make(map[string]struct{}, len(hashes))
-	for _, h := range hashes {
-		if _, dup := seen[h]; h == "" || dup {
-			continue
+	defer rows.Close()
+	var (
+		out  []retrieval.IndexedChunk
+		blob []byte
+	)
+	for rows.Next() {
+		c := retrieval.IndexedChunk{Tenant: tenant, DocumentID: documentID, Version: version}
+		if err := rows.Scan(&c.ID, &c.Text, &blob); err != nil {
+			return nil, err
 		}
-		seen[h] = struct{}{}
-		want = append(want, h)
+		if err := ix.checkVector(c.ID, blob); err != nil {
+			return nil, err
+		}
+		c.Vector = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
+		out = append(out, c)
 	}
-	for start := 0; start < len(want); start += maxHashesPerQuery {
-		part := want[start:min(start+maxHashesPerQuery, len(want))]
-		var sb strings.Builder
-		sb.WriteString(`SELECT content_hash, vector FROM index_chunks WHERE space_id = ? AND tenant = ? AND document_id = ?`)
-		args := appendIn(&sb, []any{ix.sid, tenant, documentID}, "content_hash", part)
-		rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
-		}
-		var blob []byte
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h, &blob); err != nil {
-				_ = rows.Close()
-				return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
-			}
-			if _, ok := out[h]; ok || len(blob) != 4*ix.dim {
-				continue
-			}
-			out[h] = storage.AppendDecodedVector(make([]float32, 0, ix.dim), blob)
-		}
-		err = rows.Err()
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: vectors by hash of %s: %w", documentID, err)
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // queryStrings runs a query whose rows are one string each.
@@ -368,135 +316,3 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 	}
 	return out, rows.Err()
 }
-
-// Search runs q's text through BM25 and q's vector, when given, through
-// brute-force cosine, both over the tenant's chunks in memory, and fuses
-// the two by a convex combination of their normalised scores. TopK defaults to 5 and is
-// capped at 100.
-func (ix *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
-	if err := storage.CheckQuery(q, ix.dim); err != nil {
-		return nil, err
-	}
-	topK, n := storage.SearchSizes(q.TopK)
-
-	// Both retrievers read one copy of the tenant, but the passages' fields
-	// come from the file afterwards: a version switch (or any other visible
-	// write) committing in between could mix two versions of a document in
-	// one answer. The generation, read before and after, tells: when it
-	// moved, search again (and, under a storm of writes, settle for the
-	// last try).
-	for attempt := 1; ; attempt++ {
-		gen, err := ix.generation(ctx, q.Tenant)
-		if err != nil {
-			return nil, err
-		}
-		lexical, dense, err := ix.searchMemory(ctx, q, n, gen)
-		if err != nil {
-			return nil, err
-		}
-		fused := retrieval.FuseConvex(topK,
-			retrieval.Ranked{Passages: lexical, Weight: 1 - denseWeight}, retrieval.Ranked{Passages: dense, Weight: denseWeight})
-		out, err := ix.fillPassages(ctx, q.Tenant, fused)
-		if err != nil {
-			return nil, err
-		}
-		after, err := ix.generation(ctx, q.Tenant)
-		if err != nil {
-			return nil, err
-		}
-		if after == gen || attempt == maxSearchAttempts {
-			return out, nil
-		}
-	}
-}
-
-// fillPassages completes the passages (ID and score only) with their stored
-// fields, in one query, and drops any whose chunk was deleted meanwhile.
-func (ix *Index) fillPassages(ctx context.Context, tenant string, ps []retrieval.Passage) ([]retrieval.Passage, error) {
-	var missing []string
-	for _, p := range ps {
-		missing = append(missing, p.ChunkID)
-	}
-	if len(missing) == 0 {
-		return ps, nil
-	}
-	// By space and id, so that SQLite uses the (space_id, id) index rather
-	// than scanning the tenant's rows; the tenant is checked on each row.
-	var sb strings.Builder
-	sb.WriteString(`SELECT tenant, id, document_id, text, page, title, source FROM index_chunks WHERE space_id = ?`)
-	args := appendIn(&sb, []any{ix.sid}, "id", missing)
-	rows, err := ix.rdb.QueryContext(ctx, sb.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
-	}
-	defer rows.Close()
-	found := make(map[string]retrieval.Passage, len(missing))
-	for rows.Next() {
-		var p retrieval.Passage
-		var rowTenant string
-		if err := rows.Scan(&rowTenant, &p.ChunkID, &p.DocumentID, &p.Text, &p.Page, &p.Title, &p.Source); err != nil {
-			return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
-		}
-		if rowTenant == tenant {
-			found[p.ChunkID] = p
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: search: load passages: %w", err)
-	}
-	out := ps[:0]
-	for _, p := range ps {
-		f, ok := found[p.ChunkID]
-		if !ok {
-			continue
-		}
-		f.Score = p.Score
-		out = append(out, f)
-	}
-	return out, nil
-}
-
-// appendIn adds "AND col IN (?, ...)" for values, if any, to a query.
-func appendIn(sb *strings.Builder, args []any, col string, values []string) []any {
-	if len(values) == 0 {
-		return args
-	}
-	sb.WriteString(" AND ")
-	sb.WriteString(col)
-	sb.WriteString(" IN (")
-	for i, v := range values {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteByte('?')
-		args = append(args, v)
-	}
-	sb.WriteByte(')')
-	return args
-}
-
-// generation reads tenant's generation; 0 means the tenant was never written.
-// It runs on every search; the connection's statement cache keeps it
-// prepared.
-func (ix *Index) generation(ctx context.Context, tenant string) (int64, error) {
-	var gen int64
-	err := ix.rdb.QueryRowContext(ctx, generationSQL, ix.sid, tenant).Scan(&gen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	} else if err != nil {
-		return 0, fmt.Errorf("sqlite: read index generation: %w", err)
-	}
-	return gen, nil
-}
-
-// denseWeight is the share of the dense ranking in fusion (a convex
-// combination of min-max normalised scores; lexical BM25 has the rest).
-// The default hash embedder is lexical at heart, a noisier copy of the BM25
-// signal, so it gets the smaller share: enough to reorder close lexical
-// candidates and to add what BM25 misses, not enough to overturn a clear
-// lexical winner. It was chosen on the shipped evaluation set (cmd/eval,
-// beir-gospec, nDCG@10 with bm25 alone 0.954): dense share 0.2 gave 0.960,
-// 0.25 0.962, 0.3 0.955, 0.5 0.943; reciprocal rank fusion gave 0.926 to
-// 0.952 at dense weights 1 to 0.3. A model-based embedder likely deserves
-// more; measure with cmd/eval on a set of your own before changing it.
-const denseWeight = 0.25

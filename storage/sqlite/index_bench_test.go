@@ -106,7 +106,7 @@ func benchmarkIndexSearch(b *testing.B, n int) {
 	// file: that is not steady state, but what a restart or another
 	// process's write costs; it is reported as load-ms.
 	loadStart := time.Now()
-	_, err := ib.ix.Search(ib.ctx, queries[0])
+	_, err := retrieval.Search(ib.ctx, ib.ix, queries[0])
 	require.NoError(b, err)
 	load := float64(time.Since(loadStart)) / 1e6
 	// The floor: reading every vector once at the bandwidth this machine
@@ -132,7 +132,7 @@ func benchmarkIndexSearch(b *testing.B, n int) {
 					q.Vector = nil
 				}
 				start := time.Now()
-				ps, err := ib.ix.Search(ib.ctx, q)
+				ps, err := retrieval.Search(ib.ctx, ib.ix, q)
 				durations = append(durations, time.Since(start))
 				if err != nil || (mode.vector && len(ps) == 0) {
 					b.Fatalf("search: %d hits, %v", len(ps), err)

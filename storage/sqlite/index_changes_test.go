@@ -40,9 +40,9 @@ func TestIndexRefreshIsIncremental(t *testing.T) {
 		fresh, err := NewIndex(writer.ctx, writer.db, 32)
 		require.NoError(t, err)
 		defer fresh.Close()
-		want, err := fresh.Search(writer.ctx, query)
+		want, err := retrieval.Search(writer.ctx, fresh, query)
 		require.NoError(t, err)
-		got, err := reader.Search(writer.ctx, query)
+		got, err := retrieval.Search(writer.ctx, reader, query)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 	}

@@ -36,13 +36,13 @@ func (set *tenantSet) bytes() int64 {
 const maxCacheAttempts = 5
 
 // searchMemory runs the lexical (q.Text) and dense (q.Vector) retrievers
-// over q.Tenant's chunks in memory, each returning up to n chunks best
-// first, with ChunkID, DocumentID and Score set. Both read one copy of the
-// tenant, so they see the same state. gen is the tenant's generation in the
-// database: the tenant is reloaded when this process's copy is older.
-func (ix *Index) searchMemory(ctx context.Context, q retrieval.Query, n int, gen int64) (lexical, dense []retrieval.Passage, err error) {
+// over q.Tenant's chunks in memory, each returning up to n candidates best
+// first. Both read one copy of the tenant, so they see the same state. gen
+// is the tenant's generation in the database: the tenant is reloaded when
+// this process's copy is older.
+func (ix *Index) searchMemory(ctx context.Context, q retrieval.Query, n int, gen int64) (c retrieval.Candidates, err error) {
 	if gen == 0 {
-		return nil, nil, nil // never written
+		return c, nil // never written
 	}
 	var filter map[string]struct{}
 	if len(q.DocumentIDs) > 0 {
@@ -55,24 +55,24 @@ func (ix *Index) searchMemory(ctx context.Context, q retrieval.Query, n int, gen
 		if ix.cache.withSet(q.Tenant, gen, func(set *tenantSet) {
 			if q.Text != "" {
 				scores := ix.scratch(len(set.ids))
-				lexical = set.passages(set.lexicalTopK(q.Text, filter, n, *scores))
+				c.Lexical = set.candidates(set.lexicalTopK(q.Text, filter, n, *scores))
 				ix.scores.Put(scores)
 			}
 			if len(q.Vector) > 0 {
-				dense, err = set.topK(ctx, ix.dim, q.Vector, filter, n)
+				c.Dense, err = set.topK(ctx, ix.dim, q.Vector, filter, n)
 			}
 		}) {
-			return lexical, dense, err
+			return c, err
 		}
 		// Concurrent searches of one tenant share one reload, which must
 		// not fail for all of them because the one that started it gave up.
 		if _, err, _ := ix.loads.Do(q.Tenant, func() (any, error) {
 			return nil, ix.reload(context.WithoutCancel(ctx), q.Tenant)
 		}); err != nil {
-			return nil, nil, err
+			return retrieval.Candidates{}, err
 		}
 	}
-	return nil, nil, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "sqlite: search: tenant chunks keep changing; retry")
+	return retrieval.Candidates{}, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "sqlite: search: tenant chunks keep changing; retry")
 }
 
 // scratch returns a zeroed score buffer of at least n entries from the

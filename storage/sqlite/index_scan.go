@@ -75,7 +75,7 @@ func (sc *queryScorer) score(v []float32) float32 {
 // split across GOMAXPROCS goroutines, each keeping its own heap; the
 // partial results merge into the same ranking one goroutine would give.
 // The caller holds the cache's read lock.
-func (set *tenantSet) topK(ctx context.Context, dim int, query []float32, filter map[string]struct{}, n int) ([]retrieval.Passage, error) {
+func (set *tenantSet) topK(ctx context.Context, dim int, query []float32, filter map[string]struct{}, n int) ([]retrieval.Candidate, error) {
 	sc := newQueryScorer(query)
 	total := len(set.ids)
 	workers := max(1, min(runtime.GOMAXPROCS(0), total/minSlotsPerWorker))
@@ -100,17 +100,17 @@ func (set *tenantSet) topK(ctx context.Context, dim int, query []float32, filter
 		hits = append(hits, parts[w]...)
 	}
 	slices.SortFunc(hits, set.best)
-	return set.passages(hits[:min(n, len(hits))]), nil
+	return set.candidates(hits[:min(n, len(hits))]), nil
 }
 
-// passages turns hits into passages with ChunkID, DocumentID and Score.
-func (set *tenantSet) passages(hits []denseHit) []retrieval.Passage {
+// candidates turns hits into the candidates they are.
+func (set *tenantSet) candidates(hits []denseHit) []retrieval.Candidate {
 	if len(hits) == 0 {
 		return nil
 	}
-	out := make([]retrieval.Passage, len(hits))
+	out := make([]retrieval.Candidate, len(hits))
 	for i, hit := range hits {
-		out[i] = retrieval.Passage{ChunkID: set.ids[hit.slot], DocumentID: set.docs[hit.slot], Score: float64(hit.score)}
+		out[i] = retrieval.Candidate{ChunkID: set.ids[hit.slot], DocumentID: set.docs[hit.slot], Score: float64(hit.score)}
 	}
 	return out
 }

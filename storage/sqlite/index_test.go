@@ -95,10 +95,10 @@ func TestIndexUpsertValidation(t *testing.T) {
 			require.ErrorContains(t, err, tt.message)
 		})
 	}
-	_, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "t", Vector: make([]float32, 5)})
+	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "t", Vector: make([]float32, 5)})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.ErrorContains(t, err, "5 dimensions, the index holds 8")
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "fine valid", TopK: 10})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "t", Text: "fine valid", TopK: 10})
 	require.NoError(t, err)
 	require.Empty(t, ps, "refused upserts wrote nothing")
 }
@@ -112,7 +112,7 @@ func TestIndexRefusesMovingAChunkAcrossTenants(t *testing.T) {
 	stolen.Tenant, stolen.Text = "intruder", "overwritten"
 	err := b.ix.Upsert(b.ctx, []retrieval.IndexedChunk{stolen})
 	require.Equal(t, ragqueue.ECONFLICT, ragqueue.ErrorCode(err))
-	ps, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "owner", Text: "owned", TopK: 5})
+	ps, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "owner", Text: "owned", TopK: 5})
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
 	require.Equal(t, "owned text", ps[0].Text)
@@ -134,7 +134,7 @@ func TestIndexSharedFile(t *testing.T) {
 
 	search := func(text string, vec []float32) []string {
 		t.Helper()
-		ps, err := reader.Search(writer.ctx, retrieval.Query{Tenant: "t", Text: text, Vector: vec, TopK: 10})
+		ps, err := retrieval.Search(writer.ctx, reader, retrieval.Query{Tenant: "t", Text: text, Vector: vec, TopK: 10})
 		require.NoError(t, err)
 		ids := make([]string, len(ps))
 		for i, p := range ps {
@@ -168,7 +168,7 @@ func TestIndexSharedFile(t *testing.T) {
 	// And the other direction, after both caches are warm.
 	d := writer.chunk(t, "t", "d3", 0, "Sourdough needs a starter.")
 	require.NoError(t, reader.Upsert(writer.ctx, []retrieval.IndexedChunk{d}))
-	ps, err := writer.ix.Search(writer.ctx, retrieval.Query{Tenant: "t", Vector: d.Vector, TopK: 1})
+	ps, err := retrieval.Search(writer.ctx, writer.ix, retrieval.Query{Tenant: "t", Vector: d.Vector, TopK: 1})
 	require.NoError(t, err)
 	require.Equal(t, d.ID, ps[0].ChunkID)
 }
@@ -190,9 +190,9 @@ func TestIndexCacheFollowsOwnWrites(t *testing.T) {
 		require.NoError(t, err)
 		defer fresh.Close()
 		q := retrieval.Query{Tenant: "t", Vector: query, TopK: 100}
-		want, err := fresh.Search(b.ctx, q)
+		want, err := retrieval.Search(b.ctx, fresh, q)
 		require.NoError(t, err)
-		got, err := b.ix.Search(b.ctx, q)
+		got, err := retrieval.Search(b.ctx, b.ix, q)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 	}
@@ -238,10 +238,10 @@ func TestIndexCacheFollowsVersionSwitch(t *testing.T) {
 		fresh, err := NewIndex(b.ctx, b.db, 32)
 		require.NoError(t, err)
 		defer fresh.Close()
-		want, err := fresh.Search(b.ctx, query)
+		want, err := retrieval.Search(b.ctx, fresh, query)
 		require.NoError(t, err)
 		for _, ix := range []*Index{b.ix, reader} {
-			got, err := ix.Search(b.ctx, query)
+			got, err := retrieval.Search(b.ctx, ix, query)
 			require.NoError(t, err)
 			require.Equal(t, want, got)
 		}
@@ -261,7 +261,7 @@ func TestIndexCacheFollowsVersionSwitch(t *testing.T) {
 		require.NoError(t, b.ix.PublishVersion(b.ctx, "t", doc, 2))
 		compare()
 	}
-	got, err := b.ix.Search(b.ctx, query)
+	got, err := retrieval.Search(b.ctx, b.ix, query)
 	require.NoError(t, err)
 	require.Len(t, got, 9)
 	for _, p := range got {
@@ -309,7 +309,7 @@ func TestIndexConcurrentSearchAndWrite(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 40 {
-				if _, err := b.ix.Search(b.ctx, retrieval.Query{Tenant: "t", Text: q.Text, Vector: q.Vector, TopK: 10}); err != nil {
+				if _, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Tenant: "t", Text: q.Text, Vector: q.Vector, TopK: 10}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -322,10 +322,10 @@ func TestIndexConcurrentSearchAndWrite(t *testing.T) {
 	require.NoError(t, err)
 	defer want.Close()
 	query := retrieval.Query{Tenant: "t", Vector: q.Vector, TopK: 100}
-	w, err := want.Search(b.ctx, query)
+	w, err := retrieval.Search(b.ctx, want, query)
 	require.NoError(t, err)
 	for _, ix := range []*Index{b.ix, otherIx} {
-		got, err := ix.Search(b.ctx, query)
+		got, err := retrieval.Search(b.ctx, ix, query)
 		require.NoError(t, err)
 		require.Equal(t, w, got)
 	}

@@ -85,11 +85,11 @@ func TestSpacesLifecycle(t *testing.T) {
 	rebuilt := chunksOf(t, 64, "t", "d", "Glaciers carve deep valleys, rebuilt.", "Orchestras tune to the oboe, rebuilt.")
 	require.NoError(t, newIx.Upsert(b.ctx, rebuilt))
 	q32 := chunksOf(t, 32, "t", "q", "glaciers")[0].Vector
-	ps, err := oldIx.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "glaciers", Vector: q32, TopK: 10})
+	ps, err := retrieval.Search(b.ctx, oldIx, retrieval.Query{Tenant: "t", Text: "glaciers", Vector: q32, TopK: 10})
 	require.NoError(t, err)
 	require.Len(t, ps, 2)
 	require.Equal(t, "Glaciers carve deep valleys.", ps[0].Text)
-	ps, err = newIx.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "rebuilt", TopK: 10})
+	ps, err = retrieval.Search(b.ctx, newIx, retrieval.Query{Tenant: "t", Text: "rebuilt", TopK: 10})
 	require.NoError(t, err)
 	require.Len(t, ps, 2, "lexical search of one space never sees another space's rows")
 
@@ -118,13 +118,13 @@ func TestSpacesLifecycle(t *testing.T) {
 	require.NoError(t, b.sp.Drop(b.ctx, oldSpace.Name), "dropping a missing space does nothing")
 
 	// A handle on the dropped space answers empty and refuses writes.
-	ps, err = oldIx.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "glaciers", Vector: q32, TopK: 10})
+	ps, err = retrieval.Search(b.ctx, oldIx, retrieval.Query{Tenant: "t", Text: "glaciers", Vector: q32, TopK: 10})
 	require.NoError(t, err)
 	require.Empty(t, ps)
 	require.Error(t, oldIx.Upsert(b.ctx, chunksOf(t, 32, "t", "late", "written after the drop")))
 
 	// The new space is untouched.
-	ps, err = newIx.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "oboe", TopK: 10})
+	ps, err = retrieval.Search(b.ctx, newIx, retrieval.Query{Tenant: "t", Text: "oboe", TopK: 10})
 	require.NoError(t, err)
 	require.Equal(t, []string{"d-1"}, chunkIDs(ps))
 }
@@ -174,7 +174,7 @@ func TestSpacesSecondProcess(t *testing.T) {
 	reopened, err := b.sp.OpenIndex(b.ctx, s)
 	require.NoError(t, err)
 	require.NotSame(t, first, reopened)
-	ps, err := reopened.Search(b.ctx, retrieval.Query{Tenant: "t", Text: "fresh", TopK: 5})
+	ps, err := retrieval.Search(b.ctx, reopened, retrieval.Query{Tenant: "t", Text: "fresh", TopK: 5})
 	require.NoError(t, err)
 	require.Equal(t, []string{"d-0"}, chunkIDs(ps))
 }
@@ -216,10 +216,10 @@ func TestSpacesMigrationAdoptsExistingIndex(t *testing.T) {
 	ix, err := NewIndex(ctx, db, dim)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ix.Close() })
-	ps, err := ix.Search(ctx, retrieval.Query{Tenant: "acme", Text: "lighthouses", TopK: 5})
+	ps, err := retrieval.Search(ctx, ix, retrieval.Query{Tenant: "acme", Text: "lighthouses", TopK: 5})
 	require.NoError(t, err)
 	require.Equal(t, []string{"doc-0"}, chunkIDs(ps), "the old texts answer lexically")
-	ps, err = ix.Search(ctx, retrieval.Query{Tenant: "acme", Vector: chunks[1].Vector, TopK: 1})
+	ps, err = retrieval.Search(ctx, ix, retrieval.Query{Tenant: "acme", Vector: chunks[1].Vector, TopK: 1})
 	require.NoError(t, err)
 	require.Equal(t, []string{"doc-1"}, chunkIDs(ps), "the old vectors still answer")
 
@@ -246,7 +246,7 @@ func TestIndexCacheBudget(t *testing.T) {
 			vec    []float32
 			want   string
 		}{{"a", a[1].Vector, "da-1"}, {"c", c[0].Vector, "dc-0"}} {
-			ps, err := ix.Search(b.ctx, retrieval.Query{Tenant: tc.tenant, Vector: tc.vec, TopK: 1})
+			ps, err := retrieval.Search(b.ctx, ix, retrieval.Query{Tenant: tc.tenant, Vector: tc.vec, TopK: 1})
 			require.NoError(t, err)
 			require.Equal(t, []string{tc.want}, chunkIDs(ps))
 			ix.cache.mu.RLock()

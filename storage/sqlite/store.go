@@ -1,68 +1,40 @@
 package sqlite
 
 import (
-	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/storage/sqlstore"
 )
 
 // Store is the metadata store of embedded mode: documents, chunk text, jobs
-// and API keys in the SQLite file that DB opened. It is safe for concurrent
-// use.
-type Store struct {
-	db  *sql.DB // writes (one connection)
-	rdb *sql.DB // reads
-}
+// and API keys in the SQLite file that DB opened. It is the shared SQL
+// store (storage/sqlstore) in SQLite's dialect, writing through DB's one
+// write connection and reading through its read pool. It is safe for
+// concurrent use.
+type Store struct{ *sqlstore.Store }
 
-// The store implements every store interface of the domain.
-var (
-	_ ragqueue.DocumentStore     = (*Store)(nil)
-	_ ragqueue.ChunkStore        = (*Store)(nil)
-	_ ragqueue.JobStore          = (*Store)(nil)
-	_ ragqueue.CrawlStore        = (*Store)(nil)
-	_ ragqueue.ConversationStore = (*Store)(nil)
-	_ ragqueue.CacheStore        = (*Store)(nil)
-	_ ragqueue.KeyStore          = (*Store)(nil)
-	_ ragqueue.AuditStore        = (*Store)(nil)
-)
+var _ sqlstore.Interfaces = (*Store)(nil)
 
 // NewStore returns the metadata store over db. db's migrations have already
 // created its tables.
-func NewStore(db *DB) *Store { return &Store{db: db.sql, rdb: db.read} }
+func NewStore(db *DB) *Store { return &Store{sqlstore.New(dialect(), db.sql, db.read)} }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+// dialect is SQLite's side of the SQL the stores share.
+func dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name: "sqlite",
+		// Times are INTEGER columns of Unix nanoseconds.
+		Time:       func(t time.Time) any { return t.UnixNano() },
+		IsConflict: isConstraint,
+		// Left to itself, the planner prefers the (tenant, created_at)
+		// index that serves the ORDER BY of a lookup by source, and scans
+		// every document of the tenant; a URL has one or two documents.
+		SourceIndex: " INDEXED BY documents_tenant_source",
 	}
-	return nil
-}
-
-// now is the store's clock: UTC, truncated to the microsecond precision both
-// SQLite and PostgreSQL keep.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-func nanos(t time.Time) int64 { return t.Truncate(time.Microsecond).UnixNano() }
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
-// mustAffect turns "no row changed" into ENOTFOUND with the given message.
-func mustAffect(res sql.Result, format string, args ...any) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: rows affected: %w", err)
-	}
-	if n == 0 {
-		return ragqueue.Errorf(ragqueue.ENOTFOUND, format, args...)
-	}
-	return nil
 }
 
 func isConstraint(err error) bool {

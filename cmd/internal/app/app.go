@@ -17,8 +17,10 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
@@ -30,14 +32,12 @@ import (
 )
 
 // MetaStore is the metadata database as the binaries use it: the jobs
-// layer's store plus API keys. SQLite and PostgreSQL both provide it.
+// layer's store plus API keys and the audit log. SQLite and PostgreSQL
+// both provide it.
 type MetaStore interface {
 	jobs.Store
-	CreateKey(ctx context.Context, k ragqueue.Key) error
-	KeyByHash(ctx context.Context, hash []byte) (ragqueue.Key, error)
-	ListKeys(ctx context.Context) ([]ragqueue.Key, error)
-	DeleteKey(ctx context.Context, id string) error
-	CountKeys(ctx context.Context) (int, error)
+	ragqueue.KeyStore
+	ragqueue.AuditStore
 	Ping(ctx context.Context) error
 }
 
@@ -45,10 +45,6 @@ var (
 	_ MetaStore = (*sqlite.Store)(nil)
 	_ MetaStore = (*postgres.Store)(nil)
 )
-
-// DefaultTenant is the tenant of the admin key RAGQ_ADMIN_KEY registers,
-// and of the jobs the processes start on their own (a re-index).
-const DefaultTenant = "default"
 
 // App is one process's set of connected parts. cmd/api and cmd/worker build
 // one with Open and use the parts they need.
@@ -67,7 +63,7 @@ type App struct {
 	Redis     goredis.UniversalClient // readiness checks, and Queue's connections
 	Queue     *asynq.Client
 	Jobs      *jobs.Client
-	PDF       *ingest.PDFParser
+	PDF       *pdf.Parser
 	// WebClient is the one SSRF-guarded client every outbound fetch uses;
 	// Fetcher fetches single pages through it.
 	WebClient *http.Client
@@ -81,6 +77,12 @@ type App struct {
 	Events *redis.Streams
 	// Inspector cancels running tasks (a streaming client went away).
 	Inspector *asynq.Inspector
+	// Feed replays and follows job events for SSE and WebSocket clients;
+	// Canceler cancels the job of a streaming client that went away.
+	Feed     *jobs.Feed
+	Canceler *jobs.Canceler
+	// Keys mints and checks API keys and keeps the audit log.
+	Keys *keys.Service
 	// Cache is the answer cache; nil when RAGQ_CACHE_MAX_ENTRIES is 0
 	// (the cache is off).
 	Cache *queries.AnswerCache
@@ -90,6 +92,9 @@ type App struct {
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
+	// batchEmbeds: RAGQ_EMBEDDER's embedder bills per call (a provider's),
+	// so small documents share embedding calls.
+	batchEmbeds bool
 	// newEmbedder is Config.NewEmbedder, except that RAGQ_EMBEDDER's
 	// embedder, built by Open, is reused.
 	newEmbedder retrieval.EmbedderFactory
@@ -109,9 +114,29 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("app: create data dir %s: %w", cfg.DataDir, err)
 	}
+	db, err := a.openStores(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openSpaces(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := a.openPipeline(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openQueue(ctx); err != nil {
+		return nil, err
+	}
+	a.openServices()
+	return a, nil
+}
 
-	// Metadata and index. In SQLite mode they share one file, as promised by
-	// the README; with PostgreSQL metadata the embedded index gets its own.
+// openStores opens the metadata store and the SQLite database that holds
+// the embedded index (and, without PostgreSQL, the metadata too). In
+// SQLite mode they share one file, as promised by the README; with
+// PostgreSQL metadata the embedded index gets its own.
+func (a *App) openStores(ctx context.Context) (*sqlite.DB, error) {
+	cfg := a.Config
 	indexPath := filepath.Join(cfg.DataDir, "ragqueue.db")
 	if cfg.DatabaseURL != "" {
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -130,14 +155,18 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	if a.Store == nil {
 		a.Store = sqlite.NewStore(db)
 	}
-	if err := a.openSpaces(ctx, db); err != nil {
-		return nil, err
-	}
+	return db, nil
+}
+
+// openPipeline makes the parts the jobs work with: the generator, the
+// chunker, the PDF parser, the guarded web client and the blob store.
+func (a *App) openPipeline(ctx context.Context) (err error) {
+	cfg := a.Config
 	if a.Generator, err = cfg.NewGenerator(ctx); err != nil {
-		return nil, fmt.Errorf("app: RAGQ_LLM: %w", err)
+		return fmt.Errorf("app: RAGQ_LLM: %w", err)
 	}
 	a.Chunker = ingest.Chunker{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap}
-	a.PDF = ingest.NewPDFParser(selfExe(), ingest.PDFLimits{
+	a.PDF = pdf.NewParser(selfExe(), pdf.Limits{
 		Timeout: cfg.PDFTimeout, MemoryBytes: cfg.PDFMaxMemory, MaxPages: cfg.PDFMaxPages, Parallelism: cfg.PDFParallelism,
 	})
 	a.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: cfg.FetchAllowCIDRs, AllowedPorts: cfg.FetchAllowedPorts})
@@ -151,14 +180,20 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 		blobOpts = append(blobOpts, storage.WithSmallBlobs(small, storage.DefaultSmallBlobMax))
 	}
 	if a.Blobs, err = storage.NewFileBlobs(filepath.Join(cfg.DataDir, "blobs"), blobOpts...); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+		return fmt.Errorf("app: %w", err)
 	}
+	return nil
+}
 
-	// Queue.
+// openQueue connects to Redis, or in embedded mode starts the in-process
+// one and keeps its clock moving until ctx ends, and makes the queue's
+// clients on one connection pool.
+func (a *App) openQueue(ctx context.Context) error {
+	cfg := a.Config
 	if cfg.Embedded() {
 		m := miniredis.NewMiniRedis()
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("app: start embedded redis: %w", err)
+			return fmt.Errorf("app: start embedded redis: %w", err)
 		}
 		a.closers = append(a.closers, func() error { m.Close(); return nil })
 		go redis.RunMiniredisClock(ctx, m, 100*time.Millisecond)
@@ -166,20 +201,28 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	} else {
 		opt, err := asynq.ParseRedisURI(cfg.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("app: RAGQ_REDIS_URL: %w", err)
+			return fmt.Errorf("app: RAGQ_REDIS_URL: %w", err)
 		}
 		a.RedisOpt = opt
 	}
 	rc, ok := a.RedisOpt.MakeRedisClient().(goredis.UniversalClient)
 	if !ok {
-		return nil, errors.New("app: unexpected redis client type")
+		return errors.New("app: unexpected redis client type")
 	}
 	a.Redis = rc
 	a.closers = append(a.closers, rc.Close)
 	// One connection pool for both; closing rc closes Queue's.
 	a.Queue = asynq.NewClientFromRedisClient(rc)
-	a.Jobs = jobs.NewClient(a.Queue, a.Store, logger)
+	a.Jobs = jobs.NewClient(a.Queue, a.Store, a.Logger)
 	a.Inspector = asynq.NewInspectorFromRedisClient(rc)
+	return nil
+}
+
+// openServices makes what the faces and workers use on top of the stores
+// and the queue: metrics, the token budget, the answer cache, the event
+// streams and their feed, cancellation, and keys.
+func (a *App) openServices() {
+	cfg, logger, rc := a.Config, a.Logger, a.Redis
 	a.Registry, a.Pipeline = a.NewMetrics()
 	a.TokenBudget = redis.NewTokenBudget(rc, cfg.TenantDailyTokens)
 	if cfg.CacheMaxEntries > 0 {
@@ -189,7 +232,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (a *App, err err
 	}
 	a.Events = redis.NewStreams(rc, redis.StreamOptions{TTL: cfg.EventsTTL, MaxLen: cfg.EventsMaxLen, Logger: logger})
 	a.closers = append(a.closers, a.Events.Close)
-	return a, nil
+	a.Feed = jobs.NewFeed(eventSource{a.Events}, a.Store, jobs.FeedOptions{Heartbeat: cfg.SSEHeartbeat, Logger: logger})
+	a.Canceler = jobs.NewCanceler(a.Store, a.Events, a.Inspector, logger)
+	a.Keys = keys.New(keys.Config{Keys: a.Store, Audit: a.Store, Logger: logger})
 }
 
 // openSpaces opens the embedding spaces (Qdrant's collections, or the
@@ -220,6 +265,9 @@ func (a *App) openSpaces(ctx context.Context, db *sqlite.DB) error {
 	if err != nil {
 		return fmt.Errorf("app: RAGQ_EMBEDDER: %w", err)
 	}
+	// The batching policy is the configured embedder's, as built here,
+	// whichever space is live and whatever a test wraps it in later.
+	a.batchEmbeds = retrieval.BillsPerCall(emb)
 	// A provider's embedder is probed for its dimension when built: the
 	// configured one is built once, here, and reused for its space.
 	a.newEmbedder = func(ctx context.Context, spec string) (retrieval.Embedder, error) {
@@ -284,8 +332,8 @@ func (a *App) Deps() jobs.Deps {
 		Fetcher:       a.Fetcher,
 		WebClient:     a.WebClient,
 		Metrics:       a.Pipeline,
-		// A model provider is paid per call: small documents share calls.
-		BatchEmbeds:   !isHash(a.Config.Embedder),
+		// The configured embedder bills per call: small documents share calls.
+		BatchEmbeds:   a.batchEmbeds,
 		WebhookSecret: a.Config.WebhookSecret,
 		Events:        a.Events,
 		PutBlob:       a.putBlob,
@@ -314,7 +362,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	}
 	if a.reindexTo != "" {
 		// Every process that runs workers asks; the task ID makes it one job.
-		job, err := a.Reindexer().Reindex(ctx, DefaultTenant, a.reindexTo)
+		job, err := a.Reindexer().Reindex(ctx, keys.DefaultTenant, a.reindexTo)
 		switch {
 		case err == nil:
 			a.Logger.Info("re-index into the configured embedding space started", "embedder", a.reindexTo, "job_id", job.ID)

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/ingest/pdf"
 )
 
 // Main is the body of cmd/api's and cmd/worker's main: it serves PDF parsing
@@ -17,8 +17,8 @@ import (
 // cancelled by SIGINT or SIGTERM, and exits 1 with "ragqueue name: error"
 // when run fails.
 func Main(name string, run func(ctx context.Context, getenv func(string) string, stderr io.Writer) error) {
-	if ingest.IsPDFChild() {
-		os.Exit(ingest.PDFChildMain())
+	if pdf.IsChild() {
+		os.Exit(pdf.ChildMain())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv, os.Stderr)

@@ -9,38 +9,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ragqueue/ragqueue"
-
 	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ragqueue/ragqueue/obs"
-	"github.com/ragqueue/ragqueue/storage/postgres"
-	"github.com/ragqueue/ragqueue/storage/sqlite"
 )
-
-// AdminStore is the part of the metadata store that administration uses
-// beyond MetaStore: the audit log and key rotation. Both stores provide it.
-type AdminStore interface {
-	AppendAudit(ctx context.Context, e ragqueue.AuditEntry) error
-	ListAudit(ctx context.Context, cursor string, limit int) ([]ragqueue.AuditEntry, string, error)
-	RotateKey(ctx context.Context, id string, hash []byte, prefix string) (ragqueue.Key, error)
-}
-
-var (
-	_ AdminStore = (*sqlite.Store)(nil)
-	_ AdminStore = (*postgres.Store)(nil)
-)
-
-// Admin returns the metadata store's administration side.
-func (a *App) Admin() (AdminStore, error) {
-	s, ok := a.Store.(AdminStore)
-	if !ok {
-		return nil, fmt.Errorf("app: metadata store %T has no audit log", a.Store)
-	}
-	return s, nil
-}
 
 // NewMetrics makes this process's metrics registry: Go runtime and process
 // figures, the Asynq queues' sizes, latency and failures (read from Redis

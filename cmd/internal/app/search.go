@@ -42,5 +42,5 @@ func Search(ctx context.Context, emb retrieval.Embedder, index retrieval.Index, 
 		}
 		q.Vector = vecs[0]
 	}
-	return index.Search(ctx, q)
+	return retrieval.Search(ctx, index, q)
 }

@@ -10,15 +10,31 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// queryRecorder is an index that keeps the query it is asked.
+// queryRecorder is an index that keeps the query it is asked and finds
+// the same candidates whatever the query, ranked by the fusion it is
+// handed.
 type queryRecorder struct {
 	retrieval.Index
 	got retrieval.Query
 }
 
-func (r *queryRecorder) Search(_ context.Context, q retrieval.Query) ([]retrieval.Passage, error) {
+func (r *queryRecorder) Search(_ context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	r.got = q
-	return []retrieval.Passage{{DocumentID: "d1"}}, nil
+	k, _ := retrieval.SearchSizes(q.TopK)
+	return passages(fuse(recorded(), k)), nil
+}
+
+func recorded() retrieval.Candidates {
+	return retrieval.Candidates{Lexical: []retrieval.Candidate{{DocumentID: "d1"}}}
+}
+
+// passages are the chosen candidates as the recorder returns them.
+func passages(cs []retrieval.Candidate) []retrieval.Passage {
+	out := make([]retrieval.Passage, len(cs))
+	for i, c := range cs {
+		out[i] = retrieval.Passage{ChunkID: c.ChunkID, DocumentID: c.DocumentID, Score: c.Score}
+	}
+	return out
 }
 
 // TestSearchModes checks what each mode sends to the index: the text for
@@ -41,7 +57,7 @@ func TestSearchModes(t *testing.T) {
 			idx := &queryRecorder{}
 			got, err := Search(context.Background(), emb, idx, "acme", tt.mode, "kiln glaze", 7)
 			require.NoError(t, err)
-			require.Equal(t, []retrieval.Passage{{DocumentID: "d1"}}, got)
+			require.Equal(t, passages(retrieval.Fuse(recorded(), 7)), got)
 			require.Equal(t, "acme", idx.got.Tenant)
 			require.Equal(t, 7, idx.got.TopK)
 			if tt.wantText {

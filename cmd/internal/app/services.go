@@ -29,8 +29,8 @@ func (a *App) ingestion() *jobs.Ingestion {
 	return jobs.NewIngestion(jobs.IngestionConfig{
 		Store: a.Store, Blobs: a.Blobs, PutBlob: a.putBlob, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
 		MaxParseBytes: a.Config.MaxUploadBytes,
-		// A model provider is paid per call: small documents share calls.
-		BatchEmbeds: !isHash(a.Config.Embedder),
+		// The configured embedder bills per call: small documents share calls.
+		BatchEmbeds: a.batchEmbeds,
 		Client:      a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
 	})
 }

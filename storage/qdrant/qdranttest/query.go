@@ -17,11 +17,10 @@ type scored struct {
 	score float64
 }
 
-// Query implements qc.PointsServer for what hybrid search needs: nearest
-// dense or sparse queries, alone or as prefetches fused by RRF. Rules: the
-// query's filter and every prefetch's filter pin the same tenant; limits
-// are set and at most MaxLimit. A prefetch's candidates pass its own filter
-// and the query's, as in Qdrant.
+// Query implements qc.PointsServer for what hybrid search needs: one
+// nearest query, dense or sparse, per request; the adapter fuses the lists
+// itself, so prefetches and server-side fusion are not served. Rules: the
+// query's filter pins a tenant; the limit is set and at most MaxLimit.
 func (s pointsService) Query(_ context.Context, req *qc.QueryPoints) (*qc.QueryResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -30,8 +29,7 @@ func (s pointsService) Query(_ context.Context, req *qc.QueryPoints) (*qc.QueryR
 	if err != nil {
 		return nil, err
 	}
-	tenant := tenantOf(req.GetFilter())
-	if tenant == "" {
+	if tenantOf(req.GetFilter()) == "" {
 		return nil, s.violate("Query", "filter without a tenant condition")
 	}
 	limit := int(req.GetLimit())
@@ -41,50 +39,12 @@ func (s pointsService) Query(_ context.Context, req *qc.QueryPoints) (*qc.QueryR
 	if req.Offset != nil && req.GetOffset() != 0 {
 		return nil, status.Error(codes.Unimplemented, "qdranttest: Query: offset")
 	}
-
-	var hits []scored
-	if len(req.GetPrefetch()) == 0 {
-		hits, err = s.nearest(c, req.GetQuery(), req.GetUsing(), req.GetFilter(), nil, limit)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		rrf := req.GetQuery().GetRrf()
-		if rrf == nil && !(req.GetQuery().GetVariant() != nil && req.GetQuery().GetFusion() == qc.Fusion_RRF) {
-			return nil, status.Errorf(codes.Unimplemented, "qdranttest: Query with prefetch: only RRF fusion, got %T", req.GetQuery().GetVariant())
-		}
-		k := 2 // Qdrant's default
-		if rrf != nil && rrf.K != nil {
-			k = int(rrf.GetK())
-		}
-		if len(rrf.GetWeights()) > 0 {
-			return nil, status.Error(codes.Unimplemented, "qdranttest: weighted RRF")
-		}
-		var lists [][]scored
-		for i, pf := range req.GetPrefetch() {
-			if t := tenantOf(pf.GetFilter()); t != tenant {
-				return nil, s.violate("Query", "prefetch %d pins tenant %q, the query %q", i, t, tenant)
-			}
-			if len(pf.GetPrefetch()) > 0 {
-				return nil, status.Error(codes.Unimplemented, "qdranttest: nested prefetch")
-			}
-			pl := int(pf.GetLimit())
-			if pf.Limit == nil || pl <= 0 || pl > MaxLimit {
-				return nil, s.violate("Query", "prefetch %d: limit %v, want 1 to %d", i, pf.Limit, MaxLimit)
-			}
-			l, err := s.nearest(c, pf.GetQuery(), pf.GetUsing(), pf.GetFilter(), req.GetFilter(), pl)
-			if err != nil {
-				return nil, err
-			}
-			if pf.ScoreThreshold != nil {
-				l = slices.DeleteFunc(l, func(h scored) bool { return h.score < float64(pf.GetScoreThreshold()) })
-			}
-			lists = append(lists, l)
-		}
-		hits = fuseRRF(k, lists)
-		if len(hits) > limit {
-			hits = hits[:limit]
-		}
+	if len(req.GetPrefetch()) > 0 {
+		return nil, status.Error(codes.Unimplemented, "qdranttest: Query: prefetch")
+	}
+	hits, err := s.nearest(c, req.GetQuery(), req.GetUsing(), req.GetFilter(), limit)
+	if err != nil {
+		return nil, err
 	}
 	resp := &qc.QueryResponse{Result: make([]*qc.ScoredPoint, 0, len(hits))}
 	for _, h := range hits {
@@ -101,11 +61,11 @@ func (s pointsService) Query(_ context.Context, req *qc.QueryPoints) (*qc.QueryR
 	return resp, nil
 }
 
-// nearest ranks the points passing both filters against a nearest query
+// nearest ranks the points passing filter against a nearest query
 // on vector using: cosine for the dense vector, dot product (times IDF
 // when the vector has the modifier) for a sparse one, where only points
 // sharing an index with the query score at all.
-func (s pointsService) nearest(c *collection, q *qc.Query, using string, f1, f2 *qc.Filter, limit int) ([]scored, error) {
+func (s pointsService) nearest(c *collection, q *qc.Query, using string, filter *qc.Filter, limit int) ([]scored, error) {
 	in := q.GetNearest()
 	if in == nil {
 		return nil, status.Errorf(codes.Unimplemented, "qdranttest: query %T", q.GetVariant())
@@ -114,13 +74,7 @@ func (s pointsService) nearest(c *collection, q *qc.Query, using string, f1, f2 
 		using = c.denseName
 	}
 	var hits []scored
-	pass := func(p *point) (bool, error) {
-		ok, err := matches(f1, p)
-		if err != nil || !ok {
-			return false, err
-		}
-		return matches(f2, p)
-	}
+	pass := func(p *point) (bool, error) { return matches(filter, p) }
 	switch {
 	case using == c.denseName:
 		qv := in.GetDense().GetData()
@@ -187,30 +141,6 @@ func dot(a, b []float32) float64 {
 		s += a[i] * b[i]
 	}
 	return float64(s)
-}
-
-// fuseRRF scores each point by the sum of 1/(k+rank) over the lists it
-// is in, rank counting from 1.
-func fuseRRF(k int, lists [][]scored) []scored {
-	byID := make(map[string]*scored)
-	var out []*scored
-	for _, l := range lists {
-		for r, h := range l {
-			f := byID[h.p.id]
-			if f == nil {
-				f = &scored{p: h.p}
-				byID[h.p.id] = f
-				out = append(out, f)
-			}
-			f.score += 1 / float64(k+r+1)
-		}
-	}
-	hits := make([]scored, len(out))
-	for i, f := range out {
-		hits[i] = *f
-	}
-	sortHits(hits)
-	return hits
 }
 
 // sortHits orders best first, ties by point ID.

@@ -108,15 +108,6 @@ func TestRulesAreEnforced(t *testing.T) {
 	_, err = b.client.Query(b.ctx, &qc.QueryPoints{CollectionName: "c", Query: qc.NewQueryDense([]float32{1, 0, 0}), Limit: qc.PtrOf(uint64(5))})
 	requireRuleBroken(t, b, err) // search without tenant
 
-	_, err = b.client.Query(b.ctx, &qc.QueryPoints{
-		CollectionName: "c",
-		Prefetch:       []*qc.PrefetchQuery{{Query: qc.NewQueryDense([]float32{1, 0, 0}), Using: qc.PtrOf("dense"), Limit: qc.PtrOf(uint64(5))}},
-		Query:          qc.NewQueryFusion(qc.Fusion_RRF),
-		Filter:         tenant("a"),
-		Limit:          qc.PtrOf(uint64(5)),
-	})
-	requireRuleBroken(t, b, err) // prefetch without tenant
-
 	_, err = b.client.Delete(b.ctx, &qc.DeletePoints{CollectionName: "c", Wait: qc.PtrOf(true),
 		Points: qc.NewPointsSelectorFilter(&qc.Filter{Must: []*qc.Condition{qc.NewMatchInt("n", 1)}})})
 	requireRuleBroken(t, b, err) // delete across tenants
@@ -177,31 +168,32 @@ func TestSparseIDFOnlyOverlapping(t *testing.T) {
 	require.InDelta(t, idf10, res[1].GetScore(), 1e-4)
 }
 
-func TestRRFFusion(t *testing.T) {
+// TestQueryPayloadAndNoFusion checks what the adapter's candidate queries
+// rely on: the payload include selector, and that prefetches (server-side
+// fusion, which ragqueue no longer asks for) are refused rather than
+// half-served.
+func TestQueryPayloadAndNoFusion(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.upsert(t,
-		pt(1, "a", []float32{1, 0, 0}, []uint32{7}, []float32{1}), // dense 1st, sparse 2nd
-		pt(2, "a", []float32{0, 1, 0}, []uint32{7}, []float32{2}), // dense 2nd, sparse 1st
-		pt(3, "a", []float32{0, 0, 1}, nil, nil),                  // dense 3rd only
+		pt(1, "a", []float32{1, 0, 0}, []uint32{7}, []float32{1}),
+		pt(2, "a", []float32{0, 1, 0}, []uint32{7}, []float32{2}),
 	)
-	res, err := b.client.Query(b.ctx, &qc.QueryPoints{
-		CollectionName: "c",
-		Prefetch: []*qc.PrefetchQuery{
-			{Query: qc.NewQueryDense([]float32{1, 0.5, 0}), Using: qc.PtrOf("dense"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(10))},
-			{Query: qc.NewQuerySparse([]uint32{7}, []float32{1}), Using: qc.PtrOf("sparse"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(10))},
-		},
-		Query:       qc.NewQueryRRF(&qc.Rrf{K: qc.PtrOf(uint32(60))}),
-		Filter:      tenant("a"),
-		Limit:       qc.PtrOf(uint64(10)),
-		WithPayload: qc.NewWithPayloadInclude("n"),
-	})
+	res, err := b.client.Query(b.ctx, &qc.QueryPoints{CollectionName: "c", Query: qc.NewQuerySparse([]uint32{7}, []float32{1}),
+		Using: qc.PtrOf("sparse"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(10)), WithPayload: qc.NewWithPayloadInclude("n")})
 	require.NoError(t, err)
-	require.Equal(t, []string{id(1), id(2), id(3)}, ids(res), "ties broken by ID")
-	require.InDelta(t, 1.0/61+1.0/62, res[0].GetScore(), 1e-6)
-	require.InDelta(t, 1.0/63, res[2].GetScore(), 1e-6)
-	require.Equal(t, int64(1), res[0].GetPayload()["n"].GetIntegerValue())
+	require.Equal(t, []string{id(2), id(1)}, ids(res))
+	require.Equal(t, int64(2), res[0].GetPayload()["n"].GetIntegerValue())
 	require.NotContains(t, res[0].GetPayload(), "tenant", "payload include selector honoured")
+
+	_, err = b.client.Query(b.ctx, &qc.QueryPoints{
+		CollectionName: "c",
+		Prefetch:       []*qc.PrefetchQuery{{Query: qc.NewQueryDense([]float32{1, 0, 0}), Using: qc.PtrOf("dense"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(5))}},
+		Query:          qc.NewQueryFusion(qc.Fusion_RRF),
+		Filter:         tenant("a"),
+		Limit:          qc.PtrOf(uint64(5)),
+	})
+	require.Equal(t, codes.Unimplemented, status.Code(err), "%v", err)
 }
 
 func TestScrollPagesAndFilters(t *testing.T) {

@@ -1,7 +1,0 @@
-//go:build !race
-
-package ingest
-
-// raceAddressFactor multiplies a child's address-space limit: 1 without
-// the race detector.
-const raceAddressFactor = 1
