@@ -117,7 +117,7 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 				return uploads, nil, err
 			}
 		case "callback_url":
-			raw, err := io.ReadAll(io.LimitReader(part, maxCallbackURL+1))
+			raw, err := io.ReadAll(io.LimitReader(part, jobs.MaxCallbackURL+1))
 			if err != nil {
 				return uploads, nil, readErr(err, "the callback_url part cannot be read: %v")
 			}

@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
 // WebSocket protocol (/v1/ws).
@@ -134,32 +134,7 @@ func (s *server) ws(c *gin.Context) {
 func (w *wsConn) handle(m wsMessage) {
 	switch m.Type {
 	case "query":
-		req := queryRequest{Question: m.Question, TopK: m.TopK, Mode: m.Mode, URLs: m.URLs, CallbackURL: m.CallbackURL}
-		topK, urls, err := w.s.checkQuery(&req)
-		if err != nil {
-			w.refuse("", err)
-			return
-		}
-		if err := w.s.checkBudget(w.ctx, w.tenant); err != nil {
-			w.refuse("", err)
-			return
-		}
-		if err := w.reserve(); err != nil {
-			w.refuse("", err)
-			return
-		}
-		job, err := w.s.queries.Enqueue(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls},
-			callbackOpts(req.CallbackURL)...)
-		if err != nil {
-			w.release()
-			w.refuse("", unavailable("the job queue", err))
-			return
-		}
-		if err := w.send(wsEvent{Type: "job", JobID: job.ID}); err != nil {
-			w.release()
-			return
-		}
-		w.follow(job.ID, "", req.Mode != "async")
+		w.query(m)
 	case "subscribe":
 		if m.LastEventID != "" && !ragqueue.ValidEventID(m.LastEventID) {
 			w.refuse(m.JobID, invalid("last_event_id %q is not an event id this server sent", m.LastEventID))
@@ -179,6 +154,36 @@ func (w *wsConn) handle(m wsMessage) {
 	}
 }
 
+// query asks a question (queries.Check, then Ask) and follows its job,
+// which is canceled if the connection closes first, unless it was sent
+// with "mode":"async". A streaming face, it never takes the cache's fast
+// path: the job's events carry the answer.
+func (w *wsConn) query(m wsMessage) {
+	checked, err := w.s.queries.Check(w.ctx, queries.Question{
+		Tenant: w.tenant, Text: m.Question, TopK: m.TopK, URLs: m.URLs,
+		Mode: m.Mode, Callback: m.CallbackURL, Streaming: true,
+	})
+	if err != nil {
+		w.refuse("", err)
+		return
+	}
+	if err := w.reserve(); err != nil {
+		w.refuse("", err)
+		return
+	}
+	asked, err := w.s.queries.Ask(w.ctx, checked)
+	if err != nil {
+		w.release()
+		w.refuse("", err)
+		return
+	}
+	if err := w.send(wsEvent{Type: "job", JobID: asked.Job.ID}); err != nil {
+		w.release()
+		return
+	}
+	w.follow(asked.Job.ID, "", m.Mode != "async")
+}
+
 // follow relays a job's events in the background. With cancelOnLeave, the
 // job is canceled if the connection closes before it is done.
 func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
@@ -194,7 +199,7 @@ func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
 			w.refuse(jobID, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the event stream failed; subscribe again with last_event_id"))
 		}
 		if !finished && cancelOnLeave && w.ctx.Err() != nil && w.s.streamsDown.Context().Err() == nil {
-			w.s.cancelQuery(w.tenant, jobID)
+			w.s.queries.Cancel(w.ctx, w.tenant, jobID)
 		}
 	}()
 }
