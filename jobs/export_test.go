@@ -9,9 +9,10 @@ import (
 // LogTasksForTest exposes the task logging middleware to the benchmark.
 var LogTasksForTest = logTasks
 
-// ReconcileWithGraceForTest runs the periodic reconciler's passes with grace.
+// ReconcileWithGraceForTest runs the periodic reconciler's documents pass
+// with grace.
 func ReconcileWithGraceForTest(ctx context.Context, store Store, c *Client, logger *slog.Logger, grace time.Duration) (int, error) {
-	return reconcile(ctx, []ReconcilePass{ReconcileDocuments(store, c, logger), ReconcileCrawls(store, c, logger)}, grace)
+	return reconcile(ctx, []ReconcilePass{ReconcileDocuments(store, c, logger)}, grace)
 }
 
 // IsFailureForTest exposes the server's IsFailure.

@@ -7,7 +7,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
@@ -42,11 +41,10 @@ type Deps struct {
 	// queue round trip per small document. 0 means EmbedBatch (one batch);
 	// negative means always use a separate task.
 	InlineEmbedChunks int
-	// Fetcher fetches pages for crawls and questions naming URLs, through
-	// WebClient (the one SSRF-guarded client); nil refuses them.
-	Fetcher   *web.Fetcher
+	// WebClient is the one SSRF-guarded client; webhooks are sent
+	// through it.
 	WebClient *http.Client
-	// PutBlob stores fetched pages' bytes; required with Fetcher.
+	// PutBlob stores fetched pages' bytes.
 	PutBlob BlobPutter
 	// Metrics receives the pipeline figures; nil records them nowhere.
 	Metrics *obs.Pipeline
@@ -68,8 +66,6 @@ type Deps struct {
 // handlers holds Deps with defaults applied; its methods are the task handlers.
 type handlers struct {
 	Deps
-	// client enqueues the ingest jobs and refresh runs a crawl starts.
-	client *Client
 	// tracker records job progress and outcomes for the jobs' followers.
 	tracker *Tracker
 	// ing is the ingestion pipeline, which crawls, questions naming URLs
@@ -85,7 +81,6 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := NewServeMux(h.Logger)
 	Register(mux, Guard(h.Logger, h.ing.parse, h.ing.parseFailed))
 	Register(mux, Guard(h.Logger, h.ing.embed, h.ing.embedFailed))
-	Register(mux, Guard(h.Logger, h.crawl, h.crawlFailed))
 	Register(mux, Guard(h.Logger, h.ing.embedBatch, h.ing.embedBatchFailed))
 	Register(mux, Guard(h.Logger, h.deliverWebhook, h.webhookFailed))
 	return mux
@@ -120,5 +115,5 @@ func newHandlers(d Deps) *handlers {
 		InlineEmbedChunks: d.InlineEmbedChunks, BatchEmbeds: d.BatchEmbeds, BatchTexts: d.BatchTexts,
 		Client: client, Tracker: tracker, Metrics: d.Metrics, Logger: d.Logger,
 	})
-	return &handlers{Deps: d, client: client, tracker: tracker, ing: ing}
+	return &handlers{Deps: d, tracker: tracker, ing: ing}
 }

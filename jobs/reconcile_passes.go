@@ -50,38 +50,3 @@ func ReconcileDocuments(store ragqueue.DocumentStore, c *Client, logger *slog.Lo
 		return requeued, nil
 	}
 }
-
-// ReconcileCrawls is the crawls' reconciliation pass: every unfinished crawl
-// is enqueued again (it starts over; its pages are deduplicated by URL), and
-// a refreshing crawl's due run is scheduled again. grace does not apply. A
-// nil logger discards.
-func ReconcileCrawls(store ragqueue.CrawlStore, c *Client, logger *slog.Logger) ReconcilePass {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, _ time.Duration) (requeued int, err error) {
-		crawls, err := store.UnfinishedCrawls(ctx, ReconcileLimit)
-		if err != nil {
-			return 0, fmt.Errorf("list unfinished crawls: %w", err)
-		}
-		for _, cr := range crawls {
-			if cr.Status.Terminal() && cr.NextRunAt != nil {
-				// A refresh run is due at NextRunAt; its task ID makes this a
-				// no-op when Redis still holds it.
-				if err := c.scheduleRefresh(ctx, cr); err != nil {
-					return requeued, err
-				}
-				continue
-			}
-			enqueued, err := c.enqueueCrawl(ctx, cr)
-			if err != nil {
-				return requeued, err
-			}
-			if enqueued {
-				requeued++
-				logger.InfoContext(ctx, "reconcile: re-enqueued lost crawl", "crawl_id", cr.ID, "tenant", cr.Tenant, "job_id", cr.JobID)
-			}
-		}
-		return requeued, nil
-	}
-}

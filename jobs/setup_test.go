@@ -10,6 +10,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/pdf"
+	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/jobstest"
 	"github.com/ragqueue/ragqueue/jobs/queries"
@@ -42,6 +43,7 @@ type deps struct {
 	Cache        *queries.AnswerCache
 	TokenBudget  queries.TokenBudget
 	QueryMaxURLs int
+	Fetcher      *web.Fetcher
 }
 
 // deps returns handler dependencies over the env; enq receives follow-up tasks.

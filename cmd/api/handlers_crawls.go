@@ -61,7 +61,7 @@ func (s *server) createCrawl(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.queue.EnqueueCrawl(c.Request.Context(), cr, s.crawls, enqueueOpts(c)...); err != nil {
+	if err := s.crawler.Enqueue(c.Request.Context(), cr, enqueueOpts(c)...); err != nil {
 		s.fail(c, unavailable("the job queue", err))
 		return
 	}

@@ -329,7 +329,6 @@ func (a *App) Deps() jobs.Deps {
 		Logger:        a.Logger,
 		MaxParseBytes: a.Config.MaxUploadBytes,
 		PDF:           a.PDF,
-		Fetcher:       a.Fetcher,
 		WebClient:     a.WebClient,
 		Metrics:       a.Pipeline,
 		// The configured embedder bills per call: small documents share calls.
@@ -354,7 +353,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 			a.Logger.Info("failed queries interrupted by the restart", "count", n)
 		}
 	}
-	passes := []jobs.ReconcilePass{jobs.ReconcileDocuments(a.Store, a.Jobs, a.Logger), jobs.ReconcileCrawls(a.Store, a.Jobs, a.Logger)}
+	passes := []jobs.ReconcilePass{jobs.ReconcileDocuments(a.Store, a.Jobs, a.Logger), a.Crawler().ReconcilePass}
 	if n, err := jobs.Reconcile(ctx, passes...); err != nil {
 		return nil, fmt.Errorf("app: reconcile: %w", err)
 	} else if n > 0 {
@@ -379,6 +378,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 	})
 	mux := jobs.NewMux(a.Deps())
 	a.Queries().Register(mux)
+	a.Crawler().Register(mux)
 	a.Reindexer().Register(mux)
 	jobs.RegisterReconcile(mux, a.Logger, passes...)
 	if err := srv.Start(mux); err != nil {

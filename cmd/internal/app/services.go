@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/crawls"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 )
@@ -49,6 +50,15 @@ func (a *App) Queries() *queries.Service {
 		cfg.TokenBudget = a.TokenBudget // a nil *redis.TokenBudget would not be a nil TokenBudget
 	}
 	return queries.New(cfg)
+}
+
+// Crawler is the crawl use case: enqueueing crawls (the API), running
+// them and scheduling their refresh runs (the workers).
+func (a *App) Crawler() *crawls.Service {
+	return crawls.New(crawls.Config{
+		Crawls: a.Store, Documents: a.ingestion(), Fetcher: a.Fetcher, WebClient: a.WebClient,
+		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
+	})
 }
 
 // Reindexer is the re-indexing use case: POST /v1/admin/reindex, and the
