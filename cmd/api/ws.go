@@ -25,11 +25,16 @@ import (
 //
 // Client messages:
 //
-//	{"type":"query","question":"...","top_k":5,"urls":[...],"mode":"sync|async"}
+//	{"type":"query","question":"...","top_k":5,"urls":[...],"mode":"sync|async",
+//	 "conversation_id":"...","cache":true,"callback_url":"..."}
 //	{"type":"subscribe","job_id":"...","last_event_id":"..."}
 //
-// A query is answered with {"type":"job","job_id":"..."} and then its
-// events. Job events are {"type":"token|citation|progress|result|error|done",
+// A query is checked as POST /v1/queries checks its body (queries.Check:
+// the same fields, rules and messages; conversation_id keeps it in a
+// conversation, "cache":false turns the answer cache off) and answered
+// with {"type":"job","job_id":"..."} and then its events. The job always
+// runs on a worker, which consults the answer cache, so that the events
+// carry the answer. Job events are {"type":"token|citation|progress|result|error|done",
 // "job_id":"...","id":"<stream entry id>","data":{...}}, as over SSE. A
 // request the server refuses is answered with {"type":"error","job_id"?:...,
 // "error":{"code":"...","message":"..."}} (no "id": it is not a job event).
@@ -46,14 +51,17 @@ const (
 
 // wsMessage is a client's message.
 type wsMessage struct {
-	Type        string   `json:"type"`
-	Question    string   `json:"question"`
-	TopK        *int     `json:"top_k"`
-	URLs        []string `json:"urls"`
-	Mode        string   `json:"mode"`
-	JobID       string   `json:"job_id"`
-	LastEventID string   `json:"last_event_id"`
-	CallbackURL string   `json:"callback_url"`
+	Type     string   `json:"type"`
+	Question string   `json:"question"`
+	TopK     *int     `json:"top_k"`
+	URLs     []string `json:"urls"`
+	Mode     string   `json:"mode"`
+	// ConversationID and Cache are as in POST /v1/queries' body.
+	ConversationID string `json:"conversation_id"`
+	Cache          *bool  `json:"cache"`
+	JobID          string `json:"job_id"`
+	LastEventID    string `json:"last_event_id"`
+	CallbackURL    string `json:"callback_url"`
 }
 
 // wsEvent is a job event as the server sends it.
@@ -154,13 +162,14 @@ func (w *wsConn) handle(m wsMessage) {
 	}
 }
 
-// query asks a question (queries.Check, then Ask) and follows its job,
-// which is canceled if the connection closes first, unless it was sent
-// with "mode":"async". A streaming face, it never takes the cache's fast
-// path: the job's events carry the answer.
+// query asks a question (queries.Check, then Ask, as POST /v1/queries
+// does) and follows its job, which is canceled if the connection closes
+// first, unless it was sent with "mode":"async". A streaming face, it never
+// takes the cache's fast path: the job's events carry the answer.
 func (w *wsConn) query(m wsMessage) {
 	checked, err := w.s.queries.Check(w.ctx, queries.Question{
 		Tenant: w.tenant, Text: m.Question, TopK: m.TopK, URLs: m.URLs,
+		ConversationID: m.ConversationID, NoCache: m.Cache != nil && !*m.Cache,
 		Mode: m.Mode, Callback: m.CallbackURL, Streaming: true,
 	})
 	if err != nil {
