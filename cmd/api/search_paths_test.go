@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/ragqueue/ragqueue/jobs/queries"
+	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/stretchr/testify/require"
 )
 
@@ -65,6 +69,46 @@ func (b *searchPathsBundle) wsResult(t *testing.T, query map[string]any) json.Ra
 	}
 	t.Fatal("the WebSocket job ended without a result event")
 	return nil
+}
+
+// TestSearchPathsAgree: the same question with the same top_k finds the
+// same passages over GET /v1/search, POST /v1/queries (the job result's
+// passages), the WebSocket question and a direct queries.Search call (what
+// cmd/eval's embedded backend runs): they all go through queries.Search's
+// one search.
+func TestSearchPathsAgree(t *testing.T) {
+	t.Parallel()
+	b := setupSearchPaths(t)
+	const question, topK = "How much sunlight do tomatoes need?", 3
+
+	var viaSearch struct {
+		Results []retrieval.Passage `json:"results"`
+		Mode    string              `json:"mode"`
+	}
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet,
+		"/v1/search?q="+url.QueryEscape(question)+"&top_k="+strconv.Itoa(topK), b.key, nil, "", &viaSearch))
+	require.Equal(t, queries.ModeHybrid, viaSearch.Mode)
+	require.Len(t, viaSearch.Results, topK, "enough passages that their order counts")
+	require.Contains(t, viaSearch.Results[0].Text, "six hours of direct sunlight")
+
+	type result struct {
+		Passages []retrieval.Passage `json:"passages"`
+	}
+	var viaQuery result
+	require.Equal(t, http.StatusOK, b.doJSON(t, http.MethodPost, "/v1/queries", b.key,
+		map[string]any{"question": question, "top_k": topK, "cache": false}, &viaQuery))
+
+	var viaWS result
+	require.NoError(t, json.Unmarshal(b.wsResult(t, map[string]any{"question": question, "top_k": topK, "cache": false}), &viaWS))
+
+	direct, err := b.inst.app.Queries().Search(t.Context(), queries.SearchRequest{
+		Tenant: b.tenant, Text: question, Mode: queries.ModeHybrid, TopK: topK,
+	})
+	require.NoError(t, err)
+
+	require.Equal(t, viaSearch.Results, viaQuery.Passages, "POST /v1/queries")
+	require.Equal(t, viaSearch.Results, viaWS.Passages, "WebSocket question")
+	require.Equal(t, viaSearch.Results, direct.Passages, "queries.Search")
 }
 
 // TestWebSocketQuestionFields: a WebSocket question takes POST /v1/queries'
