@@ -60,42 +60,6 @@ func (c *Client) Job(ctx context.Context, tenant, id string) (ragqueue.Job, erro
 	return c.store.GetJob(ctx, tenant, id)
 }
 
-// EnqueueIngest starts (or restarts) the ingestion of doc's current version
-// under the job doc.JobID. It is idempotent: the job record is created if
-// missing, and while the job's parse task is still known to Asynq (pending,
-// scheduled, retrying, active or archived) the enqueue is a no-op. That is
-// what lets the reconciler call it for every unfinished document. A job
-// whose ingestion finally failed stays archived: to try again, give the
-// document a new job (the store's RetryDocument) or a new version.
-func (c *Client) EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...EnqueueOption) error {
-	_, err := c.enqueueIngest(ctx, doc, opts...)
-	return err
-}
-
-// enqueueIngest is EnqueueIngest, also reporting whether a task was added.
-func (c *Client) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...EnqueueOption) (enqueued bool, err error) {
-	if doc.ID == "" || doc.Tenant == "" || doc.JobID == "" || doc.Version < 1 {
-		return false, ragqueue.Errorf(ragqueue.EINVALID, "document %q needs a tenant, a job ID and a version to be ingested", doc.ID)
-	}
-	if err := c.EnsureJob(ctx, QueuedJob(doc.JobID, doc.Tenant, ragqueue.KindIngest, opts...)); err != nil {
-		return false, err
-	}
-	args := ParseArgs{Tenant: doc.Tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: doc.Version}
-	task, err := NewTask(args)
-	if err != nil {
-		return false, err
-	}
-	info, err := c.q.EnqueueContext(ctx, task)
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		c.logger.DebugContext(ctx, "ingest already queued", "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
-		return false, nil
-	} else if err != nil {
-		return false, fmt.Errorf("jobs: enqueue ingest of document %s: %w: %w", doc.ID, ErrQueueUnavailable(), err)
-	}
-	c.logger.DebugContext(ctx, "ingest enqueued", "task_id", info.ID, "doc_id", doc.ID, "tenant", doc.Tenant, "job_id", doc.JobID)
-	return true, nil
-}
-
 // QueuedJob is the record of a new job of kind, queued now, adjusted by opts.
 func QueuedJob(id, tenant, kind string, opts ...EnqueueOption) ragqueue.Job {
 	now := time.Now().UTC()

@@ -24,7 +24,10 @@ func Guard[T Args](logger *slog.Logger, fn func(context.Context, T) error, onFai
 	return func(ctx context.Context, args T) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = fmt.Errorf("jobs: %s panicked: %v", args.Kind(), r)
+				// The client sees that it panicked; the panic value and stack
+				// are for the worker log only.
+				err = fmt.Errorf("jobs: %s panicked: %v: %w", args.Kind(), r,
+					ragqueue.Errorf(ragqueue.EINTERNAL, "the %s task panicked; the worker log has the details", args.Kind()))
 				logger.ErrorContext(ctx, "handler panicked", "task_type", args.Kind(), "panic", r, "stack", string(debug.Stack()))
 			}
 			if err != nil {
@@ -55,16 +58,11 @@ func Permanent(err error) error {
 // any error wrapping asynq.SkipRetry).
 func IsPermanent(err error) bool { return errors.Is(err, asynq.SkipRetry) }
 
-// FailureMessage is what a job or document records about err: the client
-// message of a ragqueue error, otherwise the error text, which operators need
-// to see why an embedder or generator failed.
-func FailureMessage(err error) string {
-	var e *ragqueue.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
+// FailureMessage is what a job or document records about err for its
+// clients: the message of a ragqueue error, "internal error" otherwise. The
+// raw error, which may name internal hosts, paths or queries, is for the
+// worker log (the task middleware logs every failed task with its job_id).
+func FailureMessage(err error) string { return ragqueue.ErrorMessage(err) }
 
 // SettleContext is for state writes after a failure: it keeps ctx's values
 // (the Asynq retry data) but not its cancellation, so that a timed-out task

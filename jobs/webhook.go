@@ -1,17 +1,12 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +14,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/ingest/web"
 )
 
 // Webhooks: a job created with a CallbackURL gets a signed POST when it
@@ -81,66 +75,6 @@ func VerifyWebhook(secret []byte, header string, body []byte, now time.Time, tol
 		}
 	}
 	return errors.New("jobs: webhook signature does not match")
-}
-
-// deliverWebhook POSTs the finished job to its callback URL. A 2xx answer
-// is delivery; 408, 429, 5xx and network errors are retried; any other
-// answer, a refused address or a job without a URL end the attempts.
-func (h *handlers) deliverWebhook(ctx context.Context, a WebhookArgs) error {
-	job, err := h.Store.GetJob(ctx, a.Tenant, a.JobID)
-	if ragqueue.IsNotFound(err) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("jobs: webhook: get job %s: %w", a.JobID, err)
-	}
-	if job.CallbackURL == "" {
-		return nil
-	}
-	if len(h.WebhookSecret) == 0 || h.WebClient == nil {
-		return Permanent(errors.New("jobs: webhook: this worker has no RAGQ_WEBHOOK_SECRET or no web client"))
-	}
-	body, err := json.Marshal(WebhookPayload{Event: WebhookEvent, Job: job})
-	if err != nil {
-		return Permanent(fmt.Errorf("jobs: webhook: %w", err))
-	}
-	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.CallbackURL, bytes.NewReader(body))
-	if err != nil {
-		return Permanent(fmt.Errorf("jobs: webhook: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ragqueue-webhook/1")
-	req.Header.Set("Ragqueue-Job-Id", job.ID)
-	req.Header.Set(WebhookSignatureHeader, Sign(h.WebhookSecret, time.Now(), body))
-	resp, err := h.WebClient.Do(req)
-	if err != nil {
-		if errors.Is(err, web.ErrBlocked) {
-			return Permanent(fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err))
-		}
-		return fmt.Errorf("jobs: webhook to %s: %w", job.CallbackURL, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		h.Logger.InfoContext(ctx, "webhook delivered", "tenant", a.Tenant, "job_id", a.JobID, "status", resp.StatusCode)
-		return nil
-	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		// Retried with backoff.
-	default:
-		// The receiver refuses this delivery (410 Gone, a 4xx): asking
-		// again cannot change its mind.
-		return Permanent(fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode))
-	}
-	return fmt.Errorf("jobs: webhook to %s: the receiver answered %d", job.CallbackURL, resp.StatusCode)
-}
-
-func (h *handlers) webhookFailed(ctx context.Context, a WebhookArgs, err error) error {
-	if !WillRetry(ctx, err) {
-		h.Logger.WarnContext(ctx, "webhook not delivered; giving up", "tenant", a.Tenant, "job_id", a.JobID, "error", err)
-	}
-	return err
 }
 
 // notifyWebhook enqueues the webhook of a job that update u ended, when

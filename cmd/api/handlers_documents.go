@@ -20,6 +20,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
@@ -325,7 +326,7 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 	if title == "" {
 		title = u.defaultTitle
 	}
-	doc, created, err := jobs.CreateDocument(ctx, s.docs, s.blobs, ragqueue.Document{
+	doc, created, err := documents.CreateDocument(ctx, s.docs, s.blobs, ragqueue.Document{
 		Tenant: tenant(c), Title: title, Source: u.source,
 		ContentType: u.contentType, SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: metadata,
@@ -346,7 +347,7 @@ func (s *server) createDocument(c *gin.Context, u *pendingUpload, metadata json.
 // document is recorded as queued, and the database is the truth: the
 // reconciler enqueues it once the queue is back.
 func (s *server) enqueueIngest(c *gin.Context, doc ragqueue.Document) {
-	if err := s.queue.EnqueueIngest(c.Request.Context(), doc, enqueueOpts(c)...); err != nil {
+	if err := s.ingest.EnqueueIngest(c.Request.Context(), doc, enqueueOpts(c)...); err != nil {
 		s.logger.Warn("enqueue failed; the reconciler will retry", "doc_id", doc.ID, "error", err)
 	}
 }
@@ -416,7 +417,7 @@ func (s *server) deleteDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	jobs.InvalidateCache(ctx, s.cacheStore, s.logger, t, id) // answers citing it are gone with it
+	documents.InvalidateCache(ctx, s.cacheStore, s.logger, t, id) // answers citing it are gone with it
 	if err := index.DeleteDocument(ctx, t, id); err != nil {
 		s.logger.Error("second index delete failed; chunks may remain until the job's cleanup", "doc_id", id, "error", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 )
 
 // versionResponse is the answer to PUT /v1/documents/{id}.
@@ -63,7 +63,7 @@ func (s *server) putDocument(c *gin.Context) {
 	if title == "" {
 		title = cur.Title // a version of a document keeps its name unless given another
 	}
-	doc, err := jobs.ReplaceContent(ctx, s.docs, s.blobs, cur, ragqueue.Document{
+	doc, err := documents.ReplaceContent(ctx, s.docs, s.blobs, cur, ragqueue.Document{
 		Title: title, Source: u.source, ContentType: u.contentType,
 		SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
 		JobID: uuid.NewString(), Metadata: metadata,

@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
@@ -59,7 +60,7 @@ func (e *testEmbedder) option() startOption {
 func (e *testEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	for _, text := range texts {
 		if strings.Contains(text, failMarker) && e.failing.Load() {
-			return nil, fmt.Errorf("test embedder refuses %q: %w", failMarker, asynq.SkipRetry)
+			return nil, fmt.Errorf("%w: %w", ragqueue.Errorf(ragqueue.EINVALID, "test embedder refuses %q", failMarker), asynq.SkipRetry)
 		}
 		if strings.Contains(text, holdMarker) {
 			e.once.Do(func() { close(e.entered) })

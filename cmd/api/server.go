@@ -16,6 +16,7 @@ import (
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/crawls"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
@@ -33,7 +34,6 @@ type blobStore interface {
 
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
-	EnqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error
 	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
 }
 
@@ -49,6 +49,8 @@ type server struct {
 	blobs  blobStore
 	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
+	// ingest enqueues document ingestions.
+	ingest *documents.Service
 	// queries checks, answers, searches and cancels questions, and keeps
 	// their conversations.
 	queries *queries.Service
@@ -127,7 +129,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	s := &server{
 		cfg: cfg, logger: logger,
 		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
+		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
 		feed: a.Feed, cacheStore: a.Store,
 		limiter: redis.NewLimiter(a.Redis),
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
@@ -85,7 +85,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		doc, created, err := jobs.CreateDocument(ctx, b.app.Store, b.app.Blobs, ragqueue.Document{ // the store gives ID and times
+		doc, created, err := documents.CreateDocument(ctx, b.app.Store, b.app.Blobs, ragqueue.Document{ // the store gives ID and times
 			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
@@ -97,7 +97,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if !created { // the same text as an earlier passage
 			continue
 		}
-		if err := b.app.Jobs.EnqueueIngest(ctx, doc); err != nil {
+		if err := b.app.Documents().EnqueueIngest(ctx, doc); err != nil {
 			return fmt.Errorf("eval: enqueue passage %s: %w", p.ID, err)
 		}
 		pending = append(pending, doc.ID)

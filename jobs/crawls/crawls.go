@@ -12,6 +12,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 )
 
 // Config is what crawling works with. Crawls, Documents, Client and
@@ -19,7 +20,7 @@ import (
 type Config struct {
 	Crawls ragqueue.CrawlStore
 	// Documents stores and ingests the pages fetched.
-	Documents *jobs.Ingestion
+	Documents *documents.Service
 	// Fetcher fetches pages through WebClient (the one SSRF-guarded
 	// client); nil refuses crawls.
 	Fetcher   *web.Fetcher

@@ -12,6 +12,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 )
 
 // Crawl run limits.
@@ -145,13 +146,13 @@ func (r *crawlRun) store(ctx, rctx context.Context, p web.Page) error {
 	}
 	var ready bool
 	var ierr error
-	if outcome == jobs.PageCreated || outcome == jobs.PageUpdated {
-		ready, ierr = r.s.cfg.Documents.IngestCrawled(ctx, doc, p, outcome == jobs.PageCreated)
+	if outcome == documents.PageCreated || outcome == documents.PageUpdated {
+		ready, ierr = r.s.cfg.Documents.IngestCrawled(ctx, doc, p, outcome == documents.PageCreated)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch outcome {
-	case jobs.PageCreated, jobs.PageUpdated:
+	case documents.PageCreated, documents.PageUpdated:
 		r.progress.PagesQueued++
 		if ready {
 			r.progress.PagesReady++
@@ -159,9 +160,9 @@ func (r *crawlRun) store(ctx, rctx context.Context, p web.Page) error {
 		if ierr != nil {
 			r.addErr(p.URL, "could not index the page: "+jobs.FailureMessage(ierr))
 		}
-	case jobs.PageDuplicate:
+	case documents.PageDuplicate:
 		r.addErr(p.URL, fmt.Sprintf("the same content as document %s (%s); not stored again", doc.ID, doc.Source))
-	case jobs.PageBusy:
+	case documents.PageBusy:
 		r.addErr(p.URL, fmt.Sprintf("document %s of this URL is still being ingested; its new content was not stored, crawl again later", doc.ID))
 	}
 	if !r.seen[doc.ID] {

@@ -30,7 +30,7 @@ func TestCheckOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	spent := ragqueue.Errorf(ragqueue.ERATELIMIT, "the daily token budget is spent")
-	base := e.queriesOf(e.deps(e.Asynq))
+	base := e.deps(e.Asynq).Queries(e.Client)
 	svc := func(maxURLs int, budget queries.TokenBudget) *queries.Service {
 		return queries.ReconfigureForTest(base, func(c *queries.Config) { c.MaxURLs, c.TokenBudget = maxURLs, budget })
 	}
@@ -82,10 +82,10 @@ func TestAskFastPath(t *testing.T) {
 	d.InlineEmbedChunks = 0
 	b.startServer(t, d)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 
-	svc := queries.ReconfigureForTest(b.queriesOf(d), func(c *queries.Config) { c.Signed = true })
+	svc := queries.ReconfigureForTest(d.Queries(b.Client), func(c *queries.Config) { c.Signed = true })
 	ask := func(q queries.Question) queries.Asked {
 		t.Helper()
 		q.Tenant = b.tenant
@@ -145,7 +145,7 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	log, tasks := &eventLog{}, &taskLog{}
-	svc := queries.ReconfigureForTest(e.queriesOf(e.deps(e.Asynq)), func(c *queries.Config) {
+	svc := queries.ReconfigureForTest(e.deps(e.Asynq).Queries(e.Client), func(c *queries.Config) {
 		c.Canceler = jobs.NewCanceler(e.Store, log, tasks, e.Logger)
 	})
 	job, err := e.enqueueQuery(t.Context(), "acme", "how long do I boil water?", 0)

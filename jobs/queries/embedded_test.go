@@ -19,8 +19,8 @@ func TestEmbeddedMode(t *testing.T) {
 	b := &pipelineBundle{env: newEnv(t, redistest.Miniredis(t)), tenant: "acme"}
 	b.startServer(t, b.deps(b.Asynq))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
 	job := b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	got := b.GetDocument(t, b.tenant, doc.ID)

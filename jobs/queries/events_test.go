@@ -47,7 +47,7 @@ func TestJobsPublishEvents(t *testing.T) {
 	e.startServer(t, d)
 
 	doc := e.AddDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
-	require.NoError(t, e.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, e.enqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, e.WaitJob(t, "acme", doc.JobID).State)
 	require.Eventually(t, func() bool {
 		ts := log.Types("acme", doc.JobID)

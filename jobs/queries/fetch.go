@@ -6,6 +6,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 )
 
 // fetchURLs fetches the pages a question names (depth 0, through the
@@ -35,8 +36,8 @@ func (s *Service) fetchURLs(ctx context.Context, a jobs.QueryArgs) (docIDs []str
 		if serr != nil {
 			return nil, nil, serr
 		}
-		if outcome == jobs.PageCreated || outcome == jobs.PageUpdated {
-			if ierr := s.cfg.Documents.IngestNow(ctx, doc, page, outcome == jobs.PageCreated); ierr != nil {
+		if outcome == documents.PageCreated || outcome == documents.PageUpdated {
+			if ierr := s.cfg.Documents.IngestNow(ctx, doc, page, outcome == documents.PageCreated); ierr != nil {
 				if ctx.Err() != nil {
 					return nil, nil, fmt.Errorf("queries: ingest %s: %w", u, ctx.Err())
 				}

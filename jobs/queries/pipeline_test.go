@@ -30,7 +30,7 @@ func TestQueryEndToEnd(t *testing.T) {
 	b := setupPipeline(t)
 	b.startServer(t, b.deps(b.Asynq))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 
 	queued, err := b.enqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
@@ -97,7 +97,7 @@ func TestFailInterruptedQueries(t *testing.T) {
 	q2, err := b.enqueueQuery(t.Context(), "globex", "second?", 0)
 	require.NoError(t, err)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 
 	n, err := queries.FailInterrupted(t.Context(), b.Store)
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestEnqueueOptions(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 	q, err := b.enqueueQuery(t.Context(), b.tenant, "how?", 4)
 	require.NoError(t, err)
 

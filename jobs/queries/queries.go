@@ -9,6 +9,7 @@ import (
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
 	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
@@ -28,7 +29,7 @@ type Config struct {
 	Spaces    *retrieval.SpaceSet
 	Generator retrieval.Generator
 	// Documents stores and ingests the pages named in a question.
-	Documents *jobs.Ingestion
+	Documents *documents.Service
 	// Fetcher fetches the pages named in a question; nil refuses them.
 	Fetcher *web.Fetcher
 	// MaxURLs caps the URLs one question names (RAGQ_QUERY_MAX_URLS as

@@ -188,12 +188,12 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	d.Spaces, d.Index, d.Embedder = set, nil, nil
 	d.InlineEmbedChunks = 0
 	svc := b.service(d, factory)
-	b.startServer(t, d, svc)
+	b.startServerWith(t, d, svc)
 
 	var docs []string
 	for i := range 6 {
 		doc := b.AddDocument(t, b.tenant, "text/plain", fmt.Sprintf("Orchard note %d: the quince tree number %d flowers in May.", i, i))
-		require.NoError(t, b.Client.EnqueueIngest(ctx, doc))
+		require.NoError(t, b.enqueueIngest(ctx, doc))
 		require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 		docs = append(docs, doc.ID)
 	}
@@ -242,7 +242,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	// A document added and one deleted behind the re-index's walk.
 	<-walk.started
 	added := b.AddDocument(t, b.tenant, "text/plain", "Late addition: the medlar ripens after the first frost.")
-	require.NoError(t, b.Client.EnqueueIngest(ctx, added))
+	require.NoError(t, b.enqueueIngest(ctx, added))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, added.JobID).State)
 	_, err = b.Store.DeleteDocument(ctx, b.tenant, docs[0])
 	require.NoError(t, err)

@@ -1,22 +1,63 @@
 package spaces_test
 
 import (
+	"context"
 	"testing"
-	"time"
 
-	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/ingest/pdf"
+	"github.com/hibiken/asynq"
+
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/jobstest"
+	"github.com/ragqueue/ragqueue/jobs/pipelinetest"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// env is the shared test env.
-type env struct{ *jobstest.Env }
+// The shared test env, fakes and handler dependencies, under the names
+// these tests use.
+type (
+	env              struct{ *jobstest.Env }
+	recorder         = jobstest.Recorder
+	countingEmbedder = jobstest.CountingEmbedder
+	eventLog         = jobstest.EventLog
+	deps             = pipelinetest.Deps
+)
 
-// pipelineBundle is the real pipeline around one Redis database, for one
-// tenant.
+const (
+	dim    = jobstest.Dim
+	manual = jobstest.Manual
+)
+
+// newEnv builds an env on redis.
+func newEnv(t testing.TB, redis asynq.RedisClientOpt) *env {
+	return &env{jobstest.NewEnv(t, redis)}
+}
+
+// deps returns handler dependencies over the env; enq receives follow-up tasks.
+func (e *env) deps(enq jobs.Enqueuer) deps { return pipelinetest.Defaults(e.Env, enq) }
+
+// workerMux is the worker's mux over d.
+func (e *env) workerMux(d deps) *asynq.ServeMux { return d.WorkerMux() }
+
+// startServer runs an Asynq server with workerMux(d) until the test ends.
+func (e *env) startServer(t *testing.T, d deps) {
+	t.Helper()
+	e.StartServer(t, d.WorkerMux())
+}
+
+// enqueueIngest starts the ingestion of doc through the env's queue, as the
+// API does.
+func (e *env) enqueueIngest(ctx context.Context, doc ragqueue.Document, opts ...jobs.EnqueueOption) error {
+	return e.deps(e.Asynq).Documents(e.Client).EnqueueIngest(ctx, doc, opts...)
+}
+
+// enqueueQuery asks question of tenant's documents with up to topK passages
+// through the env's queue, as the API does.
+func (e *env) enqueueQuery(ctx context.Context, tenant, question string, topK int, urls ...string) (ragqueue.Job, error) {
+	return pipelinetest.EnqueueQuery(ctx, e.deps(e.Asynq), e.Client, tenant, question, topK, urls...)
+}
+
 type pipelineBundle struct {
 	*env
 	tenant string
@@ -24,45 +65,23 @@ type pipelineBundle struct {
 
 func setupPipeline(t *testing.T) *pipelineBundle {
 	t.Helper()
-	return &pipelineBundle{env: &env{jobstest.NewEnv(t, redisServer.NewDB(t))}, tenant: "acme"}
-}
-
-// deps returns handler dependencies over the env; enq receives follow-up tasks.
-func (e *env) deps(enq jobs.Enqueuer) jobs.Deps {
-	return jobs.Deps{
-		Store:             e.Store,
-		Blobs:             e.Blobs,
-		Index:             e.Index,
-		Embedder:          retrieval.NewHashEmbedder(jobstest.Dim),
-		Chunker:           ingest.Chunker{Size: 300, Overlap: 30},
-		PDF:               pdf.NewParser(jobstest.TestExe(), pdf.Limits{Timeout: 20 * time.Second}),
-		Enqueuer:          enq,
-		Logger:            e.Logger,
-		EmbedBatch:        3,
-		InlineEmbedChunks: -1,
-	}
+	return &pipelineBundle{env: newEnv(t, redisServer.NewDB(t)), tenant: "acme"}
 }
 
 // service is the re-indexing use case over d (its Spaces set), building
 // target embedders with factory.
-func (e *env) service(d jobs.Deps, factory retrieval.EmbedderFactory) *spaces.Service {
-	client := jobs.NewClient(d.Enqueuer, d.Store, e.Logger)
-	tracker := jobs.NewTracker(d.Store, d.Enqueuer, d.Events, e.Logger)
-	ing := jobs.NewIngestion(jobs.IngestionConfig{
-		Store: d.Store, Blobs: d.Blobs, Spaces: d.Spaces, EmbedBatch: d.EmbedBatch,
-		Client: client, Tracker: tracker, Logger: e.Logger,
-	})
+func (e *env) service(d deps, factory retrieval.EmbedderFactory) *spaces.Service {
 	return spaces.New(spaces.Config{
-		Spaces: d.Spaces, Factory: factory, Documents: ing,
-		Client: client, Tracker: tracker, Logger: e.Logger,
+		Spaces: d.Spaces, Factory: factory, Documents: d.Documents(nil),
+		Client: jobs.NewClient(d.Enqueuer, d.Store, e.Logger), Tracker: d.Tracker(), Logger: e.Logger,
 	})
 }
 
-// startServer runs an Asynq server with NewMux(d) and svc's handler until
-// the test ends.
-func (e *env) startServer(t *testing.T, d jobs.Deps, svc *spaces.Service) {
+// startServerWith runs an Asynq server with workerMux(d) and svc's handler
+// until the test ends.
+func (e *env) startServerWith(t *testing.T, d deps, svc *spaces.Service) {
 	t.Helper()
-	mux := jobs.NewMux(d)
+	mux := d.WorkerMux()
 	svc.Register(mux)
 	e.StartServer(t, mux)
 }

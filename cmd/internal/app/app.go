@@ -35,7 +35,12 @@ import (
 // layer's store plus API keys and the audit log. SQLite and PostgreSQL
 // both provide it.
 type MetaStore interface {
-	jobs.Store
+	ragqueue.DocumentStore
+	ragqueue.ChunkStore
+	ragqueue.JobStore
+	ragqueue.CrawlStore
+	ragqueue.ConversationStore
+	ragqueue.CacheStore
 	ragqueue.KeyStore
 	ragqueue.AuditStore
 	Ping(ctx context.Context) error
@@ -318,27 +323,6 @@ func selfExe() string {
 	return exe
 }
 
-// Deps returns what the job handlers need.
-func (a *App) Deps() jobs.Deps {
-	return jobs.Deps{
-		Store:         a.Store,
-		Blobs:         a.Blobs,
-		Spaces:        a.Spaces,
-		Chunker:       a.Chunker,
-		Enqueuer:      a.Queue,
-		Logger:        a.Logger,
-		MaxParseBytes: a.Config.MaxUploadBytes,
-		PDF:           a.PDF,
-		WebClient:     a.WebClient,
-		Metrics:       a.Pipeline,
-		// The configured embedder bills per call: small documents share calls.
-		BatchEmbeds:   a.batchEmbeds,
-		WebhookSecret: a.Config.WebhookSecret,
-		Events:        a.Events,
-		PutBlob:       a.putBlob,
-	}
-}
-
 // StartWorkers starts an Asynq server that runs every job handler, first
 // putting back what the database says is unfinished (the queue carries work,
 // not truth). The returned stop function waits for running jobs up to the
@@ -353,7 +337,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 			a.Logger.Info("failed queries interrupted by the restart", "count", n)
 		}
 	}
-	passes := []jobs.ReconcilePass{jobs.ReconcileDocuments(a.Store, a.Jobs, a.Logger), a.Crawler().ReconcilePass}
+	passes := []jobs.ReconcilePass{a.Documents().ReconcilePass, a.Crawler().ReconcilePass}
 	if n, err := jobs.Reconcile(ctx, passes...); err != nil {
 		return nil, fmt.Errorf("app: reconcile: %w", err)
 	} else if n > 0 {
@@ -376,11 +360,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(), err error) {
 		ShutdownTimeout: a.Config.ShutdownTimeout,
 		PollInterval:    a.Config.WorkerPoll,
 	})
-	mux := jobs.NewMux(a.Deps())
-	a.Queries().Register(mux)
-	a.Crawler().Register(mux)
-	a.Reindexer().Register(mux)
-	jobs.RegisterReconcile(mux, a.Logger, passes...)
+	mux := a.workerMux(passes)
 	if err := srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("app: start workers: %w", err)
 	}

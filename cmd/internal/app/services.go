@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 
+	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/crawls"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 )
@@ -13,6 +15,19 @@ import (
 // Services are built from the App's parts when asked for, not by Open, so
 // that what a test changes on the App after Open (a generator, an
 // embedding space) reaches them.
+
+// workerMux is the worker's mux: every task handler, the webhook delivery
+// and the periodic reconciliation running passes.
+func (a *App) workerMux(passes []jobs.ReconcilePass) *asynq.ServeMux {
+	mux := jobs.NewServeMux(a.Logger)
+	a.Documents().Register(mux)
+	a.Queries().Register(mux)
+	a.Crawler().Register(mux)
+	a.Reindexer().Register(mux)
+	jobs.RegisterWebhooks(mux, jobs.WebhookConfig{Jobs: a.Store, Client: a.WebClient, Secret: a.Config.WebhookSecret, Logger: a.Logger})
+	jobs.RegisterReconcile(mux, a.Logger, passes...)
+	return mux
+}
 
 // tracker records job progress for the task handlers, publishing events.
 func (a *App) tracker() *jobs.Tracker {
@@ -25,9 +40,10 @@ func (a *App) putBlob(ctx context.Context, r io.Reader, maxBytes int64) (string,
 	return info.Key, info.SHA256, info.Size, err
 }
 
-// ingestion is the ingestion pipeline over the App's parts.
-func (a *App) ingestion() *jobs.Ingestion {
-	return jobs.NewIngestion(jobs.IngestionConfig{
+// Documents is the document use case: the ingestion pipeline and what
+// starts it.
+func (a *App) Documents() *documents.Service {
+	return documents.New(documents.Config{
 		Store: a.Store, Blobs: a.Blobs, PutBlob: a.putBlob, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
 		MaxParseBytes: a.Config.MaxUploadBytes,
 		// The configured embedder bills per call: small documents share calls.
@@ -41,7 +57,7 @@ func (a *App) ingestion() *jobs.Ingestion {
 // them (the workers).
 func (a *App) Queries() *queries.Service {
 	cfg := queries.Config{
-		Conversations: a.Store, Spaces: a.Spaces, Generator: a.Generator, Documents: a.ingestion(),
+		Conversations: a.Store, Spaces: a.Spaces, Generator: a.Generator, Documents: a.Documents(),
 		Fetcher: a.Fetcher, MaxURLs: a.Config.QueryMaxURLs, Cache: a.Cache,
 		Client: a.Jobs, Tracker: a.tracker(), Canceler: a.Canceler, Signed: len(a.Config.WebhookSecret) > 0,
 		Metrics: a.Pipeline, Logger: a.Logger,
@@ -56,7 +72,7 @@ func (a *App) Queries() *queries.Service {
 // them and scheduling their refresh runs (the workers).
 func (a *App) Crawler() *crawls.Service {
 	return crawls.New(crawls.Config{
-		Crawls: a.Store, Documents: a.ingestion(), Fetcher: a.Fetcher, WebClient: a.WebClient,
+		Crawls: a.Store, Documents: a.Documents(), Fetcher: a.Fetcher, WebClient: a.WebClient,
 		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
 	})
 }
@@ -65,7 +81,7 @@ func (a *App) Crawler() *crawls.Service {
 // re-index the workers start when RAGQ_EMBEDDER names a new space.
 func (a *App) Reindexer() *spaces.Service {
 	return spaces.New(spaces.Config{
-		Spaces: a.Spaces, Factory: a.newEmbedder, Documents: a.ingestion(),
+		Spaces: a.Spaces, Factory: a.newEmbedder, Documents: a.Documents(),
 		DefaultEmbedder: a.Config.Embedder, CheckEmbedder: CheckEmbedder,
 		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
 	})

@@ -1,4 +1,4 @@
-package jobs
+package documents
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -15,29 +16,29 @@ const reembedPage = 100
 // EmbedAllInto embeds every ready document's current chunks into target
 // (a space a re-index builds), filling embedder batches across documents,
 // and publishes each document there. report, unless nil, hears the
-// documents and chunks done so far, at most every ProgressEvery. It returns
+// documents and chunks done so far, at most every jobs.ProgressEvery. It returns
 // the totals.
-func (s *Ingestion) EmbedAllInto(ctx context.Context, target retrieval.Target, report func(documents, chunks int)) (documents, chunks int, err error) {
+func (s *Service) EmbedAllInto(ctx context.Context, target retrieval.Target, report func(documents, chunks int)) (documents, chunks int, err error) {
 	r := &reembed{s: s, target: target, report: report}
 	for after := ""; ; {
-		page, err := s.Store.ReadyDocuments(ctx, after, reembedPage)
+		page, err := s.cfg.Store.ReadyDocuments(ctx, after, reembedPage)
 		if err != nil {
-			return r.documents, r.chunks, fmt.Errorf("jobs: re-index: list documents: %w", err)
+			return r.documents, r.chunks, fmt.Errorf("documents: re-index: list documents: %w", err)
 		}
 		if len(page) == 0 {
 			break
 		}
 		after = page[len(page)-1].ID
 		for _, d := range page {
-			cs, err := s.Store.ListChunks(ctx, d.Tenant, d.ID, d.Version)
+			cs, err := s.cfg.Store.ListChunks(ctx, d.Tenant, d.ID, d.Version)
 			if err != nil {
-				return r.documents, r.chunks, fmt.Errorf("jobs: re-index: chunks of %s: %w", d.ID, err)
+				return r.documents, r.chunks, fmt.Errorf("documents: re-index: chunks of %s: %w", d.ID, err)
 			}
 			for _, c := range cs {
 				r.pending = append(r.pending, stagedChunk(d, c, retrieval.ContentHash(target.Embedder.Name(), c.Text), nil))
 			}
 			r.docs = append(r.docs, d)
-			if len(r.pending) >= s.EmbedBatch {
+			if len(r.pending) >= s.cfg.EmbedBatch {
 				if err := r.flush(ctx); err != nil {
 					return r.documents, r.chunks, err
 				}
@@ -50,7 +51,7 @@ func (s *Ingestion) EmbedAllInto(ctx context.Context, target retrieval.Target, r
 
 // reembed is one EmbedAllInto run.
 type reembed struct {
-	s         *Ingestion
+	s         *Service
 	target    retrieval.Target
 	report    func(documents, chunks int)
 	pending   []retrieval.IndexedChunk
@@ -76,25 +77,25 @@ func (r *reembed) flush(ctx context.Context) error {
 			r.pending[i].Vector = vecs[i]
 		}
 		if err := r.target.Index.Upsert(ctx, r.pending); err != nil {
-			return fmt.Errorf("jobs: re-index: upsert: %w", err)
+			return fmt.Errorf("documents: re-index: upsert: %w", err)
 		}
 		r.chunks += len(r.pending)
 	}
 	for _, d := range r.docs {
 		if err := r.target.Index.PublishVersion(ctx, d.Tenant, d.ID, d.Version); err != nil {
-			return fmt.Errorf("jobs: re-index: publish %s: %w", d.ID, err)
+			return fmt.Errorf("documents: re-index: publish %s: %w", d.ID, err)
 		}
 		// Deleted while it was embedded: its delete may have reached
 		// the new space before these chunks did.
-		if _, err := r.s.Store.GetDocument(ctx, d.Tenant, d.ID); ragqueue.IsNotFound(err) {
+		if _, err := r.s.cfg.Store.GetDocument(ctx, d.Tenant, d.ID); ragqueue.IsNotFound(err) {
 			if err := r.target.Index.DeleteDocument(ctx, d.Tenant, d.ID); err != nil {
-				return fmt.Errorf("jobs: re-index: drop deleted %s: %w", d.ID, err)
+				return fmt.Errorf("documents: re-index: drop deleted %s: %w", d.ID, err)
 			}
 		}
 		r.documents++
 	}
 	r.pending, r.docs = r.pending[:0], r.docs[:0]
-	if time.Since(r.last) >= ProgressEvery {
+	if time.Since(r.last) >= jobs.ProgressEvery {
 		r.last = time.Now()
 		if r.report != nil {
 			r.report(r.documents, r.chunks)

@@ -1,4 +1,4 @@
-package jobs
+package documents
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -14,13 +15,13 @@ import (
 // publishes each document as embed would. A document deleted or replaced
 // since is skipped; any other failure fails the batch, whose retry redoes
 // the (idempotent) work of every document.
-func (s *Ingestion) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
-	snap, err := s.Spaces.Snapshot(ctx)
+func (s *Service) embedBatch(ctx context.Context, b jobs.EmbedBatchArgs) error {
+	snap, err := s.cfg.Spaces.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
 	type item struct {
-		a      EmbedArgs
+		a      jobs.EmbedArgs
 		doc    ragqueue.Document
 		chunks []ragqueue.Chunk
 	}
@@ -44,8 +45,8 @@ func (s *Ingestion) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 		}
 	}
 	vectors := make(map[string][]float32, len(texts))
-	for start := 0; start < len(texts); start += s.BatchTexts {
-		part := texts[start:min(start+s.BatchTexts, len(texts))]
+	for start := 0; start < len(texts); start += s.cfg.BatchTexts {
+		part := texts[start:min(start+s.cfg.BatchTexts, len(texts))]
 		vecs, err := s.embedTexts(ctx, snap.Embedder(), part, fmt.Sprintf("a batch of %d documents", len(items)))
 		if err != nil {
 			return err
@@ -64,7 +65,7 @@ func (s *Ingestion) embedBatch(ctx context.Context, b EmbedBatchArgs) error {
 }
 
 // embedBatchFailed records a failed batch on each of its documents.
-func (s *Ingestion) embedBatchFailed(ctx context.Context, b EmbedBatchArgs, err error) error {
+func (s *Service) embedBatchFailed(ctx context.Context, b jobs.EmbedBatchArgs, err error) error {
 	for _, a := range b.Docs {
 		_ = s.embedFailed(ctx, a, err)
 	}

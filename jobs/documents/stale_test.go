@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -35,7 +35,7 @@ func TestSkipStaleRecordsTheJob(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			jobID := "stale-" + tt.name
-			require.NoError(t, jobs.SkipStaleForTest(t.Context(), d.Deps, "acme", tt.docID, jobID, tt.version, tt.create))
+			require.NoError(t, documents.SkipStaleForTest(t.Context(), d.Documents(nil), "acme", tt.docID, jobID, tt.version, tt.create))
 			job, err := e.Store.GetJob(t.Context(), "acme", jobID)
 			if tt.want == "" {
 				require.True(t, ragqueue.IsNotFound(err), "%v", err)

@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"fmt"
@@ -43,7 +43,7 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 				var ids []ragqueue.Document
 				for j := range docs {
 					doc := e.AddDocument(b, "acme", ingest.TypeText, fmt.Sprintf("Short note %d about loom %d and its linen warp.", j, j))
-					require.NoError(b, e.Client.EnqueueIngest(b.Context(), doc))
+					require.NoError(b, e.enqueueIngest(b.Context(), doc))
 					ids = append(ids, doc)
 				}
 				for _, doc := range ids {

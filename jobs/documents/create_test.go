@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/storage/redistest"
 )
 
@@ -35,13 +35,13 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 	}
 
 	first := newDoc("the same words")
-	doc, created, err := jobs.CreateDocument(ctx, e.Store, e.Blobs, first, t.Logf)
+	doc, created, err := documents.CreateDocument(ctx, e.Store, e.Blobs, first, t.Logf)
 	require.NoError(t, err)
 	require.True(t, created)
 	require.True(t, stored(first.BlobKey))
 
 	again := newDoc("the same words")
-	dup, created, err := jobs.CreateDocument(ctx, e.Store, e.Blobs, again, t.Logf)
+	dup, created, err := documents.CreateDocument(ctx, e.Store, e.Blobs, again, t.Logf)
 	require.NoError(t, err)
 	require.False(t, created)
 	require.Equal(t, doc.ID, dup.ID)
@@ -50,7 +50,7 @@ func TestCreateDocumentDeletesUnusedBytes(t *testing.T) {
 
 	refused := newDoc("other words")
 	refused.Status = "bogus"
-	_, _, err = jobs.CreateDocument(ctx, e.Store, e.Blobs, refused, t.Logf)
+	_, _, err = documents.CreateDocument(ctx, e.Store, e.Blobs, refused, t.Logf)
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.False(t, stored(refused.BlobKey), "a refused document's bytes are deleted")
 }

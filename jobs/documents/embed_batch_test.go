@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"encoding/json"
@@ -40,7 +40,7 @@ func TestCrossDocumentBatches(t *testing.T) {
 			var docs []ragqueue.Document
 			for i := range n {
 				doc := b.AddDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
-				require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+				require.NoError(t, b.enqueueIngest(t.Context(), doc))
 				docs = append(docs, doc)
 			}
 			for _, doc := range docs {

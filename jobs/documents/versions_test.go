@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"context"
@@ -350,20 +350,20 @@ func TestRetryEnqueuesAgain(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 	first := "ingest-parse-" + doc.ID + "-v1-" + doc.JobID
 	require.NoError(t, b.Inspector.ArchiveTask(jobs.QueueIngest, first)) // as a final failure leaves it
 	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ragqueue.StatusFailed, "embedder down"))
 
 	// The reconciler's view: the same job again is a no-op.
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc))
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Empty(t, pending)
 
 	retried, err := b.Store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), retried))
+	require.NoError(t, b.enqueueIngest(t.Context(), retried))
 	pending, err = b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
@@ -387,7 +387,7 @@ type flakyEmbedder struct {
 
 func (f *flakyEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	if int(f.calls.Add(1)) > f.ok {
-		return nil, fmt.Errorf("embedder refused the batch: %w", asynq.SkipRetry)
+		return nil, fmt.Errorf("%w: %w", ragqueue.Errorf(ragqueue.EINVALID, "embedder refused the batch"), asynq.SkipRetry)
 	}
 	return f.Embedder.Embed(ctx, texts)
 }

@@ -1,4 +1,4 @@
-package jobs_test
+package documents_test
 
 import (
 	"crypto/hmac"
@@ -121,9 +121,9 @@ func TestWebhooks(t *testing.T) {
 	b.startServer(t, d)
 
 	doc := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
+	require.NoError(t, b.enqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
 	blocked := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual+"\nBlocked appendix.")
-	require.NoError(t, b.Client.EnqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
+	require.NoError(t, b.enqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, blocked.JobID).State)
 

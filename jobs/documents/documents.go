@@ -1,13 +1,16 @@
-package jobs
+// Package documents is the ingestion pipeline (parse, chunk, embed, index
+// and publish document versions) and the document use cases that start it.
+package documents
 
 import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 
+	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
@@ -20,24 +23,18 @@ type BlobStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// PDFParser extracts a PDF's pages, reporting pages parsed as it goes.
-// *pdf.Parser (package ingest/pdf) implements it.
-type PDFParser interface {
-	ParsePDFProgress(ctx context.Context, f *os.File, progress func(pagesParsed int)) (ingest.Parsed, error)
-}
-
-// IngestionStore is what ingestion reads and writes in the metadata
+// Store is what ingestion reads and writes in the metadata
 // database besides job records (which go through the Tracker).
-type IngestionStore interface {
+type Store interface {
 	ragqueue.DocumentStore
 	ragqueue.ChunkStore
 	ragqueue.CacheStore
 }
 
-// IngestionConfig is what the ingestion pipeline works with. Store, Blobs,
+// Config is what the ingestion pipeline works with. Store, Blobs,
 // Spaces, Client and Tracker are required; the rest have defaults.
-type IngestionConfig struct {
-	Store IngestionStore
+type Config struct {
+	Store Store
 	Blobs BlobStore
 	// PutBlob stores fetched pages' bytes; nil refuses storing pages.
 	PutBlob BlobPutter
@@ -68,41 +65,42 @@ type IngestionConfig struct {
 	BatchTexts  int
 	// Client enqueues follow-up tasks (parse enqueues embed) and hands
 	// crawled pages to the ingest queue.
-	Client *Client
+	Client *jobs.Client
 	// Tracker records the ingest jobs' progress and outcomes.
-	Tracker *Tracker
+	Tracker *jobs.Tracker
 	// Metrics receives the pipeline figures; nil records them nowhere.
 	Metrics *obs.Pipeline
 	// Logger receives what goes wrong beside the jobs; nil discards.
 	Logger *slog.Logger
 }
 
-// Defaults of IngestionConfig.
+// Defaults of Config.
 const (
 	defaultEmbedBatch       = 64
 	defaultEmbedParallelism = 2
 	defaultBatchTexts       = 1024
 )
 
-// Ingestion is the ingestion pipeline: parse, chunk, embed, index and
+// Service is the ingestion pipeline: parse, chunk, embed, index and
 // publish document versions, as tasks of their own or inside another job's
-// task (a crawl, a question naming URLs, a re-index).
-type Ingestion struct {
-	IngestionConfig
+// task (a crawl, a question naming URLs, a re-index); and the document use
+// cases that start it.
+type Service struct {
+	cfg Config
 }
 
-// NewIngestion checks cfg and applies its defaults. It panics when a
+// New checks cfg and applies its defaults. It panics when a
 // required field is missing, as that is a wiring bug.
-func NewIngestion(cfg IngestionConfig) *Ingestion {
+func New(cfg Config) *Service {
 	switch {
 	case cfg.Store == nil:
-		panic("jobs: NewIngestion: Store is nil")
+		panic("documents: New: Store is nil")
 	case cfg.Blobs == nil:
-		panic("jobs: NewIngestion: Blobs is nil")
+		panic("documents: New: Blobs is nil")
 	case cfg.Spaces == nil:
-		panic("jobs: NewIngestion: Spaces is nil")
+		panic("documents: New: Spaces is nil")
 	case cfg.Client == nil || cfg.Tracker == nil:
-		panic("jobs: NewIngestion: Client or Tracker is nil")
+		panic("documents: New: Client or Tracker is nil")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -122,5 +120,17 @@ func NewIngestion(cfg IngestionConfig) *Ingestion {
 	if cfg.Metrics == nil {
 		cfg.Metrics = obs.NewPipeline(nil) // recorded, not exported
 	}
-	return &Ingestion{IngestionConfig: cfg}
+	return &Service{cfg: cfg}
 }
+
+// Register routes the ingestion tasks (ingest:parse, ingest:embed and
+// ingest:embed-batch) on mux.
+func (s *Service) Register(mux *asynq.ServeMux) {
+	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.parse, s.parseFailed))
+	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embed, s.embedFailed))
+	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embedBatch, s.embedBatchFailed))
+}
+
+// BlobPutter stores bytes and reports their key, hex SHA-256 and size.
+// app adapts storage.FileBlobs to it.
+type BlobPutter func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha256 string, size int64, err error)
