@@ -8,13 +8,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // rateLimit counts the request against its key's general budget
 // (RAGQ_RATE_LIMIT_RPS/BURST); put it behind authenticate.
 func (s *server) rateLimit() gin.HandlerFunc {
-	r := redis.Rate{Events: s.cfg.RateLimitRPS, Per: time.Second, Burst: s.cfg.RateLimitBurst}
+	r := ragqueue.Rate{Events: s.cfg.RateLimitRPS, Per: time.Second, Burst: s.cfg.RateLimitBurst}
 	return s.limitBy("key:", r, "RAGQ_RATE_LIMIT_RPS and RAGQ_RATE_LIMIT_BURST")
 }
 
@@ -24,7 +23,7 @@ func (s *server) rateLimit() gin.HandlerFunc {
 // a fifth of a minute's worth, at least one.
 func (s *server) rateLimitExpensive() gin.HandlerFunc {
 	rpm := s.cfg.RateLimitExpensiveRPM
-	r := redis.Rate{Events: rpm, Per: time.Minute, Burst: max(1, rpm/5)}
+	r := ragqueue.Rate{Events: rpm, Per: time.Minute, Burst: max(1, rpm/5)}
 	return s.limitBy("expensive:", r, "RAGQ_RATE_LIMIT_EXPENSIVE_RPM")
 }
 
@@ -33,7 +32,7 @@ func (s *server) rateLimitExpensive() gin.HandlerFunc {
 // be asked, the request goes through (fail open) with a warning: /readyz
 // already reports Redis, and refusing every request would turn a queue
 // outage into an API outage.
-func (s *server) limitBy(prefix string, r redis.Rate, settings string) gin.HandlerFunc {
+func (s *server) limitBy(prefix string, r ragqueue.Rate, settings string) gin.HandlerFunc {
 	if s.limiter == nil || r.Unlimited() {
 		return func(c *gin.Context) { c.Next() }
 	}

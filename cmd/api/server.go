@@ -23,7 +23,6 @@ import (
 	"github.com/ragqueue/ragqueue/obs"
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
-	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
 // blobStore keeps uploaded bytes.
@@ -63,7 +62,7 @@ type server struct {
 	// Operations; any may be nil (the OpenAPI test builds routes only).
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
-	limiter     *redis.Limiter
+	limiter     ragqueue.RateLimiter
 	monitor     http.Handler // the Asynq web UI under /monitoring/
 	sessionKey  []byte       // signs monitoring session cookies
 
@@ -131,7 +130,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
 		feed: a.Feed, cacheStore: a.Store,
-		limiter: redis.NewLimiter(a.Redis),
+		limiter: a.Limiter,
 	}
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
@@ -26,7 +27,7 @@ func TestLimiterBurstThenRefuses(t *testing.T) {
 	ctx := context.Background()
 	// One request per hour refills far slower than the test runs, so the
 	// outcome does not depend on timing.
-	r := redis.Rate{Events: 1, Per: time.Hour, Burst: 3}
+	r := ragqueue.Rate{Events: 1, Per: time.Hour, Burst: 3}
 	for i := range 3 {
 		d, err := l.Allow(ctx, "key:a", r)
 		require.NoError(t, err)
@@ -54,11 +55,11 @@ func TestLimiterUnlimitedSkipsRedis(t *testing.T) {
 	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	l := redis.NewLimiter(rdb)
-	d, err := l.Allow(context.Background(), "k", redis.Rate{})
+	d, err := l.Allow(context.Background(), "k", ragqueue.Rate{})
 	require.NoError(t, err)
 	require.True(t, d.Allowed)
 
 	// With a limit, an unreachable Redis is an error for the caller to handle.
-	_, err = l.Allow(context.Background(), "k", redis.Rate{Events: 1, Per: time.Second, Burst: 1})
+	_, err = l.Allow(context.Background(), "k", ragqueue.Rate{Events: 1, Per: time.Second, Burst: 1})
 	require.Error(t, err)
 }

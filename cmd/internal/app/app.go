@@ -94,6 +94,8 @@ type App struct {
 	// TokenBudget is the per-tenant daily LLM token budget
 	// (RAGQ_TENANT_DAILY_TOKENS), counted in Redis.
 	TokenBudget *redis.TokenBudget
+	// Limiter enforces the API's request rates, shared through Redis.
+	Limiter ragqueue.RateLimiter
 
 	closers   []func() error // run in reverse order by Close
 	reindexTo string         // RAGQ_EMBEDDER when its space is not the live one
@@ -230,6 +232,7 @@ func (a *App) openServices() {
 	cfg, logger, rc := a.Config, a.Logger, a.Redis
 	a.Registry, a.Pipeline = a.NewMetrics()
 	a.TokenBudget = redis.NewTokenBudget(rc, cfg.TenantDailyTokens)
+	a.Limiter = redis.NewLimiter(rc)
 	if cfg.CacheMaxEntries > 0 {
 		a.Cache = queries.NewAnswerCache(a.Store, queries.CacheOptions{
 			Similarity: cfg.CacheSimilarity, TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries,
