@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -136,48 +135,4 @@ func (s *server) getCrawl(c *gin.Context) {
 		Documents: cr.Documents, Errors: cr.Errors, Request: cr.Spec,
 		CreatedAt: cr.CreatedAt, CompletedAt: cr.CompletedAt, NextRunAt: cr.NextRunAt,
 	})
-}
-
-// urlInText finds http(s) URLs a person wrote in a question.
-var urlInText = regexp.MustCompile(`(?i)https?://[^\s<>"'()\[\]{}]+`)
-
-// questionURLs returns the URLs to fetch for a question: those given in
-// urls, then those written in the question, normalised and without
-// duplicates. Only what the user wrote is ever fetched. More than limit is
-// a 400 naming the cap; a limit of 0 turns fetching off.
-func questionURLs(question string, urls []string, limit int) ([]string, error) {
-	if limit == 0 {
-		if len(urls) > 0 {
-			return nil, invalid("fetching URLs for questions is turned off here (RAGQ_QUERY_MAX_URLS=0); ask without urls")
-		}
-		return nil, nil // URLs in the text are just text
-	}
-	var out []string
-	seen := make(map[string]bool)
-	add := func(raw string, explicit bool) error {
-		norm, err := web.NormalizeURL(raw)
-		if err != nil {
-			if explicit {
-				return invalid("urls: %q is not an absolute http or https URL", raw)
-			}
-			return nil // text that merely looks like a URL
-		}
-		if !seen[norm] {
-			seen[norm] = true
-			out = append(out, norm)
-		}
-		return nil
-	}
-	for _, u := range urls {
-		if err := add(u, true); err != nil {
-			return nil, err
-		}
-	}
-	for _, u := range urlInText.FindAllString(question, -1) {
-		_ = add(strings.TrimRight(u, ".,;:!?"), false)
-	}
-	if len(out) > limit {
-		return nil, invalid("the question names %d URLs; at most %d are fetched per question (RAGQ_QUERY_MAX_URLS)", len(out), limit)
-	}
-	return out, nil
 }

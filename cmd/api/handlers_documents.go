@@ -19,6 +19,7 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/documents"
 	"github.com/ragqueue/ragqueue/storage"
 )
@@ -117,7 +118,7 @@ func (s *server) readMultipart(c *gin.Context, maxFiles int, tooMany string) (up
 				return uploads, nil, err
 			}
 		case "callback_url":
-			raw, err := io.ReadAll(io.LimitReader(part, maxCallbackURL+1))
+			raw, err := io.ReadAll(io.LimitReader(part, jobs.MaxCallbackURL+1))
 			if err != nil {
 				return uploads, nil, readErr(err, "the callback_url part cannot be read: %v")
 			}

@@ -1,18 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
 )
-
-// cancelTimeout bounds the cancellation of a job whose client went away.
-const cancelTimeout = 5 * time.Second
 
 // jobEvents relays a job's events as Server-Sent Events, from after the
 // Last-Event-ID header (or ?last_event_id=) when given.
@@ -52,7 +46,7 @@ func (s *server) relaySSE(c *gin.Context, tenant, jobID, lastID string, cancelOn
 	// The client left, unless the stream ended because the server shuts
 	// down: then the query runs on and the client can resume elsewhere.
 	if !finished && cancelOnLeave && c.Request.Context().Err() != nil && s.streamsDown.Context().Err() == nil {
-		s.cancelQuery(tenant, jobID)
+		s.queries.Cancel(c.Request.Context(), tenant, jobID)
 	}
 }
 
@@ -63,17 +57,6 @@ func lastIDOr(id string) string {
 		return ragqueue.EventIDStart
 	}
 	return id
-}
-
-// cancelQuery cancels a query job whose streaming client went away: the
-// record says canceled (and its followers are told), a queued task is
-// deleted and a running one is cancelled, which cancels the provider call.
-func (s *server) cancelQuery(tenant, jobID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
-	defer cancel()
-	if s.canceler.Cancel(ctx, tenant, jobID, jobs.QueueQueries, "canceled: the client that started the query disconnected") {
-		s.logger.InfoContext(ctx, "query canceled: its streaming client went away", "job_id", jobID, "tenant", tenant)
-	}
 }
 
 // mustJSON encodes plain structs, where an error is a bug.

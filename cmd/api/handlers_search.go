@@ -11,24 +11,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// maxQuestionRunes bounds a search or question.
-const maxQuestionRunes = 4000
-
 // search runs a search over the tenant's chunks, here in the API process:
-// it is fast and needs no queue. mode chooses the retrieval (app.Search):
-// hybrid (the default), lexical or dense.
+// it is fast and needs no queue. mode chooses the retrieval
+// (queries.Search): hybrid (the default), lexical or dense.
 func (s *server) search(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
 	if q == "" {
 		s.fail(c, invalid("q is required: GET /v1/search?q=your+question"))
 		return
 	}
-	if utf8.RuneCountInString(q) > maxQuestionRunes {
-		s.fail(c, invalid("q is longer than %d characters", maxQuestionRunes))
+	if utf8.RuneCountInString(q) > queries.MaxQuestionRunes {
+		s.fail(c, invalid("q is longer than %d characters", queries.MaxQuestionRunes))
 		return
 	}
 	topK, err := intParam(c.Query("top_k"), 5, 1, 100, "top_k")
@@ -36,26 +33,16 @@ func (s *server) search(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	mode := c.DefaultQuery("mode", app.SearchHybrid)
-	if err := app.CheckSearchMode(mode); err != nil {
-		s.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	snap, err := s.spaces.Snapshot(ctx)
-	if err != nil {
-		s.fail(c, unavailable("the search index", err))
-		return
-	}
-	passages, err := app.Search(ctx, snap.Embedder(), snap.Live.Index, tenant(c), mode, q, topK)
+	mode := c.DefaultQuery("mode", queries.ModeHybrid)
+	res, err := s.queries.Search(c.Request.Context(), queries.SearchRequest{Tenant: tenant(c), Text: q, Mode: mode, TopK: topK})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if passages == nil {
-		passages = []retrieval.Passage{}
+	if res.Passages == nil {
+		res.Passages = []retrieval.Passage{}
 	}
-	c.JSON(http.StatusOK, gin.H{"results": passages, "mode": mode, "space": snap.Live.Space.Name})
+	c.JSON(http.StatusOK, gin.H{"results": res.Passages, "mode": mode, "space": res.Space})
 }
 
 // reindexRequest is the body of POST /v1/admin/reindex.
@@ -99,52 +86,55 @@ type queryRequest struct {
 	CallbackURL string `json:"callback_url"`
 }
 
-// createQuery runs a question as a job. Sync waits (bounded by
-// RAGQ_QUERY_TIMEOUT) and returns the answer; async returns the job id.
+// createQuery runs a question (queries.Check, then Ask): from the answer
+// cache, or as a job. Sync waits (bounded by RAGQ_QUERY_TIMEOUT) and
+// returns the answer; async returns the job id; an event-stream client
+// gets the job's events.
 func (s *server) createQuery(c *gin.Context) {
 	var req queryRequest
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
 		return
 	}
-	topK, urls, err := s.checkQuery(&req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := checkConversationID(req.ConversationID); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if req.CallbackURL != "" { // checked by checkQuery
-		c.Set(ctxCallback, req.CallbackURL)
-	}
 	ctx := c.Request.Context()
-	if err := s.checkBudget(ctx, tenant(c)); err != nil {
+	checked, err := s.queries.Check(ctx, queries.Question{
+		Tenant: tenant(c), Text: req.Question, TopK: req.TopK, URLs: req.URLs,
+		ConversationID: req.ConversationID, NoCache: req.Cache != nil && !*req.Cache,
+		Mode: req.Mode, Callback: req.CallbackURL, Streaming: wantsEventStream(c),
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	args, answered := s.answerFromCache(c, req, topK, urls)
-	if answered {
-		return
+	asked, err := s.queries.Ask(ctx, checked)
+	switch {
+	case err != nil:
+		s.fail(c, err)
+	case asked.Cached && req.Mode == "async":
+		c.JSON(http.StatusAccepted, gin.H{"job_id": asked.Job.ID, "state": asked.Job.State})
+	case asked.Cached:
+		c.Data(http.StatusOK, "application/json; charset=utf-8", asked.Job.Result)
+	default:
+		logAttr(c, "job_id", asked.Job.ID)
+		s.answerJob(c, asked.Job, req.Mode)
 	}
-	job, err := s.queries.Enqueue(ctx, args, enqueueOpts(c)...)
-	if err != nil {
-		s.fail(c, unavailable("the job queue", err))
-		return
-	}
-	logAttr(c, "job_id", job.ID)
+}
+
+// answerJob answers a question a job was made for: its events as they
+// come to an event-stream client (which cancels the query when it leaves
+// first, unless it asked for async), 202 with the job for async, else the
+// answer once the job ends (bounded by RAGQ_QUERY_TIMEOUT).
+func (s *server) answerJob(c *gin.Context, job ragqueue.Job, mode string) {
 	if wantsEventStream(c) {
-		// Tokens as they are written; a client that leaves before the end
-		// cancels the query, unless it asked for async.
 		c.Header("X-Job-ID", job.ID)
-		s.relaySSE(c, tenant(c), job.ID, "", req.Mode != "async")
+		s.relaySSE(c, tenant(c), job.ID, "", mode != "async")
 		return
 	}
-	if req.Mode == "async" {
+	if mode == "async" {
 		c.JSON(http.StatusAccepted, gin.H{"job_id": job.ID, "state": job.State})
 		return
 	}
+	ctx := c.Request.Context()
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
 	done, err := s.queue.Wait(wctx, tenant(c), job.ID)
@@ -152,41 +142,13 @@ func (s *server) createQuery(c *gin.Context) {
 	case errors.Is(err, context.DeadlineExceeded) || (err != nil && wctx.Err() != nil && ctx.Err() == nil):
 		s.failWith(c, ragqueue.Errorf(ragqueue.ETIMEOUT,
 			"the answer was not ready within %s; poll GET /v1/jobs/%s", s.cfg.QueryTimeout, job.ID), job.ID)
-		return
 	case err != nil:
 		s.failWith(c, err, job.ID)
-		return
 	case done.State != ragqueue.StateSucceeded:
 		s.failWith(c, ragqueue.Errorf(ragqueue.EINTERNAL, "the query job %s: %s", done.State, done.Error), job.ID)
-		return
+	default:
+		c.Data(http.StatusOK, "application/json; charset=utf-8", done.Result)
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", done.Result)
-}
-
-// checkQuery validates a question (trimming it), its mode, its top_k
-// (default 5) and its URLs (those given and those written in the question).
-func (s *server) checkQuery(req *queryRequest) (topK int, urls []string, err error) {
-	req.Question = strings.TrimSpace(req.Question)
-	switch {
-	case req.Question == "":
-		return 0, nil, invalid("question is required")
-	case utf8.RuneCountInString(req.Question) > maxQuestionRunes:
-		return 0, nil, invalid("question is longer than %d characters", maxQuestionRunes)
-	case req.Mode != "" && req.Mode != "sync" && req.Mode != "async":
-		return 0, nil, invalid("mode must be \"sync\" or \"async\"")
-	}
-	topK = 5
-	if req.TopK != nil {
-		if *req.TopK < 1 || *req.TopK > 50 {
-			return 0, nil, invalid("top_k must be from 1 to 50")
-		}
-		topK = *req.TopK
-	}
-	if urls, err = questionURLs(req.Question, req.URLs, s.cfg.QueryMaxURLs); err != nil {
-		return 0, nil, err
-	}
-	req.CallbackURL, err = s.checkCallback(req.CallbackURL)
-	return topK, urls, err
 }
 
 // getJob returns a job of the caller's tenant.
@@ -209,17 +171,4 @@ func intParam(v string, def, lo, hi int, name string) (int, error) {
 		return 0, invalid("%s must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
-}
-
-// checkBudget refuses a question of tenant, before a job is made, when the
-// tenant's tokens for the day are spent (the worker checks again before
-// each model call). A budget that cannot be read does not refuse.
-func (s *server) checkBudget(ctx context.Context, tenant string) error {
-	if s.budget == nil {
-		return nil
-	}
-	if err := s.budget.Allow(ctx, tenant); ragqueue.ErrorCode(err) == ragqueue.ERATELIMIT {
-		return err
-	}
-	return nil
 }

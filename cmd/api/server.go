@@ -50,7 +50,8 @@ type server struct {
 	queue  jobQueue
 	// ingest enqueues document ingestions.
 	ingest *documents.Service
-	// queries enqueues questions.
+	// queries checks, answers, searches and cancels questions, and keeps
+	// their conversations.
 	queries *queries.Service
 	// crawler enqueues crawls.
 	crawler *crawls.Service
@@ -62,21 +63,15 @@ type server struct {
 	httpMetrics *obs.HTTP
 	metrics     http.Handler // /metrics on the main router, admin keys only
 	limiter     ragqueue.RateLimiter
-	monitor     http.Handler        // the Asynq web UI under /monitoring/
-	sessionKey  []byte              // signs monitoring session cookies
-	budget      queries.TokenBudget // per-tenant daily LLM tokens; nil: no cap
+	monitor     http.Handler // the Asynq web UI under /monitoring/
+	sessionKey  []byte       // signs monitoring session cookies
 
-	// convos keeps conversations; cache answers repeated questions here,
-	// without a job round trip (nil: off); cacheStore is invalidated when
-	// a document is deleted.
-	convos     ragqueue.ConversationStore
-	cache      *queries.AnswerCache
+	// cacheStore is the answer cache, invalidated when a document is
+	// deleted.
 	cacheStore ragqueue.CacheStore
 
-	// feed relays job events (SSE, WebSocket); canceler cancels the query
-	// of a streaming client that went away.
+	// feed relays job events (SSE, WebSocket).
 	feed        *jobs.Feed
-	canceler    *jobs.Canceler
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
 
@@ -134,10 +129,8 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 		cfg: cfg, logger: logger,
 		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
-		feed: a.Feed, canceler: a.Canceler,
-		convos: a.Store, cache: a.Cache, cacheStore: a.Store,
+		feed: a.Feed, cacheStore: a.Store,
 		limiter: a.Limiter,
-		budget:  a.TokenBudget,
 	}
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
 // WebSocket protocol (/v1/ws).
@@ -25,11 +25,16 @@ import (
 //
 // Client messages:
 //
-//	{"type":"query","question":"...","top_k":5,"urls":[...],"mode":"sync|async"}
+//	{"type":"query","question":"...","top_k":5,"urls":[...],"mode":"sync|async",
+//	 "conversation_id":"...","cache":true,"callback_url":"..."}
 //	{"type":"subscribe","job_id":"...","last_event_id":"..."}
 //
-// A query is answered with {"type":"job","job_id":"..."} and then its
-// events. Job events are {"type":"token|citation|progress|result|error|done",
+// A query is checked as POST /v1/queries checks its body (queries.Check:
+// the same fields, rules and messages; conversation_id keeps it in a
+// conversation, "cache":false turns the answer cache off) and answered
+// with {"type":"job","job_id":"..."} and then its events. The job always
+// runs on a worker, which consults the answer cache, so that the events
+// carry the answer. Job events are {"type":"token|citation|progress|result|error|done",
 // "job_id":"...","id":"<stream entry id>","data":{...}}, as over SSE. A
 // request the server refuses is answered with {"type":"error","job_id"?:...,
 // "error":{"code":"...","message":"..."}} (no "id": it is not a job event).
@@ -46,14 +51,17 @@ const (
 
 // wsMessage is a client's message.
 type wsMessage struct {
-	Type        string   `json:"type"`
-	Question    string   `json:"question"`
-	TopK        *int     `json:"top_k"`
-	URLs        []string `json:"urls"`
-	Mode        string   `json:"mode"`
-	JobID       string   `json:"job_id"`
-	LastEventID string   `json:"last_event_id"`
-	CallbackURL string   `json:"callback_url"`
+	Type     string   `json:"type"`
+	Question string   `json:"question"`
+	TopK     *int     `json:"top_k"`
+	URLs     []string `json:"urls"`
+	Mode     string   `json:"mode"`
+	// ConversationID and Cache are as in POST /v1/queries' body.
+	ConversationID string `json:"conversation_id"`
+	Cache          *bool  `json:"cache"`
+	JobID          string `json:"job_id"`
+	LastEventID    string `json:"last_event_id"`
+	CallbackURL    string `json:"callback_url"`
 }
 
 // wsEvent is a job event as the server sends it.
@@ -134,32 +142,7 @@ func (s *server) ws(c *gin.Context) {
 func (w *wsConn) handle(m wsMessage) {
 	switch m.Type {
 	case "query":
-		req := queryRequest{Question: m.Question, TopK: m.TopK, Mode: m.Mode, URLs: m.URLs, CallbackURL: m.CallbackURL}
-		topK, urls, err := w.s.checkQuery(&req)
-		if err != nil {
-			w.refuse("", err)
-			return
-		}
-		if err := w.s.checkBudget(w.ctx, w.tenant); err != nil {
-			w.refuse("", err)
-			return
-		}
-		if err := w.reserve(); err != nil {
-			w.refuse("", err)
-			return
-		}
-		job, err := w.s.queries.Enqueue(w.ctx, jobs.QueryArgs{Tenant: w.tenant, Question: req.Question, TopK: topK, URLs: urls},
-			callbackOpts(req.CallbackURL)...)
-		if err != nil {
-			w.release()
-			w.refuse("", unavailable("the job queue", err))
-			return
-		}
-		if err := w.send(wsEvent{Type: "job", JobID: job.ID}); err != nil {
-			w.release()
-			return
-		}
-		w.follow(job.ID, "", req.Mode != "async")
+		w.query(m)
 	case "subscribe":
 		if m.LastEventID != "" && !ragqueue.ValidEventID(m.LastEventID) {
 			w.refuse(m.JobID, invalid("last_event_id %q is not an event id this server sent", m.LastEventID))
@@ -179,6 +162,37 @@ func (w *wsConn) handle(m wsMessage) {
 	}
 }
 
+// query asks a question (queries.Check, then Ask, as POST /v1/queries
+// does) and follows its job, which is canceled if the connection closes
+// first, unless it was sent with "mode":"async". A streaming face, it never
+// takes the cache's fast path: the job's events carry the answer.
+func (w *wsConn) query(m wsMessage) {
+	checked, err := w.s.queries.Check(w.ctx, queries.Question{
+		Tenant: w.tenant, Text: m.Question, TopK: m.TopK, URLs: m.URLs,
+		ConversationID: m.ConversationID, NoCache: m.Cache != nil && !*m.Cache,
+		Mode: m.Mode, Callback: m.CallbackURL, Streaming: true,
+	})
+	if err != nil {
+		w.refuse("", err)
+		return
+	}
+	if err := w.reserve(); err != nil {
+		w.refuse("", err)
+		return
+	}
+	asked, err := w.s.queries.Ask(w.ctx, checked)
+	if err != nil {
+		w.release()
+		w.refuse("", err)
+		return
+	}
+	if err := w.send(wsEvent{Type: "job", JobID: asked.Job.ID}); err != nil {
+		w.release()
+		return
+	}
+	w.follow(asked.Job.ID, "", m.Mode != "async")
+}
+
 // follow relays a job's events in the background. With cancelOnLeave, the
 // job is canceled if the connection closes before it is done.
 func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
@@ -194,7 +208,7 @@ func (w *wsConn) follow(jobID, lastID string, cancelOnLeave bool) {
 			w.refuse(jobID, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "the event stream failed; subscribe again with last_event_id"))
 		}
 		if !finished && cancelOnLeave && w.ctx.Err() != nil && w.s.streamsDown.Context().Err() == nil {
-			w.s.cancelQuery(w.tenant, jobID)
+			w.s.queries.Cancel(w.ctx, w.tenant, jobID)
 		}
 	}()
 }

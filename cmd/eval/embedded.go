@@ -17,6 +17,7 @@ import (
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs/documents"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
 // evalTenant owns every document the embedded evaluation ingests.
@@ -27,6 +28,7 @@ const evalTenant = "eval"
 // as uploads do, searches go to the index as GET /v1/search does.
 type embeddedBackend struct {
 	app     *app.App
+	queries *queries.Service // searches as GET /v1/search does
 	stop    func()
 	dataDir string
 	docs    map[string][]string // document ID → corpus IDs
@@ -62,7 +64,7 @@ func newEmbeddedBackend(ctx context.Context, getenv func(string) string, stderr 
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	return &embeddedBackend{app: a, stop: stop, dataDir: dir, docs: make(map[string][]string)}, nil
+	return &embeddedBackend{app: a, queries: a.Queries(), stop: stop, dataDir: dir, docs: make(map[string][]string)}, nil
 }
 
 func (b *embeddedBackend) Describe() string {
@@ -131,14 +133,14 @@ func waitReady(ctx context.Context, ids []string, status func(ctx context.Contex
 	return nil
 }
 
-// Search searches as GET /v1/search does (app.Search).
+// Search searches as GET /v1/search does (queries.Search).
 func (b *embeddedBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	ps, err := app.Search(ctx, b.app.Embedder, b.app.Index, evalTenant, apiMode(mode), text, searchDepth)
+	res, err := b.queries.Search(ctx, queries.SearchRequest{Tenant: evalTenant, Text: text, Mode: apiMode(mode), TopK: searchDepth})
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(ps))
-	for i, p := range ps {
+	ids := make([]string, len(res.Passages))
+	for i, p := range res.Passages {
 		ids[i] = p.DocumentID
 	}
 	return rankDocuments(ids, b.docs), nil

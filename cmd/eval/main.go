@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ragqueue/ragqueue/cmd/internal/app"
+	"github.com/ragqueue/ragqueue/jobs/queries"
 )
 
 func main() {
@@ -42,14 +42,14 @@ func main() {
 // search bm25; apiMode gives the search API's name of each.
 const (
 	modeBM25   = "bm25"
-	modeDense  = app.SearchDense
-	modeHybrid = app.SearchHybrid
+	modeDense  = queries.ModeDense
+	modeHybrid = queries.ModeHybrid
 )
 
-// apiMode is the search mode (app.Search) of a report's mode.
+// apiMode is the search mode (queries.Search) of a report's mode.
 func apiMode(mode string) string {
 	if mode == modeBM25 {
-		return app.SearchLexical
+		return queries.ModeLexical
 	}
 	return mode
 }

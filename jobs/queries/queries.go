@@ -35,7 +35,9 @@ type Config struct {
 	Documents *documents.Service
 	// Fetcher fetches the pages named in a question; nil refuses them.
 	Fetcher *web.Fetcher
-	// MaxURLs caps the URLs one question fetches; default 3.
+	// MaxURLs caps the URLs one question names (RAGQ_QUERY_MAX_URLS as
+	// configured): Check refuses more, and refuses any when it is 0; the
+	// task fetches at most MaxURLs, 3 when it is 0.
 	MaxURLs int
 	// Cache answers repeated questions; nil turns the answer cache off.
 	Cache *AnswerCache
@@ -45,15 +47,23 @@ type Config struct {
 	// their progress and outcomes, and publishes the answer's tokens.
 	Client  *jobs.Client
 	Tracker *jobs.Tracker
+	// Canceler cancels the query of a streaming client that went away
+	// (Cancel); nil: Cancel does nothing.
+	Canceler *jobs.Canceler
+	// Signed says a webhook secret signs notifications: only then does
+	// Check accept a callback URL.
+	Signed bool
 	// Metrics receives the generation figures; nil records them nowhere.
 	Metrics *obs.Pipeline
 	// Logger receives what goes wrong beside the jobs; nil discards.
 	Logger *slog.Logger
 }
 
-// Service answers questions: it enqueues them and runs their tasks.
+// Service answers questions: it checks them, answers them from the cache
+// or enqueues them, runs their tasks, and searches.
 type Service struct {
-	cfg Config
+	cfg     Config
+	maxURLs int // Config.MaxURLs as configured, for Check
 }
 
 // New checks cfg and applies its defaults. It panics when a required field
@@ -71,6 +81,7 @@ func New(cfg Config) *Service {
 	case cfg.Client == nil || cfg.Tracker == nil:
 		panic("queries: New: Client or Tracker is nil")
 	}
+	maxURLs := cfg.MaxURLs
 	if cfg.MaxURLs <= 0 {
 		cfg.MaxURLs = defaultMaxURLs
 	}
@@ -80,7 +91,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, maxURLs: maxURLs}
 }
 
 // Register routes the query task (query:answer) on mux.

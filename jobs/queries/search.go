@@ -10,9 +10,9 @@ import (
 )
 
 // retrieve fetches the pages a names and searches the live space for
-// question (vector its embedding): the named pages' passages first, then
-// the rest of the tenant's, up to a's top_k. fetchErrs says which named
-// pages could not be used.
+// question (vector its embedding) as Search does in hybrid mode: the named
+// pages' passages first, then the rest of the tenant's, up to a's top_k.
+// fetchErrs says which named pages could not be used.
 func (s *Service) retrieve(ctx context.Context, a jobs.QueryArgs, snap *retrieval.Snapshot, question string, vector []float32) (passages []retrieval.Passage, fetchErrs []ragqueue.URLError, err error) {
 	topK := a.TopK
 	if topK <= 0 {
@@ -22,13 +22,15 @@ func (s *Service) retrieve(ctx context.Context, a jobs.QueryArgs, snap *retrieva
 	if err != nil {
 		return nil, nil, err
 	}
-	passages, err = retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK})
+	r := SearchRequest{Tenant: a.Tenant, Text: question, Mode: ModeHybrid, TopK: topK}
+	passages, err = search(ctx, snap.Embedder(), snap.Live.Index, r, vector)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queries: search: %w", err)
 	}
 	if len(docIDs) > 0 {
 		// The pages the user named come first, then the rest of the tenant's.
-		named, err := retrieval.Search(ctx, snap.Live.Index, retrieval.Query{Tenant: a.Tenant, Text: question, Vector: vector, TopK: topK, DocumentIDs: docIDs})
+		r.DocumentIDs = docIDs
+		named, err := search(ctx, snap.Embedder(), snap.Live.Index, r, vector)
 		if err != nil {
 			return nil, nil, fmt.Errorf("queries: search named pages: %w", err)
 		}

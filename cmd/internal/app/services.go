@@ -52,13 +52,15 @@ func (a *App) Documents() *documents.Service {
 	})
 }
 
-// Queries is the question use case: enqueueing questions (the API) and
-// answering them (the workers).
+// Queries is the question use case: checking, caching, enqueueing and
+// canceling questions and searching (the API, cmd/eval), and answering
+// them (the workers).
 func (a *App) Queries() *queries.Service {
 	cfg := queries.Config{
 		Conversations: a.Store, Spaces: a.Spaces, Generator: a.Generator, Documents: a.Documents(),
 		Fetcher: a.Fetcher, MaxURLs: a.Config.QueryMaxURLs, Cache: a.Cache,
-		Client: a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
+		Client: a.Jobs, Tracker: a.tracker(), Canceler: a.Canceler, Signed: len(a.Config.WebhookSecret) > 0,
+		Metrics: a.Pipeline, Logger: a.Logger,
 	}
 	if a.TokenBudget != nil {
 		cfg.TokenBudget = a.TokenBudget // a nil *redis.TokenBudget would not be a nil TokenBudget

@@ -1,4 +1,4 @@
-package app
+package queries
 
 import (
 	"context"
@@ -46,16 +46,16 @@ func TestSearchModes(t *testing.T) {
 		mode                string
 		wantText, wantDense bool
 	}{
-		{SearchHybrid, true, true},
-		{SearchLexical, true, false},
-		{SearchDense, false, true},
+		{ModeHybrid, true, true},
+		{ModeLexical, true, false},
+		{ModeDense, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			t.Parallel()
-			require.NoError(t, CheckSearchMode(tt.mode))
+			require.NoError(t, CheckMode(tt.mode))
 			idx := &queryRecorder{}
-			got, err := Search(context.Background(), emb, idx, "acme", tt.mode, "kiln glaze", 7)
+			got, err := search(context.Background(), emb, idx, SearchRequest{Tenant: "acme", Mode: tt.mode, Text: "kiln glaze", TopK: 7}, nil)
 			require.NoError(t, err)
 			require.Equal(t, passages(retrieval.Fuse(recorded(), 7)), got)
 			require.Equal(t, "acme", idx.got.Tenant)
@@ -72,7 +72,7 @@ func TestSearchModes(t *testing.T) {
 			}
 		})
 	}
-	err := CheckSearchMode("fuzzy")
+	err := CheckMode("fuzzy")
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.ErrorContains(t, err, "hybrid, lexical or dense")
 }
