@@ -36,5 +36,5 @@ bench: deps
 	$(GO) test -run='^$$' -bench=BenchmarkPDF -benchtime=1x -count=1 ./ingest/pdf/
 	$(GO) test -run='^$$' -bench=. -benchtime=100x -count=1 ./storage/sqlite/ ./storage/qdrant/
 	$(GO) test -run='^$$' -bench=. -count=1 ./retrieval/ ./retrieval/provider/
-	$(GO) test -run='^$$' -bench=BenchmarkEmbedThroughput -benchtime=2x -count=1 ./jobs/
+	$(GO) test -run='^$$' -bench=BenchmarkEmbedThroughput -benchtime=2x -count=1 ./jobs/documents/
 	$(GO) run ./cmd/eval -data cmd/eval/testdata/beir-gospec
