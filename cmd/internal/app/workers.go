@@ -6,7 +6,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
@@ -64,14 +63,8 @@ func (a *App) catchUp(ctx context.Context, passes []jobs.ReconcilePass) error {
 	if a.reindexTo == "" {
 		return nil
 	}
-	// Every process that runs workers asks; the task ID makes it one job.
-	job, err := a.services.Reindexer.Reindex(ctx, keys.DefaultTenant, a.reindexTo)
-	switch {
-	case err == nil:
-		a.logger.Info("re-index into the configured embedding space started", "embedder", a.reindexTo, "job_id", job.ID)
-	case ragqueue.ErrorCode(err) == ragqueue.ECONFLICT:
-	default:
-		return fmt.Errorf("app: start re-index into %s: %w", a.reindexTo, err)
+	if err := a.services.Reindexer.Converge(ctx, keys.DefaultTenant, a.reindexTo); err != nil {
+		return fmt.Errorf("app: %w", err)
 	}
 	return nil
 }
