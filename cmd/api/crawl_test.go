@@ -294,8 +294,8 @@ func TestRestartRequeuesUnfinishedCrawls(t *testing.T) {
 	cr := ragqueue.Crawl{ID: uuid.NewString(), JobID: uuid.NewString(), Tenant: keys.DefaultTenant,
 		Spec: ragqueue.CrawlSpec{URLs: []string{s.url("/tomatoes")}, MaxPages: 5, RespectRobots: true}}
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
-		require.NoError(t, a.Store.CreateJob(ctx, ragqueue.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: ragqueue.KindCrawl}))
-		require.NoError(t, a.Store.CreateCrawl(ctx, cr))
+		require.NoError(t, a.Store().CreateJob(ctx, ragqueue.Job{ID: cr.JobID, Tenant: cr.Tenant, Type: ragqueue.KindCrawl}))
+		require.NoError(t, a.Store().CreateCrawl(ctx, cr))
 	})
 
 	b.start(t)

@@ -115,7 +115,7 @@ func BenchmarkSSESubscribers(b *testing.B) {
 	a := tb.inst.app
 	ctx := context.Background()
 	now := time.Now().UTC()
-	require.NoError(b, a.Store.CreateJob(ctx, ragqueue.Job{ID: "held", Tenant: keys.DefaultTenant, Type: ragqueue.KindQuery,
+	require.NoError(b, a.Store().CreateJob(ctx, ragqueue.Job{ID: "held", Tenant: keys.DefaultTenant, Type: ragqueue.KindQuery,
 		State: ragqueue.StateActive, CreatedAt: now, UpdatedAt: now}))
 	request := "GET /v1/jobs/held/events HTTP/1.1\r\nHost: " + tb.inst.Addr() +
 		"\r\nAuthorization: Bearer " + testAdminKey + "\r\nAccept: text/event-stream\r\n\r\n"
@@ -142,19 +142,19 @@ func BenchmarkSSESubscribers(b *testing.B) {
 			conns[j] = conn
 		}
 		// Every subscriber relays an event: all are subscribed.
-		_, err := a.Events.Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventProgress, map[string]int{"step": 1}))
+		_, err := a.Streams().Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventProgress, map[string]int{"step": 1}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: progress")
 		}
 		memAfter := heapAndStacks()
 		goAfter := runtime.NumGoroutine()
-		pool := a.Redis.PoolStats()
+		pool := a.RedisPoolStats()
 		b.ReportMetric(float64(memAfter-memBefore)/n/1024, "KiB/subscriber")
 		b.ReportMetric(float64(goAfter-goBefore)/n, "goroutines/subscriber")
 		b.ReportMetric(float64(pool.TotalConns-pool.IdleConns), "redis-conns-busy")
 
-		_, err = a.Events.Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded}))
+		_, err = a.Streams().Publish(ctx, keys.DefaultTenant, "held", jobs.NewEvent(ragqueue.EventDone, ragqueue.DoneEvent{State: ragqueue.StateSucceeded}))
 		require.NoError(b, err)
 		for _, conn := range conns {
 			expect(conn, "event: done")

@@ -142,7 +142,7 @@ func setupEvents(t testing.TB, modelURL string, env map[string]string) *eventsBu
 		BaseURL: modelURL, APIKey: "test-key", Retry: provider.Retry{MaxRetries: -1}, Logger: discardLogger(),
 	})
 	require.NoError(t, err)
-	b := setup(t, env, func(a *app.App) { a.Generator = gen })
+	b := setup(t, env, app.WithGenerator(gen))
 	eb := &eventsBundle{testBundle: b, key: b.newKey(t, "acme", "writer")}
 	body, ct := multipartBody(t, []filePart{{name: "sky.txt", contentType: "text/plain", body: eventsDoc}}, "")
 	var up uploadResp
@@ -447,7 +447,7 @@ func TestSSEJobWithoutStream(t *testing.T) {
 	b := setupEvents(t, fake.URL, map[string]string{"RAGQ_SSE_HEARTBEAT": "1h"})
 	ctx := testCtx(t)
 	old := time.Now().Add(-time.Hour).UTC()
-	require.NoError(t, b.inst.app.Store.CreateJob(ctx, ragqueue.Job{
+	require.NoError(t, b.inst.app.Store().CreateJob(ctx, ragqueue.Job{
 		ID: "old-job", Tenant: "acme", Type: ragqueue.KindQuery, State: ragqueue.StateFailed, Error: "the model was down",
 		CreatedAt: old, UpdatedAt: old, CompletedAt: &old,
 	}))
@@ -460,11 +460,11 @@ func TestSSEJobWithoutStream(t *testing.T) {
 
 	// A stream that never got its outcome (the job was ended by something
 	// that wrote only the record) is completed from the record.
-	require.NoError(t, b.inst.app.Store.CreateJob(ctx, ragqueue.Job{
+	require.NoError(t, b.inst.app.Store().CreateJob(ctx, ragqueue.Job{
 		ID: "cut-job", Tenant: "acme", Type: ragqueue.KindQuery, State: ragqueue.StateFailed, Error: "interrupted by a restart",
 		CreatedAt: old, UpdatedAt: old, CompletedAt: &old,
 	}))
-	_, err := b.inst.app.Events.Publish(ctx, "acme", "cut-job", jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: "Air"}))
+	_, err := b.inst.app.Streams().Publish(ctx, "acme", "cut-job", jobs.NewEvent(ragqueue.EventToken, ragqueue.TokenEvent{Text: "Air"}))
 	require.NoError(t, err)
 	evs = b.openSSE(t, ctx, http.MethodGet, "/v1/jobs/cut-job/events", b.key, "", nil).untilDone(t)
 	requireWellFormed(t, evs)

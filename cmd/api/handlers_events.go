@@ -12,7 +12,7 @@ import (
 // Last-Event-ID header (or ?last_event_id=) when given.
 func (s *server) jobEvents(c *gin.Context) {
 	ctx := c.Request.Context()
-	job, err := s.jobs.GetJob(ctx, tenant(c), c.Param("id"))
+	job, err := s.jobs.Job(ctx, tenant(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -137,7 +137,7 @@ func (s *server) answerJob(c *gin.Context, job ragqueue.Job, mode string) {
 	ctx := c.Request.Context()
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
-	done, err := s.queue.Wait(wctx, tenant(c), job.ID)
+	done, err := s.jobs.Wait(wctx, tenant(c), job.ID)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (err != nil && wctx.Err() != nil && ctx.Err() == nil):
 		s.failWith(c, ragqueue.Errorf(ragqueue.ETIMEOUT,
@@ -153,7 +153,7 @@ func (s *server) answerJob(c *gin.Context, job ragqueue.Job, mode string) {
 
 // getJob returns a job of the caller's tenant.
 func (s *server) getJob(c *gin.Context) {
-	job, err := s.jobs.GetJob(c.Request.Context(), tenant(c), c.Param("id"))
+	job, err := s.jobs.Job(c.Request.Context(), tenant(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

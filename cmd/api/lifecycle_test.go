@@ -48,13 +48,12 @@ func newTestEmbedder() *testEmbedder {
 }
 
 // option installs the embedder in the app, around its real one.
-func (e *testEmbedder) option() startOption {
-	return func(a *app.App) {
-		e.Embedder = a.Embedder
-		a.Embedder = e
-		// One fixed space with this embedder, over the live index.
-		a.Spaces = retrieval.StaticSpaces(e, a.Index)
-	}
+func (e *testEmbedder) option() app.Option {
+	// One fixed space with this embedder, over the live index.
+	return app.WrapEmbedder(func(live retrieval.Embedder) retrieval.Embedder {
+		e.Embedder = live
+		return e
+	})
 }
 
 func (e *testEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {

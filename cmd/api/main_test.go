@@ -77,7 +77,7 @@ type testBundle struct {
 	inst    *instance
 	base    string
 	env     map[string]string
-	opts    []startOption
+	opts    []app.Option
 	http    *http.Client
 	dataDir string
 	// logs holds the app's JSON log lines (at RAGQ_LOG_LEVEL, warn unless
@@ -106,7 +106,7 @@ func (l *lockedBuffer) String() string {
 // setup starts an API on a free loopback port with env on top of test
 // defaults (embedded mode, a temp data dir, a known admin key), applying
 // opts to the app before it serves.
-func setup(t testing.TB, env map[string]string, opts ...startOption) *testBundle {
+func setup(t testing.TB, env map[string]string, opts ...app.Option) *testBundle {
 	t.Helper()
 	full := map[string]string{
 		"RAGQ_ADDR":               "127.0.0.1:0",

@@ -29,11 +29,11 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 	var doc ragqueue.Document
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
 		text := "Penguins huddle together to survive the Antarctic winter."
-		info, err := a.Blobs.Put(ctx, strings.NewReader(text), 0)
+		info, err := a.Services().Stores.Blobs.Put(ctx, strings.NewReader(text), 0)
 		require.NoError(t, err)
 		now := time.Now().UTC()
 		var created bool
-		doc, created, err = a.Store.CreateDocument(ctx, ragqueue.Document{
+		doc, created, err = a.Store().CreateDocument(ctx, ragqueue.Document{
 			ID: uuid.NewString(), Tenant: keys.DefaultTenant, Title: "Penguins", Source: "text",
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), CreatedAt: now, UpdatedAt: now,

@@ -101,7 +101,7 @@ func TestSearchPathsAgree(t *testing.T) {
 	var viaWS result
 	require.NoError(t, json.Unmarshal(b.wsResult(t, map[string]any{"question": question, "top_k": topK, "cache": false}), &viaWS))
 
-	direct, err := b.inst.app.Queries().Search(t.Context(), queries.SearchRequest{
+	direct, err := b.inst.app.Services().Queries.Search(t.Context(), queries.SearchRequest{
 		Tenant: b.tenant, Text: question, Mode: queries.ModeHybrid, TopK: topK,
 	})
 	require.NoError(t, err)

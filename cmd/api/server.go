@@ -31,23 +31,18 @@ type blobStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// jobQueue hands work to the workers and waits for it.
-type jobQueue interface {
-	Wait(ctx context.Context, tenant, jobID string) (ragqueue.Job, error)
-}
-
-// server holds what the HTTP handlers use, each part behind the small
-// interface its handlers need.
+// server holds what the HTTP handlers use: the use cases, and the stores
+// the document and crawl handlers still read directly.
 type server struct {
 	cfg    app.Config
 	logger *slog.Logger
 	keys   *keys.Service
 	docs   ragqueue.DocumentStore
-	jobs   ragqueue.JobStore
 	crawls ragqueue.CrawlStore
 	blobs  blobStore
 	spaces *retrieval.SpaceSet // the live embedding space answers searches
-	queue  jobQueue
+	// jobs reads job records and waits for jobs to end.
+	jobs *jobs.Client
 	// ingest enqueues document ingestions.
 	ingest *documents.Service
 	// queries checks, answers, searches and cancels questions, and keeps
@@ -75,6 +70,17 @@ type server struct {
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
 }
 
+// newServer makes the handlers' server from the use cases the app built.
+func newServer(cfg app.Config, logger *slog.Logger, svc app.Services) *server {
+	return &server{
+		cfg: cfg, logger: logger,
+		keys: svc.Keys, jobs: svc.Jobs, feed: svc.Feed, limiter: svc.Limiter, ready: svc.Ready,
+		ingest: svc.Documents, queries: svc.Queries, crawler: svc.Crawler, reindexer: svc.Reindexer,
+		docs: svc.Stores.Documents, crawls: svc.Stores.Crawls, cacheStore: svc.Stores.Cache,
+		blobs: svc.Stores.Blobs, spaces: svc.Stores.Spaces,
+	}
+}
+
 // instance is a running ragqueue API process: HTTP server, and in embedded
 // mode (or with RAGQ_RUN_WORKERS) the workers too.
 type instance struct {
@@ -88,14 +94,11 @@ type instance struct {
 	cancel      context.CancelFunc
 }
 
-// startOption adjusts the opened app before the workers and handlers use
-// it; tests use one to slow the embedder down.
-type startOption func(*app.App)
-
 // start opens everything, bootstraps the admin key, starts the workers when
 // this process runs them, and serves HTTP on cfg.Addr. out receives the
-// one-time admin key notice.
-func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writer, opts ...startOption) (inst *instance, err error) {
+// one-time admin key notice; opts adjust the app (tests slow the embedder
+// down).
+func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writer, opts ...app.Option) (inst *instance, err error) {
 	// The app's background loops (embedded Redis clock) live as long as the
 	// instance, not as long as the caller's ctx.
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -105,19 +108,18 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 			inst.close()
 		}
 	}()
-	a, err := app.Open(bg, cfg, logger)
+	a, err := app.Open(bg, cfg, logger, opts...)
 	if err != nil {
 		return nil, err
 	}
 	inst.app = a
-	for _, opt := range opts {
-		opt(a)
-	}
+	svc := a.Services()
+	embedder, generator := a.Models()
 	logger.Info("ragqueue api starting", "mode", a.Mode(), "addr", cfg.Addr, "data_dir", cfg.DataDir,
 		"database", map[bool]string{true: "postgres", false: "sqlite"}[cfg.DatabaseURL != ""],
-		"embedder", a.Embedder.Name(), "generator", a.Generator.Name(), "run_workers", cfg.RunWorkers)
+		"embedder", embedder, "generator", generator, "run_workers", cfg.RunWorkers)
 
-	if err := a.Keys.Bootstrap(ctx, cfg.AdminKey, out); err != nil {
+	if err := svc.Keys.Bootstrap(ctx, cfg.AdminKey, out); err != nil {
 		return nil, err
 	}
 	if cfg.RunWorkers {
@@ -125,22 +127,16 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 			return nil, err
 		}
 	}
-	s := &server{
-		cfg: cfg, logger: logger,
-		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
-		feed: a.Feed, cacheStore: a.Store,
-		limiter: a.Limiter,
-	}
+	s := newServer(cfg, logger, svc)
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {
 		return nil, err
 	}
 	// The pipeline figures are recorded by the workers this process runs
 	// (StartWorkers), on the same registry.
-	reg := a.Registry
+	reg := svc.Registry
 	s.httpMetrics = obs.NewHTTP(reg)
 	s.metrics = app.MetricsHandler(reg, logger)
-	inst.monitor = asynqmon.New(asynqmon.Options{RootPath: monitoringRoot, RedisConnOpt: a.RedisOpt})
+	inst.monitor = asynqmon.New(asynqmon.Options{RootPath: monitoringRoot, RedisConnOpt: svc.RedisOpt})
 	s.monitor = inst.monitor
 	if cfg.MetricsAddr != "" {
 		if inst.metricsSrv, err = app.StartMetricsServer(cfg.MetricsAddr, reg, logger); err != nil {

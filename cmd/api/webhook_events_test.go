@@ -184,7 +184,8 @@ func TestWebhookRefusals(t *testing.T) {
 	}
 	require.Equal(t, http.StatusAccepted, b.doJSON(t, http.MethodPost, "/v1/queries", testAdminKey,
 		map[string]any{"question": "anything?", "mode": "async", "callback_url": r.URL}, &q))
-	insp := b.inst.app.Inspector
+	insp := asynq.NewInspector(b.inst.app.Services().RedisOpt)
+	defer func() { _ = insp.Close() }()
 	require.Eventually(t, func() bool {
 		info, err := insp.GetTaskInfo(jobs.QueueMaintenance, "webhook-"+q.JobID)
 		return err == nil && info.State == asynq.TaskStateArchived

@@ -148,7 +148,7 @@ func (w *wsConn) handle(m wsMessage) {
 			w.refuse(m.JobID, invalid("last_event_id %q is not an event id this server sent", m.LastEventID))
 			return
 		}
-		if _, err := w.s.jobs.GetJob(w.ctx, w.tenant, m.JobID); err != nil {
+		if _, err := w.s.jobs.Job(w.ctx, w.tenant, m.JobID); err != nil {
 			w.refuse(m.JobID, err)
 			return
 		}

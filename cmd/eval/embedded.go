@@ -27,11 +27,12 @@ const evalTenant = "eval"
 // temporary data dir: documents go through the queue and the ingest jobs
 // as uploads do, searches go to the index as GET /v1/search does.
 type embeddedBackend struct {
-	app     *app.App
-	queries *queries.Service // searches as GET /v1/search does
-	stop    func()
-	dataDir string
-	docs    map[string][]string // document ID → corpus IDs
+	app      *app.App
+	svc      app.Services // ingests as uploads do, searches as GET /v1/search does
+	maxBytes int64        // RAGQ_MAX_UPLOAD_BYTES
+	stop     func()
+	dataDir  string
+	docs     map[string][]string // document ID → corpus IDs
 }
 
 func newEmbeddedBackend(ctx context.Context, getenv func(string) string, stderr io.Writer) (*embeddedBackend, error) {
@@ -64,11 +65,14 @@ func newEmbeddedBackend(ctx context.Context, getenv func(string) string, stderr 
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	return &embeddedBackend{app: a, queries: a.Queries(), stop: stop, dataDir: dir, docs: make(map[string][]string)}, nil
+	return &embeddedBackend{
+		app: a, svc: a.Services(), maxBytes: cfg.MaxUploadBytes, stop: stop, dataDir: dir, docs: make(map[string][]string),
+	}, nil
 }
 
 func (b *embeddedBackend) Describe() string {
-	return "embedded mode, embedder " + b.app.Embedder.Name()
+	embedder, _ := b.app.Models()
+	return "embedded mode, embedder " + embedder
 }
 
 // Ingest records each passage as a text document (passage.document) and
@@ -77,7 +81,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
 		text := p.document()
-		info, err := b.app.Blobs.Put(ctx, strings.NewReader(text), b.app.Config.MaxUploadBytes)
+		info, err := b.svc.Stores.Blobs.Put(ctx, strings.NewReader(text), b.maxBytes)
 		if err != nil {
 			return fmt.Errorf("eval: store passage %s: %w", p.ID, err)
 		}
@@ -85,7 +89,7 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		doc, created, err := documents.CreateDocument(ctx, b.app.Store, b.app.Blobs, ragqueue.Document{ // the store gives ID and times
+		doc, created, err := documents.CreateDocument(ctx, b.svc.Stores.Documents, b.svc.Stores.Blobs, ragqueue.Document{ // the store gives ID and times
 			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
 			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
 			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
@@ -97,13 +101,13 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 		if !created { // the same text as an earlier passage
 			continue
 		}
-		if err := b.app.Documents().EnqueueIngest(ctx, doc); err != nil {
+		if err := b.svc.Documents.EnqueueIngest(ctx, doc); err != nil {
 			return fmt.Errorf("eval: enqueue passage %s: %w", p.ID, err)
 		}
 		pending = append(pending, doc.ID)
 	}
 	return waitReady(ctx, pending, func(ctx context.Context, id string) (ragqueue.Status, string, error) {
-		d, err := b.app.Store.GetDocument(ctx, evalTenant, id)
+		d, err := b.svc.Stores.Documents.GetDocument(ctx, evalTenant, id)
 		return d.Status, d.Error, err
 	})
 }
@@ -135,7 +139,7 @@ func waitReady(ctx context.Context, ids []string, status func(ctx context.Contex
 
 // Search searches as GET /v1/search does (queries.Search).
 func (b *embeddedBackend) Search(ctx context.Context, mode, text string) ([]string, error) {
-	res, err := b.queries.Search(ctx, queries.SearchRequest{Tenant: evalTenant, Text: text, Mode: apiMode(mode), TopK: searchDepth})
+	res, err := b.svc.Queries.Search(ctx, queries.SearchRequest{Tenant: evalTenant, Text: text, Mode: apiMode(mode), TopK: searchDepth})
 	if err != nil {
 		return nil, err
 	}

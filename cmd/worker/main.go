@@ -30,8 +30,9 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		return err
 	}
 	defer func() { _ = a.Close() }()
+	embedder, generator := a.Models()
 	logger.Info("ragqueue worker starting", "mode", a.Mode(), "data_dir", cfg.DataDir,
-		"embedder", a.Embedder.Name(), "generator", a.Generator.Name())
+		"embedder", embedder, "generator", generator)
 	stopWorkers, err := a.StartWorkers(ctx)
 	if err != nil {
 		return err
@@ -39,7 +40,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if cfg.MetricsAddr != "" {
 		// Workers serve no HTTP otherwise: this is where Prometheus reads
 		// their pipeline figures.
-		ms, err := app.StartMetricsServer(cfg.MetricsAddr, a.Registry, logger)
+		ms, err := app.StartMetricsServer(cfg.MetricsAddr, a.Services().Registry, logger)
 		if err != nil {
 			stopWorkers()
 			return err

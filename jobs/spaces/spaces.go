@@ -108,3 +108,19 @@ func (s *Service) Reindex(ctx context.Context, tenant, embedder string) (ragqueu
 	s.cfg.Client.SettleUnqueued(ctx, tenant, job.ID, state, msg)
 	return ragqueue.Job{}, err
 }
+
+// Converge starts the re-index into embedder's space that a process
+// configured with it needs when another space is live. Every process that
+// runs workers asks at start; the task ID makes it one job, so one that
+// finds the re-index already queued or running leaves it be.
+func (s *Service) Converge(ctx context.Context, tenant, embedder string) error {
+	job, err := s.Reindex(ctx, tenant, embedder)
+	switch {
+	case err == nil:
+		s.cfg.Logger.InfoContext(ctx, "re-index into the configured embedding space started", "embedder", embedder, "job_id", job.ID)
+	case ragqueue.ErrorCode(err) == ragqueue.ECONFLICT:
+	default:
+		return fmt.Errorf("spaces: start re-index into %s: %w", embedder, err)
+	}
+	return nil
+}

@@ -16,13 +16,13 @@ import (
 	"github.com/ragqueue/ragqueue/obs"
 )
 
-// NewMetrics makes this process's metrics registry: Go runtime and process
+// newMetrics makes this process's metrics registry: Go runtime and process
 // figures, the Asynq queues' sizes, latency and failures (read from Redis
 // at each scrape), and the pipeline figures the jobs record, which it
 // returns for them.
-func (a *App) NewMetrics() (*prometheus.Registry, *obs.Pipeline) {
+func (a *App) newMetrics() (*prometheus.Registry, *obs.Pipeline) {
 	reg := obs.NewRegistry()
-	reg.MustRegister(metrics.NewQueueMetricsCollector(a.Inspector))
+	reg.MustRegister(metrics.NewQueueMetricsCollector(a.inspector))
 	return reg, obs.NewPipeline(reg)
 }
 

@@ -5,84 +5,146 @@ import (
 	"io"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/crawls"
 	"github.com/ragqueue/ragqueue/jobs/documents"
+	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
+	"github.com/ragqueue/ragqueue/retrieval"
+	"github.com/ragqueue/ragqueue/storage"
+	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
-// Services are built from the App's parts when asked for, not by Open, so
-// that what a test changes on the App after Open (a generator, an
-// embedding space) reaches them.
-
-// workerMux is the worker's mux: every task handler, the webhook delivery
-// and the periodic reconciliation running passes.
-func (a *App) workerMux(passes []jobs.ReconcilePass) *asynq.ServeMux {
-	mux := jobs.NewServeMux(a.Logger)
-	a.Documents().Register(mux)
-	a.Queries().Register(mux)
-	a.Crawler().Register(mux)
-	a.Reindexer().Register(mux)
-	jobs.RegisterWebhooks(mux, jobs.WebhookConfig{Jobs: a.Store, Client: a.WebClient, Secret: a.Config.WebhookSecret, Logger: a.Logger})
-	jobs.RegisterReconcile(mux, a.Logger, passes...)
-	return mux
+// Services are what the faces (cmd/api, cmd/eval) are handed: the use
+// cases, and the few parts HTTP serving needs besides them.
+type Services struct {
+	// Documents is the document use case: the ingestion pipeline and
+	// what starts it.
+	Documents *documents.Service
+	// Queries checks, caches, enqueues, cancels and searches questions
+	// and keeps their conversations.
+	Queries *queries.Service
+	// Crawler enqueues crawls.
+	Crawler *crawls.Service
+	// Reindexer builds another embedding space (POST /v1/admin/reindex).
+	Reindexer *spaces.Service
+	// Keys mints and checks API keys and keeps the audit log.
+	Keys *keys.Service
+	// Jobs reads job records and waits for jobs to end.
+	Jobs *jobs.Client
+	// Feed replays and follows job events for SSE and WebSocket clients.
+	Feed *jobs.Feed
+	// Limiter enforces the API's request rates, shared through Redis.
+	Limiter ragqueue.RateLimiter
+	// Ready reports whether Redis, the metadata database and the index
+	// answer, by name.
+	Ready func(ctx context.Context) map[string]error
+	// Registry is this process's Prometheus registry; the workers this
+	// process runs record their pipeline figures on it.
+	Registry *prometheus.Registry
+	// RedisOpt connects the Asynq web UI to the queue's Redis.
+	RedisOpt asynq.RedisConnOpt
+	// Stores are adapters the document and crawl handlers still read
+	// directly; they go as those handlers move onto Documents and Crawler.
+	Stores Stores
 }
 
-// tracker records job progress for the task handlers, publishing events.
-func (a *App) tracker() *jobs.Tracker {
-	return jobs.NewTracker(a.Store, a.Queue, a.Events, a.Logger)
+// Stores are the adapters a face still uses beside the use cases: the
+// document and crawl handlers, and cmd/eval's ingestion.
+type Stores struct {
+	Documents ragqueue.DocumentStore
+	Crawls    ragqueue.CrawlStore
+	// Cache is the answer cache's store, invalidated when a document is
+	// deleted.
+	Cache ragqueue.CacheStore
+	// Blobs keeps uploaded bytes.
+	Blobs *storage.FileBlobs
+	// Spaces are the embedding spaces; the live one answers searches.
+	Spaces *retrieval.SpaceSet
 }
 
-// putBlob stores fetched pages' and uploads' bytes in Blobs.
+// Services returns the use cases Open built.
+func (a *App) Services() Services { return a.services }
+
+// openServices builds the use cases on the adapters: metrics, job
+// tracking and events, then documents, and queries, crawls and re-indexing
+// on documents, then keys.
+func (a *App) openServices() {
+	a.registry, a.pipeline = a.newMetrics()
+	jobsClient := jobs.NewClient(a.queue, a.store, a.logger)
+	a.tracker = jobs.NewTracker(a.store, a.queue, a.streams, a.logger)
+	a.canceler = jobs.NewCanceler(a.store, a.streams, a.inspector, a.logger)
+	docs := a.newDocuments(jobsClient)
+	a.services = Services{
+		Documents: docs,
+		Queries:   a.newQueries(jobsClient, docs),
+		Crawler:   a.newCrawler(jobsClient, docs),
+		Reindexer: a.newReindexer(jobsClient, docs),
+		Keys:      keys.New(keys.Config{Keys: a.store, Audit: a.store, Logger: a.logger}),
+		Jobs:      jobsClient,
+		Feed: jobs.NewFeed(eventSource{a.streams}, a.store,
+			jobs.FeedOptions{Heartbeat: a.cfg.SSEHeartbeat, Logger: a.logger}),
+		Limiter:  redis.NewLimiter(a.redis),
+		Ready:    a.ready,
+		Registry: a.registry,
+		RedisOpt: a.redisOpt,
+		Stores: Stores{
+			Documents: a.store, Crawls: a.store, Cache: a.store, Blobs: a.blobs, Spaces: a.spaces,
+		},
+	}
+}
+
+// putBlob stores fetched pages' and uploads' bytes in blobs.
 func (a *App) putBlob(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
-	info, err := a.Blobs.Put(ctx, r, maxBytes)
+	info, err := a.blobs.Put(ctx, r, maxBytes)
 	return info.Key, info.SHA256, info.Size, err
 }
 
-// Documents is the document use case: the ingestion pipeline and what
-// starts it.
-func (a *App) Documents() *documents.Service {
+func (a *App) newDocuments(client *jobs.Client) *documents.Service {
 	return documents.New(documents.Config{
-		Store: a.Store, Blobs: a.Blobs, PutBlob: a.putBlob, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
-		MaxParseBytes: a.Config.MaxUploadBytes,
+		Store: a.store, Blobs: a.blobs, PutBlob: a.putBlob, Spaces: a.spaces, Chunker: a.chunker, PDF: a.pdf,
+		MaxParseBytes: a.cfg.MaxUploadBytes,
 		// The configured embedder bills per call: small documents share calls.
 		BatchEmbeds: a.batchEmbeds,
-		Client:      a.Jobs, Tracker: a.tracker(), Metrics: a.Pipeline, Logger: a.Logger,
+		Client:      client, Tracker: a.tracker, Metrics: a.pipeline, Logger: a.logger,
 	})
 }
 
-// Queries is the question use case: checking, caching, enqueueing and
-// canceling questions and searching (the API, cmd/eval), and answering
-// them (the workers).
-func (a *App) Queries() *queries.Service {
-	cfg := queries.Config{
-		Conversations: a.Store, Spaces: a.Spaces, Generator: a.Generator, Documents: a.Documents(),
-		Fetcher: a.Fetcher, MaxURLs: a.Config.QueryMaxURLs, Cache: a.Cache,
-		Client: a.Jobs, Tracker: a.tracker(), Canceler: a.Canceler, Signed: len(a.Config.WebhookSecret) > 0,
-		Metrics: a.Pipeline, Logger: a.Logger,
+// newQueries builds the question use case, with the answer cache unless
+// RAGQ_CACHE_MAX_ENTRIES is 0 and the per-tenant daily token budget
+// (RAGQ_TENANT_DAILY_TOKENS), counted in Redis.
+func (a *App) newQueries(client *jobs.Client, docs *documents.Service) *queries.Service {
+	cfg := a.cfg
+	var cache *queries.AnswerCache
+	if cfg.CacheMaxEntries > 0 {
+		cache = queries.NewAnswerCache(a.store, queries.CacheOptions{
+			Similarity: cfg.CacheSimilarity, TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries,
+		}, a.logger)
 	}
-	if a.TokenBudget != nil {
-		cfg.TokenBudget = a.TokenBudget // a nil *redis.TokenBudget would not be a nil TokenBudget
-	}
-	return queries.New(cfg)
+	return queries.New(queries.Config{
+		Conversations: a.store, Spaces: a.spaces, Generator: a.generator, Documents: docs,
+		Fetcher: a.fetcher, MaxURLs: cfg.QueryMaxURLs, Cache: cache,
+		TokenBudget: redis.NewTokenBudget(a.redis, cfg.TenantDailyTokens),
+		Client:      client, Tracker: a.tracker, Canceler: a.canceler, Signed: len(cfg.WebhookSecret) > 0,
+		Metrics: a.pipeline, Logger: a.logger,
+	})
 }
 
-// Crawler is the crawl use case: enqueueing crawls (the API), running
-// them and scheduling their refresh runs (the workers).
-func (a *App) Crawler() *crawls.Service {
+func (a *App) newCrawler(client *jobs.Client, docs *documents.Service) *crawls.Service {
 	return crawls.New(crawls.Config{
-		Crawls: a.Store, Documents: a.Documents(), Fetcher: a.Fetcher, WebClient: a.WebClient,
-		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
+		Crawls: a.store, Documents: docs, Fetcher: a.fetcher, WebClient: a.webClient,
+		Client: client, Tracker: a.tracker, Logger: a.logger,
 	})
 }
 
-// Reindexer is the re-indexing use case: POST /v1/admin/reindex, and the
-// re-index the workers start when RAGQ_EMBEDDER names a new space.
-func (a *App) Reindexer() *spaces.Service {
+func (a *App) newReindexer(client *jobs.Client, docs *documents.Service) *spaces.Service {
 	return spaces.New(spaces.Config{
-		Spaces: a.Spaces, Factory: a.newEmbedder, Documents: a.Documents(),
-		DefaultEmbedder: a.Config.Embedder, CheckEmbedder: CheckEmbedder,
-		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
+		Spaces: a.spaces, Factory: a.newEmbedder, Documents: docs,
+		DefaultEmbedder: a.cfg.Embedder, CheckEmbedder: CheckEmbedder,
+		Client: client, Tracker: a.tracker, Logger: a.logger,
 	})
 }
