@@ -44,7 +44,6 @@ type server struct {
 	keys   *keys.Service
 	docs   ragqueue.DocumentStore
 	jobs   ragqueue.JobStore
-	crawls ragqueue.CrawlStore
 	blobs  blobStore
 	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
@@ -53,7 +52,7 @@ type server struct {
 	// queries checks, answers, searches and cancels questions, and keeps
 	// their conversations.
 	queries *queries.Service
-	// crawler enqueues crawls.
+	// crawler checks, enqueues and shows crawls.
 	crawler *crawls.Service
 	// reindexer builds another embedding space (POST /v1/admin/reindex).
 	reindexer *spaces.Service
@@ -127,7 +126,7 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	}
 	s := &server{
 		cfg: cfg, logger: logger,
-		keys: a.Keys, docs: a.Store, jobs: a.Store, crawls: a.Store, blobs: a.Blobs,
+		keys: a.Keys, docs: a.Store, jobs: a.Store, blobs: a.Blobs,
 		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
 		feed: a.Feed, cacheStore: a.Store,
 		limiter: a.Limiter,

@@ -74,6 +74,8 @@ func (a *App) Crawler() *crawls.Service {
 	return crawls.New(crawls.Config{
 		Crawls: a.Store, Documents: a.Documents(), Fetcher: a.Fetcher, WebClient: a.WebClient,
 		Client: a.Jobs, Tracker: a.tracker(), Logger: a.Logger,
+		Limits: crawls.Limits{MaxPages: a.Config.CrawlMaxPages, MaxDepth: a.Config.CrawlMaxDepth, MinRefresh: a.Config.CrawlMinRefresh},
+		Signed: len(a.Config.WebhookSecret) > 0,
 	})
 }
 
