@@ -21,15 +21,7 @@ import (
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
-	"github.com/ragqueue/ragqueue/retrieval"
-	"github.com/ragqueue/ragqueue/storage"
 )
-
-// blobStore keeps uploaded bytes.
-type blobStore interface {
-	Put(ctx context.Context, r io.Reader, maxBytes int64) (storage.BlobInfo, error)
-	Delete(ctx context.Context, key string) error
-}
 
 // jobQueue hands work to the workers and waits for it.
 type jobQueue interface {
@@ -42,12 +34,10 @@ type server struct {
 	cfg    app.Config
 	logger *slog.Logger
 	keys   *keys.Service
-	docs   ragqueue.DocumentStore
 	jobs   ragqueue.JobStore
-	blobs  blobStore
-	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	queue  jobQueue
-	// ingest enqueues document ingestions.
+	// ingest is the document use cases: uploads, versions, retries,
+	// deletes, listing.
 	ingest *documents.Service
 	// queries checks, answers, searches and cancels questions, and keeps
 	// their conversations.
@@ -64,10 +54,6 @@ type server struct {
 	limiter     ragqueue.RateLimiter
 	monitor     http.Handler // the Asynq web UI under /monitoring/
 	sessionKey  []byte       // signs monitoring session cookies
-
-	// cacheStore is the answer cache, invalidated when a document is
-	// deleted.
-	cacheStore ragqueue.CacheStore
 
 	// feed relays job events (SSE, WebSocket).
 	feed        *jobs.Feed
@@ -126,9 +112,9 @@ func start(ctx context.Context, cfg app.Config, logger *slog.Logger, out io.Writ
 	}
 	s := &server{
 		cfg: cfg, logger: logger,
-		keys: a.Keys, docs: a.Store, jobs: a.Store, blobs: a.Blobs,
-		spaces: a.Spaces, queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
-		feed: a.Feed, cacheStore: a.Store,
+		keys: a.Keys, jobs: a.Store,
+		queue: a.Jobs, ingest: a.Documents(), queries: a.Queries(), crawler: a.Crawler(), reindexer: a.Reindexer(), ready: a.Ready,
+		feed:    a.Feed,
 		limiter: a.Limiter,
 	}
 	if s.sessionKey, err = sessionKey(cfg.SessionSecret); err != nil {

@@ -1,9 +1,6 @@
 package app
 
 import (
-	"context"
-	"io"
-
 	"github.com/hibiken/asynq"
 	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/jobs/crawls"
@@ -34,17 +31,11 @@ func (a *App) tracker() *jobs.Tracker {
 	return jobs.NewTracker(a.Store, a.Queue, a.Events, a.Logger)
 }
 
-// putBlob stores fetched pages' and uploads' bytes in Blobs.
-func (a *App) putBlob(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
-	info, err := a.Blobs.Put(ctx, r, maxBytes)
-	return info.Key, info.SHA256, info.Size, err
-}
-
 // Documents is the document use case: the ingestion pipeline and what
 // starts it.
 func (a *App) Documents() *documents.Service {
 	return documents.New(documents.Config{
-		Store: a.Store, Blobs: a.Blobs, PutBlob: a.putBlob, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
+		Store: a.Store, Blobs: a.Blobs, Spaces: a.Spaces, Chunker: a.Chunker, PDF: a.PDF,
 		MaxParseBytes: a.Config.MaxUploadBytes,
 		// The configured embedder bills per call: small documents share calls.
 		BatchEmbeds: a.batchEmbeds,
