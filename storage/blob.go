@@ -73,13 +73,6 @@ func NewFileBlobs(dir string, opts ...BlobOption) (*FileBlobs, error) {
 	return b, nil
 }
 
-// BlobInfo describes a stored blob.
-type BlobInfo struct {
-	Key    string
-	SHA256 string // hex
-	Size   int64
-}
-
 // The only shapes of key Put makes: a file's is 32 hex digits, a database
 // blob's is dbKeyPrefix and 32 hex digits. Anything else is refused, so that
 // a key can never walk out of the directory and the two kinds are never
@@ -106,7 +99,7 @@ func newKey() (string, error) {
 // With a small-blob store, Put first reads up to its threshold plus one byte
 // into memory: content that fits goes to the database in one INSERT, the
 // rest to a file as without one.
-func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (BlobInfo, error) {
+func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (ragqueue.BlobInfo, error) {
 	src := r
 	if maxBytes > 0 {
 		src = io.LimitReader(r, maxBytes+1)
@@ -120,11 +113,11 @@ func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (BlobI
 	if err != nil {
 		// Keep the cause visible: a *http.MaxBytesError from the API's body
 		// limit must still be recognisable after wrapping.
-		return BlobInfo{}, fmt.Errorf("storage: read blob: %w", err)
+		return ragqueue.BlobInfo{}, fmt.Errorf("storage: read blob: %w", err)
 	}
 	switch {
 	case maxBytes > 0 && n > maxBytes:
-		return BlobInfo{}, tooLarge(maxBytes) // known already: no file to create
+		return ragqueue.BlobInfo{}, tooLarge(maxBytes) // known already: no file to create
 	case n > b.smallMax:
 		return b.putFile(io.MultiReader(&buf, src), maxBytes)
 	default:
@@ -133,10 +126,10 @@ func (b *FileBlobs) Put(ctx context.Context, r io.Reader, maxBytes int64) (BlobI
 }
 
 // putSmall stores data in the small-blob store under a new database key.
-func (b *FileBlobs) putSmall(ctx context.Context, data []byte) (BlobInfo, error) {
+func (b *FileBlobs) putSmall(ctx context.Context, data []byte) (ragqueue.BlobInfo, error) {
 	key, err := newKey()
 	if err != nil {
-		return BlobInfo{}, err
+		return ragqueue.BlobInfo{}, err
 	}
 	key = dbKeyPrefix + key
 	if err := b.small.PutBlob(ctx, key, data); err != nil {
@@ -146,10 +139,10 @@ func (b *FileBlobs) putSmall(ctx context.Context, data []byte) (BlobInfo, error)
 		if ragqueue.ErrorCode(err) != ragqueue.ECONFLICT {
 			_ = b.small.DeleteBlob(context.WithoutCancel(ctx), key)
 		}
-		return BlobInfo{}, fmt.Errorf("storage: put blob: %w", err)
+		return ragqueue.BlobInfo{}, fmt.Errorf("storage: put blob: %w", err)
 	}
 	sum := sha256.Sum256(data)
-	return BlobInfo{Key: key, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
+	return ragqueue.BlobInfo{Key: key, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
 }
 
 // putFile copies src, already limited to maxBytes+1 bytes, into a new file.
@@ -157,14 +150,14 @@ func (b *FileBlobs) putSmall(ctx context.Context, data []byte) (BlobInfo, error)
 // creation, no rename: creating files is the slow part on small uploads);
 // nothing refers to the key before Put returns it, and a failed Put removes
 // the file.
-func (b *FileBlobs) putFile(src io.Reader, maxBytes int64) (info BlobInfo, err error) {
+func (b *FileBlobs) putFile(src io.Reader, maxBytes int64) (info ragqueue.BlobInfo, err error) {
 	key, err := newKey()
 	if err != nil {
-		return BlobInfo{}, err
+		return ragqueue.BlobInfo{}, err
 	}
 	f, err := os.OpenFile(b.path(key), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
-		return BlobInfo{}, fmt.Errorf("storage: create blob: %w", err)
+		return ragqueue.BlobInfo{}, fmt.Errorf("storage: create blob: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -179,12 +172,12 @@ func (b *FileBlobs) putFile(src io.Reader, maxBytes int64) (info BlobInfo, err e
 	if err != nil {
 		// Keep the cause visible: a *http.MaxBytesError from the API's body
 		// limit must still be recognisable after wrapping.
-		return BlobInfo{}, fmt.Errorf("storage: write blob: %w", err)
+		return ragqueue.BlobInfo{}, fmt.Errorf("storage: write blob: %w", err)
 	}
 	if maxBytes > 0 && n > maxBytes {
-		return BlobInfo{}, tooLarge(maxBytes)
+		return ragqueue.BlobInfo{}, tooLarge(maxBytes)
 	}
-	return BlobInfo{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	return ragqueue.BlobInfo{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }
 
 func tooLarge(maxBytes int64) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -83,13 +82,4 @@ func statusOf(err error) (code string, status int) {
 // invalid is shorthand for a 400 with a message that says what to fix.
 func invalid(format string, args ...any) error {
 	return ragqueue.Errorf(ragqueue.EINVALID, format, args...)
-}
-
-// unavailable marks a dependency failure as 503 rather than 500. Errors
-// that already carry a client-facing code keep it.
-func unavailable(what string, err error) error {
-	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
-		return err
-	}
-	return fmt.Errorf("%s: %w: %w", what, err, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "%s is unavailable; try again shortly", what))
 }

@@ -6,10 +6,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/ragqueue/ragqueue"
-	"github.com/ragqueue/ragqueue/jobs/documents"
 )
 
 // versionResponse is the answer to PUT /v1/documents/{id}.
@@ -20,17 +18,18 @@ type versionResponse struct {
 	Unchanged bool              `json:"unchanged"`
 }
 
-// putDocument gives a document new content as its next version. The current
-// version keeps answering searches and questions until the new one is
-// ready; then the index switches over in one step and the old chunks and
-// bytes go. The same bytes as the current version change nothing (200,
-// unchanged); bytes another document of the tenant has are refused (409).
-// While a version is still queued or processing, a new one is refused
-// (409): one version is ingested at a time.
+// putDocument gives a document new content as its next version
+// (documents.NewVersion). The current version keeps answering searches and
+// questions until the new one is ready; then the index switches over in
+// one step and the old chunks and bytes go. The same bytes as the current
+// version change nothing (200, unchanged); bytes another document of the
+// tenant has are refused (409). While a version is still queued or
+// processing, a new one is refused (409): one version is ingested at a
+// time. The document is read before the body, so that a missing one is
+// refused without storing anything.
 func (s *server) putDocument(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, id := tenant(c), c.Param("id")
-	cur, err := s.docs.GetDocument(ctx, t, id)
+	cur, err := s.ingest.Get(ctx, tenant(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,42 +39,21 @@ func (s *server) putDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	kept := false
-	defer func() {
-		if !kept {
-			s.deleteBlobs(c, []*pendingUpload{u})
-		}
-	}()
-
-	// Compared first, so that a client repeating a PUT whose answer it lost
-	// hears "unchanged" rather than a conflict with its own version.
-	if u.blob.SHA256 == cur.SHA256 {
-		c.JSON(http.StatusOK, versionResponse{Document: cur, JobID: cur.JobID, Version: cur.Version, Unchanged: true})
-		return
-	}
-	if cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing {
-		s.fail(c, ragqueue.Errorf(ragqueue.ECONFLICT,
-			"version %d of document %s is still %s; wait until it finishes (GET /v1/documents/%s) and send the new content again",
-			cur.Version, id, cur.Status, id))
-		return
-	}
-	title := u.title
-	if title == "" {
-		title = cur.Title // a version of a document keeps its name unless given another
-	}
-	doc, err := documents.ReplaceContent(ctx, s.docs, s.blobs, cur, ragqueue.Document{
-		Title: title, Source: u.source, ContentType: u.contentType,
-		SHA256: u.blob.SHA256, Size: u.blob.Size, BlobKey: u.blob.Key,
-		JobID: uuid.NewString(), Metadata: metadata,
-	}, s.logger.Warn)
-	if err != nil {
+	// Bytes that did not become a version must not stay, also on a panic.
+	defer s.discardUploads(c, []*pendingUpload{u})
+	up := u.up
+	up.Tenant, up.Metadata, up.Callback = cur.Tenant, metadata, callbackOf(c)
+	v, err := s.ingest.NewVersion(ctx, cur, up)
+	u.up.Blob.Key = "" // owned by the version, or deleted
+	switch {
+	case err != nil:
 		s.fail(c, err)
-		return
+	case v.Unchanged:
+		c.JSON(http.StatusOK, versionResponse{Document: v.Document, JobID: v.Document.JobID, Version: v.Document.Version, Unchanged: true})
+	default:
+		logAttr(c, "job_id", v.Document.JobID)
+		c.JSON(http.StatusAccepted, versionResponse{Document: v.Document, JobID: v.Document.JobID, Version: v.Document.Version})
 	}
-	kept = true
-	s.enqueueIngest(c, doc)
-	logAttr(c, "job_id", doc.JobID)
-	c.JSON(http.StatusAccepted, versionResponse{Document: doc, JobID: doc.JobID, Version: doc.Version})
 }
 
 // readVersion reads a PUT body, in either of POST's forms: multipart with
@@ -103,33 +81,14 @@ func (s *server) readVersion(c *gin.Context) (*pendingUpload, json.RawMessage, e
 }
 
 // retryDocument ingests a failed document's current version again, under a
-// new job. A rejected document cannot be retried: its content is the
-// problem, and PUT is how to send other content.
+// new job (documents.Retry). A rejected document cannot be retried: its
+// content is the problem, and PUT is how to send other content.
 func (s *server) retryDocument(c *gin.Context) {
-	ctx := c.Request.Context()
-	t, id := tenant(c), c.Param("id")
-	doc, err := s.docs.GetDocument(ctx, t, id)
+	doc, err := s.ingest.Retry(c.Request.Context(), tenant(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	switch doc.Status {
-	case ragqueue.StatusFailed:
-	case ragqueue.StatusRejected:
-		s.fail(c, ragqueue.Errorf(ragqueue.ECONFLICT,
-			"rejected documents cannot be retried: %s; send other content with PUT /v1/documents/%s", doc.Error, id))
-		return
-	default:
-		s.fail(c, ragqueue.Errorf(ragqueue.ECONFLICT,
-			"document %s is %s; only failed documents can be retried", id, doc.Status))
-		return
-	}
-	doc, err = s.docs.RetryDocument(ctx, t, id, doc.Version, uuid.NewString())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.enqueueIngest(c, doc) // a retry request sets no callback
 	logAttr(c, "job_id", doc.JobID)
 	c.JSON(http.StatusAccepted, gin.H{"job_id": doc.JobID, "document": doc})
 }

@@ -29,7 +29,7 @@ func TestRestartRequeuesUnfinishedDocuments(t *testing.T) {
 	var doc ragqueue.Document
 	b.whileStopped(t, func(ctx context.Context, a *app.App) {
 		text := "Penguins huddle together to survive the Antarctic winter."
-		info, err := a.Services().Stores.Blobs.Put(ctx, strings.NewReader(text), 0)
+		info, err := a.Services().Documents.StoreBytes(ctx, strings.NewReader(text), 0)
 		require.NoError(t, err)
 		now := time.Now().UTC()
 		var created bool

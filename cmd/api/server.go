@@ -21,34 +21,23 @@ import (
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
 	"github.com/ragqueue/ragqueue/obs"
-	"github.com/ragqueue/ragqueue/retrieval"
-	"github.com/ragqueue/ragqueue/storage"
 )
 
-// blobStore keeps uploaded bytes.
-type blobStore interface {
-	Put(ctx context.Context, r io.Reader, maxBytes int64) (storage.BlobInfo, error)
-	Delete(ctx context.Context, key string) error
-}
-
-// server holds what the HTTP handlers use: the use cases, and the stores
-// the document and crawl handlers still read directly.
+// server holds what the HTTP handlers use: the use cases the app hands
+// over, and what HTTP itself needs.
 type server struct {
 	cfg    app.Config
 	logger *slog.Logger
 	keys   *keys.Service
-	docs   ragqueue.DocumentStore
-	crawls ragqueue.CrawlStore
-	blobs  blobStore
-	spaces *retrieval.SpaceSet // the live embedding space answers searches
 	// jobs reads job records and waits for jobs to end.
 	jobs *jobs.Client
-	// ingest enqueues document ingestions.
+	// ingest is the document use cases: uploads, versions, retries,
+	// deletes, listing.
 	ingest *documents.Service
 	// queries checks, answers, searches and cancels questions, and keeps
 	// their conversations.
 	queries *queries.Service
-	// crawler enqueues crawls.
+	// crawler checks, enqueues and shows crawls.
 	crawler *crawls.Service
 	// reindexer builds another embedding space (POST /v1/admin/reindex).
 	reindexer *spaces.Service
@@ -61,10 +50,6 @@ type server struct {
 	monitor     http.Handler // the Asynq web UI under /monitoring/
 	sessionKey  []byte       // signs monitoring session cookies
 
-	// cacheStore is the answer cache, invalidated when a document is
-	// deleted.
-	cacheStore ragqueue.CacheStore
-
 	// feed relays job events (SSE, WebSocket).
 	feed        *jobs.Feed
 	streamsDown shutdownSignal // ends SSE and WebSocket streams at shutdown
@@ -76,8 +61,6 @@ func newServer(cfg app.Config, logger *slog.Logger, svc app.Services) *server {
 		cfg: cfg, logger: logger,
 		keys: svc.Keys, jobs: svc.Jobs, feed: svc.Feed, limiter: svc.Limiter, ready: svc.Ready,
 		ingest: svc.Documents, queries: svc.Queries, crawler: svc.Crawler, reindexer: svc.Reindexer,
-		docs: svc.Stores.Documents, crawls: svc.Stores.Crawls, cacheStore: svc.Stores.Cache,
-		blobs: svc.Stores.Blobs, spaces: svc.Stores.Spaces,
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 
-	"github.com/google/uuid"
-
 	"github.com/ragqueue/ragqueue/cmd/internal/app"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/jobs/documents"
@@ -81,33 +79,29 @@ func (b *embeddedBackend) Ingest(ctx context.Context, corpus []passage) error {
 	var pending []string
 	for _, p := range corpus {
 		text := p.document()
-		info, err := b.svc.Stores.Blobs.Put(ctx, strings.NewReader(text), b.maxBytes)
+		info, err := b.svc.Documents.StoreBytes(ctx, strings.NewReader(text), b.maxBytes)
 		if err != nil {
 			return fmt.Errorf("eval: store passage %s: %w", p.ID, err)
 		}
 		meta, err := json.Marshal(map[string]string{"beir_id": p.ID})
 		if err != nil {
+			b.svc.Documents.DiscardBytes(ctx, info)
 			return fmt.Errorf("eval: %w", err)
 		}
-		doc, created, err := documents.CreateDocument(ctx, b.svc.Stores.Documents, b.svc.Stores.Blobs, ragqueue.Document{ // the store gives ID and times
+		c, err := b.svc.Documents.Create(ctx, documents.Upload{
 			Tenant: evalTenant, Title: p.Title, Source: "beir:" + p.ID,
-			ContentType: ingest.TypeText, SHA256: info.SHA256, Size: info.Size, BlobKey: info.Key,
-			Status: ragqueue.StatusQueued, Version: 1, JobID: uuid.NewString(), Metadata: meta,
-		}, nil)
+			ContentType: ingest.TypeText, Blob: info, Metadata: meta,
+		})
 		if err != nil {
 			return fmt.Errorf("eval: create document for passage %s: %w", p.ID, err)
 		}
-		b.docs[doc.ID] = append(b.docs[doc.ID], p.ID)
-		if !created { // the same text as an earlier passage
-			continue
+		b.docs[c.Document.ID] = append(b.docs[c.Document.ID], p.ID)
+		if !c.Duplicate { // the same text as an earlier passage is not ingested twice
+			pending = append(pending, c.Document.ID)
 		}
-		if err := b.svc.Documents.EnqueueIngest(ctx, doc); err != nil {
-			return fmt.Errorf("eval: enqueue passage %s: %w", p.ID, err)
-		}
-		pending = append(pending, doc.ID)
 	}
 	return waitReady(ctx, pending, func(ctx context.Context, id string) (ragqueue.Status, string, error) {
-		d, err := b.svc.Stores.Documents.GetDocument(ctx, evalTenant, id)
+		d, err := b.svc.Documents.Get(ctx, evalTenant, id)
 		return d.Status, d.Error, err
 	})
 }

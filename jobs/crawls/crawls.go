@@ -29,11 +29,17 @@ type Config struct {
 	// progress and outcomes.
 	Client  *jobs.Client
 	Tracker *jobs.Tracker
+	// Limits cap what a crawl request may ask for (Create).
+	Limits Limits
+	// Signed says whether job notifications can be signed (a webhook
+	// secret is set): without it Create refuses callbacks.
+	Signed bool
 	// Logger receives what goes wrong beside the jobs; nil discards.
 	Logger *slog.Logger
 }
 
-// Service runs crawls and enqueues them.
+// Service checks, records and enqueues crawls (the API) and runs them
+// (the workers).
 type Service struct {
 	cfg Config
 }

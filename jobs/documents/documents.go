@@ -15,9 +15,13 @@ import (
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
-// BlobStore reads stored upload bytes, and deletes those of a document
-// version nothing answers from any more. storage.FileBlobs satisfies it.
+// BlobStore keeps the bytes of uploads and fetched pages: it stores them,
+// reads them for parsing, and deletes those of a document version nothing
+// answers from any more. storage.FileBlobs satisfies it.
 type BlobStore interface {
+	// Put copies r into a new blob, at most maxBytes (0: no limit; over it
+	// nothing is stored and the error is ETOOLARGE).
+	Put(ctx context.Context, r io.Reader, maxBytes int64) (ragqueue.BlobInfo, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Delete removes a blob; a missing blob is not an error.
 	Delete(ctx context.Context, key string) error
@@ -36,8 +40,6 @@ type Store interface {
 type Config struct {
 	Store Store
 	Blobs BlobStore
-	// PutBlob stores fetched pages' bytes; nil refuses storing pages.
-	PutBlob BlobPutter
 	// Spaces are the embedding spaces: the live one, and any a re-index
 	// builds, are written to.
 	Spaces  *retrieval.SpaceSet
@@ -130,7 +132,3 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embed, s.embedFailed))
 	jobs.Register(mux, jobs.Guard(s.cfg.Logger, s.embedBatch, s.embedBatchFailed))
 }
-
-// BlobPutter stores bytes and reports their key, hex SHA-256 and size.
-// app adapts storage.FileBlobs to it.
-type BlobPutter func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha256 string, size int64, err error)

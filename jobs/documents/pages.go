@@ -11,7 +11,6 @@ import (
 
 	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest/web"
-	"github.com/ragqueue/ragqueue/jobs"
 )
 
 // PageOutcome says what storing a fetched page did.
@@ -26,34 +25,32 @@ const (
 )
 
 // StorePage records a fetched page as a document of tenant, deduplicated by
-// URL: the URL's document with the same bytes is left alone; with other
-// bytes it gets a new version (ReplaceContent); a new URL becomes a new
+// URL: the URL's document with the same bytes, or one still being
+// ingested, is left alone (versionRule, as for PUT /v1/documents/{id}); with
+// other bytes it gets a new version (ReplaceContent); a new URL becomes a new
 // document. Bytes that another document of the tenant already holds (the
 // same page under two URLs) are that document: outcome duplicate. The
 // returned document needs ingesting when outcome is created or updated.
 func (s *Service) StorePage(ctx context.Context, tenant string, p web.Page) (ragqueue.Document, PageOutcome, error) {
-	if s.cfg.PutBlob == nil {
-		return ragqueue.Document{}, "", jobs.Permanent(fmt.Errorf("documents: storing fetched pages is not configured in this worker"))
-	}
 	body := p.Body // as received: the ingest job parses it like an upload
 	cur, err := s.cfg.Store.DocumentBySource(ctx, tenant, p.URL)
 	found := err == nil
 	if err != nil && !ragqueue.IsNotFound(err) {
 		return ragqueue.Document{}, "", fmt.Errorf("documents: find document of %s: %w", p.URL, err)
 	}
-	if found && cur.SHA256 == sha256Hex(body) {
-		return cur, PageUnchanged, nil
+	if found {
+		if outcome := versionRule(cur, sha256Hex(body)); outcome != "" {
+			return cur, outcome, nil
+		}
 	}
-	if found && (cur.Status == ragqueue.StatusQueued || cur.Status == ragqueue.StatusProcessing) {
-		return cur, PageBusy, nil
-	}
-	key, sum, size, err := s.cfg.PutBlob(ctx, bytes.NewReader(body), int64(len(body))+1)
+	blob, err := s.cfg.Blobs.Put(ctx, bytes.NewReader(body), int64(len(body))+1)
 	if err != nil {
 		return ragqueue.Document{}, "", fmt.Errorf("documents: store page %s: %w", p.URL, err)
 	}
+	key := blob.Key
 	next := ragqueue.Document{
 		Tenant: tenant, Title: p.Title, Source: p.URL, ContentType: p.ContentType,
-		SHA256: sum, Size: size, BlobKey: key, JobID: uuid.NewString(), Version: 1,
+		SHA256: blob.SHA256, Size: blob.Size, BlobKey: key, JobID: uuid.NewString(), Version: 1,
 		// The caller ingests a new document at once, in its own task: it is
 		// processing from the start (one write fewer per page), which also
 		// tells the reconciler that a task has it.

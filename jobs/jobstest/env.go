@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -102,15 +101,6 @@ func (e *Env) StartServer(t *testing.T, mux *asynq.ServeMux) {
 	})
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
-}
-
-// PutBlob stores bytes in the env's blobs, in the shape of
-// documents.BlobPutter.
-func (e *Env) PutBlob() func(ctx context.Context, r io.Reader, maxBytes int64) (key, sha256 string, size int64, err error) {
-	return func(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
-		info, err := e.Blobs.Put(ctx, r, maxBytes)
-		return info.Key, info.SHA256, info.Size, err
-	}
 }
 
 // AddDocument stores text as a new queued document (version 1) of tenant.

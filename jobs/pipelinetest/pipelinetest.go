@@ -35,7 +35,6 @@ type Store interface {
 type Deps struct {
 	Store    Store
 	Blobs    documents.BlobStore
-	PutBlob  documents.BlobPutter
 	Spaces   *retrieval.SpaceSet
 	Index    retrieval.Index
 	Embedder retrieval.Embedder
@@ -104,7 +103,7 @@ func (d Deps) Documents(client *jobs.Client) *documents.Service {
 		client = jobs.NewClient(d.Enqueuer, d.Store, d.Logger)
 	}
 	return documents.New(documents.Config{
-		Store: d.Store, Blobs: d.Blobs, PutBlob: d.PutBlob, Spaces: d.spaces(), Chunker: d.Chunker, PDF: d.PDF,
+		Store: d.Store, Blobs: d.Blobs, Spaces: d.spaces(), Chunker: d.Chunker, PDF: d.PDF,
 		MaxParseBytes: d.MaxParseBytes, EmbedBatch: d.EmbedBatch, EmbedParallelism: d.EmbedParallelism,
 		InlineEmbedChunks: d.InlineEmbedChunks, BatchEmbeds: d.BatchEmbeds, BatchTexts: d.BatchTexts,
 		Client: client, Tracker: d.Tracker(), Metrics: d.Metrics, Logger: d.Logger,

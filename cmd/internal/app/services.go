@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,8 +13,6 @@ import (
 	"github.com/ragqueue/ragqueue/jobs/keys"
 	"github.com/ragqueue/ragqueue/jobs/queries"
 	"github.com/ragqueue/ragqueue/jobs/spaces"
-	"github.com/ragqueue/ragqueue/retrieval"
-	"github.com/ragqueue/ragqueue/storage"
 	"github.com/ragqueue/ragqueue/storage/redis"
 )
 
@@ -48,23 +45,6 @@ type Services struct {
 	Registry *prometheus.Registry
 	// RedisOpt connects the Asynq web UI to the queue's Redis.
 	RedisOpt asynq.RedisConnOpt
-	// Stores are adapters the document and crawl handlers still read
-	// directly; they go as those handlers move onto Documents and Crawler.
-	Stores Stores
-}
-
-// Stores are the adapters a face still uses beside the use cases: the
-// document and crawl handlers, and cmd/eval's ingestion.
-type Stores struct {
-	Documents ragqueue.DocumentStore
-	Crawls    ragqueue.CrawlStore
-	// Cache is the answer cache's store, invalidated when a document is
-	// deleted.
-	Cache ragqueue.CacheStore
-	// Blobs keeps uploaded bytes.
-	Blobs *storage.FileBlobs
-	// Spaces are the embedding spaces; the live one answers searches.
-	Spaces *retrieval.SpaceSet
 }
 
 // Services returns the use cases Open built.
@@ -92,21 +72,12 @@ func (a *App) openServices() {
 		Ready:    a.ready,
 		Registry: a.registry,
 		RedisOpt: a.redisOpt,
-		Stores: Stores{
-			Documents: a.store, Crawls: a.store, Cache: a.store, Blobs: a.blobs, Spaces: a.spaces,
-		},
 	}
-}
-
-// putBlob stores fetched pages' and uploads' bytes in blobs.
-func (a *App) putBlob(ctx context.Context, r io.Reader, maxBytes int64) (string, string, int64, error) {
-	info, err := a.blobs.Put(ctx, r, maxBytes)
-	return info.Key, info.SHA256, info.Size, err
 }
 
 func (a *App) newDocuments(client *jobs.Client) *documents.Service {
 	return documents.New(documents.Config{
-		Store: a.store, Blobs: a.blobs, PutBlob: a.putBlob, Spaces: a.spaces, Chunker: a.chunker, PDF: a.pdf,
+		Store: a.store, Blobs: a.blobs, Spaces: a.spaces, Chunker: a.chunker, PDF: a.pdf,
 		MaxParseBytes: a.cfg.MaxUploadBytes,
 		// The configured embedder bills per call: small documents share calls.
 		BatchEmbeds: a.batchEmbeds,
@@ -138,6 +109,8 @@ func (a *App) newCrawler(client *jobs.Client, docs *documents.Service) *crawls.S
 	return crawls.New(crawls.Config{
 		Crawls: a.store, Documents: docs, Fetcher: a.fetcher, WebClient: a.webClient,
 		Client: client, Tracker: a.tracker, Logger: a.logger,
+		Limits: crawls.Limits{MaxPages: a.cfg.CrawlMaxPages, MaxDepth: a.cfg.CrawlMaxDepth, MinRefresh: a.cfg.CrawlMinRefresh},
+		Signed: len(a.cfg.WebhookSecret) > 0,
 	})
 }
 
