@@ -27,7 +27,7 @@ func setupCreate(t *testing.T, signed bool) *createBundle {
 	t.Helper()
 	e := newEnv(t, redistest.Miniredis(t))
 	return &createBundle{env: e, crawler: crawls.New(crawls.Config{
-		Crawls: e.Store, Documents: e.deps(e.Asynq).Documents(e.Client),
+		Crawls: e.Store, Documents: e.Deps(e.Asynq).Documents(e.Client),
 		Client: e.Client, Tracker: e.Tracker(e.Asynq, nil), Logger: e.Logger,
 		Limits: crawls.Limits{MaxPages: 50, MaxDepth: 2, MinRefresh: time.Hour},
 		Signed: signed,
@@ -132,7 +132,7 @@ func TestCreateQueueDown(t *testing.T) {
 	t.Cleanup(func() { _ = down.Close() })
 	client := jobs.NewClient(down, b.Store, b.Logger)
 	crawler := crawls.New(crawls.Config{
-		Crawls: b.Store, Documents: b.deps(down).Documents(client), Client: client, Tracker: b.Tracker(down, nil),
+		Crawls: b.Store, Documents: b.Deps(down).Documents(client), Client: client, Tracker: b.Tracker(down, nil),
 		Logger: b.Logger, Limits: crawls.Limits{MaxPages: 5, MaxDepth: 1, MinRefresh: time.Hour},
 	})
 	_, err := crawler.Create(t.Context(), crawls.Request{Tenant: "acme", URLs: []string{"https://example.com/"}})

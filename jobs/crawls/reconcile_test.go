@@ -31,9 +31,9 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	ac := asynq.NewClient(b.Redis)
 	t.Cleanup(func() { _ = ac.Close() })
 	client := jobs.NewClient(ac, b.Store, b.Logger)
-	crawler := crawls.New(crawls.Config{Crawls: b.Store, Documents: b.deps(ac).Documents(nil), Client: client, Tracker: b.Tracker(ac, nil), Logger: b.Logger})
+	crawler := crawls.New(crawls.Config{Crawls: b.Store, Documents: b.Deps(ac).Documents(nil), Client: client, Tracker: b.Tracker(ac, nil), Logger: b.Logger})
 	for range 2 { // the second pass finds the task by its ID and adds nothing
-		_, err := jobs.Reconcile(t.Context(), b.deps(ac).Documents(client).ReconcilePass, crawler.ReconcilePass)
+		_, err := jobs.Reconcile(t.Context(), b.Deps(ac).Documents(client).ReconcilePass, crawler.ReconcilePass)
 		require.NoError(t, err)
 	}
 	scheduled, err := b.Inspector.ListScheduledTasks(jobs.QueueIngest)
@@ -54,7 +54,7 @@ func TestReconcileSchedulesLostRefresh(t *testing.T) {
 	// of the same crawl beside it.
 	cr.Status, cr.JobID, cr.NextRunAt, cr.CompletedAt = ragqueue.StateActive, args.JobID, nil, nil
 	require.NoError(t, b.Store.UpdateCrawl(t.Context(), cr))
-	n, err := jobs.Reconcile(t.Context(), b.deps(ac).Documents(client).ReconcilePass, crawler.ReconcilePass)
+	n, err := jobs.Reconcile(t.Context(), b.Deps(ac).Documents(client).ReconcilePass, crawler.ReconcilePass)
 	require.NoError(t, err)
 	require.Zero(t, n, "the running refresh is not enqueued again")
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)

@@ -34,16 +34,16 @@ func BenchmarkEmbedThroughput(b *testing.B) {
 			var elapsed time.Duration
 			for i := 0; i < b.N; i++ {
 				e := newEnv(b, redisServer.NewDB(b))
-				d := e.deps(e.Asynq)
+				d := e.Deps(e.Asynq)
 				d.Embedder, d.BatchEmbeds, d.InlineEmbedChunks = emb, batched, 0
 				srv := jobs.NewServer(e.Redis, jobs.ServerConfig{Concurrency: 8, Logger: e.Logger, PollInterval: 20 * time.Millisecond})
-				require.NoError(b, srv.Start(e.workerMux(d)))
+				require.NoError(b, srv.Start(e.WorkerMux(d)))
 				before := len(fake.RequestsTo("/embeddings"))
 				start := time.Now()
 				var ids []ragqueue.Document
 				for j := range docs {
 					doc := e.AddDocument(b, "acme", ingest.TypeText, fmt.Sprintf("Short note %d about loom %d and its linen warp.", j, j))
-					require.NoError(b, e.enqueueIngest(b.Context(), doc))
+					require.NoError(b, e.EnqueueIngest(b.Context(), doc))
 					ids = append(ids, doc)
 				}
 				for _, doc := range ids {

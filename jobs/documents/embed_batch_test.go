@@ -32,15 +32,15 @@ func TestCrossDocumentBatches(t *testing.T) {
 			t.Parallel()
 			b := &pipelineBundle{env: newEnv(t, tt.redis(t)), tenant: "acme"}
 			emb := &countingEmbedder{Embedder: retrieval.NewHashEmbedder(dim)}
-			d := b.deps(b.Asynq)
+			d := b.Deps(b.Asynq)
 			d.Embedder, d.BatchEmbeds = emb, true
-			b.startServer(t, d)
+			b.StartWorker(t, d)
 
 			const n = 8
 			var docs []ragqueue.Document
 			for i := range n {
 				doc := b.AddDocument(t, b.tenant, ingest.TypeText, fmt.Sprintf("Batch note %d: the loom number %d weaves linen.", i, i))
-				require.NoError(t, b.enqueueIngest(t.Context(), doc))
+				require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 				docs = append(docs, doc)
 			}
 			for _, doc := range docs {

@@ -30,10 +30,10 @@ func setupPipeline(t *testing.T) *pipelineBundle {
 func TestIngestEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 	job := b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	require.Equal(t, ragqueue.KindIngest, job.Type)
@@ -78,10 +78,10 @@ func TestInlineEmbed(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	d.InlineEmbedChunks = 0 // default: one batch
 	d.EmbedBatch = 64
-	mux := b.workerMux(d)
+	mux := b.WorkerMux(d)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestParseTwice(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	mux := b.workerMux(b.deps(rec))
+	mux := b.WorkerMux(b.Deps(rec))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
@@ -163,11 +163,11 @@ func TestDeleteDuringEmbed(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
 	d.Embedder = gate
 	d.EmbedParallelism = 1 // the other batches wait behind the gated one
-	mux := b.workerMux(d)
+	mux := b.WorkerMux(d)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
@@ -207,7 +207,7 @@ func TestEmbedAfterDelete(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	mux := b.workerMux(b.deps(rec))
+	mux := b.WorkerMux(b.Deps(rec))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	require.NoError(t, b.Index.Upsert(t.Context(), []retrieval.IndexedChunk{{
 		ID: ingest.ChunkID(b.tenant, doc.ID, 1, 0), Tenant: b.tenant, DocumentID: doc.ID, Text: "left over", Vector: make([]float32, dim),
@@ -224,7 +224,7 @@ func TestStaleVersionIsSkipped(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	mux := b.workerMux(b.deps(rec))
+	mux := b.WorkerMux(b.Deps(rec))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	for _, args := range []jobs.Args{
 		jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 2},
@@ -252,9 +252,9 @@ func TestInputErrorRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setupPipeline(t)
-			b.startServer(t, b.deps(b.Asynq))
+			b.StartWorker(t, b.Deps(b.Asynq))
 			doc := b.AddDocument(t, b.tenant, tt.contentType, tt.text)
-			require.NoError(t, b.enqueueIngest(t.Context(), doc))
+			require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 
 			job := b.WaitJob(t, b.tenant, doc.JobID)
 			require.Equal(t, ragqueue.StateFailed, job.State)
@@ -282,7 +282,7 @@ func (failingEmbedder) Embed(context.Context, []string) ([][]float32, error) {
 func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	d := b.deps(b.Asynq)
+	d := b.Deps(b.Asynq)
 	d.Embedder = failingEmbedder{d.Embedder}
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 
@@ -293,12 +293,12 @@ func TestFailingEmbedderRetriesThenFails(t *testing.T) {
 	parseDeps.Enqueuer = rec
 	parse, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
-	require.NoError(t, b.workerMux(parseDeps).ProcessTask(t.Context(), parse))
+	require.NoError(t, b.WorkerMux(parseDeps).ProcessTask(t.Context(), parse))
 	embed, err := jobs.NewTask(jobs.EmbedArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1}, asynq.MaxRetry(1))
 	require.NoError(t, err)
 	_, err = b.Asynq.EnqueueContext(t.Context(), embed)
 	require.NoError(t, err)
-	b.startServer(t, d)
+	b.StartWorker(t, d)
 
 	require.Eventually(t, func() bool {
 		job, err := b.Store.GetJob(t.Context(), b.tenant, doc.JobID)
@@ -322,8 +322,8 @@ func TestEnqueueIngestTwice(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
@@ -340,8 +340,8 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 	b := setupPipeline(t)
 	queued := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
 	other := b.AddDocument(t, "globex", ingest.TypeText, manual+"\nAppendix.")
-	require.NoError(t, b.enqueueIngest(t.Context(), queued))
-	require.NoError(t, b.enqueueIngest(t.Context(), other))
+	require.NoError(t, b.EnqueueIngest(t.Context(), queued))
+	require.NoError(t, b.EnqueueIngest(t.Context(), other))
 
 	// Redis loses everything, as an unpersisted Redis does on restart.
 	require.NoError(t, redistest.Flush(t.Context(), b.Redis))
@@ -354,25 +354,25 @@ func TestReconcileRequeuesLostTask(t *testing.T) {
 	ac := asynq.NewClient(b.Redis)
 	t.Cleanup(func() { _ = ac.Close() })
 	client := jobs.NewClient(ac, b.Store, b.Logger)
-	n, err := jobs.Reconcile(t.Context(), b.deps(b.Asynq).Documents(client).ReconcilePass)
+	n, err := jobs.Reconcile(t.Context(), b.Deps(b.Asynq).Documents(client).ReconcilePass)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	// Still queued: a second pass adds nothing.
-	n, err = jobs.Reconcile(t.Context(), b.deps(b.Asynq).Documents(client).ReconcilePass)
+	n, err = jobs.Reconcile(t.Context(), b.Deps(b.Asynq).Documents(client).ReconcilePass)
 	require.NoError(t, err)
 	require.Zero(t, n)
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	for _, doc := range []ragqueue.Document{queued, other} {
 		require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, doc.Tenant, doc.JobID).State)
 		got := b.GetDocument(t, doc.Tenant, doc.ID)
 		require.Equal(t, ragqueue.StatusReady, got.Status)
 	}
 	// Nothing is unfinished any more.
-	n, err = jobs.Reconcile(t.Context(), b.deps(b.Asynq).Documents(client).ReconcilePass)
+	n, err = jobs.Reconcile(t.Context(), b.Deps(b.Asynq).Documents(client).ReconcilePass)
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
@@ -387,14 +387,14 @@ func TestPeriodicReconcileSparesRecentProcessing(t *testing.T) {
 	busy := b.AddDocument(t, b.tenant, ingest.TypeText, manual+"\nAnother appendix.")
 	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, busy.ID, busy.Version, ragqueue.StatusProcessing, ""))
 
-	n, err := b.deps(b.Asynq).Documents(b.Client).ReconcilePass(t.Context(), time.Hour)
+	n, err := b.Deps(b.Asynq).Documents(b.Client).ReconcilePass(t.Context(), time.Hour)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "only the queued document: the other changed moments ago")
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 
-	n, err = b.deps(b.Asynq).Documents(b.Client).ReconcilePass(t.Context(), time.Nanosecond)
+	n, err = b.Deps(b.Asynq).Documents(b.Client).ReconcilePass(t.Context(), time.Nanosecond)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "past the grace period the processing document is enqueued; the queued one already is")
 }

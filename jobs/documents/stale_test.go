@@ -18,7 +18,7 @@ import (
 func TestSkipStaleRecordsTheJob(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
-	d := e.deps(e.Asynq)
+	d := e.Deps(e.Asynq)
 	live := e.AddDocumentOnly(t, "acme", ingest.TypeText, "the current version of a page")
 
 	tests := []struct {

@@ -30,7 +30,7 @@ type usecaseBundle struct {
 func setupUsecases(t *testing.T) *usecaseBundle {
 	t.Helper()
 	e := newEnv(t, redistest.Miniredis(t))
-	return &usecaseBundle{env: e, docs: e.deps(e.Asynq).Documents(e.Client), tenant: "acme"}
+	return &usecaseBundle{env: e, docs: e.Deps(e.Asynq).Documents(e.Client), tenant: "acme"}
 }
 
 // upload stores text as the API stores an upload's bytes.
@@ -198,7 +198,7 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	t.Parallel()
 	b := setupUsecases(t)
 	ctx := t.Context()
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	created, err := b.docs.Create(ctx, b.upload(t, manual))
 	require.NoError(t, err)
 	doc := created.Document

@@ -107,10 +107,10 @@ func TestNewVersionReusesUnchangedChunks(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
-	mux := b.workerMux(d)
+	mux := b.WorkerMux(d)
 
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, runIngest(t, mux, rec, v1))
@@ -180,14 +180,14 @@ func TestVersionSwitchIsAtomic(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, runIngest(t, b.workerMux(b.deps(rec)), rec, v1))
+	require.NoError(t, runIngest(t, b.WorkerMux(b.Deps(rec)), rec, v1))
 	n1 := len(b.chunkTexts(t, v1, 1))
 	v1IDs := versionIDs(v1, 1, n1)
 
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
 	d.Embedder = gate
-	mux := b.workerMux(d)
+	mux := b.WorkerMux(d)
 	v2, _ := b.newVersion(t, v1, manualV2)
 
 	var (
@@ -272,16 +272,16 @@ func TestDeleteDuringNewVersion(t *testing.T) {
 	b := setupPipeline(t)
 	rec := &recorder{}
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, runIngest(t, b.workerMux(b.deps(rec)), rec, v1))
+	require.NoError(t, runIngest(t, b.WorkerMux(b.Deps(rec)), rec, v1))
 
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	gate := &gatedEmbedder{Embedder: d.Embedder, entered: make(chan struct{}), release: make(chan struct{})}
 	d.Embedder = gate
 	d.EmbedParallelism = 1
 	v2, _ := b.newVersion(t, v1, manualV2)
 	v2Texts := []string{}
 	done := make(chan error, 1)
-	go func() { done <- runIngest(t, b.workerMux(d), rec, v2) }()
+	go func() { done <- runIngest(t, b.WorkerMux(d), rec, v2) }()
 	select {
 	case <-gate.entered:
 	case <-time.After(10 * time.Second):
@@ -320,7 +320,7 @@ func TestStaleJobIsCanceled(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	mux := b.workerMux(b.deps(rec))
+	mux := b.WorkerMux(b.Deps(rec))
 	v1 := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
 	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, v1.ID, 1, ragqueue.StatusFailed, "boom"))
 	v2, released := b.newVersion(t, v1, manualV2)
@@ -350,26 +350,26 @@ func TestRetryEnqueuesAgain(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 	first := "ingest-parse-" + doc.ID + "-v1-" + doc.JobID
 	require.NoError(t, b.Inspector.ArchiveTask(jobs.QueueIngest, first)) // as a final failure leaves it
 	require.NoError(t, b.Store.SetDocumentStatus(t.Context(), b.tenant, doc.ID, 1, ragqueue.StatusFailed, "embedder down"))
 
 	// The reconciler's view: the same job again is a no-op.
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 	pending, err := b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Empty(t, pending)
 
 	retried, err := b.Store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
-	require.NoError(t, b.enqueueIngest(t.Context(), retried))
+	require.NoError(t, b.EnqueueIngest(t.Context(), retried))
 	pending, err = b.Inspector.ListPendingTasks(jobs.QueueIngest)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.Equal(t, "ingest-parse-"+doc.ID+"-v1-"+retried.JobID, pending[0].ID)
 
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	job := b.WaitJob(t, b.tenant, retried.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	got := b.GetDocument(t, b.tenant, doc.ID)
@@ -398,11 +398,11 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	rec := &recorder{}
-	d := b.deps(rec)
+	d := b.Deps(rec)
 	d.EmbedParallelism = 1
 	d.Embedder = &flakyEmbedder{Embedder: d.Embedder, ok: 1}
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, longManual)
-	err := runIngest(t, b.workerMux(d), rec, doc)
+	err := runIngest(t, b.WorkerMux(d), rec, doc)
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusFailed, got.Status)
@@ -412,10 +412,10 @@ func TestRetryReusesFinishedBatches(t *testing.T) {
 	retried, err := b.Store.RetryDocument(t.Context(), b.tenant, doc.ID, 1, uuid.NewString())
 	require.NoError(t, err)
 	require.NoError(t, b.Store.CreateJob(t.Context(), ragqueue.Job{ID: retried.JobID, Tenant: b.tenant, Type: ragqueue.KindIngest}))
-	d = b.deps(rec)
+	d = b.Deps(rec)
 	counter := &countingEmbedder{Embedder: d.Embedder}
 	d.Embedder = counter
-	require.NoError(t, runIngest(t, b.workerMux(d), rec, retried))
+	require.NoError(t, runIngest(t, b.WorkerMux(d), rec, retried))
 	texts := b.chunkTexts(t, doc, 1)
 	require.Len(t, counter.Reset(), len(texts)-d.EmbedBatch, "the first batch was embedded by the failed attempt")
 	job := b.GetJob(t, b.tenant, retried.JobID)

@@ -112,18 +112,18 @@ func TestWebhooks(t *testing.T) {
 	recv.failures.Store(1) // the first delivery attempt gets a 500
 	canary := newReceiver(t, secret)
 
-	d := b.deps(b.Asynq)
+	d := b.Deps(b.Asynq)
 	d.InlineEmbedChunks = 0
 	d.WebhookSecret = secret
 	// Loopback is allowed for the receiver's port only: the canary's port
 	// is refused by the guard.
 	d.WebClient = web.NewClient(web.GuardOptions{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllowedPorts: []uint16{recv.port()}})
-	b.startServer(t, d)
+	b.StartWorker(t, d)
 
 	doc := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc, jobs.WithCallback(recv.srv.URL+"/hook?x=1")))
 	blocked := b.AddDocumentOnly(t, b.tenant, ingest.TypeText, manual+"\nBlocked appendix.")
-	require.NoError(t, b.enqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
+	require.NoError(t, b.EnqueueIngest(t.Context(), blocked, jobs.WithCallback(canary.srv.URL+"/hook")))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, blocked.JobID).State)
 

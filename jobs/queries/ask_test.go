@@ -30,7 +30,7 @@ func TestCheckOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	spent := ragqueue.Errorf(ragqueue.ERATELIMIT, "the daily token budget is spent")
-	base := e.deps(e.Asynq).Queries(e.Client)
+	base := e.Deps(e.Asynq).Queries(e.Client)
 	svc := func(maxURLs int, budget queries.TokenBudget) *queries.Service {
 		return queries.ReconfigureForTest(base, func(c *queries.Config) { c.MaxURLs, c.TokenBudget = maxURLs, budget })
 	}
@@ -77,12 +77,12 @@ func TestCheckOrder(t *testing.T) {
 func TestAskFastPath(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	d := b.deps(b.Asynq)
+	d := b.Deps(b.Asynq)
 	d.Cache = queries.NewAnswerCache(b.Store, queries.CacheOptions{}, b.Logger)
 	d.InlineEmbedChunks = 0
-	b.startServer(t, d)
+	b.StartWorker(t, d)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 
 	svc := queries.ReconfigureForTest(d.Queries(b.Client), func(c *queries.Config) { c.Signed = true })
@@ -145,10 +145,10 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	log, tasks := &eventLog{}, &taskLog{}
-	svc := queries.ReconfigureForTest(e.deps(e.Asynq).Queries(e.Client), func(c *queries.Config) {
+	svc := queries.ReconfigureForTest(e.Deps(e.Asynq).Queries(e.Client), func(c *queries.Config) {
 		c.Canceler = jobs.NewCanceler(e.Store, log, tasks, e.Logger)
 	})
-	job, err := e.enqueueQuery(t.Context(), "acme", "how long do I boil water?", 0)
+	job, err := e.EnqueueQuery(t.Context(), "acme", "how long do I boil water?", 0)
 	require.NoError(t, err)
 
 	left, cancel := context.WithCancel(t.Context())

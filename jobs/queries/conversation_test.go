@@ -51,10 +51,10 @@ func TestConversationRewriter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setupPipeline(t)
-			d := b.deps(&recorder{})
+			d := b.Deps(&recorder{})
 			tt.gen.Generator = retrieval.NewExtractive()
 			d.Generator = tt.gen
-			mux := b.workerMux(d)
+			mux := b.WorkerMux(d)
 			ask := func(jobID, question string) map[string]any {
 				t.Helper()
 				job := ragqueue.Job{ID: jobID, Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}

@@ -17,16 +17,16 @@ import (
 func TestEmbeddedMode(t *testing.T) {
 	t.Parallel()
 	b := &pipelineBundle{env: newEnv(t, redistest.Miniredis(t)), tenant: "acme"}
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
-	require.NoError(t, b.enqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc), "a duplicate enqueue is a no-op on miniredis too")
 	job := b.WaitJob(t, b.tenant, doc.JobID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
 	got := b.GetDocument(t, b.tenant, doc.ID)
 	require.Equal(t, ragqueue.StatusReady, got.Status)
 
-	q, err := b.enqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
+	q, err := b.EnqueueQuery(t.Context(), b.tenant, "How often is the pressure valve calibrated?", 3)
 	require.NoError(t, err)
 	job = b.WaitJob(t, b.tenant, q.ID)
 	require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)

@@ -42,12 +42,12 @@ func TestJobsPublishEvents(t *testing.T) {
 	e := newEnv(t, redistest.Miniredis(t))
 	log := &eventLog{}
 	gen := &streamingGen{}
-	d := e.deps(e.Asynq)
+	d := e.Deps(e.Asynq)
 	d.Events, d.Generator, d.InlineEmbedChunks = log, gen, 0
-	e.startServer(t, d)
+	e.StartWorker(t, d)
 
 	doc := e.AddDocument(t, "acme", ingest.TypeText, "To purify water, boil it for one minute at a rolling boil.")
-	require.NoError(t, e.enqueueIngest(t.Context(), doc))
+	require.NoError(t, e.EnqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, e.WaitJob(t, "acme", doc.JobID).State)
 	require.Eventually(t, func() bool {
 		ts := log.Types("acme", doc.JobID)
@@ -57,7 +57,7 @@ func TestJobsPublishEvents(t *testing.T) {
 	require.Equal(t, ragqueue.EventProgress, ts[0])
 	require.Equal(t, []string{ragqueue.EventResult, ragqueue.EventDone}, ts[len(ts)-2:])
 
-	job, err := e.enqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	job, err := e.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
 	done := e.WaitJob(t, "acme", job.ID)
 	require.Equal(t, ragqueue.StateSucceeded, done.State)
@@ -72,14 +72,14 @@ func TestCanceledQueryIsNotRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, redistest.Miniredis(t))
 	gen := &streamingGen{}
-	d := e.deps(e.Asynq)
+	d := e.Deps(e.Asynq)
 	d.Events, d.Generator = &eventLog{}, gen
 
-	job, err := e.enqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
+	job, err := e.EnqueueQuery(t.Context(), "acme", "how do I purify water?", 3)
 	require.NoError(t, err)
 	st, msg := ragqueue.StateCanceled, "canceled by the test"
 	require.NoError(t, e.Store.UpdateJob(t.Context(), "acme", job.ID, ragqueue.JobUpdate{State: &st, Error: &msg}))
-	e.startServer(t, d)
+	e.StartWorker(t, d)
 	require.Eventually(t, func() bool {
 		info, err := e.Inspector.GetTaskInfo(jobs.QueueQueries, job.ID)
 		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)

@@ -28,12 +28,12 @@ type queryResult struct {
 func TestQueryEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	b.startServer(t, b.deps(b.Asynq))
+	b.StartWorker(t, b.Deps(b.Asynq))
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 
-	queued, err := b.enqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
+	queued, err := b.EnqueueQuery(t.Context(), b.tenant, "What does error code E42 mean?", 3)
 	require.NoError(t, err)
 	require.Equal(t, ragqueue.StateQueued, queued.State)
 	require.Equal(t, ragqueue.KindQuery, queued.Type)
@@ -53,7 +53,7 @@ func TestQueryEndToEnd(t *testing.T) {
 	t.Run("NothingIndexed", func(t *testing.T) {
 		// Another tenant has no documents: an answer without citations,
 		// and citations is [] rather than null.
-		queued, err := b.enqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
+		queued, err := b.EnqueueQuery(t.Context(), "empty-tenant", "What does error code E42 mean?", 0)
 		require.NoError(t, err)
 		job := b.WaitJob(t, "empty-tenant", queued.ID)
 		require.Equal(t, ragqueue.StateSucceeded, job.State, "error: %s", job.Error)
@@ -74,9 +74,9 @@ func (panickyGenerator) Generate(context.Context, string, []retrieval.Passage) (
 func TestHandlerPanicFailsJob(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	d := b.deps(&recorder{})
+	d := b.Deps(&recorder{})
 	d.Generator = panickyGenerator{}
-	mux := b.workerMux(d)
+	mux := b.WorkerMux(d)
 	// Outside an Asynq server nothing retries, so the failure is final.
 	job := ragqueue.Job{ID: "job-1", Tenant: b.tenant, Type: ragqueue.KindQuery, State: ragqueue.StateQueued}
 	require.NoError(t, b.Store.CreateJob(t.Context(), job))
@@ -92,12 +92,12 @@ func TestHandlerPanicFailsJob(t *testing.T) {
 func TestFailInterruptedQueries(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	q1, err := b.enqueueQuery(t.Context(), b.tenant, "first?", 0)
+	q1, err := b.EnqueueQuery(t.Context(), b.tenant, "first?", 0)
 	require.NoError(t, err)
-	q2, err := b.enqueueQuery(t.Context(), "globex", "second?", 0)
+	q2, err := b.EnqueueQuery(t.Context(), "globex", "second?", 0)
 	require.NoError(t, err)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
 
 	n, err := queries.FailInterrupted(t.Context(), b.Store)
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
 			ID: fmt.Sprintf("ingest-%04d", i), Tenant: b.tenant, Type: ragqueue.KindIngest, State: ragqueue.StateQueued, CreatedAt: old,
 		}))
 	}
-	q, err := b.enqueueQuery(t.Context(), b.tenant, "still there?", 0)
+	q, err := b.EnqueueQuery(t.Context(), b.tenant, "still there?", 0)
 	require.NoError(t, err)
 
 	n, err := queries.FailInterrupted(t.Context(), b.Store)
@@ -134,7 +134,7 @@ func TestFailInterruptedQueriesBehindIngestJobs(t *testing.T) {
 func TestWaitTimesOut(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	q, err := b.enqueueQuery(t.Context(), b.tenant, "anyone there?", 0)
+	q, err := b.EnqueueQuery(t.Context(), b.tenant, "anyone there?", 0)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -150,8 +150,8 @@ func TestEnqueueOptions(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
 	doc := b.AddDocument(t, b.tenant, ingest.TypeText, manual)
-	require.NoError(t, b.enqueueIngest(t.Context(), doc))
-	q, err := b.enqueueQuery(t.Context(), b.tenant, "how?", 4)
+	require.NoError(t, b.EnqueueIngest(t.Context(), doc))
+	q, err := b.EnqueueQuery(t.Context(), b.tenant, "how?", 4)
 	require.NoError(t, err)
 
 	parse, err := b.Inspector.GetTaskInfo(jobs.QueueIngest, "ingest-parse-"+doc.ID+"-v1-"+doc.JobID)
@@ -168,7 +168,7 @@ func TestEnqueueOptions(t *testing.T) {
 	require.Equal(t, jobs.QueryArgs{Tenant: b.tenant, JobID: q.ID, Question: "how?", TopK: 4}, args)
 
 	// The embed task that parse enqueues carries its own budget.
-	mux := b.workerMux(b.deps(b.Asynq))
+	mux := b.WorkerMux(b.Deps(b.Asynq))
 	task, err := jobs.NewTask(jobs.ParseArgs{Tenant: b.tenant, DocumentID: doc.ID, JobID: doc.JobID, Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, mux.ProcessTask(t.Context(), task))

@@ -12,7 +12,7 @@ import (
 func TestHandlersRefuseBadPayloads(t *testing.T) {
 	t.Parallel()
 	b := setupPipeline(t)
-	mux := b.workerMux(b.deps(&recorder{}))
+	mux := b.WorkerMux(b.Deps(&recorder{}))
 	for _, task := range []*asynq.Task{
 		asynq.NewTask(jobs.TaskParse, []byte(`{"tenant":"acme"`)),
 		asynq.NewTask(jobs.TaskParse, []byte(`{"tenant":"acme","document_id":"d","job_id":"j","version":0}`)),

@@ -21,7 +21,7 @@ func TestConvergeLeavesAQueuedReindexBe(t *testing.T) {
 	_, err := spaces.Open(ctx, old)
 	require.NoError(t, err)
 	require.NoError(t, spaces.SetLive(ctx, old))
-	d := b.deps(b.Asynq)
+	d := b.Deps(b.Asynq)
 	d.Spaces = retrieval.NewSpaceSet(spaces, hashFactory, retrieval.DefaultSpaceRefresh, b.Logger)
 	svc := b.service(d, hashFactory) // no server: the task stays queued
 

@@ -183,7 +183,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	set := retrieval.NewSpaceSet(spaces, factory, 20*time.Millisecond, b.Logger)
 
 	walk := &gatedWalk{Store: b.Store, started: make(chan struct{}), release: make(chan struct{})}
-	d := b.deps(b.Asynq)
+	d := b.Deps(b.Asynq)
 	d.Store = walk
 	d.Spaces, d.Index, d.Embedder = set, nil, nil
 	d.InlineEmbedChunks = 0
@@ -193,7 +193,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	var docs []string
 	for i := range 6 {
 		doc := b.AddDocument(t, b.tenant, "text/plain", fmt.Sprintf("Orchard note %d: the quince tree number %d flowers in May.", i, i))
-		require.NoError(t, b.enqueueIngest(ctx, doc))
+		require.NoError(t, b.EnqueueIngest(ctx, doc))
 		require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, doc.JobID).State)
 		docs = append(docs, doc.ID)
 	}
@@ -242,7 +242,7 @@ func TestReindexWithoutDowntime(t *testing.T) {
 	// A document added and one deleted behind the re-index's walk.
 	<-walk.started
 	added := b.AddDocument(t, b.tenant, "text/plain", "Late addition: the medlar ripens after the first frost.")
-	require.NoError(t, b.enqueueIngest(ctx, added))
+	require.NoError(t, b.EnqueueIngest(ctx, added))
 	require.Equal(t, ragqueue.StateSucceeded, b.WaitJob(t, b.tenant, added.JobID).State)
 	_, err = b.Store.DeleteDocument(ctx, b.tenant, docs[0])
 	require.NoError(t, err)
