@@ -77,7 +77,9 @@ func (s *Store) insertChunks(ctx context.Context, tx *Tx, n int, row func(dst []
 		}
 		return nil
 	}
-	args := make([]any, 0, chunkBatch*8)
+	// Sized to the rows at hand: most documents have a few chunks, and the
+	// slice escapes to the heap through row.
+	args := make([]any, 0, min(n, chunkBatch)*8)
 	for start := 0; start < n; start += chunkBatch {
 		end := min(start+chunkBatch, n)
 		args = args[:0]
