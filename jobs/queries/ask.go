@@ -124,7 +124,7 @@ func (s *Service) Ask(ctx context.Context, c Checked) (Asked, error) {
 	}
 	job, err := s.Enqueue(ctx, args, opts...)
 	if err != nil {
-		return Asked{}, unavailable("the job queue", err)
+		return Asked{}, jobs.Unavailable("the job queue", err)
 	}
 	return Asked{Job: job}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ragqueue/ragqueue"
+	"github.com/ragqueue/ragqueue/jobs"
 	"github.com/ragqueue/ragqueue/retrieval"
 )
 
@@ -56,7 +57,7 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchResult, er
 	}
 	snap, err := s.cfg.Spaces.Snapshot(ctx)
 	if err != nil {
-		return SearchResult{}, unavailable("the search index", fmt.Errorf("queries: search: %w", err))
+		return SearchResult{}, jobs.Unavailable("the search index", fmt.Errorf("queries: search: %w", err))
 	}
 	passages, err := search(ctx, snap.Embedder(), snap.Live.Index, r, nil)
 	if err != nil {
@@ -84,13 +85,4 @@ func search(ctx context.Context, emb retrieval.Embedder, index retrieval.Index, 
 		q.Vector = vector
 	}
 	return retrieval.Search(ctx, index, q)
-}
-
-// unavailable marks a dependency failure of what as EUNAVAILABLE rather
-// than internal. Errors that already carry a client-facing code keep it.
-func unavailable(what string, err error) error {
-	if ragqueue.ErrorCode(err) != ragqueue.EINTERNAL {
-		return err
-	}
-	return fmt.Errorf("%w: %w", err, ragqueue.Errorf(ragqueue.EUNAVAILABLE, "%s is unavailable; try again shortly", what))
 }
