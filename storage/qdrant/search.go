@@ -14,10 +14,11 @@ import (
 // Search implements retrieval.Index with one Query request per retriever,
 // run concurrently: the dense vector's nearest points when q has a vector,
 // the sparse (BM25) vector's best points when q's text has terms, up to
-// retrieval.SearchSizes' candidates each. Qdrant fuses nothing: fuse ranks
-// the two lists, as it ranks the embedded index's, and the passages of the
-// chunks it chooses come from the payloads the same responses carried.
-// Every request carries the tenant and staged=false filter.
+// retrieval.SearchSizes' candidates each, carrying only the payload a
+// candidate needs (candidateKeys). Qdrant fuses nothing: fuse ranks the two
+// lists, as it ranks the embedded index's, and one Get by point ID then
+// reads the passages of the chunks it chooses (see winners). Every query
+// carries the tenant and staged=false filter.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
 		return nil, err
@@ -40,22 +41,13 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.F
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("qdrant: search: %w", err)
 	}
-	points := make(map[string]*qc.ScoredPoint, len(lexical)+len(dense))
-	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical, points), Dense: candidates(dense, points)}, k)
-	out := make([]retrieval.Passage, 0, len(chosen))
-	for _, c := range chosen {
-		if p, ok := points[c.ChunkID]; ok {
-			ps := passage(p)
-			ps.Score = c.Score
-			out = append(out, ps)
-		}
-	}
-	return out, nil
+	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical), Dense: candidates(dense)}, k)
+	return ix.winners(ctx, q.Tenant, chosen)
 }
 
 // query runs one nearest query on the vector named using, filtered by
-// searchFilter(q), and returns up to limit points with the payload a
-// passage needs, best first.
+// searchFilter(q), and returns up to limit points with candidateKeys'
+// payload, best first.
 func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]*qc.ScoredPoint, error) {
 	points, err := ix.client.Query(ctx, &qc.QueryPoints{
 		CollectionName: ix.collection,
@@ -63,7 +55,7 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 		Using:          ptr(using),
 		Filter:         searchFilter(q),
 		Limit:          ptr(uint64(limit)),
-		WithPayload:    qc.NewWithPayloadInclude(passageKeys...),
+		WithPayload:    qc.NewWithPayloadInclude(candidateKeys...),
 		WithVectors:    qc.NewWithVectors(false),
 	})
 	if err != nil {
@@ -72,9 +64,48 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 	return points, nil
 }
 
-// candidates turns one retriever's points into its candidates, in order,
-// and records each point under its chunk ID in byChunk.
-func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []retrieval.Candidate {
+// winners reads the passages of the chunks fusion chose, in its order and
+// with its scores, in one Get by point ID (k is at most retrieval.MaxTopK,
+// far below a request's bound). A point must still be the tenant's and
+// searchable; one deleted or staged since the candidate queries is left
+// out, as the embedded index leaves out a chunk gone at read time.
+func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.Candidate) ([]retrieval.Passage, error) {
+	if len(chosen) == 0 {
+		return nil, nil
+	}
+	ids := make([]*qc.PointId, len(chosen))
+	for i, c := range chosen {
+		ids[i] = qc.NewIDUUID(pointID(tenant, c.ChunkID))
+	}
+	got, err := ix.client.Get(ctx, &qc.GetPoints{
+		CollectionName: ix.collection,
+		Ids:            ids,
+		WithPayload:    qc.NewWithPayloadInclude(winnerKeys...),
+		WithVectors:    qc.NewWithVectors(false),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("qdrant: search: read %d passages: %w", len(ids), mapErr(err))
+	}
+	byID := make(map[string]map[string]*qc.Value, len(got))
+	for _, p := range got {
+		pl := p.GetPayload()
+		if pl[keyTenant].GetStringValue() == tenant && !pl[keyStaged].GetBoolValue() {
+			byID[p.GetId().GetUuid()] = pl
+		}
+	}
+	out := make([]retrieval.Passage, 0, len(chosen))
+	for i, c := range chosen {
+		if pl, ok := byID[ids[i].GetUuid()]; ok && pl[keyChunkID].GetStringValue() == c.ChunkID {
+			ps := passage(pl)
+			ps.Score = c.Score
+			out = append(out, ps)
+		}
+	}
+	return out, nil
+}
+
+// candidates turns one retriever's points into its candidates, in order.
+func candidates(points []*qc.ScoredPoint) []retrieval.Candidate {
 	if len(points) == 0 {
 		return nil
 	}
@@ -86,7 +117,6 @@ func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []
 			DocumentID: pl[keyDocumentID].GetStringValue(),
 			Score:      float64(p.GetScore()),
 		}
-		byChunk[out[i].ChunkID] = p
 	}
 	return out
 }
