@@ -65,7 +65,7 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 }
 
 // winners reads the passages of the chunks fusion chose, in its order and
-// with its scores, in one Get by point ID (k is at most retrieval.MaxTopK,
+// with its chunk and document IDs and scores, in one Get by point ID (k is at most retrieval.MaxTopK,
 // far below a request's bound). A point must still be the tenant's and
 // searchable; one deleted or staged since the candidate queries is left
 // out, as the embedded index leaves out a chunk gone at read time.
@@ -95,9 +95,9 @@ func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.
 	}
 	out := make([]retrieval.Passage, 0, len(chosen))
 	for i, c := range chosen {
-		if pl, ok := byID[ids[i].GetUuid()]; ok && pl[keyChunkID].GetStringValue() == c.ChunkID {
+		if pl, ok := byID[ids[i].GetUuid()]; ok {
 			ps := passage(pl)
-			ps.Score = c.Score
+			ps.ChunkID, ps.DocumentID, ps.Score = c.ChunkID, c.DocumentID, c.Score
 			out = append(out, ps)
 		}
 	}
