@@ -33,8 +33,11 @@ const (
 // contract hold per request rather than absolutely: PublishVersion runs
 // its unstage and delete as one UpdateBatch request, applied in order, so
 // a search landing between the two may see both versions for that instant
-// (never neither; a search's dense and sparse requests may also land on
-// either side of a publish, with the same outcome); and an Upsert of
+// (a search's dense and sparse queries, sent in one QueryBatch, may also
+// land on either side of a publish, with the same outcome); a search whose
+// candidate queries run before a publish and whose read of the winners
+// runs after it leaves out the old version's winners, which are gone, so
+// it may answer that instant with neither version; and an Upsert of
 // staged chunks reads which of them are already searchable before writing,
 // so a PublishVersion racing that read can leave a just-published chunk
 // staged until the next publish.

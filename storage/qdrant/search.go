@@ -5,18 +5,17 @@ import (
 	"fmt"
 
 	qc "github.com/qdrant/go-client/qdrant"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search implements retrieval.Index with one Query request per retriever,
-// run concurrently: the dense vector's nearest points when q has a vector,
-// the sparse (BM25) vector's best points when q's text has terms, up to
-// retrieval.SearchSizes' candidates each, carrying only the payload a
-// candidate needs (candidateKeys). Qdrant fuses nothing: fuse ranks the two
-// lists, as it ranks the embedded index's, and one Get by point ID then
+// Search implements retrieval.Index with one QueryBatch request holding a
+// query per retriever: the dense vector's nearest points when q has a
+// vector, the sparse (BM25) vector's best points when q's text has terms,
+// up to retrieval.SearchSizes' candidates each, carrying only the payload
+// a candidate needs (candidateKeys). Qdrant fuses nothing: fuse ranks the
+// two lists, as it ranks the embedded index's, and one Get by point ID then
 // reads the passages of the chunks it chooses (see winners). Every query
 // carries the tenant and staged=false filter.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
@@ -24,32 +23,48 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.F
 		return nil, err
 	}
 	k, n := retrieval.SearchSizes(q.TopK)
-	var lexical, dense []*qc.ScoredPoint
-	g, gctx := errgroup.WithContext(ctx)
+	var queries []*qc.QueryPoints
 	if len(q.Vector) > 0 {
-		g.Go(func() (err error) {
-			dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
-			return err
-		})
+		queries = append(queries, ix.query(qc.NewQueryDense(q.Vector), denseVector, q, n))
 	}
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
-		g.Go(func() (err error) {
-			lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
-			return err
-		})
+		queries = append(queries, ix.query(qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n))
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("qdrant: search: %w", err)
+	cands, err := ix.candidates(ctx, queries)
+	if err != nil {
+		return nil, err
 	}
-	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical), Dense: candidates(dense)}, k)
-	return ix.winners(ctx, q.Tenant, chosen)
+	return ix.winners(ctx, q.Tenant, fuse(cands, k))
 }
 
-// query runs one nearest query on the vector named using, filtered by
-// searchFilter(q), and returns up to limit points with candidateKeys'
-// payload, best first.
-func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]*qc.ScoredPoint, error) {
-	points, err := ix.client.Query(ctx, &qc.QueryPoints{
+// candidates sends queries in one QueryBatch request (none when there are
+// none) and returns their hits as each retriever's candidates.
+func (ix *Index) candidates(ctx context.Context, queries []*qc.QueryPoints) (retrieval.Candidates, error) {
+	var out retrieval.Candidates
+	if len(queries) == 0 {
+		return out, nil
+	}
+	res, err := ix.client.QueryBatch(ctx, &qc.QueryBatchPoints{CollectionName: ix.collection, QueryPoints: queries})
+	if err != nil {
+		return out, fmt.Errorf("qdrant: search: %w", mapErr(err))
+	}
+	if len(res) != len(queries) {
+		return out, fmt.Errorf("qdrant: search: %d results for %d queries", len(res), len(queries))
+	}
+	for i, r := range res {
+		if queries[i].GetUsing() == denseVector {
+			out.Dense = candidateList(r.GetResult())
+		} else {
+			out.Lexical = candidateList(r.GetResult())
+		}
+	}
+	return out, nil
+}
+
+// query is one nearest query on the vector named using, filtered by
+// searchFilter(q), for up to limit points with candidateKeys' payload.
+func (ix *Index) query(nearest *qc.Query, using string, q retrieval.Query, limit int) *qc.QueryPoints {
+	return &qc.QueryPoints{
 		CollectionName: ix.collection,
 		Query:          nearest,
 		Using:          ptr(using),
@@ -57,11 +72,7 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 		Limit:          ptr(uint64(limit)),
 		WithPayload:    qc.NewWithPayloadInclude(candidateKeys...),
 		WithVectors:    qc.NewWithVectors(false),
-	})
-	if err != nil {
-		return nil, mapErr(err)
 	}
-	return points, nil
 }
 
 // winners reads the passages of the chunks fusion chose, in its order and
@@ -70,8 +81,9 @@ func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q r
 // searchable; one deleted or staged since the candidate queries is left
 // out, as the embedded index leaves out a chunk gone at read time.
 func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.Candidate) ([]retrieval.Passage, error) {
+	out := make([]retrieval.Passage, 0, len(chosen))
 	if len(chosen) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	ids := make([]*qc.PointId, len(chosen))
 	for i, c := range chosen {
@@ -93,7 +105,6 @@ func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.
 			byID[p.GetId().GetUuid()] = pl
 		}
 	}
-	out := make([]retrieval.Passage, 0, len(chosen))
 	for i, c := range chosen {
 		if pl, ok := byID[ids[i].GetUuid()]; ok {
 			ps := passage(pl)
@@ -104,8 +115,8 @@ func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.
 	return out, nil
 }
 
-// candidates turns one retriever's points into its candidates, in order.
-func candidates(points []*qc.ScoredPoint) []retrieval.Candidate {
+// candidateList turns one retriever's points into its candidates, in order.
+func candidateList(points []*qc.ScoredPoint) []retrieval.Candidate {
 	if len(points) == 0 {
 		return nil
 	}
