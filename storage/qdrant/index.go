@@ -36,8 +36,9 @@ const (
 // (a search's dense and sparse queries, sent in one QueryBatch, may also
 // land on either side of a publish, with the same outcome); a search whose
 // candidate queries run before a publish and whose read of the winners
-// runs after it leaves out the old version's winners, which are gone, so
-// it may answer that instant with neither version; and an Upsert of
+// runs after it finds the old version's winners gone, and reads the
+// candidates again (up to three times), so it answers with the new
+// version rather than with neither; and an Upsert of
 // staged chunks reads which of them are already searchable before writing,
 // so a PublishVersion racing that read can leave a just-published chunk
 // staged until the next publish.

@@ -30,12 +30,26 @@ func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.F
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
 		queries = append(queries, ix.query(qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n))
 	}
-	cands, err := ix.candidates(ctx, queries)
-	if err != nil {
-		return nil, err
+	// A winner missing at Get time means a write (a version switch, a
+	// delete) landed between the two reads. Asking again sees the index
+	// after it, so a document searchable before and after a PublishVersion
+	// is never missing from a search; the last attempt answers as it can.
+	for attempt := 1; ; attempt++ {
+		cands, err := ix.candidates(ctx, queries)
+		if err != nil {
+			return nil, err
+		}
+		chosen := fuse(cands, k)
+		passages, err := ix.winners(ctx, q.Tenant, chosen)
+		if err != nil || len(passages) == len(chosen) || attempt == searchAttempts {
+			return passages, err
+		}
 	}
-	return ix.winners(ctx, q.Tenant, fuse(cands, k))
 }
+
+// searchAttempts bounds how often Search re-reads candidates whose winners
+// moved meanwhile.
+const searchAttempts = 3
 
 // candidates sends queries in one QueryBatch request (none when there are
 // none) and returns their hits as each retriever's candidates.
