@@ -32,7 +32,7 @@ func TestQdrantIndexEndToEnd(t *testing.T) {
 	require.Equal(t, "hash-384", sr.Space)
 	require.NotEmpty(t, sr.Results)
 	require.Equal(t, id, sr.Results[0].DocumentID)
-	require.Positive(t, q.Calls("Query"))
+	require.Positive(t, q.Calls("Query")+q.Calls("QueryBatch"), "the search ran on Qdrant")
 
 	sr = struct {
 		searchResp

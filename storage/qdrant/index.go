@@ -33,8 +33,12 @@ const (
 // contract hold per request rather than absolutely: PublishVersion runs
 // its unstage and delete as one UpdateBatch request, applied in order, so
 // a search landing between the two may see both versions for that instant
-// (never neither; a search's dense and sparse requests may also land on
-// either side of a publish, with the same outcome); and an Upsert of
+// (a search's dense and sparse queries, sent in one QueryBatch, may also
+// land on either side of a publish, with the same outcome); a search whose
+// candidate queries run before a publish and whose read of the winners
+// runs after it finds the old version's winners gone, and reads the
+// candidates again (up to three times), so it answers with the new
+// version rather than with neither; and an Upsert of
 // staged chunks reads which of them are already searchable before writing,
 // so a PublishVersion racing that read can leave a just-published chunk
 // staged until the next publish.

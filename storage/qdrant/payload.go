@@ -32,8 +32,13 @@ const (
 	keyStaged      = "staged"
 )
 
-// passageKeys is the payload a search returns.
-var passageKeys = []string{keyDocumentID, keyChunkID, keyText, keyPage, keyTitle, keySource}
+// Payload keys a search reads: candidateKeys of every candidate, what
+// fusion ranks on; winnerKeys of the chunks fusion chose only, the rest of
+// a passage and what checks the point still answers the query.
+var (
+	candidateKeys = []string{keyDocumentID, keyChunkID}
+	winnerKeys    = []string{keyTenant, keyStaged, keyText, keyPage, keyTitle, keySource}
+)
 
 // pointNamespace is the fixed UUIDv5 namespace of point IDs. Changing it
 // changes every point ID and orphans every stored point.
@@ -79,17 +84,14 @@ func point(c *retrieval.IndexedChunk, staged bool, enc retrieval.SparseEncoder) 
 	}
 }
 
-// passage reads a search hit back.
-func passage(p *qc.ScoredPoint) retrieval.Passage {
-	pl := p.GetPayload()
+// passage reads the stored fields of a search hit from its point's
+// payload; its IDs and score are the caller's, from the hit's candidate.
+func passage(pl map[string]*qc.Value) retrieval.Passage {
 	return retrieval.Passage{
-		DocumentID: pl[keyDocumentID].GetStringValue(),
-		ChunkID:    pl[keyChunkID].GetStringValue(),
-		Text:       pl[keyText].GetStringValue(),
-		Score:      float64(p.GetScore()),
-		Source:     pl[keySource].GetStringValue(),
-		Title:      pl[keyTitle].GetStringValue(),
-		Page:       int(pl[keyPage].GetIntegerValue()),
+		Text:   pl[keyText].GetStringValue(),
+		Source: pl[keySource].GetStringValue(),
+		Title:  pl[keyTitle].GetStringValue(),
+		Page:   int(pl[keyPage].GetIntegerValue()),
 	}
 }
 

@@ -195,6 +195,7 @@ func TestSearchWithoutTenantNeverReachesQdrant(t *testing.T) {
 	_, err := retrieval.Search(b.ctx, b.ix, retrieval.Query{Text: "pumps", TopK: 5})
 	require.Equal(t, ragqueue.EINVALID, ragqueue.ErrorCode(err))
 	require.Zero(t, b.srv.Calls("Query"))
+	require.Zero(t, b.srv.Calls("QueryBatch"))
 	for _, err := range []error{
 		b.ix.DeleteDocument(b.ctx, "", "doc"),
 		b.ix.PublishVersion(b.ctx, "", "doc", 1),

@@ -5,76 +5,132 @@ import (
 	"fmt"
 
 	qc "github.com/qdrant/go-client/qdrant"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ragqueue/ragqueue/retrieval"
 	"github.com/ragqueue/ragqueue/storage"
 )
 
-// Search implements retrieval.Index with one Query request per retriever,
-// run concurrently: the dense vector's nearest points when q has a vector,
-// the sparse (BM25) vector's best points when q's text has terms, up to
-// retrieval.SearchSizes' candidates each. Qdrant fuses nothing: fuse ranks
-// the two lists, as it ranks the embedded index's, and the passages of the
-// chunks it chooses come from the payloads the same responses carried.
-// Every request carries the tenant and staged=false filter.
+// Search implements retrieval.Index with one QueryBatch request holding a
+// query per retriever: the dense vector's nearest points when q has a
+// vector, the sparse (BM25) vector's best points when q's text has terms,
+// up to retrieval.SearchSizes' candidates each, carrying only the payload
+// a candidate needs (candidateKeys). Qdrant fuses nothing: fuse ranks the
+// two lists, as it ranks the embedded index's, and one Get by point ID then
+// reads the passages of the chunks it chooses (see winners). Every query
+// carries the tenant and staged=false filter.
 func (ix *Index) Search(ctx context.Context, q retrieval.Query, fuse retrieval.Fusion) ([]retrieval.Passage, error) {
 	if err := storage.CheckQuery(q, ix.dim); err != nil {
 		return nil, err
 	}
 	k, n := retrieval.SearchSizes(q.TopK)
-	var lexical, dense []*qc.ScoredPoint
-	g, gctx := errgroup.WithContext(ctx)
+	var queries []*qc.QueryPoints
 	if len(q.Vector) > 0 {
-		g.Go(func() (err error) {
-			dense, err = ix.query(gctx, qc.NewQueryDense(q.Vector), denseVector, q, n)
-			return err
-		})
+		queries = append(queries, ix.query(qc.NewQueryDense(q.Vector), denseVector, q, n))
 	}
 	if sv := ix.enc.EncodeQuery(q.Text); sv.Len() > 0 {
-		g.Go(func() (err error) {
-			lexical, err = ix.query(gctx, qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n)
-			return err
-		})
+		queries = append(queries, ix.query(qc.NewQuerySparse(sv.Indices, sv.Values), sparseVector, q, n))
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("qdrant: search: %w", err)
+	// A winner missing at Get time means a write (a version switch, a
+	// delete) landed between the two reads. Asking again sees the index
+	// after it, so a document searchable before and after a PublishVersion
+	// is never missing from a search; the last attempt answers as it can.
+	for attempt := 1; ; attempt++ {
+		cands, err := ix.candidates(ctx, queries)
+		if err != nil {
+			return nil, err
+		}
+		chosen := fuse(cands, k)
+		passages, err := ix.winners(ctx, q.Tenant, chosen)
+		if err != nil || len(passages) == len(chosen) || attempt == searchAttempts {
+			return passages, err
+		}
 	}
-	points := make(map[string]*qc.ScoredPoint, len(lexical)+len(dense))
-	chosen := fuse(retrieval.Candidates{Lexical: candidates(lexical, points), Dense: candidates(dense, points)}, k)
+}
+
+// searchAttempts bounds how often Search re-reads candidates whose winners
+// moved meanwhile.
+const searchAttempts = 3
+
+// candidates sends queries in one QueryBatch request (none when there are
+// none) and returns their hits as each retriever's candidates.
+func (ix *Index) candidates(ctx context.Context, queries []*qc.QueryPoints) (retrieval.Candidates, error) {
+	var out retrieval.Candidates
+	if len(queries) == 0 {
+		return out, nil
+	}
+	res, err := ix.client.QueryBatch(ctx, &qc.QueryBatchPoints{CollectionName: ix.collection, QueryPoints: queries})
+	if err != nil {
+		return out, fmt.Errorf("qdrant: search: %w", mapErr(err))
+	}
+	if len(res) != len(queries) {
+		return out, fmt.Errorf("qdrant: search: %d results for %d queries", len(res), len(queries))
+	}
+	for i, r := range res {
+		if queries[i].GetUsing() == denseVector {
+			out.Dense = candidateList(r.GetResult())
+		} else {
+			out.Lexical = candidateList(r.GetResult())
+		}
+	}
+	return out, nil
+}
+
+// query is one nearest query on the vector named using, filtered by
+// searchFilter(q), for up to limit points with candidateKeys' payload.
+func (ix *Index) query(nearest *qc.Query, using string, q retrieval.Query, limit int) *qc.QueryPoints {
+	return &qc.QueryPoints{
+		CollectionName: ix.collection,
+		Query:          nearest,
+		Using:          ptr(using),
+		Filter:         searchFilter(q),
+		Limit:          ptr(uint64(limit)),
+		WithPayload:    qc.NewWithPayloadInclude(candidateKeys...),
+		WithVectors:    qc.NewWithVectors(false),
+	}
+}
+
+// winners reads the passages of the chunks fusion chose, in its order and
+// with its chunk and document IDs and scores, in one Get by point ID (k is at most retrieval.MaxTopK,
+// far below a request's bound). A point must still be the tenant's and
+// searchable; one deleted or staged since the candidate queries is left
+// out, as the embedded index leaves out a chunk gone at read time.
+func (ix *Index) winners(ctx context.Context, tenant string, chosen []retrieval.Candidate) ([]retrieval.Passage, error) {
 	out := make([]retrieval.Passage, 0, len(chosen))
-	for _, c := range chosen {
-		if p, ok := points[c.ChunkID]; ok {
-			ps := passage(p)
-			ps.Score = c.Score
+	if len(chosen) == 0 {
+		return out, nil
+	}
+	ids := make([]*qc.PointId, len(chosen))
+	for i, c := range chosen {
+		ids[i] = qc.NewIDUUID(pointID(tenant, c.ChunkID))
+	}
+	got, err := ix.client.Get(ctx, &qc.GetPoints{
+		CollectionName: ix.collection,
+		Ids:            ids,
+		WithPayload:    qc.NewWithPayloadInclude(winnerKeys...),
+		WithVectors:    qc.NewWithVectors(false),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("qdrant: search: read %d passages: %w", len(ids), mapErr(err))
+	}
+	byID := make(map[string]map[string]*qc.Value, len(got))
+	for _, p := range got {
+		pl := p.GetPayload()
+		if pl[keyTenant].GetStringValue() == tenant && !pl[keyStaged].GetBoolValue() {
+			byID[p.GetId().GetUuid()] = pl
+		}
+	}
+	for i, c := range chosen {
+		if pl, ok := byID[ids[i].GetUuid()]; ok {
+			ps := passage(pl)
+			ps.ChunkID, ps.DocumentID, ps.Score = c.ChunkID, c.DocumentID, c.Score
 			out = append(out, ps)
 		}
 	}
 	return out, nil
 }
 
-// query runs one nearest query on the vector named using, filtered by
-// searchFilter(q), and returns up to limit points with the payload a
-// passage needs, best first.
-func (ix *Index) query(ctx context.Context, nearest *qc.Query, using string, q retrieval.Query, limit int) ([]*qc.ScoredPoint, error) {
-	points, err := ix.client.Query(ctx, &qc.QueryPoints{
-		CollectionName: ix.collection,
-		Query:          nearest,
-		Using:          ptr(using),
-		Filter:         searchFilter(q),
-		Limit:          ptr(uint64(limit)),
-		WithPayload:    qc.NewWithPayloadInclude(passageKeys...),
-		WithVectors:    qc.NewWithVectors(false),
-	})
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return points, nil
-}
-
-// candidates turns one retriever's points into its candidates, in order,
-// and records each point under its chunk ID in byChunk.
-func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []retrieval.Candidate {
+// candidateList turns one retriever's points into its candidates, in order.
+func candidateList(points []*qc.ScoredPoint) []retrieval.Candidate {
 	if len(points) == 0 {
 		return nil
 	}
@@ -86,7 +142,6 @@ func candidates(points []*qc.ScoredPoint, byChunk map[string]*qc.ScoredPoint) []
 			DocumentID: pl[keyDocumentID].GetStringValue(),
 			Score:      float64(p.GetScore()),
 		}
-		byChunk[out[i].ChunkID] = p
 	}
 	return out
 }

@@ -29,36 +29,69 @@ func (s pointsService) Query(_ context.Context, req *qc.QueryPoints) (*qc.QueryR
 	if err != nil {
 		return nil, err
 	}
+	hits, err := s.query("Query", c, req)
+	if err != nil {
+		return nil, err
+	}
+	return &qc.QueryResponse{Result: hits}, nil
+}
+
+// QueryBatch implements qc.PointsServer: the queries of Query, each by
+// Query's rules, answered in order on the request's collection (as Qdrant
+// does, whatever collection a query names) in one consistent view. One
+// failing query fails the request.
+func (s pointsService) QueryBatch(_ context.Context, req *qc.QueryBatchPoints) (*qc.QueryBatchResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count("QueryBatch")
+	c, err := s.resolve(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	resp := &qc.QueryBatchResponse{Result: make([]*qc.BatchResult, 0, len(req.GetQueryPoints()))}
+	for _, q := range req.GetQueryPoints() {
+		hits, err := s.query("QueryBatch", c, q)
+		if err != nil {
+			return nil, err
+		}
+		resp.Result = append(resp.Result, &qc.BatchResult{Result: hits})
+	}
+	return resp, nil
+}
+
+// query answers one query of Query or QueryBatch (method) on c. Callers
+// hold mu for writing.
+func (s pointsService) query(method string, c *collection, req *qc.QueryPoints) ([]*qc.ScoredPoint, error) {
 	if tenantOf(req.GetFilter()) == "" {
-		return nil, s.violate("Query", "filter without a tenant condition")
+		return nil, s.violate(method, "filter without a tenant condition")
 	}
 	limit := int(req.GetLimit())
 	if req.Limit == nil || limit <= 0 || limit > MaxLimit {
-		return nil, s.violate("Query", "limit %v, want 1 to %d", req.Limit, MaxLimit)
+		return nil, s.violate(method, "limit %v, want 1 to %d", req.Limit, MaxLimit)
 	}
 	if req.Offset != nil && req.GetOffset() != 0 {
-		return nil, status.Error(codes.Unimplemented, "qdranttest: Query: offset")
+		return nil, status.Errorf(codes.Unimplemented, "qdranttest: %s: offset", method)
 	}
 	if len(req.GetPrefetch()) > 0 {
-		return nil, status.Error(codes.Unimplemented, "qdranttest: Query: prefetch")
+		return nil, status.Errorf(codes.Unimplemented, "qdranttest: %s: prefetch", method)
 	}
 	hits, err := s.nearest(c, req.GetQuery(), req.GetUsing(), req.GetFilter(), limit)
 	if err != nil {
 		return nil, err
 	}
-	resp := &qc.QueryResponse{Result: make([]*qc.ScoredPoint, 0, len(hits))}
+	out := make([]*qc.ScoredPoint, 0, len(hits))
 	for _, h := range hits {
 		if req.ScoreThreshold != nil && h.score < float64(req.GetScoreThreshold()) {
 			continue
 		}
-		resp.Result = append(resp.Result, &qc.ScoredPoint{
+		out = append(out, &qc.ScoredPoint{
 			Id:      qc.NewIDUUID(h.p.id),
 			Payload: selectPayload(h.p, req.GetWithPayload()),
 			Score:   float32(h.score),
 			Vectors: selectVectors(c, h.p, req.GetWithVectors()),
 		})
 	}
-	return resp, nil
+	return out, nil
 }
 
 // nearest ranks the points passing filter against a nearest query

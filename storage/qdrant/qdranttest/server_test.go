@@ -196,6 +196,37 @@ func TestQueryPayloadAndNoFusion(t *testing.T) {
 	require.Equal(t, codes.Unimplemented, status.Code(err), "%v", err)
 }
 
+// TestQueryBatch checks the one round trip the adapter sends its
+// candidate queries in: each answered as Query answers it, in order, and a
+// query breaking a rule fails the whole request.
+func TestQueryBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.upsert(t,
+		pt(1, "a", []float32{1, 0, 0}, []uint32{7}, []float32{1}),
+		pt(2, "a", []float32{0, 1, 0}, []uint32{7}, []float32{2}),
+		pt(3, "b", []float32{0, 1, 0}, []uint32{7}, []float32{3}),
+	)
+	dense := &qc.QueryPoints{CollectionName: "c", Query: qc.NewQueryDense([]float32{1, 0, 0}),
+		Using: qc.PtrOf("dense"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(10)), WithPayload: qc.NewWithPayloadInclude("n")}
+	sparse := &qc.QueryPoints{CollectionName: "c", Query: qc.NewQuerySparse([]uint32{7}, []float32{1}),
+		Using: qc.PtrOf("sparse"), Filter: tenant("a"), Limit: qc.PtrOf(uint64(10))}
+	res, err := b.client.QueryBatch(b.ctx, &qc.QueryBatchPoints{CollectionName: "c", QueryPoints: []*qc.QueryPoints{dense, sparse}})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	require.Equal(t, []string{id(1), id(2)}, ids(res[0].GetResult()))
+	require.Equal(t, int64(1), res[0].GetResult()[0].GetPayload()["n"].GetIntegerValue())
+	require.NotContains(t, res[0].GetResult()[0].GetPayload(), "tenant")
+	require.Equal(t, []string{id(2), id(1)}, ids(res[1].GetResult()))
+	require.Empty(t, res[1].GetResult()[0].GetPayload(), "no selector, no payload")
+	require.Equal(t, 1, b.srv.Calls("QueryBatch"))
+	require.Zero(t, b.srv.Calls("Query"))
+
+	noTenant := &qc.QueryPoints{CollectionName: "c", Query: qc.NewQueryDense([]float32{1, 0, 0}), Limit: qc.PtrOf(uint64(5))}
+	_, err = b.client.QueryBatch(b.ctx, &qc.QueryBatchPoints{CollectionName: "c", QueryPoints: []*qc.QueryPoints{dense, noTenant}})
+	requireRuleBroken(t, b, err)
+}
+
 func TestScrollPagesAndFilters(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
