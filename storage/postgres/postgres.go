@@ -48,6 +48,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// database/sql on the pool: the pool keeps its limits and health
 	// checks, and the shared store its one code path.
 	db := stdlib.OpenDBFromPool(p)
+	// database/sql keeps two idle connections by default: under load every
+	// other request would hand its connection back to the pool and wrap a
+	// new one. Keep as many as the pool may open.
+	db.SetMaxOpenConns(int(p.Config().MaxConns))
+	db.SetMaxIdleConns(int(p.Config().MaxConns))
 	if err := migrate(ctx, db); err != nil {
 		_ = db.Close()
 		p.Close()
