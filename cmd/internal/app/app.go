@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/ragqueue/ragqueue"
 	"github.com/ragqueue/ragqueue/ingest"
 	"github.com/ragqueue/ragqueue/ingest/pdf"
 	"github.com/ragqueue/ragqueue/ingest/web"
@@ -23,20 +22,14 @@ import (
 	"github.com/ragqueue/ragqueue/storage/postgres"
 	"github.com/ragqueue/ragqueue/storage/redis"
 	"github.com/ragqueue/ragqueue/storage/sqlite"
+	"github.com/ragqueue/ragqueue/storage/sqlstore"
 )
 
 // MetaStore is the metadata database as the binaries use it: the jobs
 // layer's store plus API keys and the audit log. SQLite and PostgreSQL
 // both provide it.
 type MetaStore interface {
-	ragqueue.DocumentStore
-	ragqueue.ChunkStore
-	ragqueue.JobStore
-	ragqueue.CrawlStore
-	ragqueue.ConversationStore
-	ragqueue.CacheStore
-	ragqueue.KeyStore
-	ragqueue.AuditStore
+	sqlstore.Interfaces
 	Ping(ctx context.Context) error
 }
 
